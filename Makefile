@@ -1,0 +1,48 @@
+# gongzhi: two commands on a fresh machine.
+#   make demo   set up, load the demo district, serve it on http://127.0.0.1:8000
+#   make test   set up and run every test on SQLite and on PostgreSQL
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: demo test install install-dev serve bench messages clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("gongzhi needs Python 3.11+") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: install
+	$(BIN)/gongzhi migrate --noinput
+	$(BIN)/gongzhi demo
+	$(BIN)/gongzhi collectstatic --noinput -v 0
+	@echo "Serving gongzhi on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
+	$(BIN)/gunicorn gongzhi.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --log-level warning
+
+serve: install
+	$(BIN)/gunicorn gongzhi.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+test: install-dev
+	bash scripts/test.sh
+
+bench: install-dev
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+messages: install
+	cd gongzhi && ../$(BIN)/gongzhi makemessages -l zh_Hans --no-obsolete && ../$(BIN)/gongzhi compilemessages -l zh_Hans
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

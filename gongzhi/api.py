@@ -1,0 +1,59 @@
+"""The JSON API under /api/v1/: one NinjaAPI, each app contributes its router; domain errors map to 4xx JSON."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+
+from gongzhi.core.auth import api_auth
+from gongzhi.core.errors import DomainError, NotAuthenticated, NotFound, ValidationFailed
+
+api = NinjaAPI(
+    title="gongzhi API",
+    version="1",
+    description="共治 gongzhi: grassroots governance platform. Authenticate with `Authorization: Bearer <token>` "
+    "(`gongzhi token create USERNAME`) or a signed-in session.",
+    auth=api_auth(),
+    urls_namespace="api-v1",
+)
+
+
+def _error(request, err: DomainError):
+    return api.create_response(request, err.as_dict(), status=err.status)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request, exc: DomainError):
+    return _error(request, exc)
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request, exc):
+    return _error(request, NotAuthenticated())
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, NotFound())
+
+
+@api.exception_handler(NinjaValidationError)
+def on_validation_error(request, exc: NinjaValidationError):
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", [])), "message": e.get("msg", "")} for e in exc.errors
+    ]
+    return _error(request, ValidationFailed("; ".join(f"{e['field']}: {e['message']}" for e in errors), errors=errors))
+
+
+@api.exception_handler(DjangoValidationError)
+def on_model_validation_error(request, exc: DjangoValidationError):
+    return _error(request, ValidationFailed("; ".join(exc.messages)))
+
+
+def _mount():
+    from gongzhi.org.api import router as org_router
+
+    api.add_router("/org/", org_router)
+
+
+_mount()

@@ -1,0 +1,16 @@
+"""The `gongzhi` console script: Django's management commands with the project's settings."""
+
+import os
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gongzhi.settings")
+    from django.core.management import execute_from_command_line
+
+    argv = list(sys.argv if argv is None else argv)
+    execute_from_command_line(["gongzhi", *argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+"""Cross-app tables: the append-only event journal and API tokens."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Event(models.Model):
+    """One state change, written in the same transaction as the change itself.
+
+    Append-only: rows are never updated or deleted (save() refuses updates). The ledger
+    app reads this journal as its outbox.
+    """
+
+    kind = models.CharField(_("kind"), max_length=80, db_index=True)
+    subject_type = models.CharField(_("subject type"), max_length=80)
+    subject_id = models.CharField(_("subject id"), max_length=80)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("time"), db_index=True)
+    data = models.JSONField(_("data"), default=dict)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["subject_type", "subject_id"])]
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("events are append-only")
+        super().save(*args, **kwargs)
+
+    def __str__(self):
+        return f"{self.kind} {self.subject_type}:{self.subject_id}"
+
+
+def _digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the JSON API. Only its SHA-256 is stored; the raw token is shown once."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80, blank=True)
+    prefix = models.CharField(max_length=8, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    @classmethod
+    def issue(cls, user, name: str = "") -> tuple["ApiToken", str]:
+        raw = "gz_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, prefix=raw[:8], digest=_digest(raw))
+        return token, raw
+
+    @classmethod
+    def find_user(cls, raw: str):
+        """The active user owning this raw token, or None; marks the token as used."""
+        token = (
+            cls.objects.select_related("user")
+            .filter(digest=_digest(raw), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if token is None:
+            return None
+        cls.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+        return token.user
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"

@@ -1,0 +1,223 @@
+"""org's JSON API: regions (tree and GeoJSON), grids, point-to-grid, buildings, organisations, posts,
+people (masked) and personal data (revealed only by need, logged), the coverage report."""
+
+from ninja import Query, Router
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from gongzhi.core import policy
+
+from . import locating, queries, services
+from .models import Building, Organisation, Person, Post, Region
+from .schemas import (
+    BuildingOut, CoverageOut, LocateOut, OrganisationOut, PersonalDataOut, PersonOut, PostEndIn, PostIn,
+    PostOut, RegionDetailOut, RegionOut, RegionTreeNode,
+)
+
+router = Router(tags=["org"])
+
+
+@router.get("/regions", response=list[RegionOut])
+@paginate(LimitOffsetPagination)
+def list_regions(request, parent: int | None = None, level: int | None = None, kind: str | None = None):
+    qs = queries.scoped(request.auth, Region)
+    if parent is not None:
+        qs = qs.filter(parent_id=parent)
+    if level is not None:
+        qs = qs.filter(level=level)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("path")
+
+
+@router.get("/regions/tree", response=list[RegionTreeNode])
+def region_tree(request, depth: int = 4):
+    """The regions the caller may see, nested from the roots of their scopes, `depth` levels deep."""
+    roots = queries.visible_roots(request.auth)
+    if not roots:
+        return []
+    nodes = {}
+    top = []
+    for region in queries.scoped(request.auth, Region).order_by("path").values(
+        "id", "name", "kind", "admin_code", "grid_code", "parent_id", "level"
+    ):
+        node = {**region, "children": []}
+        nodes[region["id"]] = node
+        parent = nodes.get(region["parent_id"])
+        if parent is not None:
+            if region["level"] - roots[0].level < depth:
+                parent["children"].append(node)
+        else:
+            top.append(node)
+    return top
+
+
+@router.get("/regions/{region_id}", response=RegionDetailOut)
+def get_region(request, region_id: int):
+    region = queries.get_scoped(request.auth, Region, region_id)
+    region.children_count = region.children.count()
+    return region
+
+
+@router.get("/regions/{region_id}/geojson")
+def region_geojson(request, region_id: int, children: bool = True):
+    """A GeoJSON FeatureCollection: the region's children (default) or the region itself."""
+    region = queries.get_scoped(request.auth, Region, region_id)
+    members = queries.scoped(request.auth, Region).filter(parent=region) if children else [region]
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "id": r.id,
+                "geometry": r.polygon,
+                "properties": {"id": r.id, "name": r.name, "kind": r.kind, "admin_code": r.admin_code,
+                               "grid_code": r.grid_code},
+            }
+            for r in members
+        ],
+    }
+
+
+@router.get("/grids", response=list[RegionDetailOut])
+@paginate(LimitOffsetPagination)
+def list_grids(request, within: int | None = None):
+    qs = queries.scoped(request.auth, Region).filter(level=Region.Level.GRID)
+    if within is not None:
+        qs = qs.filter(path__startswith=queries.get_scoped(request.auth, Region, within).path)
+    return qs.order_by("path")
+
+
+@router.get("/locate", response=LocateOut, auth=None)
+def locate(request, longitude: float = Query(..., ge=-180, le=180), latitude: float = Query(..., ge=-90, le=90)):
+    """The grid containing a point and the nearest building in it; `inside` is false off every grid.
+
+    Public: residents filing a demand need their grid without signing in. Only names and codes are shown.
+    """
+    found = locating.locate(longitude, latitude)
+    return {
+        "longitude": longitude,
+        "latitude": latitude,
+        "inside": found.grid is not None,
+        "grid": found.grid,
+        "building": found.building,
+        "building_distance_m": found.distance_m,
+    }
+
+
+@router.get("/buildings", response=list[BuildingOut])
+@paginate(LimitOffsetPagination)
+def list_buildings(request, grid: int | None = None):
+    qs = queries.scoped(request.auth, Building)
+    if grid is not None:
+        qs = qs.filter(grid_id=grid)
+    return qs.order_by("grid_id", "name")
+
+
+@router.get("/buildings/{building_id}", response=BuildingOut)
+def get_building(request, building_id: int):
+    return queries.get_scoped(request.auth, Building, building_id)
+
+
+@router.get("/organisations", response=list[OrganisationOut])
+@paginate(LimitOffsetPagination)
+def list_organisations(request, region: int | None = None, kind: str | None = None, party: bool | None = None):
+    qs = queries.scoped(request.auth, Organisation)
+    if region is not None:
+        qs = qs.filter(region_id=region)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if party is not None:
+        qs = qs.filter(kind__in=Organisation.PARTY_KINDS) if party else qs.exclude(kind__in=Organisation.PARTY_KINDS)
+    return qs
+
+
+@router.get("/organisations/{organisation_id}", response=OrganisationOut)
+def get_organisation(request, organisation_id: int):
+    return queries.get_scoped(request.auth, Organisation, organisation_id)
+
+
+@router.get("/posts", response=list[PostOut])
+@paginate(LimitOffsetPagination)
+def list_posts(request, organisation: int | None = None, person: int | None = None, role: str | None = None,
+               active: bool = True):
+    qs = queries.scoped(request.auth, Post).select_related("person")
+    if organisation is not None:
+        qs = qs.filter(organisation_id=organisation)
+    if person is not None:
+        qs = qs.filter(person_id=person)
+    if role is not None:
+        qs = qs.filter(role=role)
+    if active:
+        qs = qs.filter(queries.active_posts_q())
+    return qs
+
+
+def _resolve(request, model, pk, action="org.view"):
+    return None if pk is None else queries.get_scoped(request.auth, model, pk, action)
+
+
+@router.post("/posts", response={201: PostOut})
+def create_post(request, payload: PostIn):
+    """Appoint a person to a post (the person may already hold others: 一肩挑)."""
+    post = services.appoint(
+        request.auth,
+        person=queries.get_scoped(request.auth, Person, payload.person_id),
+        organisation=queries.get_scoped(request.auth, Organisation, payload.organisation_id),
+        role=payload.role,
+        title=payload.title,
+        start_date=payload.start_date,
+        grid=_resolve(request, Region, payload.grid_id),
+        building=_resolve(request, Building, payload.building_id),
+        served_organisation=_resolve(request, Organisation, payload.served_organisation_id),
+    )
+    return 201, post
+
+
+@router.post("/posts/{post_id}/end", response=PostOut)
+def end_post(request, post_id: int, payload: PostEndIn):
+    post = queries.get_scoped(request.auth, Post, post_id, queryset=Post.objects.select_related("person"))
+    return services.end_post(request.auth, post, payload.end_date)
+
+
+def _person_out(person):
+    masked = services.masked_personal_data(person)
+    return {
+        "id": person.id, "name": person.name, "gender": person.gender, "household_id": person.household_id,
+        "is_party_member": person.is_party_member,
+        "phone_masked": masked["phone"], "id_number_masked": masked["id_number"],
+    }
+
+
+@router.get("/people", response=list[PersonOut])
+@paginate(LimitOffsetPagination)
+def list_people(request, region: int | None = None, household: int | None = None):
+    if region is not None:
+        qs = queries.people_in(request.auth, queries.get_scoped(request.auth, Region, region))
+    else:
+        qs = queries.scoped(request.auth, Person)
+    if household is not None:
+        qs = qs.filter(household_id=household)
+    return [_person_out(p) for p in qs.select_related("personal_data").order_by("id")]
+
+
+@router.get("/people/{person_id}", response=PersonOut)
+def get_person(request, person_id: int):
+    return _person_out(queries.get_scoped(request.auth, Person, person_id))
+
+
+@router.get("/people/{person_id}/personal-data", response=PersonalDataOut)
+def get_personal_data(request, person_id: int, purpose: str):
+    """Reveal phone / ID number to a post with need in the person's region; others get them masked.
+
+    Every reveal is written to the personal-data access log with the stated purpose.
+    """
+    person = queries.get_scoped(request.auth, Person, person_id)
+    view = services.read_personal_data(request.auth, person, purpose=purpose, channel="api")
+    return {"person_id": person.id, **view.values, "revealed": view.revealed}
+
+
+@router.get("/coverage", response=CoverageOut)
+def coverage(request, region: int | None = None):
+    policy.require(request.auth, "org.view_coverage", None)
+    target = queries.get_scoped(request.auth, Region, region, "org.view_coverage") if region is not None else None
+    return queries.coverage_for(request.auth, target).as_dict()

@@ -1,0 +1,115 @@
+"""Who may do what where: posts grant actions, limited to the region subtree each post acts on.
+
+Registered with core.policy for every "org." action; the scoping helper in queries.py uses the
+same tables so a list never shows what can() would refuse.
+"""
+
+from django.db.models import Q
+
+from gongzhi.core import clock
+
+from .models import Building, Household, Organisation, Person, PersonalData, Post, Region
+
+R = Post.Role
+LEADERS = {R.SECRETARY, R.DEPUTY_SECRETARY, R.DIRECTOR, R.DEPUTY_DIRECTOR}
+OFFICE = LEADERS | {R.MEMBER, R.STAFF}
+
+# Action -> roles that grant it (within the post's region subtree).
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    "org.view": frozenset(R.values),
+    "org.view_coverage": frozenset(OFFICE | {R.GRID_WORKER, R.INSTRUCTOR}),
+    "org.change": frozenset(LEADERS | {R.STAFF}),
+    # Personal data is for those who serve residents face to face (need-to-know).
+    "org.personal.phone": frozenset(LEADERS | {R.GRID_WORKER, R.BUILDING_LEAD}),
+    "org.personal.id_number": frozenset(LEADERS | {R.GRID_WORKER}),
+}
+# Personal data only to posts acting at community level or below: a street or district post
+# has no routine need for an individual resident's phone or ID number.
+PERSONAL_MIN_LEVEL = Region.Level.COMMUNITY
+
+# How to reach the region path from each model, for queryset scoping.
+PATH_LOOKUP = {
+    Region: "path",
+    Building: "grid__path",
+    Household: "building__grid__path",
+    Organisation: "region__path",
+    Post: "organisation__region__path",
+    Person: "household__building__grid__path",
+    PersonalData: "person__household__building__grid__path",
+}
+
+
+def active_posts(user) -> list[Post]:
+    """The user's posts in force today, cached on the user object for the request."""
+    cache = getattr(user, "_gongzhi_posts", None)
+    if cache is not None:
+        return cache
+    posts = []
+    if getattr(user, "is_authenticated", False):
+        today = clock.today()
+        posts = list(
+            Post.objects.filter(person__user=user, start_date__lte=today)
+            .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+            .select_related("organisation__region", "grid", "building__grid")
+        )
+    user._gongzhi_posts = posts
+    return posts
+
+
+def scopes(user, action: str) -> list[Region]:
+    """The regions in whose subtree `user` may do `action`."""
+    roles = ROLE_ACTIONS.get(action, frozenset())
+    regions = []
+    for post in active_posts(user):
+        if post.role not in roles:
+            continue
+        region = post.scope_region
+        if action.startswith("org.personal.") and region.level < PERSONAL_MIN_LEVEL:
+            continue
+        regions.append(region)
+    return regions
+
+
+def region_path_of(obj) -> str | None:
+    if isinstance(obj, Region):
+        return obj.path
+    if isinstance(obj, Building):
+        return obj.grid.path
+    if isinstance(obj, Household):
+        return obj.building.grid.path
+    if isinstance(obj, Organisation):
+        return obj.region.path
+    if isinstance(obj, Post):
+        return obj.scope_region.path
+    if isinstance(obj, PersonalData):
+        obj = obj.person
+    if isinstance(obj, Person):
+        if obj.household_id:
+            return obj.household.building.grid.path
+        return obj.residence.path if obj.residence_id else None
+    return None
+
+
+def rule(user, action: str, obj) -> bool:
+    regions = scopes(user, action)
+    if obj is None:
+        return bool(regions)
+    path = region_path_of(obj)
+    if path is None:
+        return False
+    return any(path.startswith(region.path) for region in regions)
+
+
+def scope_q(user, action: str, model) -> Q:
+    """A Q selecting the rows of `model` that `user` may `action`; superusers see everything."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return Q()
+    lookup = PATH_LOOKUP[model]
+    q = Q(pk__in=[])
+    for region in scopes(user, action):
+        q |= Q(**{f"{lookup}__startswith": region.path})
+    if model is Person:
+        # People with no household are placed by their residence.
+        for region in scopes(user, action):
+            q |= Q(household__isnull=True, residence__path__startswith=region.path)
+    return q

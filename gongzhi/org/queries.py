@@ -1,0 +1,135 @@
+"""Read side of org: scoped querysets (the one scoping helper) and the coverage report."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q
+from django.shortcuts import get_object_or_404
+
+from gongzhi.core import clock
+from gongzhi.core.errors import NotFound
+
+from .models import Building, Organisation, Person, Post, Region
+from .permissions import scope_q
+
+
+def scoped(user, model, action: str = "org.view"):
+    """All rows of `model` that `user` may `action` (the only way views and API narrow a list)."""
+    return model.objects.filter(scope_q(user, action, model))
+
+
+def get_scoped(user, model, pk, action: str = "org.view", queryset=None):
+    """One row by pk, or NotFound when it does not exist *or* lies outside the user's scope
+    (so a community secretary cannot even learn that another community's object exists)."""
+    qs = queryset if queryset is not None else model.objects.all()
+    obj = qs.filter(scope_q(user, action, model)).filter(pk=pk).first()
+    if obj is None:
+        raise NotFound(f"{model._meta.model_name} {pk}")
+    return obj
+
+
+def active_posts_q(day=None) -> Q:
+    day = day or clock.today()
+    return Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
+
+
+def visible_roots(user) -> list[Region]:
+    """The top regions of the user's view: the roots of their scopes (no region nested in another)."""
+    regions = sorted(scoped(user, Region).only("id", "path", "name", "kind", "level"), key=lambda r: r.path)
+    roots: list[Region] = []
+    for region in regions:
+        if not roots or not region.path.startswith(roots[-1].path):
+            roots.append(region)
+    return roots
+
+
+@dataclass
+class Coverage:
+    """纵向到底、横向到边: the places and units that lack someone responsible."""
+
+    region: Region | None
+    grids_without_worker: list[Region] = field(default_factory=list)
+    buildings_without_lead: list[Building] = field(default_factory=list)
+    units_without_party_presence: list[Organisation] = field(default_factory=list)
+    committees_without_party_organisation: list[Organisation] = field(default_factory=list)
+
+    @property
+    def gap_count(self) -> int:
+        return (len(self.grids_without_worker) + len(self.buildings_without_lead)
+                + len(self.units_without_party_presence) + len(self.committees_without_party_organisation))
+
+    def as_dict(self) -> dict:
+        return {
+            "region": self.region.name if self.region else None,
+            "gap_count": self.gap_count,
+            "grids_without_worker": [{"id": g.id, "name": g.name, "grid_code": g.grid_code} for g in self.grids_without_worker],
+            "buildings_without_lead": [
+                {"id": b.id, "name": b.name, "grid": b.grid.name, "address": b.address} for b in self.buildings_without_lead
+            ],
+            "units_without_party_presence": [
+                {"id": o.id, "name": o.name, "kind": o.kind, "region": o.region.name} for o in self.units_without_party_presence
+            ],
+            "committees_without_party_organisation": [
+                {"id": o.id, "name": o.name, "kind": o.kind, "region": o.region.name}
+                for o in self.committees_without_party_organisation
+            ],
+        }
+
+
+def coverage(region: Region | None = None, *, within: Q | None = None, day=None) -> Coverage:
+    """The coverage gaps in `region`'s subtree (everything when None), as of `day`.
+
+    - grids with no grid worker in post;
+    - buildings with no building lead in post;
+    - property companies and owners' committees with neither a party organisation established
+      in them nor a party-building instructor assigned (党的组织和工作覆盖);
+    - residents' / villagers' committees whose community or village has no party organisation.
+    """
+    day = day or clock.today()
+    in_post = active_posts_q(day)
+    prefix = region.path if region else "/"
+    grids = Region.objects.filter(level=Region.Level.GRID, path__startswith=prefix)
+    buildings = Building.objects.filter(grid__path__startswith=prefix).select_related("grid")
+    units = Organisation.objects.filter(
+        kind__in=[Organisation.Kind.PROPERTY_COMPANY, Organisation.Kind.OWNERS_COMMITTEE],
+        region__path__startswith=prefix,
+    ).select_related("region")
+    committees = Organisation.objects.filter(
+        kind__in=[Organisation.Kind.RESIDENTS_COMMITTEE, Organisation.Kind.VILLAGERS_COMMITTEE],
+        region__path__startswith=prefix,
+    ).select_related("region")
+    if within is not None:
+        grids, buildings = grids.filter(within["region"]), buildings.filter(within["building"])
+        units, committees = units.filter(within["organisation"]), committees.filter(within["organisation"])
+
+    worker = Post.objects.filter(in_post, role=Post.Role.GRID_WORKER, grid=OuterRef("pk"))
+    lead = Post.objects.filter(in_post, role=Post.Role.BUILDING_LEAD, building=OuterRef("pk"))
+    hosted_party = Organisation.objects.filter(host=OuterRef("pk"), kind__in=Organisation.PARTY_KINDS)
+    instructor = Post.objects.filter(in_post, role=Post.Role.INSTRUCTOR, served_organisation=OuterRef("pk"))
+    local_party = Organisation.objects.filter(region=OuterRef("region"), kind__in=Organisation.PARTY_KINDS)
+
+    return Coverage(
+        region=region,
+        grids_without_worker=list(grids.filter(~Exists(worker)).order_by("path")),
+        buildings_without_lead=list(buildings.filter(~Exists(lead)).order_by("grid__path", "name")),
+        units_without_party_presence=list(units.filter(~Exists(hosted_party), ~Exists(instructor)).order_by("region__path", "name")),
+        committees_without_party_organisation=list(committees.filter(~Exists(local_party)).order_by("region__path")),
+    )
+
+
+def coverage_for(user, region: Region | None = None, day=None) -> Coverage:
+    """The coverage report limited to what `user` may see (org.view_coverage)."""
+    if region is not None:
+        region = get_scoped(user, Region, region.pk, "org.view_coverage")
+    within = {
+        "region": scope_q(user, "org.view_coverage", Region),
+        "building": scope_q(user, "org.view_coverage", Building),
+        "organisation": scope_q(user, "org.view_coverage", Organisation),
+    }
+    return coverage(region, within=within, day=day)
+
+
+def people_in(user, region: Region):
+    return scoped(user, Person).filter(
+        Q(household__building__grid__path__startswith=region.path)
+        | Q(household__isnull=True, residence__path__startswith=region.path)
+    )

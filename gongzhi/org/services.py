@@ -1,0 +1,79 @@
+"""Org use cases: each checks can(), runs in one transaction and records its event."""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from gongzhi.core import clock, events, policy
+from gongzhi.core.errors import PermissionDenied, ValidationFailed
+
+from .models import Person, PersonalData, PersonalDataAccess, Post
+from .rules import MASKERS
+
+PERSONAL_FIELDS = ("phone", "id_number")
+
+
+@dataclass
+class PersonalDataView:
+    values: dict[str, str]
+    revealed: list[str]
+
+
+def read_personal_data(user, person: Person, *, purpose: str, channel: str,
+                       fields: tuple[str, ...] = PERSONAL_FIELDS) -> PersonalDataView:
+    """The person's phone / ID number as `user` may see them (个人信息保护法 art. 5-6, need-to-know).
+
+    A field the user's posts grant (org.personal.<field> within the person's region) is returned in
+    full and the read is written to the access log; any other field comes back masked. Nothing is
+    revealed without a stated purpose.
+    """
+    unknown = set(fields) - set(PERSONAL_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"unknown personal data fields: {', '.join(sorted(unknown))}")
+    record = PersonalData.objects.filter(person=person).first()
+    values = {f: getattr(record, f, "") if record else "" for f in fields}
+    revealed = [f for f in fields if values[f] and policy.can(user, f"org.personal.{f}", person)]
+    if revealed and not purpose.strip():
+        raise ValidationFailed("a purpose is required to read personal data")
+    result = {f: (values[f] if f in revealed else MASKERS[f](values[f])) for f in fields}
+    if revealed:
+        with transaction.atomic():
+            PersonalDataAccess.objects.create(
+                user=user if getattr(user, "is_authenticated", False) else None,
+                person=person, fields=revealed, purpose=purpose.strip()[:120], channel=channel, at=clock.now(),
+            )
+    return PersonalDataView(values=result, revealed=revealed)
+
+
+def masked_personal_data(person: Person) -> dict[str, str]:
+    """Masked values only: safe for any page that shows a person to someone without need."""
+    record = PersonalData.objects.filter(person=person).first()
+    return {f: MASKERS[f](getattr(record, f, "") if record else "") for f in PERSONAL_FIELDS}
+
+
+def end_post(user, post: Post, end_date) -> Post:
+    """End a post on `end_date` (not before it started)."""
+    policy.require(user, "org.change", post)
+    if end_date < post.start_date:
+        raise ValidationFailed("a post cannot end before it starts")
+    with transaction.atomic():
+        post.end_date = end_date
+        post.save(update_fields=["end_date"])
+        events.record("org.post_ended", post, actor=user, end_date=end_date.isoformat())
+    return post
+
+
+def appoint(user, *, person: Person, organisation, role: str, start_date, **where) -> Post:
+    """Appoint `person` to a post; one person may hold several posts at once (一肩挑)."""
+    policy.require(user, "org.change", organisation)
+    if role not in Post.Role.values:
+        raise ValidationFailed(f"unknown role {role!r}")
+    post = Post(person=person, organisation=organisation, role=role, start_date=start_date, **where)
+    post.full_clean()
+    scope = post.scope_region
+    if not policy.can(user, "org.change", scope):
+        raise PermissionDenied("org.change")
+    with transaction.atomic():
+        post.save()
+        events.record("org.post_appointed", post, actor=user, person=person.pk, organisation=organisation.pk, role=role)
+    return post

@@ -1,0 +1,41 @@
+"""Scope rules: a post sees and acts only within its organisation's region subtree."""
+
+import pytest
+
+from gongzhi.core import policy
+from gongzhi.org import queries
+from gongzhi.org.models import Building, Person, Region
+
+
+pytestmark = pytest.mark.django_db
+
+
+def test_community_secretary_sees_own_community_only(world):
+    regions = set(queries.scoped(world.secretary_a, Region).values_list("name", flat=True))
+    assert regions == {"东园社区", "东园一网格", "东园二网格"}
+    assert policy.can(world.secretary_a, "org.view", world.building_a1)
+    assert not policy.can(world.secretary_a, "org.view", world.building_b1)
+    assert list(queries.scoped(world.secretary_a, Building)) == [world.building_a1]
+
+
+def test_street_official_sees_whole_street(world):
+    names = set(queries.scoped(world.street_official, Region).values_list("name", flat=True))
+    assert {"和平街道", "东园社区", "西园社区", "西园一网格"} <= names
+    assert "示范区" not in names
+
+
+def test_street_official_cannot_read_a_residents_id_number(world):
+    assert policy.can(world.street_official, "org.view", world.resident_a)
+    assert not policy.can(world.street_official, "org.personal.id_number", world.resident_a)
+    assert policy.can(world.secretary_a, "org.personal.id_number", world.resident_a)
+    assert not policy.can(world.secretary_a, "org.personal.id_number", world.resident_b)
+
+
+def test_ended_post_grants_nothing(world):
+    from gongzhi.org.models import Post
+    import datetime as dt
+
+    Post.objects.filter(person__user=world.secretary_a).update(end_date=dt.date(2021, 1, 1))
+    world.secretary_a._gongzhi_posts = None
+    assert not policy.can(world.secretary_a, "org.view", world.building_a1)
+    assert queries.scoped(world.secretary_a, Person).count() == 0

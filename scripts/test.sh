@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make test`: the whole suite on SQLite, then again on a throwaway PostgreSQL cluster.
+# Under CI (CI=true) PostgreSQL and Chromium are required; elsewhere their absence is reported loudly.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+is_ci() { [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; }
+banner() { printf '\n==================== %s ====================\n' "$*"; }
+
+# Chromium for the browser tests (Debian's package; Playwright never downloads a browser here).
+if ! [ -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    banner "installing Debian's chromium for the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+  fi
+fi
+if ! [ -x /usr/bin/chromium ]; then
+  if is_ci; then echo "FAIL: /usr/bin/chromium is required under CI" >&2; exit 1; fi
+  banner "WARNING: no /usr/bin/chromium: browser tests will be SKIPPED"
+fi
+export GONGZHI_REQUIRE_BROWSER=$(is_ci && echo 1 || echo 0)
+
+status=0
+banner "tests on SQLite"
+GONGZHI_VAR_DIR="$PWD/var/test-sqlite" DATABASE_URL="sqlite:///$PWD/var/test-sqlite/gongzhi.sqlite3" \
+  $BIN/pytest "$@" || status=$?
+
+banner "tests on PostgreSQL"
+pg_out=$(bash scripts/pg-cluster.sh start)
+pg_status=$?
+if [ $pg_status -ne 0 ]; then
+  if is_ci; then echo "FAIL: PostgreSQL is required under CI (pg-cluster exit $pg_status)" >&2; exit 1; fi
+  banner "WARNING: PostgreSQL unavailable: ONLY SQLite WAS TESTED"
+  exit $status
+fi
+trap 'bash scripts/pg-cluster.sh stop' EXIT
+url=$(printf '%s\n' "$pg_out" | sed -n 's/^DATABASE_URL=//p' | tail -n 1)
+GONGZHI_VAR_DIR="$PWD/var/test-postgres" DATABASE_URL="$url" $BIN/pytest "$@" || status=$?
+
+banner "done: SQLite and PostgreSQL (exit $status)"
+exit $status
