@@ -1,7 +1,7 @@
 """org's JSON API: regions (tree and GeoJSON), grids, point-to-grid, buildings, organisations, posts,
 people (masked) and personal data (revealed only by need, logged), the coverage report."""
 
-from ninja import Query, Router
+from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from gongzhi.core import policy
@@ -170,7 +170,7 @@ def create_post(request, payload: PostIn):
         building=_resolve(request, Building, payload.building_id),
         served_organisation=_resolve(request, Organisation, payload.served_organisation_id),
     )
-    return 201, post
+    return Status(201, post)
 
 
 @router.post("/posts/{post_id}/end", response=PostOut)

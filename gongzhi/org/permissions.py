@@ -4,7 +4,7 @@ Registered with core.policy for every "org." action; the scoping helper in queri
 same tables so a list never shows what can() would refuse.
 """
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from gongzhi.core import clock
 
@@ -70,34 +70,38 @@ def scopes(user, action: str) -> list[Region]:
     return regions
 
 
-def region_path_of(obj) -> str | None:
+def region_paths_of(obj) -> list[str]:
+    """The region paths an object lies in (a person: where they live, and where they hold posts)."""
     if isinstance(obj, Region):
-        return obj.path
+        return [obj.path]
     if isinstance(obj, Building):
-        return obj.grid.path
+        return [obj.grid.path]
     if isinstance(obj, Household):
-        return obj.building.grid.path
+        return [obj.building.grid.path]
     if isinstance(obj, Organisation):
-        return obj.region.path
+        return [obj.region.path]
     if isinstance(obj, Post):
-        return obj.scope_region.path
+        return [obj.scope_region.path]
     if isinstance(obj, PersonalData):
         obj = obj.person
     if isinstance(obj, Person):
+        paths = []
         if obj.household_id:
-            return obj.household.building.grid.path
-        return obj.residence.path if obj.residence_id else None
-    return None
+            paths.append(obj.household.building.grid.path)
+        elif obj.residence_id:
+            paths.append(obj.residence.path)
+        today = clock.today()
+        paths += [p.organisation.region.path for p in obj.posts.select_related("organisation__region")
+                  if p.is_active_on(today)]
+        return paths
+    return []
 
 
 def rule(user, action: str, obj) -> bool:
     regions = scopes(user, action)
     if obj is None:
         return bool(regions)
-    path = region_path_of(obj)
-    if path is None:
-        return False
-    return any(path.startswith(region.path) for region in regions)
+    return any(path.startswith(region.path) for path in region_paths_of(obj) for region in regions)
 
 
 def scope_q(user, action: str, model) -> Q:
@@ -109,7 +113,11 @@ def scope_q(user, action: str, model) -> Q:
     for region in scopes(user, action):
         q |= Q(**{f"{lookup}__startswith": region.path})
     if model is Person:
-        # People with no household are placed by their residence.
+        # People with no household are placed by their residence; post holders also where they serve.
+        in_post = Post.objects.filter(person=OuterRef("pk"), start_date__lte=clock.today()).filter(
+            Q(end_date__isnull=True) | Q(end_date__gte=clock.today())
+        )
         for region in scopes(user, action):
             q |= Q(household__isnull=True, residence__path__startswith=region.path)
+            q |= Exists(in_post.filter(organisation__region__path__startswith=region.path))
     return q
