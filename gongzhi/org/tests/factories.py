@@ -25,7 +25,7 @@ def user(username: str | None = None, **kw):
 
 
 def person(name: str | None = None, household: Household | None = None, phone="13812345678",
-           id_number="110105199001011234", user=None, **kw) -> Person:
+           id_number="110105199001011232", user=None, **kw) -> Person:
     p = Person.objects.create(name=name or f"居民{next(_seq)}", household=household, user=user, **kw)
     PersonalData.objects.create(person=p, phone=phone, id_number=id_number)
     return p
@@ -61,8 +61,8 @@ class World:
                                                    longitude=116.025, latitude=39.905)
         self.household_a = Household.objects.create(building=self.building_a1, unit="1-101")
         self.household_b = Household.objects.create(building=self.building_b1, unit="2-202")
-        self.resident_a = person("张三", self.household_a, phone="13900001111", id_number="11010519800101003X")
-        self.resident_b = person("李四", self.household_b, phone="13900002222", id_number="110105198502020021")
+        self.resident_a = person("张三", self.household_a, phone="13900001111", id_number="110105198001010032")
+        self.resident_b = person("李四", self.household_b, phone="13900002222", id_number="110105198502020028")
         self.street_office = Organisation.objects.create(name="和平街道办事处", kind="street_office", region=self.street)
         self.committee_a = Organisation.objects.create(name="东园社区居委会", kind="residents_committee",
                                                        region=self.community_a)

@@ -84,7 +84,7 @@ def test_secretary_reveals_personal_data_and_the_read_is_logged(as_user, world):
     api = as_user(world.secretary_a)
     body = api("get", f"/api/v1/org/people/{world.resident_a.id}/personal-data?purpose=上门走访").json()
     assert body["phone"] == "13900001111"
-    assert body["id_number"] == "11010519800101003X"
+    assert body["id_number"] == "110105198001010032"
     assert set(body["revealed"]) == {"phone", "id_number"}
     access = PersonalDataAccess.objects.get()
     assert access.user == world.secretary_a and access.person == world.resident_a
