@@ -17,12 +17,25 @@ OFFICE = LEADERS | {R.MEMBER, R.STAFF}
 # Action -> roles that grant it (within the post's region subtree).
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "org.view": frozenset(R.values),
+    "org.view_people": frozenset(R.values),
     "org.view_coverage": frozenset(OFFICE | {R.GRID_WORKER, R.INSTRUCTOR}),
     "org.change": frozenset(LEADERS | {R.STAFF}),
     # Personal data is for those who serve residents face to face (need-to-know).
     "org.personal.phone": frozenset(LEADERS | {R.GRID_WORKER, R.BUILDING_LEAD}),
     "org.personal.id_number": frozenset(LEADERS | {R.GRID_WORKER}),
 }
+# Posts in these bodies govern their region. A post in a property company, owners' committee,
+# social organisation or co-building unit only lets its holder view the region's structure
+# (regions, buildings, organisations): not its residents, not coverage, not changes.
+GOVERNING_KINDS = Organisation.PARTY_KINDS | {
+    "residents_committee", "villagers_committee", "street_office", "township_government",
+    "district_government", "department",
+}
+UNIT_ACTIONS = frozenset({"org.view"})
+
+# Which view action guards each model (people are more sensitive than buildings).
+VIEW_ACTION = {Person: "org.view_people", Household: "org.view_people", PersonalData: "org.view_people"}
+
 # Personal data only to posts acting at community level or below: a street or district post
 # has no routine need for an individual resident's phone or ID number.
 PERSONAL_MIN_LEVEL = Region.Level.COMMUNITY
@@ -63,6 +76,8 @@ def scopes(user, action: str) -> list[Region]:
     for post in active_posts(user):
         if post.role not in roles:
             continue
+        if post.organisation.kind not in GOVERNING_KINDS and action not in UNIT_ACTIONS:
+            continue
         region = post.scope_region
         if action.startswith("org.personal.") and region.level < PERSONAL_MIN_LEVEL:
             continue
@@ -98,6 +113,8 @@ def region_paths_of(obj) -> list[str]:
 
 
 def rule(user, action: str, obj) -> bool:
+    if action == "org.view":
+        action = VIEW_ACTION.get(type(obj), action)
     regions = scopes(user, action)
     if obj is None:
         return bool(regions)

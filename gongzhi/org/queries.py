@@ -9,17 +9,19 @@ from gongzhi.core import clock
 from gongzhi.core.errors import NotFound
 
 from .models import Building, Organisation, Person, Post, Region
-from .permissions import scope_q
+from .permissions import VIEW_ACTION, scope_q
 
 
-def scoped(user, model, action: str = "org.view"):
-    """All rows of `model` that `user` may `action` (the only way views and API narrow a list)."""
-    return model.objects.filter(scope_q(user, action, model))
+def scoped(user, model, action: str | None = None):
+    """All rows of `model` that `user` may `action` (default: view it) — the only way views and
+    the API narrow a list."""
+    return model.objects.filter(scope_q(user, action or VIEW_ACTION.get(model, "org.view"), model))
 
 
-def get_scoped(user, model, pk, action: str = "org.view", queryset=None):
+def get_scoped(user, model, pk, action: str | None = None, queryset=None):
     """One row by pk, or NotFound when it does not exist *or* lies outside the user's scope
     (so a community secretary cannot even learn that another community's object exists)."""
+    action = action or VIEW_ACTION.get(model, "org.view")
     qs = queryset if queryset is not None else model.objects.all()
     obj = qs.filter(scope_q(user, action, model)).filter(pk=pk).first()
     if obj is None:

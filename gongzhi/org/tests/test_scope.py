@@ -39,3 +39,17 @@ def test_ended_post_grants_nothing(world):
     world.secretary_a._gongzhi_posts = None
     assert not policy.can(world.secretary_a, "org.view", world.building_a1)
     assert queries.scoped(world.secretary_a, Person).count() == 0
+
+
+def test_property_company_staff_see_structure_but_not_residents(world):
+    from gongzhi.org.models import Organisation
+    from gongzhi.org.tests.factories import official
+
+    company = Organisation.objects.create(name="安居物业", kind="property_company", region=world.community_a)
+    staff = official(company, "staff", "pm_staff")
+    assert policy.can(staff, "org.view", world.building_a1)
+    assert not policy.can(staff, "org.view", world.resident_a)
+    assert queries.scoped(staff, Person).count() == 0
+    assert not policy.can(staff, "org.change", world.community_a)
+    assert not policy.can(staff, "org.view_coverage", world.community_a)
+    assert not policy.can(staff, "org.personal.phone", world.resident_a)
