@@ -1,0 +1,118 @@
+"""`make demo`'s path end to end: migrate, load the demo district, collect static files and serve
+with gunicorn (the production server), then real HTTP requests against it."""
+
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+BIN = Path(sys.executable).parent
+
+pytestmark = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="make demo serves SQLite; this runs in the SQLite pass of make test",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    var = tmp_path_factory.mktemp("demo-var")
+    env = {**os.environ, "GONGZHI_VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{var}/demo.sqlite3"}
+    env.pop("DEBUG", None)
+    run = lambda *args: subprocess.run([str(BIN / "gongzhi"), *args], env=env, check=True,  # noqa: E731
+                                       capture_output=True, text=True, timeout=300)
+    run("migrate", "--noinput")
+    demo_out = run("demo").stdout
+    run("collectstatic", "--noinput", "-v", "0")
+    token = run("token", "create", "community_secretary").stdout.strip()
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "gongzhi.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(300):  # wait until it accepts connections (bounded: ~30 s)
+        try:
+            urllib.request.urlopen(base + "/accounts/login/", timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None:
+                raise RuntimeError(server.stdout.read().decode())
+            time.sleep(0.1)
+    yield {"base": base, "demo_out": demo_out, "token": token}
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def get(url, headers=None):
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read()
+
+
+def test_demo_prints_url_and_logins(served):
+    out = served["demo_out"]
+    assert "http://127.0.0.1:8000" in out
+    for username in ["admin", "community_secretary", "grid_worker", "resident"]:
+        assert username in out
+
+
+def test_static_files_are_served_without_a_cdn(served):
+    for path in ["/static/plotly/plotly.min.js", "/static/django_htmx/htmx-2.min.js", "/static/web/gongzhi.css"]:
+        status, headers, body = get(served["base"] + path)
+        assert status == 200, path
+        assert len(body) > 1000, path
+
+
+def test_pages_need_sign_in_and_speak_chinese_first(served):
+    status, _, body = get(served["base"] + "/org/regions/")
+    assert status == 200  # redirected to the sign-in page
+    html = body.decode()
+    assert 'lang="zh-hans"' in html
+    assert "登录" in html
+
+
+def test_sign_in_and_browse_the_demo_district(served):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login_url = served["base"] + "/accounts/login/"
+    page = opener.open(login_url).read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({
+        "csrfmiddlewaretoken": csrf, "username": "community_secretary", "password": "gongzhi-demo-community-secretary",
+        "next": "/org/regions/",
+    }).encode()
+    request = urllib.request.Request(login_url, data=form, headers={"Referer": login_url})
+    html = opener.open(request).read().decode()
+    assert "community_secretary" in html
+    assert "网格" in html
+
+
+def test_api_with_a_printed_token_over_http(served):
+    auth = {"Authorization": f"Bearer {served['token']}"}
+    status, _, body = get(served["base"] + "/api/v1/org/regions/tree", auth)
+    assert status == 200
+    tree = json.loads(body)
+    assert len(tree) == 1 and tree[0]["kind"] in {"community", "village"}
+    status, _, body = get(served["base"] + "/api/v1/org/regions/tree")
+    assert status == 401 and json.loads(body)["code"] == "not_authenticated"
