@@ -7,6 +7,7 @@ DEBUG                 "1"/"true" to enable; off by default
 GONGZHI_ALLOWED_HOSTS comma-separated; default localhost names
 """
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -127,6 +128,11 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
+# plotly.min.js ships inside the plotly wheel: served as static/plotly/plotly.min.js, no CDN.
+# (The folder also holds plotly's sample datasets; staticfiles can only take whole folders.)
+STATICFILES_DIRS = [
+    ("plotly", Path(importlib.util.find_spec("plotly").submodule_search_locations[0]) / "package_data"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -1,0 +1,266 @@
+"""org pages for people: the region browser with its grid map, organisations, a person's page with
+the logged reveal of personal data, and the coverage report.
+
+Like the API, a view parses the request, reads through queries (every list narrowed by
+queries.scoped, every object fetched with queries.get_scoped) or calls a service, and renders.
+Scope and permission decisions live in permissions.py; a domain error becomes its HTTP status.
+"""
+
+import functools
+from collections import defaultdict
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from gongzhi.core import clock, policy
+from gongzhi.core.errors import DomainError, ValidationFailed
+
+from . import queries, services
+from .models import Building, Household, Organisation, Person, Post, Region
+
+TREE_DEPTH = 2  # levels shown below each root in the region browser
+ORGANISATIONS_PER_PAGE = 50
+RESIDENTS_LISTED = 200  # on a grid's page; a grid has a few hundred households at most
+
+
+def page(view):
+    """Sign-in required; a domain error (NotFound for anything out of scope, PermissionDenied …)
+    renders the error page with its status instead of a bare 500."""
+
+    @login_required
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            return render(request, "org/error.html", {"error": error}, status=error.status)
+
+    return wrapper
+
+
+# ---------------------------------------------------------------------------------------------
+# Regions
+
+
+def _tree(user, roots: list[Region], depth: int) -> list[dict]:
+    """The visible regions under `roots`, `depth` levels deep, as nested {"region", "children"}."""
+    if not roots:
+        return []
+    max_level = max(r.level for r in roots) + depth
+    nodes: dict[int, dict] = {}
+    top: list[dict] = []
+    root_ids = {r.id for r in roots}
+    for region in queries.scoped(user, Region).filter(level__lte=max_level).defer("polygon").order_by("path"):
+        parent = nodes.get(region.parent_id)
+        if region.id in root_ids:
+            nodes[region.id] = {"region": region, "children": [], "depth": 0}
+            top.append(nodes[region.id])
+        elif parent is not None and parent["depth"] < depth:
+            nodes[region.id] = {"region": region, "children": [], "depth": parent["depth"] + 1}
+            parent["children"].append(nodes[region.id])
+    return top
+
+
+def _region_counts(user, region: Region) -> dict[str, int]:
+    """What the user may see in `region`'s subtree, counted."""
+    prefix = region.path
+    return {
+        "grids": queries.scoped(user, Region).filter(level=Region.Level.GRID, path__startswith=prefix).count(),
+        "buildings": queries.scoped(user, Building).filter(grid__path__startswith=prefix).count(),
+        "households": queries.scoped(user, Household).filter(building__grid__path__startswith=prefix).count(),
+        "residents": queries.people_in(user, region).count(),
+        "party_organisations": queries.scoped(user, Organisation)
+        .filter(region__path__startswith=prefix, kind__in=Organisation.PARTY_KINDS)
+        .count(),
+    }
+
+
+def _map_data(region: Region, children: list[Region], buildings: list[Building]) -> dict:
+    """What regionmap.js draws: each child's boundary as a clickable shape (a region without drawn
+    children shows its own outline instead), and the buildings as points."""
+    def shape(r: Region, url: str | None) -> dict:
+        return {"id": r.id, "name": r.name, "code": r.grid_code or r.admin_code or "", "url": url,
+                "geometry": r.polygon}
+
+    shapes = [shape(c, reverse("org:region", args=[c.id])) for c in children if c.polygon]
+    if not shapes and region.polygon:
+        shapes = [shape(region, None)]
+    points = [{"name": b.name, "address": b.address, "lon": b.longitude, "lat": b.latitude} for b in buildings]
+    return {"shapes": shapes, "points": points}
+
+
+@page
+def regions(request):
+    roots = queries.visible_roots(request.user)
+    return render(request, "org/regions.html", {"roots": roots, "tree": _tree(request.user, roots, TREE_DEPTH)})
+
+
+@page
+def region(request, region_id: int):
+    user = request.user
+    region = queries.get_scoped(user, Region, region_id)
+    ancestors = list(region.ancestors().defer("polygon"))
+    in_scope = set(queries.scoped(user, Region).filter(pk__in=[a.pk for a in ancestors]).values_list("pk", flat=True))
+    children = list(queries.scoped(user, Region).filter(parent=region).order_by("path"))
+    grandchildren = defaultdict(list)
+    for r in queries.scoped(user, Region).filter(parent__in=children).defer("polygon").order_by("path"):
+        grandchildren[r.parent_id].append(r)
+    buildings = list(queries.scoped(user, Building).filter(grid=region)
+                     .annotate(household_count=Count("households")).order_by("name"))
+    context = {
+        "region": region,
+        "breadcrumbs": [{"region": a, "linked": a.pk in in_scope} for a in ancestors],
+        "children": [{"region": c, "children": grandchildren[c.id]} for c in children],
+        "counts": _region_counts(user, region),
+        "organisations": queries.scoped(user, Organisation).filter(region=region).order_by("kind", "name"),
+        "buildings": buildings,
+        "grid_workers": queries.scoped(user, Post)
+        .filter(queries.active_posts_q(), role=Post.Role.GRID_WORKER, grid=region)
+        .select_related("person", "organisation"),
+        "residents": queries.people_in(user, region).select_related("household__building")
+        .order_by("household__building__name", "household__unit", "name")[:RESIDENTS_LISTED],
+        "map_data": _map_data(region, children, buildings),
+    }
+    return render(request, "org/region.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Organisations
+
+
+class OrganisationFilter(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), required=False,
+                             choices=[("", _("all kinds")), *Organisation.Kind.choices])
+    party = forms.ChoiceField(label=_("Party"), required=False, choices=[
+        ("", _("party and non-party")),
+        ("party", _("party organisations")),
+        ("non_party", _("non-party organisations")),
+    ])
+    q = forms.CharField(label=_("Name contains"), required=False, max_length=50)
+
+
+@page
+def organisations(request):
+    form = OrganisationFilter(request.GET)
+    wanted = form.cleaned_data if form.is_valid() else {}
+    qs = queries.scoped(request.user, Organisation).select_related("region").order_by("region__path", "kind", "name")
+    if wanted.get("kind"):
+        qs = qs.filter(kind=wanted["kind"])
+    if wanted.get("party") == "party":
+        qs = qs.filter(kind__in=Organisation.PARTY_KINDS)
+    elif wanted.get("party") == "non_party":
+        qs = qs.exclude(kind__in=Organisation.PARTY_KINDS)
+    if wanted.get("q"):
+        qs = qs.filter(name__icontains=wanted["q"])
+    listing = Paginator(qs, ORGANISATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "org/organisations.html",
+                  {"form": form, "page_obj": listing, "query": query.urlencode()})
+
+
+@page
+def organisation(request, organisation_id: int):
+    user = request.user
+    org = queries.get_scoped(user, Organisation, organisation_id,
+                             queryset=Organisation.objects.select_related("region", "parent", "host"))
+    visible = queries.scoped(user, Organisation)
+    visible_ids = set(visible.filter(pk__in=[org.parent_id, org.host_id]).values_list("pk", flat=True))
+    in_force = queries.scoped(user, Post).filter(queries.active_posts_q())
+    posts_here = list(in_force.filter(organisation=org).select_related("person").order_by("role", "person__name"))
+    holders = list(dict.fromkeys(p.person for p in posts_here))
+    # Every post each holder has in force (here and elsewhere), so one person holding
+    # several posts (一肩挑) shows them all on one row.
+    all_posts = defaultdict(list)
+    held = in_force.filter(person__in=holders).select_related("organisation", "grid")
+    for p in held.order_by("organisation__name", "role"):
+        all_posts[p.person_id].append(p)
+    people_ids = set(queries.scoped(user, Person).filter(pk__in=[h.pk for h in holders]).values_list("pk", flat=True))
+    context = {
+        "organisation": org,
+        "parent_linked": org.parent_id in visible_ids,
+        "host_linked": org.host_id in visible_ids,
+        "children": visible.filter(parent=org).select_related("region").order_by("kind", "name"),
+        "hosted": visible.filter(host=org).order_by("name"),
+        "holders": [{"person": h, "posts": all_posts[h.pk], "linked": h.pk in people_ids} for h in holders],
+    }
+    return render(request, "org/organisation.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# People and personal data
+
+
+class RevealForm(forms.Form):
+    purpose = forms.CharField(label=_("Purpose"), max_length=120, strip=True,
+                              error_messages={"required": _("State why you need these details.")})
+
+
+def _person(user, person_id: int) -> Person:
+    return queries.get_scoped(user, Person, person_id, queryset=Person.objects.select_related(
+        "household__building__grid", "residence", "registered_residence", "party_branch"))
+
+
+def _person_context(user, person: Person, **extra) -> dict:
+    return {
+        "person": person,
+        "age": person.age_on(clock.today()),
+        "posts": queries.scoped(user, Post).filter(queries.active_posts_q(), person=person)
+        .select_related("organisation"),
+        "personal": services.masked_personal_data(person),
+        "revealed": None,
+        "form": RevealForm(),
+        **extra,
+    }
+
+
+@page
+def person(request, person_id: int):
+    person = _person(request.user, person_id)
+    return render(request, "org/person.html", _person_context(request.user, person))
+
+
+@page
+@require_POST
+def reveal_personal_data(request, person_id: int):
+    """htmx swaps the result into the page; without JavaScript the whole page comes back."""
+    person = _person(request.user, person_id)
+    form = RevealForm(request.POST)
+    status, extra = 200, {"form": form}
+    if form.is_valid():
+        try:
+            result = services.read_personal_data(request.user, person, purpose=form.cleaned_data["purpose"],
+                                                 channel="web")
+            extra.update(personal=result.values, revealed=result.revealed)
+        except ValidationFailed as error:
+            status, extra["error"] = error.status, error.message()
+    else:
+        status = 400
+    template = "org/_personal_data.html" if request.htmx else "org/person.html"
+    return render(request, template, _person_context(request.user, person, **extra), status=status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage
+
+
+class CoverageFilter(forms.Form):
+    region = forms.IntegerField(required=False, min_value=1)
+
+
+@page
+def coverage(request):
+    user = request.user
+    policy.require(user, "org.view_coverage")
+    form = CoverageFilter(request.GET)
+    chosen = form.cleaned_data.get("region") if form.is_valid() else None
+    region = queries.get_scoped(user, Region, chosen, "org.view_coverage") if chosen else None
+    report = queries.coverage_for(user, region)
+    choices = queries.scoped(user, Region, "org.view_coverage").exclude(level=Region.Level.GRID).order_by("path")
+    return render(request, "org/coverage.html", {"report": report, "region": region, "choices": choices})

@@ -1,0 +1,89 @@
+"""Fixtures for the browser tests: Debian's Chromium driven by Playwright against pytest-django's
+live_server. Playwright never downloads a browser here: without /usr/bin/chromium the browser
+tests are skipped, or fail when GONGZHI_REQUIRE_BROWSER=1 (CI)."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls the tests make around it
+# are ordinary synchronous code, so let Django allow them.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+PASSWORD = "pw-test-123"  # what factories.user() sets
+
+
+def _need_browser(reason: str):
+    if os.environ.get("GONGZHI_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"browser tests required (GONGZHI_REQUIRE_BROWSER=1) but {reason}", pytrace=False)
+    pytest.skip(f"browser tests skipped: {reason}")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module."""
+    if not CHROMIUM.exists():
+        _need_browser(f"{CHROMIUM} is missing (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _need_browser("the playwright package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def live_world(transactional_db, settings):
+    """The factories' World, committed, so the live server's thread sees it."""
+    from gongzhi.org.tests.factories import World
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests only: fast sign-in
+
+    return World()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context (no cookies) per test, with the live server as base URL."""
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def sign_in(page, username: str, password: str = PASSWORD):
+    """Sign in through the login form, as a person would."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+
+
+@pytest.fixture
+def signed_in_page(page, live_world):
+    """A page signed in as community A's party secretary (world.secretary_a)."""
+    sign_in(page, live_world.secretary_a.username)
+    return page
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page screenshot when GONGZHI_SCREENSHOT_DIR is set (for looking at the pages)."""
+    folder = os.environ.get("GONGZHI_SCREENSHOT_DIR")
+
+    def take(page, name: str):
+        if folder:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+    return take
