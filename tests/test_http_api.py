@@ -10,13 +10,6 @@ from gongzhi.core.models import ApiToken
 from gongzhi.org.models import PersonalDataAccess
 
 
-@pytest.fixture
-def live_world(transactional_db):
-    from gongzhi.org.tests.factories import World
-
-    return World()
-
-
 def fetch(url, token=None, method="GET", body=None):
     headers = {"Accept": "application/json"}
     if token:

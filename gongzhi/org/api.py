@@ -30,25 +30,14 @@ def list_regions(request, parent: int | None = None, level: int | None = None, k
 
 
 @router.get("/regions/tree", response=list[RegionTreeNode])
-def region_tree(request, depth: int = 4):
-    """The regions the caller may see, nested from the roots of their scopes, `depth` levels deep."""
-    roots = queries.visible_roots(request.auth)
-    if not roots:
-        return []
-    nodes = {}
-    top = []
-    for region in queries.scoped(request.auth, Region).order_by("path").values(
-        "id", "name", "kind", "admin_code", "grid_code", "parent_id", "level"
-    ):
-        node = {**region, "children": []}
-        nodes[region["id"]] = node
-        parent = nodes.get(region["parent_id"])
-        if parent is not None:
-            if region["level"] - roots[0].level < depth:
-                parent["children"].append(node)
-        else:
-            top.append(node)
-    return top
+def region_tree(request, depth: int = Query(3, ge=0, le=3)):
+    """The regions the caller may see, nested from the roots of their scopes, `depth` levels below them."""
+    def node(item):
+        r = item["region"]
+        return {"id": r.id, "name": r.name, "kind": r.kind, "admin_code": r.admin_code, "grid_code": r.grid_code,
+                "children": [node(c) for c in item["children"]]}
+
+    return [node(item) for item in queries.region_tree(request.auth, queries.visible_roots(request.auth), depth)]
 
 
 @router.get("/regions/{region_id}", response=RegionDetailOut)

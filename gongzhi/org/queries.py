@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from gongzhi.core import clock
 from gongzhi.core.errors import NotFound
 
-from .models import Building, Organisation, Person, Post, Region
+from .models import Building, Household, Organisation, Person, Post, Region
 from .permissions import VIEW_ACTION, scope_q
 
 
@@ -42,6 +42,39 @@ def visible_roots(user) -> list[Region]:
         if not roots or not region.path.startswith(roots[-1].path):
             roots.append(region)
     return roots
+
+
+def region_tree(user, roots: list[Region], depth: int) -> list[dict]:
+    """The visible regions under `roots`, `depth` levels deep, as nested {"region", "children"}."""
+    if not roots:
+        return []
+    max_level = max(r.level for r in roots) + depth
+    nodes: dict[int, dict] = {}
+    top: list[dict] = []
+    root_ids = {r.id for r in roots}
+    for region in scoped(user, Region).filter(level__lte=max_level).defer("polygon").order_by("path"):
+        parent = nodes.get(region.parent_id)
+        if region.id in root_ids:
+            nodes[region.id] = {"region": region, "children": [], "depth": 0}
+            top.append(nodes[region.id])
+        elif parent is not None and parent["depth"] < depth:
+            nodes[region.id] = {"region": region, "children": [], "depth": parent["depth"] + 1}
+            parent["children"].append(nodes[region.id])
+    return top
+
+
+def region_summary(user, region: Region) -> dict[str, int]:
+    """What the user may see in `region`'s subtree, counted."""
+    prefix = region.path
+    return {
+        "grids": scoped(user, Region).filter(level=Region.Level.GRID, path__startswith=prefix).count(),
+        "buildings": scoped(user, Building).filter(grid__path__startswith=prefix).count(),
+        "households": scoped(user, Household).filter(building__grid__path__startswith=prefix).count(),
+        "residents": people_in(user, region).count(),
+        "party_organisations": scoped(user, Organisation)
+        .filter(region__path__startswith=prefix, kind__in=Organisation.PARTY_KINDS)
+        .count(),
+    }
 
 
 @dataclass

@@ -32,9 +32,9 @@ def read_personal_data(user, person: Person, *, purpose: str, channel: str,
         raise ValidationFailed(f"unknown personal data fields: {', '.join(sorted(unknown))}")
     record = PersonalData.objects.filter(person=person).first()
     values = {f: getattr(record, f, "") if record else "" for f in fields}
-    revealed = [f for f in fields if values[f] and policy.can(user, f"org.personal.{f}", person)]
-    if revealed and not purpose.strip():
+    if not purpose.strip():
         raise ValidationFailed("a purpose is required to read personal data")
+    revealed = [f for f in fields if values[f] and policy.can(user, f"org.personal.{f}", person)]
     result = {f: (values[f] if f in revealed else MASKERS[f](values[f])) for f in fields}
     if revealed:
         with transaction.atomic():

@@ -39,46 +39,13 @@ def page(view):
         try:
             return view(request, *args, **kwargs)
         except DomainError as error:
-            return render(request, "org/error.html", {"error": error}, status=error.status)
+            return render(request, "web/error.html", {"error": error}, status=error.status)
 
     return wrapper
 
 
 # ---------------------------------------------------------------------------------------------
 # Regions
-
-
-def _tree(user, roots: list[Region], depth: int) -> list[dict]:
-    """The visible regions under `roots`, `depth` levels deep, as nested {"region", "children"}."""
-    if not roots:
-        return []
-    max_level = max(r.level for r in roots) + depth
-    nodes: dict[int, dict] = {}
-    top: list[dict] = []
-    root_ids = {r.id for r in roots}
-    for region in queries.scoped(user, Region).filter(level__lte=max_level).defer("polygon").order_by("path"):
-        parent = nodes.get(region.parent_id)
-        if region.id in root_ids:
-            nodes[region.id] = {"region": region, "children": [], "depth": 0}
-            top.append(nodes[region.id])
-        elif parent is not None and parent["depth"] < depth:
-            nodes[region.id] = {"region": region, "children": [], "depth": parent["depth"] + 1}
-            parent["children"].append(nodes[region.id])
-    return top
-
-
-def _region_counts(user, region: Region) -> dict[str, int]:
-    """What the user may see in `region`'s subtree, counted."""
-    prefix = region.path
-    return {
-        "grids": queries.scoped(user, Region).filter(level=Region.Level.GRID, path__startswith=prefix).count(),
-        "buildings": queries.scoped(user, Building).filter(grid__path__startswith=prefix).count(),
-        "households": queries.scoped(user, Household).filter(building__grid__path__startswith=prefix).count(),
-        "residents": queries.people_in(user, region).count(),
-        "party_organisations": queries.scoped(user, Organisation)
-        .filter(region__path__startswith=prefix, kind__in=Organisation.PARTY_KINDS)
-        .count(),
-    }
 
 
 def _map_data(region: Region, children: list[Region], buildings: list[Building]) -> dict:
@@ -98,7 +65,7 @@ def _map_data(region: Region, children: list[Region], buildings: list[Building])
 @page
 def regions(request):
     roots = queries.visible_roots(request.user)
-    return render(request, "org/regions.html", {"roots": roots, "tree": _tree(request.user, roots, TREE_DEPTH)})
+    return render(request, "org/regions.html", {"roots": roots, "tree": queries.region_tree(request.user, roots, TREE_DEPTH)})
 
 
 @page
@@ -117,7 +84,7 @@ def region(request, region_id: int):
         "region": region,
         "breadcrumbs": [{"region": a, "linked": a.pk in in_scope} for a in ancestors],
         "children": [{"region": c, "children": grandchildren[c.id]} for c in children],
-        "counts": _region_counts(user, region),
+        "counts": queries.region_summary(user, region),
         "organisations": queries.scoped(user, Organisation).filter(region=region).order_by("kind", "name"),
         "buildings": buildings,
         "grid_workers": queries.scoped(user, Post)
