@@ -116,3 +116,11 @@ def test_api_with_a_printed_token_over_http(served):
     assert len(tree) == 1 and tree[0]["kind"] in {"community", "village"}
     status, _, body = get(served["base"] + "/api/v1/org/regions/tree")
     assert status == 401 and json.loads(body)["code"] == "not_authenticated"
+
+
+def test_api_docs_page_uses_bundled_assets(served):
+    status, _, body = get(served["base"] + "/api/v1/docs")
+    assert status == 200
+    html = body.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in html
+    assert "cdn" not in html.lower()
