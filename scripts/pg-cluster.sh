@@ -6,7 +6,6 @@
 # Exit 3 when PostgreSQL can be neither found nor installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PORT=${GONGZHI_PG_PORT:-54329}
 STATE=var/pg-cluster.dir
 
 find_bin() {
@@ -34,6 +33,8 @@ start() {
   [ -n "$bin" ] || { echo "pg-cluster: PostgreSQL not found and cannot be installed (need root and apt-get)" >&2; exit 3; }
   mkdir -p var
   [ -f "$STATE" ] && stop >/dev/null 2>&1 || true
+  # A free local port unless one is given, so several checkouts can test at once.
+  PORT=${GONGZHI_PG_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
   dir="$PWD/var/pg-cluster"
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || useradd --system --home /var/lib/postgresql postgres
