@@ -42,7 +42,8 @@ bench: install-dev
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
 messages: install
-	cd gongzhi && ../$(BIN)/gongzhi makemessages -l zh_Hans --no-obsolete && ../$(BIN)/gongzhi compilemessages -l zh_Hans
+	cd gongzhi && ../$(BIN)/gongzhi makemessages -l zh_Hans --no-obsolete -i "*/tests/*"
+	msgfmt --check -o gongzhi/locale/zh_Hans/LC_MESSAGES/django.mo gongzhi/locale/zh_Hans/LC_MESSAGES/django.po
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
