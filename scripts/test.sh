@@ -26,6 +26,7 @@ GONGZHI_VAR_DIR="$PWD/var/test-sqlite" DATABASE_URL="sqlite:///$PWD/var/test-sql
   $BIN/pytest "$@" || status=$?
 
 banner "tests on PostgreSQL"
+trap 'bash scripts/pg-cluster.sh stop' EXIT  # also when start fails half-way
 pg_out=$(bash scripts/pg-cluster.sh start)
 pg_status=$?
 if [ $pg_status -ne 0 ]; then
@@ -33,7 +34,6 @@ if [ $pg_status -ne 0 ]; then
   banner "WARNING: PostgreSQL unavailable: ONLY SQLite WAS TESTED"
   exit $status
 fi
-trap 'bash scripts/pg-cluster.sh stop' EXIT
 url=$(printf '%s\n' "$pg_out" | sed -n 's/^DATABASE_URL=//p' | tail -n 1)
 GONGZHI_VAR_DIR="$PWD/var/test-postgres" DATABASE_URL="$url" $BIN/pytest "$@" || status=$?
 

@@ -37,7 +37,8 @@ def test_token_scoped_api_over_http(live_server, live_world):
     status, body = fetch(f"{base}/regions/{live_world.community_b.id}", token)
     assert status == 404 and body["code"] == "not_found"
 
-    status, body = fetch(f"{base}/people/{live_world.resident_a.id}/personal-data?purpose=%E5%85%A5%E6%88%B7", token)
+    status, body = fetch(f"{base}/people/{live_world.resident_a.id}/personal-data", token, method="POST",
+                         body={"purpose": "入户走访"})
     assert status == 200 and body["phone"] == "13900001111"
     assert PersonalDataAccess.objects.filter(person=live_world.resident_a, channel="api").count() == 1
 

@@ -4,12 +4,14 @@ shown masked; the admin's own permission system (staff + model permissions) gate
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from gongzhi.core.adminlog import RecordedModelAdmin
+
 from .models import Building, Household, Organisation, Person, PersonalData, PersonalDataAccess, Post, Region
 from .rules import mask_id_number, mask_phone
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(RecordedModelAdmin):
     list_display = ("name", "kind", "level", "admin_code", "grid_code", "parent")
     list_filter = ("level", "kind")
     search_fields = ("name", "admin_code", "grid_code")
@@ -18,21 +20,21 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Building)
-class BuildingAdmin(admin.ModelAdmin):
+class BuildingAdmin(RecordedModelAdmin):
     list_display = ("name", "address", "grid", "longitude", "latitude")
     search_fields = ("name", "address", "grid__name")
     autocomplete_fields = ("grid",)
 
 
 @admin.register(Household)
-class HouseholdAdmin(admin.ModelAdmin):
+class HouseholdAdmin(RecordedModelAdmin):
     list_display = ("building", "unit")
     search_fields = ("building__name", "unit")
     autocomplete_fields = ("building",)
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(RecordedModelAdmin):
     list_display = ("name", "kind", "region", "parent", "host")
     list_filter = ("kind",)
     search_fields = ("name", "region__name")
@@ -47,7 +49,7 @@ class PostInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(RecordedModelAdmin):
     list_display = ("name", "gender", "birth_date", "household", "is_party_member", "masked_phone")
     list_filter = ("gender", "is_party_member")
     search_fields = ("name",)
@@ -64,7 +66,7 @@ class PersonAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonalData)
-class PersonalDataAdmin(admin.ModelAdmin):
+class PersonalDataAdmin(RecordedModelAdmin):
     list_display = ("person", "phone_masked", "id_number_masked")
     search_fields = ("person__name",)
     fields = ("person", "phone_masked", "id_number_masked")
@@ -83,7 +85,7 @@ class PersonalDataAdmin(admin.ModelAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(admin.ModelAdmin):
+class PostAdmin(RecordedModelAdmin):
     list_display = ("person", "organisation", "role", "title", "start_date", "end_date", "grid", "building")
     list_filter = ("role",)
     search_fields = ("person__name", "organisation__name")
@@ -91,7 +93,7 @@ class PostAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(admin.ModelAdmin):
+class PersonalDataAccessAdmin(RecordedModelAdmin):
     list_display = ("at", "user", "person", "fields", "purpose", "channel")
     list_filter = ("channel",)
     search_fields = ("person__name", "user__username", "purpose")

@@ -9,7 +9,7 @@ from gongzhi.core import policy
 from . import locating, queries, services
 from .models import Building, Organisation, Person, Post, Region
 from .schemas import (
-    BuildingOut, CoverageOut, LocateOut, OrganisationOut, PersonalDataOut, PersonOut, PostEndIn, PostIn,
+    BuildingOut, CoverageOut, LocateOut, OrganisationOut, PersonalDataIn, PersonalDataOut, PersonOut, PostEndIn, PostIn,
     PostOut, RegionDetailOut, RegionOut, RegionTreeNode,
 )
 
@@ -168,15 +168,6 @@ def end_post(request, post_id: int, payload: PostEndIn):
     return services.end_post(request.auth, post, payload.end_date)
 
 
-def _person_out(person):
-    masked = services.masked_personal_data(person)
-    return {
-        "id": person.id, "name": person.name, "gender": person.gender, "household_id": person.household_id,
-        "is_party_member": person.is_party_member,
-        "phone_masked": masked["phone"], "id_number_masked": masked["id_number"],
-    }
-
-
 @router.get("/people", response=list[PersonOut])
 @paginate(LimitOffsetPagination)
 def list_people(request, region: int | None = None, household: int | None = None):
@@ -186,22 +177,23 @@ def list_people(request, region: int | None = None, household: int | None = None
         qs = queries.scoped(request.auth, Person)
     if household is not None:
         qs = qs.filter(household_id=household)
-    return [_person_out(p) for p in qs.select_related("personal_data").order_by("id")]
+    return qs.select_related("personal_data").order_by("id")
 
 
 @router.get("/people/{person_id}", response=PersonOut)
 def get_person(request, person_id: int):
-    return _person_out(queries.get_scoped(request.auth, Person, person_id))
+    return queries.get_scoped(request.auth, Person, person_id,
+                              queryset=Person.objects.select_related("personal_data"))
 
 
-@router.get("/people/{person_id}/personal-data", response=PersonalDataOut)
-def get_personal_data(request, person_id: int, purpose: str):
+@router.post("/people/{person_id}/personal-data", response=PersonalDataOut)
+def reveal_personal_data(request, person_id: int, payload: PersonalDataIn):
     """Reveal phone / ID number to a post with need in the person's region; others get them masked.
 
     Every reveal is written to the personal-data access log with the stated purpose.
     """
     person = queries.get_scoped(request.auth, Person, person_id)
-    view = services.read_personal_data(request.auth, person, purpose=purpose, channel="api")
+    view = services.read_personal_data(request.auth, person, purpose=payload.purpose, channel="api")
     return {"person_id": person.id, **view.values, "revealed": view.revealed}
 
 

@@ -3,7 +3,9 @@ organisations (party and administrative) and the posts that tie people to them."
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.db.models import Value
+from django.db.models.functions import Coalesce, Concat, Substr
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -59,6 +61,8 @@ class Region(models.Model):
                 condition=Q(admin_code__isnull=True) | Q(admin_code__regex=r"^[0-9]{12}$"),
                 name="region_admin_code_12_digits",
             ),
+            # An empty path would be a prefix of every path, i.e. a scope over everything.
+            models.CheckConstraint(condition=Q(path__regex=r"^/([0-9]+/)+$"), name="region_path_well_formed"),
         ]
 
     def __str__(self):
@@ -75,18 +79,21 @@ class Region(models.Model):
         return f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
 
     def save(self, *args, **kwargs):
+        """Keep `path` true in the same transaction: set it on insert, re-root the subtree on a move."""
         self.level = self.KIND_LEVEL[self.kind]
-        if self.pk is None:
+        with transaction.atomic():
+            if self.pk is None:
+                self.path = "/0/"  # placeholder until the id is known; never visible outside this transaction
+                super().save(*args, **kwargs)
+                self.path = self._computed_path()
+                Region.objects.filter(pk=self.pk).update(path=self.path)
+                return
+            old_path, self.path = self.path, self._computed_path()
             super().save(*args, **kwargs)
-            self.path = self._computed_path()
-            Region.objects.filter(pk=self.pk).update(path=self.path)
-            return
-        old_path, self.path = self.path, self._computed_path()
-        super().save(*args, **kwargs)
-        if old_path and old_path != self.path:
-            # Moved: re-root the whole subtree under the new path.
-            for node in Region.objects.filter(path__startswith=old_path).exclude(pk=self.pk):
-                Region.objects.filter(pk=node.pk).update(path=self.path + node.path[len(old_path):])
+            if old_path and old_path != self.path:
+                Region.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(Value(self.path), Substr("path", len(old_path) + 1))
+                )
 
     @property
     def is_village(self) -> bool:
@@ -242,6 +249,13 @@ class Person(models.Model):
         if self.party_branch_id and not self.is_party_member:
             raise ValidationError(_("only a party member belongs to a party branch"))
 
+    @property
+    def home_region(self) -> "Region | None":
+        """Where the person lives: their household's grid, else their residence."""
+        if self.household_id:
+            return self.household.building.grid
+        return self.residence
+
     def age_on(self, day) -> int | None:
         if self.birth_date is None:
             return None
@@ -322,10 +336,45 @@ class Post(models.Model):
                                    name="building_lead_has_building"),
             models.CheckConstraint(condition=~Q(role="instructor") | Q(served_organisation__isnull=False),
                                    name="instructor_serves_organisation"),
+            # The same open-ended post cannot be held twice (NULL grid/building count as equal).
+            models.UniqueConstraint(models.F("person"), models.F("organisation"), models.F("role"),
+                                    Coalesce("grid", Value(0)), Coalesce("building", Value(0)),
+                                    condition=Q(end_date__isnull=True), name="post_not_held_twice"),
         ]
 
     def __str__(self):
         return f"{self.person} · {self.organisation} · {self.get_role_display()}"
+
+    # Units that may get a party-building instructor: those where a party organisation could be set up.
+    INSTRUCTED_KINDS = frozenset({"property_company", "owners_committee", "social_organisation",
+                                  "new_economic_organisation", "co_building_unit"})
+
+    def clean(self):
+        errors = {}
+        if self.grid_id and self.role != self.Role.GRID_WORKER:
+            errors["grid"] = _("only a grid worker's post names a grid")
+        if self.grid_id and self.grid.level != Region.Level.GRID:
+            errors["grid"] = _("a grid worker is assigned to a grid")
+        if self.building_id and self.role != self.Role.BUILDING_LEAD:
+            errors["building"] = _("only a building lead's post names a building")
+        if self.served_organisation_id:
+            if self.role != self.Role.INSTRUCTOR:
+                errors["served_organisation"] = _("only a party-building instructor serves another organisation")
+            elif self.served_organisation.kind not in self.INSTRUCTED_KINDS:
+                errors["served_organisation"] = _("instructors serve property companies, owners' committees "
+                                                  "and other units, not government or party bodies")
+        if self.grid_id and self.organisation_id and not self.grid.path.startswith(self.organisation.region.path):
+            errors["grid"] = _("the grid lies outside the organisation's region")
+        if self.building_id and self.organisation_id and not self.building.grid.path.startswith(
+                self.organisation.region.path):
+            errors["building"] = _("the building lies outside the organisation's region")
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def in_force_q(day) -> Q:
+        """Posts in force on `day`: started, and not yet ended (the end date itself still counts)."""
+        return Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
 
     def is_active_on(self, day) -> bool:
         return self.start_date <= day and (self.end_date is None or self.end_date >= day)

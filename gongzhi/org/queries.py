@@ -30,8 +30,7 @@ def get_scoped(user, model, pk, action: str | None = None, queryset=None):
 
 
 def active_posts_q(day=None) -> Q:
-    day = day or clock.today()
-    return Q(start_date__lte=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
+    return Post.in_force_q(day or clock.today())
 
 
 def visible_roots(user) -> list[Region]:

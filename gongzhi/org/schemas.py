@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Any
 
-from ninja import Schema
+from ninja import Field, Schema
 
 
 class RegionOut(Schema):
@@ -86,6 +86,8 @@ class PostEndIn(Schema):
 
 
 class PersonOut(Schema):
+    """A person as any viewer in scope sees them: phone and ID number masked."""
+
     id: int
     name: str
     gender: str
@@ -93,6 +95,24 @@ class PersonOut(Schema):
     is_party_member: bool
     phone_masked: str
     id_number_masked: str
+
+    @staticmethod
+    def resolve_phone_masked(obj):
+        return masked(obj).get("phone", "")
+
+    @staticmethod
+    def resolve_id_number_masked(obj):
+        return masked(obj).get("id_number", "")
+
+
+def masked(person) -> dict[str, str]:
+    from .services import masked_personal_data
+
+    return masked_personal_data(person)
+
+
+class PersonalDataIn(Schema):
+    purpose: str = Field(..., max_length=120, description="why the personal data is needed (logged)")
 
 
 class PersonalDataOut(Schema):

@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from gongzhi.core import clock, events, policy
-from gongzhi.core.errors import PermissionDenied, ValidationFailed
+from gongzhi.core.errors import Conflict, ValidationFailed
 
 from .models import Person, PersonalData, PersonalDataAccess, Post
 from .rules import MASKERS
@@ -47,13 +47,18 @@ def read_personal_data(user, person: Person, *, purpose: str, channel: str,
 
 def masked_personal_data(person: Person) -> dict[str, str]:
     """Masked values only: safe for any page that shows a person to someone without need."""
-    record = PersonalData.objects.filter(person=person).first()
+    try:
+        record = person.personal_data  # uses select_related("personal_data") when the caller did
+    except PersonalData.DoesNotExist:
+        record = None
     return {f: MASKERS[f](getattr(record, f, "") if record else "") for f in PERSONAL_FIELDS}
 
 
 def end_post(user, post: Post, end_date) -> Post:
     """End a post on `end_date` (not before it started)."""
     policy.require(user, "org.change", post)
+    if post.end_date is not None:
+        raise Conflict(f"the post already ended on {post.end_date.isoformat()}")
     if end_date < post.start_date:
         raise ValidationFailed("a post cannot end before it starts")
     with transaction.atomic():
@@ -64,16 +69,21 @@ def end_post(user, post: Post, end_date) -> Post:
 
 
 def appoint(user, *, person: Person, organisation, role: str, start_date, **where) -> Post:
-    """Appoint `person` to a post; one person may hold several posts at once (一肩挑)."""
-    policy.require(user, "org.change", organisation)
+    """Appoint `person` to a post; one person may hold several posts at once (一肩挑).
+
+    Only a leader whose scope covers the post may appoint; nobody appoints themselves; leading
+    posts are filled from a level above (see permissions.may_appoint).
+    """
     if role not in Post.Role.values:
         raise ValidationFailed(f"unknown role {role!r}")
     post = Post(person=person, organisation=organisation, role=role, start_date=start_date, **where)
     post.full_clean()
-    scope = post.scope_region
-    if not policy.can(user, "org.change", scope):
-        raise PermissionDenied("org.change")
-    with transaction.atomic():
-        post.save()
-        events.record("org.post_appointed", post, actor=user, person=person.pk, organisation=organisation.pk, role=role)
+    policy.require(user, "org.appoint", post)
+    try:
+        with transaction.atomic():
+            post.save()
+            events.record("org.post_appointed", post, actor=user, person=person.pk, organisation=organisation.pk,
+                          role=role)
+    except IntegrityError:
+        raise Conflict("the person already holds this post") from None
     return post

@@ -116,7 +116,7 @@ class OrganisationFilter(forms.Form):
 def organisations(request):
     form = OrganisationFilter(request.GET)
     wanted = form.cleaned_data if form.is_valid() else {}
-    qs = queries.scoped(request.user, Organisation).select_related("region").order_by("region__path", "kind", "name")
+    qs = queries.scoped(request.user, Organisation).select_related("region", "parent").order_by("region__path", "kind", "name")
     if wanted.get("kind"):
         qs = qs.filter(kind=wanted["kind"])
     if wanted.get("party") == "party":

@@ -58,12 +58,13 @@ def test_other_communitys_objects_are_404_for_a_community_secretary(as_user, wor
         f"/api/v1/org/buildings/{world.building_b1.id}",
         f"/api/v1/org/organisations/{world.committee_b.id}",
         f"/api/v1/org/people/{world.resident_b.id}",
-        f"/api/v1/org/people/{world.resident_b.id}/personal-data?purpose=visit",
     ]:
         response = api("get", url)
         assert response.status_code == 404, url
         assert response.json()["code"] == "not_found"
     assert api("get", f"/api/v1/org/buildings/{world.building_a1.id}").status_code == 200
+    reveal = api("post", f"/api/v1/org/people/{world.resident_b.id}/personal-data", data={"purpose": "visit"})
+    assert reveal.status_code == 404
 
 
 def test_region_geojson_is_a_feature_collection_of_children(as_user, world):
@@ -71,6 +72,18 @@ def test_region_geojson_is_a_feature_collection_of_children(as_user, world):
     assert body["type"] == "FeatureCollection"
     assert {f["properties"]["grid_code"] for f in body["features"]} == {"A1", "A2"}
     assert all(f["geometry"]["type"] == "Polygon" for f in body["features"])
+
+
+def test_people_list_is_masked_and_paginated_without_a_query_per_person(as_user, world, django_assert_max_num_queries):
+    from gongzhi.org.tests.factories import person
+
+    for i in range(12):
+        person(f"居民{i}", world.household_a, phone=f"1390000{i:04d}")
+    api = as_user(world.secretary_a)
+    with django_assert_max_num_queries(12):
+        body = api("get", "/api/v1/org/people?limit=5").json()
+    assert body["count"] == 14 and len(body["items"]) == 5
+    assert all("****" in p["phone_masked"] for p in body["items"])
 
 
 def test_person_is_masked_in_listings(as_user, world):
@@ -82,7 +95,8 @@ def test_person_is_masked_in_listings(as_user, world):
 
 def test_secretary_reveals_personal_data_and_the_read_is_logged(as_user, world):
     api = as_user(world.secretary_a)
-    body = api("get", f"/api/v1/org/people/{world.resident_a.id}/personal-data?purpose=上门走访").json()
+    body = api("post", f"/api/v1/org/people/{world.resident_a.id}/personal-data",
+               data={"purpose": "上门走访"}).json()
     assert body["phone"] == "13900001111"
     assert body["id_number"] == "110105198001010032"
     assert set(body["revealed"]) == {"phone", "id_number"}
@@ -93,7 +107,7 @@ def test_secretary_reveals_personal_data_and_the_read_is_logged(as_user, world):
 
 def test_street_official_gets_masked_personal_data_and_nothing_is_logged(as_user, world):
     body = as_user(world.street_official)(
-        "get", f"/api/v1/org/people/{world.resident_a.id}/personal-data?purpose=统计"
+        "post", f"/api/v1/org/people/{world.resident_a.id}/personal-data", data={"purpose": "统计"}
     ).json()
     assert body["phone"] == "139****1111"
     assert body["revealed"] == []
@@ -102,16 +116,16 @@ def test_street_official_gets_masked_personal_data_and_nothing_is_logged(as_user
 
 def test_reveal_without_purpose_is_400(as_user, world):
     api = as_user(world.secretary_a)
-    response = api("get", f"/api/v1/org/people/{world.resident_a.id}/personal-data?purpose=%20")
+    response = api("post", f"/api/v1/org/people/{world.resident_a.id}/personal-data", data={"purpose": " "})
     assert response.status_code == 400
     assert PersonalDataAccess.objects.count() == 0
-    missing = api("get", f"/api/v1/org/people/{world.resident_a.id}/personal-data")
+    missing = api("post", f"/api/v1/org/people/{world.resident_a.id}/personal-data", data={})
     assert missing.status_code == 400 and missing.json()["code"] == "invalid"
 
 
-def test_appoint_a_second_post_to_the_same_person(as_user, world):
+def test_street_official_appoints_the_community_secretary_as_director_too(as_user, world):
     secretary = world.secretary_a.person
-    response = as_user(world.secretary_a)("post", "/api/v1/org/posts", data={
+    response = as_user(world.street_official)("post", "/api/v1/org/posts", data={
         "person_id": secretary.id, "organisation_id": world.committee_a.id, "role": "director",
         "start_date": "2024-03-01",
     })
@@ -119,6 +133,52 @@ def test_appoint_a_second_post_to_the_same_person(as_user, world):
     roles = set(Post.objects.filter(person=secretary).values_list("role", flat=True))
     assert roles == {"secretary", "director"}  # 一肩挑
     assert Event.objects.filter(kind="org.post_appointed").count() == 1
+
+
+def test_nobody_appoints_themselves(as_user, world):
+    response = as_user(world.secretary_a)("post", "/api/v1/org/posts", data={
+        "person_id": world.secretary_a.person.id, "organisation_id": world.committee_a.id, "role": "director",
+        "start_date": "2024-03-01",
+    })
+    assert response.status_code == 403
+    assert Post.objects.filter(person=world.secretary_a.person).count() == 1
+
+
+def test_community_secretary_appoints_a_grid_worker_but_not_a_fellow_leader(as_user, world):
+    api = as_user(world.secretary_a)
+    worker = api("post", "/api/v1/org/posts", data={
+        "person_id": world.resident_a.id, "organisation_id": world.committee_a.id, "role": "grid_worker",
+        "grid_id": world.grid_a1.id, "start_date": "2024-03-01",
+    })
+    assert worker.status_code == 201, worker.content
+    leader = api("post", "/api/v1/org/posts", data={
+        "person_id": world.resident_a.id, "organisation_id": world.committee_a.id, "role": "director",
+        "start_date": "2024-03-01",
+    })
+    assert leader.status_code == 403
+    assert set(Post.objects.filter(person=world.resident_a).values_list("role", flat=True)) == {"grid_worker"}
+
+
+def test_staff_cannot_appoint(as_user, world):
+    from gongzhi.org.tests.factories import official
+
+    staff = official(world.committee_a, "staff", "clerk_a")
+    response = as_user(staff)("post", "/api/v1/org/posts", data={
+        "person_id": staff.person.id, "organisation_id": world.committee_a.id, "role": "director",
+        "start_date": "2024-03-01",
+    })
+    assert response.status_code == 403
+    assert not Post.objects.filter(person=staff.person, role="director").exists()
+
+
+def test_an_ended_post_cannot_be_revived(as_user, world):
+    post = Post.objects.get(person__user=world.secretary_b)
+    api = as_user(world.street_official)
+    assert api("post", f"/api/v1/org/posts/{post.id}/end", data={"end_date": "2024-01-01"}).status_code == 200
+    again = api("post", f"/api/v1/org/posts/{post.id}/end", data={"end_date": "2099-01-01"})
+    assert again.status_code == 409 and again.json()["code"] == "conflict"
+    post.refresh_from_db()
+    assert post.end_date.isoformat() == "2024-01-01"
 
 
 def test_appointing_in_another_community_is_refused_and_stores_nothing(as_user, world):
@@ -132,7 +192,7 @@ def test_appointing_in_another_community_is_refused_and_stores_nothing(as_user, 
 
 
 def test_grid_worker_post_without_grid_is_rejected_with_reason(as_user, world):
-    response = as_user(world.secretary_a)("post", "/api/v1/org/posts", data={
+    response = as_user(world.street_official)("post", "/api/v1/org/posts", data={
         "person_id": world.resident_a.id, "organisation_id": world.committee_a.id,
         "role": "grid_worker", "start_date": "2024-03-01",
     })
@@ -192,3 +252,23 @@ def test_token_command_for_unknown_user_fails(world):
 
     with pytest.raises(CommandError):
         call_command("token", "create", "nobody")
+
+
+def test_session_write_without_csrf_token_is_a_json_403(world):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.login(username="street_dir", password="pw-test-123")
+    response = client.post("/api/v1/org/posts", data={}, content_type="application/json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "forbidden"
+
+
+def test_the_same_post_cannot_be_held_twice(as_user, world):
+    api = as_user(world.secretary_a)
+    payload = {"person_id": world.resident_a.id, "organisation_id": world.committee_a.id, "role": "grid_worker",
+               "grid_id": world.grid_a1.id, "start_date": "2024-03-01"}
+    assert api("post", "/api/v1/org/posts", data=payload).status_code == 201
+    again = api("post", "/api/v1/org/posts", data=payload)
+    assert again.status_code in (400, 409) and again.json()["message"]
+    assert Post.objects.filter(person=world.resident_a).count() == 1

@@ -53,3 +53,28 @@ def test_property_company_staff_see_structure_but_not_residents(world):
     assert not policy.can(staff, "org.change", world.community_a)
     assert not policy.can(staff, "org.view_coverage", world.community_a)
     assert not policy.can(staff, "org.personal.phone", world.resident_a)
+
+
+def test_building_lead_sees_only_the_people_of_their_building(world):
+    from gongzhi.org.models import Building, Household
+    from gongzhi.org.tests.factories import official, person
+
+    other_building = Building.objects.create(grid=world.grid_a1, name="2号楼", address="东园路2号",
+                                             longitude=116.006, latitude=39.906)
+    neighbour = person("王五", Household.objects.create(building=other_building, unit="3-303"))
+    lead = official(world.committee_a, "building_lead", "lead_a", building=world.building_a1)
+    assert policy.can(lead, "org.personal.phone", world.resident_a)
+    assert not policy.can(lead, "org.personal.phone", neighbour)
+    assert not policy.can(lead, "org.view", neighbour)
+    assert set(queries.scoped(lead, Person)) == {world.resident_a}
+    assert policy.can(lead, "org.view", other_building)  # the grid's structure stays visible
+
+
+def test_unit_staff_do_not_see_who_holds_posts(world):
+    from gongzhi.org.models import Organisation, Post
+    from gongzhi.org.tests.factories import official
+
+    company = Organisation.objects.create(name="安居物业", kind="property_company", region=world.community_a)
+    staff = official(company, "staff", "pm_staff2")
+    assert queries.scoped(staff, Post).count() == 0
+    assert not policy.can(staff, "org.view", Post.objects.filter(person__user=world.secretary_a).get())
