@@ -36,6 +36,9 @@ class Region(models.Model):
         "grid": Level.GRID,
     }
 
+    # How siblings are listed to people: by their code (G01, G02 …), then name.
+    DISPLAY_ORDER = (Coalesce("grid_code", "admin_code", "name"), "name")
+
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     level = models.PositiveSmallIntegerField(_("level"), choices=Level.choices, editable=False)

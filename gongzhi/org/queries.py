@@ -51,7 +51,9 @@ def region_tree(user, roots: list[Region], depth: int) -> list[dict]:
     nodes: dict[int, dict] = {}
     top: list[dict] = []
     root_ids = {r.id for r in roots}
-    for region in scoped(user, Region).filter(level__lte=max_level).defer("polygon").order_by("path"):
+    # Parents come before children in level order; siblings in display order.
+    for region in scoped(user, Region).filter(level__lte=max_level).defer("polygon").order_by(
+            "level", *Region.DISPLAY_ORDER):
         parent = nodes.get(region.parent_id)
         if region.id in root_ids:
             nodes[region.id] = {"region": region, "children": [], "depth": 0}

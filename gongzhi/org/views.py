@@ -74,9 +74,9 @@ def region(request, region_id: int):
     region = queries.get_scoped(user, Region, region_id)
     ancestors = list(region.ancestors().defer("polygon"))
     in_scope = set(queries.scoped(user, Region).filter(pk__in=[a.pk for a in ancestors]).values_list("pk", flat=True))
-    children = list(queries.scoped(user, Region).filter(parent=region).order_by("path"))
+    children = list(queries.scoped(user, Region).filter(parent=region).order_by(*Region.DISPLAY_ORDER))
     grandchildren = defaultdict(list)
-    for r in queries.scoped(user, Region).filter(parent__in=children).defer("polygon").order_by("path"):
+    for r in queries.scoped(user, Region).filter(parent__in=children).defer("polygon").order_by(*Region.DISPLAY_ORDER):
         grandchildren[r.parent_id].append(r)
     buildings = list(queries.scoped(user, Building).filter(grid=region)
                      .annotate(household_count=Count("households")).order_by("name"))

@@ -36,3 +36,12 @@ def test_ui_strings_are_chinese_by_default_and_english_on_request():
 def test_login_page_is_chinese_first(client):
     html = client.get("/accounts/login/").content.decode()
     assert 'lang="zh-hans"' in html and "登录" in html
+
+
+@pytest.mark.django_db
+def test_browser_language_does_not_override_chinese_but_the_switch_does(client):
+    html = client.get("/accounts/login/", headers={"Accept-Language": "en-US,en;q=0.9"}).content.decode()
+    assert 'lang="zh-hans"' in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    html = client.get("/accounts/login/").content.decode()
+    assert 'lang="en"' in html and "Sign in" in html
