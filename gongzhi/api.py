@@ -3,10 +3,10 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError as NinjaValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
 
 from gongzhi.core.auth import api_auth
-from gongzhi.core.errors import DomainError, NotAuthenticated, NotFound, ValidationFailed
+from gongzhi.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 
 api = NinjaAPI(
     title="gongzhi API",
@@ -32,6 +32,14 @@ def on_auth_error(request, exc):
     return _error(request, NotAuthenticated())
 
 
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    # ninja's own refusals (e.g. a failed CSRF check on a session request) in the house format.
+    error = PermissionDenied(str(exc)) if exc.status_code == 403 else ValidationFailed(str(exc))
+    error.status = exc.status_code
+    return _error(request, error)
+
+
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return _error(request, NotFound())
@@ -51,8 +59,10 @@ def on_model_validation_error(request, exc: DjangoValidationError):
 
 
 def _mount():
+    from gongzhi.ledger.api import router as ledger_router
     from gongzhi.org.api import router as org_router
 
+    api.add_router("/ledger/", ledger_router)
     api.add_router("/org/", org_router)
 
 

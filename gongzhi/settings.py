@@ -5,6 +5,7 @@ GONGZHI_SECRET_KEY    default: generated once and kept in var/secret_key
 GONGZHI_VAR_DIR       where runtime files live (default <repo>/var)
 DEBUG                 "1"/"true" to enable; off by default
 GONGZHI_ALLOWED_HOSTS comma-separated; default localhost names
+GONGZHI_LEDGER_*      the transparency log: origin, key path, sequencer mode (see gongzhi/ledger/services.py)
 """
 
 import importlib.util
@@ -40,9 +41,13 @@ SECRET_KEY = _secret_key()
 DEBUG = _truthy(os.environ.get("DEBUG"))
 ALLOWED_HOSTS = [
     h.strip()
-    for h in os.environ.get("GONGZHI_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1],testserver").split(",")
+    for h in os.environ.get("GONGZHI_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
     if h.strip()
 ]
+# Behind HTTPS set e.g. GONGZHI_CSRF_TRUSTED_ORIGINS=https://gongzhi.example.gov.cn and GONGZHI_SECURE_COOKIES=1.
+CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("GONGZHI_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _truthy(os.environ.get("GONGZHI_SECURE_COOKIES"))
+NINJA_PAGINATION_MAX_LIMIT = 500
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -51,10 +56,12 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "ninja",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
     "gongzhi.core",
+    "gongzhi.ledger",
     "gongzhi.org",
     "gongzhi.web",
 ]
@@ -63,7 +70,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "gongzhi.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -147,6 +154,13 @@ LOGOUT_REDIRECT_URL = "web:home"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
+
+# The transparency log (gongzhi/ledger). "inline": writers sequence their own events right after
+# commit (group commit); "loop": only `gongzhi ledger sequence --forever` does.
+GONGZHI_LEDGER_ORIGIN = os.environ.get("GONGZHI_LEDGER_ORIGIN", "gongzhi.local/ledger")
+GONGZHI_LEDGER_KEY = Path(os.environ.get("GONGZHI_LEDGER_KEY", VAR_DIR / "ledger" / "signing.key"))
+GONGZHI_LEDGER_SEQUENCER = os.environ.get("GONGZHI_LEDGER_SEQUENCER", "inline")
+GONGZHI_LEDGER_BATCH_SIZE = int(os.environ.get("GONGZHI_LEDGER_BATCH_SIZE", "2000"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

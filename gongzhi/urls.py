@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("ledger/", include("gongzhi.ledger.urls")),
     path("org/", include("gongzhi.org.urls")),
     path("", include("gongzhi.web.urls")),
 ]

@@ -6,8 +6,12 @@ from . import clock
 from .models import Event
 
 
-def record(kind: str, subject, *, actor=None, **data) -> Event:
-    """Append one event. Must be called inside the transaction that makes the change."""
+def record(kind: str, subject, *, actor=None, private: dict | None = None, **data) -> Event:
+    """Append one event. Must be called inside the transaction that makes the change.
+
+    `data` is published in the ledger as is; `private` (personal data, free text) only as salted
+    commitments.
+    """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError(f"event {kind} recorded outside a transaction")
     subject_type = subject._meta.label_lower if hasattr(subject, "_meta") else type(subject).__name__
@@ -15,5 +19,6 @@ def record(kind: str, subject, *, actor=None, **data) -> Event:
     if actor is not None and not getattr(actor, "is_authenticated", False):
         actor = None
     return Event.objects.create(
-        kind=kind, subject_type=subject_type, subject_id=subject_id, actor=actor, at=clock.now(), data=data
+        kind=kind, subject_type=subject_type, subject_id=subject_id, actor=actor, at=clock.now(), data=data,
+        private=private or {},
     )

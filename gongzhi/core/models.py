@@ -24,6 +24,9 @@ class Event(models.Model):
     )
     at = models.DateTimeField(_("time"), db_index=True)
     data = models.JSONField(_("data"), default=dict)
+    # Personal values (names, phones, ID numbers, free text) that the public ledger may only carry as
+    # salted hash commitments; see gongzhi/ledger/services.py.
+    private = models.JSONField(_("private data"), default=dict, blank=True)
 
     class Meta:
         ordering = ["id"]

@@ -1,0 +1,1 @@
+"""Transparency log: an append-only RFC 6962 Merkle tree of ledger entries."""

@@ -1,0 +1,39 @@
+"""Read-only admin views of the log: the head, checkpoints, entries. Nothing here can change the log,
+and the private openings (salts) are not shown at all."""
+
+from django.contrib import admin
+
+from .models import Checkpoint, Entry, LogHead
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(LogHead)
+class LogHeadAdmin(ReadOnlyAdmin):
+    list_display = ("size", "root_hex", "updated_at")
+
+    @admin.display(description="root")
+    def root_hex(self, obj):
+        return bytes(obj.root).hex()
+
+
+@admin.register(Checkpoint)
+class CheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("size", "signed_at")
+    ordering = ("-id",)
+
+
+@admin.register(Entry)
+class EntryAdmin(ReadOnlyAdmin):
+    list_display = ("index", "event_id", "text")
+    list_select_related = False
+    show_full_result_count = False  # COUNT(*) over millions of entries on every page is not worth it

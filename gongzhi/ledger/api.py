@@ -1,0 +1,52 @@
+"""The ledger's public JSON API under /api/v1/ledger/ (no login): checkpoint, key, entries, proofs,
+receipts. The C2SP tile endpoints are plain views (views.py)."""
+
+from ninja import Router
+
+from . import queries, services
+from .schemas import CheckpointOut, ConsistencyOut, EntryOut, ErrorOut, InclusionOut, KeyOut, ReceiptOut
+
+router = Router(tags=["ledger"], auth=None)
+ERRORS = {400: ErrorOut, 404: ErrorOut}
+
+
+@router.get("/checkpoint", response={200: CheckpointOut, 404: ErrorOut})
+def checkpoint(request):
+    """The latest signed tree head."""
+    head = queries.latest_checkpoint()
+    return {"origin": services.origin(), "size": head.size, "root": bytes(head.root).hex(), "note": head.checkpoint}
+
+
+@router.get("/key", response=KeyOut)
+def key(request):
+    """The verifier key (signed-note vkey) that checks every checkpoint."""
+    return {"origin": services.origin(), "vkey": services.verifier_key()}
+
+
+@router.get("/entries/{index}", response={200: EntryOut, **ERRORS})
+def entry(request, index: int):
+    return queries.entry(index)
+
+
+@router.get("/proof/inclusion", response={200: InclusionOut, **ERRORS})
+def inclusion_proof(request, index: int, tree_size: int | None = None):
+    """RFC 6962 audit path of entry `index` in the tree of `tree_size` (default: current)."""
+    return queries.inclusion(index, tree_size)
+
+
+@router.get("/proof/consistency", response={200: ConsistencyOut, **ERRORS})
+def consistency_proof(request, first: int, second: int | None = None):
+    """RFC 6962 proof that the tree of size `second` (default: current) extends that of size `first`."""
+    return queries.consistency(first, second)
+
+
+@router.get("/proof/by-hash", response={200: InclusionOut, **ERRORS})
+def proof_by_hash(request, hash: str, tree_size: int | None = None):
+    """Inclusion proof of the entry whose leaf hash (hex) is `hash`."""
+    return queries.by_hash(hash, tree_size)
+
+
+@router.get("/receipts/{index}", response={200: ReceiptOut, **ERRORS})
+def receipt(request, index: int):
+    """Entry `index`, its inclusion proof and the latest checkpoint it is proven against."""
+    return queries.receipt(index)

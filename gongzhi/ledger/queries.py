@@ -1,0 +1,170 @@
+"""The log's read side: the head and checkpoints, entries, proofs, tiles and entry bundles.
+
+Everything here is public (the log holds no personal data) and works for any tree size up to the
+current head with O(log n) indexed reads per proof. Out-of-range requests raise domain errors
+(400 with a reason, or 404). Range readers (`entries`, `leaf_hashes`, `checkpoints`) are the seams a
+verifier or exporter pages through.
+"""
+
+from gongzhi.core.errors import NotFound, ValidationFailed
+
+from . import merkle, storage, tiles
+from .models import Checkpoint, LogHead
+
+TILE_WIDTH = tiles.TILE_WIDTH
+
+
+class BeyondTree(ValidationFailed):
+    code = "beyond_tree_size"
+    message_zh = "超出账本当前大小"
+    message_en = "Beyond the current size of the log"
+
+
+def head() -> LogHead | None:
+    return LogHead.objects.filter(pk=1).first()
+
+
+def tree_size() -> int:
+    current = head()
+    return current.size if current else 0
+
+
+def latest_checkpoint() -> LogHead:
+    """The head with its signed checkpoint; NotFound before the first checkpoint is signed."""
+    current = head()
+    if current is None or not current.checkpoint:
+        raise NotFound("no checkpoint has been signed yet")
+    return current
+
+
+def checkpoints(*, since_size: int = 0, limit: int = 1000) -> list[Checkpoint]:
+    """Checkpoints in the order they were signed, from tree size `since_size` on."""
+    return list(Checkpoint.objects.filter(size__gte=since_size).order_by("id")[:limit])
+
+
+def _check_size(size: int | None, *, what: str = "tree_size") -> int:
+    current = tree_size()
+    if size is None:
+        return current
+    if size < 0:
+        raise ValidationFailed(f"{what} must not be negative", code="negative_size")
+    if size > current:
+        raise BeyondTree(f"{what} {size} > {current}", tree_size=current)
+    return size
+
+
+def entry(index: int) -> dict:
+    if index < 0:
+        raise ValidationFailed("index must not be negative", code="negative_index")
+    rows = storage.entry_texts(index, index + 1)
+    if not rows:
+        raise NotFound(f"entry {index}", tree_size=tree_size())
+    _, text, leaf = rows[0]
+    return {"index": index, "entry": text, "leaf_hash": leaf.hex()}
+
+
+def entries(start: int, end: int) -> list[tuple[int, str, bytes]]:
+    """(index, canonical text, leaf hash) of entries [start, end)."""
+    return storage.entry_texts(start, end)
+
+
+def leaf_hashes(start: int, end: int) -> list[bytes]:
+    return storage.leaf_hashes(start, end)
+
+
+def root_at(size: int) -> bytes:
+    return merkle.root(storage.DatabaseHashSource(), _check_size(size))
+
+
+def inclusion(index: int, size: int | None = None) -> dict:
+    """Audit path of entry `index` in the tree of `size` (default: the current tree)."""
+    size = _check_size(size)
+    if not 0 <= index < size:
+        raise BeyondTree(f"index {index} is not in a tree of size {size}", tree_size=size)
+    source = storage.DatabaseHashSource(prefetch=[(0, index), *merkle.range_coords(0, size)])
+    proof = merkle.inclusion_proof(source, index, size)
+    leaf = source.get_hashes([(0, index)])[0]
+    return {
+        "index": index,
+        "tree_size": size,
+        "leaf_hash": leaf.hex(),
+        "root": merkle.root(source, size).hex(),
+        "proof": [node.hex() for node in proof],
+    }
+
+
+def consistency(first: int, second: int | None = None) -> dict:
+    """Proof that the tree of size `second` (default: current) extends the tree of size `first`."""
+    second = _check_size(second, what="second")
+    if first < 0:
+        raise ValidationFailed("first must not be negative", code="negative_size")
+    if first > second:
+        raise ValidationFailed(f"first {first} > second {second}", code="first_after_second")
+    source = storage.DatabaseHashSource(
+        prefetch=[*(merkle.range_coords(0, first) if first else []), *(merkle.range_coords(0, second) if second else [])]
+    )
+    proof = merkle.consistency_proof(source, first, second)
+    return {
+        "first": first,
+        "second": second,
+        "first_root": merkle.root(source, first).hex(),
+        "second_root": merkle.root(source, second).hex(),
+        "proof": [node.hex() for node in proof],
+    }
+
+
+def by_hash(leaf_hash_hex: str, size: int | None = None) -> dict:
+    """Inclusion proof of the first entry with this leaf hash (hex) in the tree of `size`."""
+    try:
+        leaf = bytes.fromhex(leaf_hash_hex)
+    except ValueError:
+        leaf = b""
+    if len(leaf) != merkle.HASH_SIZE:
+        raise ValidationFailed("hash must be 64 hex digits", code="bad_hash")
+    size = _check_size(size)
+    index = storage.index_of_leaf(leaf, size)
+    if index is None:
+        raise NotFound(f"no entry with leaf hash {leaf_hash_hex} in a tree of size {size}")
+    return inclusion(index, size)
+
+
+def receipt(index: int) -> dict:
+    """Entry `index` with its inclusion proof in the latest signed checkpoint, and that checkpoint."""
+    current = latest_checkpoint()
+    if not 0 <= index < current.size:
+        raise NotFound(f"entry {index}", tree_size=current.size)
+    proof = inclusion(index, current.size)
+    return {
+        "index": index,
+        "entry": storage.entry_texts(index, index + 1)[0][1],
+        "leaf_hash": proof["leaf_hash"],
+        "tree_size": current.size,
+        "inclusion_proof": proof["proof"],
+        "checkpoint": current.checkpoint,
+    }
+
+
+# --- C2SP tlog-tiles -----------------------------------------------------------------------------
+
+
+def tile(level: int, index: int, width: int | None) -> bytes:
+    """The hashes of tile (level, index): `width` of them (partial tile) or TILE_WIDTH (full).
+
+    A full tile is served only once complete; a partial one only with exactly as many hashes as
+    requested exist (clients ask for the width their checkpoint implies).
+    """
+    want = width or TILE_WIDTH
+    if level * tiles.TILE_HEIGHT >= 64:
+        raise NotFound(f"tile level {level} is beyond any tree")
+    hashes = storage.level_hashes(level * tiles.TILE_HEIGHT, index * TILE_WIDTH, index * TILE_WIDTH + want)
+    if len(hashes) < want:
+        raise NotFound(f"tile {level}/{index} has {len(hashes)} of {want} hashes")
+    return b"".join(hashes)
+
+
+def entry_bundle(index: int, width: int | None) -> bytes:
+    want = width or TILE_WIDTH
+    rows = storage.entry_texts(index * TILE_WIDTH, index * TILE_WIDTH + want)
+    if len(rows) < want:
+        raise NotFound(f"entry bundle {index} has {len(rows)} of {want} entries")
+    return tiles.encode_entry_bundle([text.encode() for _, text, _ in rows])
