@@ -8,6 +8,8 @@ class EventAdmin(admin.ModelAdmin):
     list_display = ("at", "kind", "subject_type", "subject_id", "actor")
     list_filter = ("kind",)
     search_fields = ("subject_id", "kind")
+    # Private values (names, phones, free text) are committed to in the ledger, never shown here.
+    exclude = ("private",)
 
     def has_add_permission(self, request):
         return False
