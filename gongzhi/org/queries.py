@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
-from gongzhi.core import clock
+from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound
 
 from .models import Building, Household, Organisation, Person, Post, Region
@@ -152,10 +152,11 @@ def coverage(region: Region | None = None, *, within: Q | None = None, day=None)
     )
 
 
-def coverage_for(user, region: Region | None = None, day=None) -> Coverage:
-    """The coverage report limited to what `user` may see (org.view_coverage)."""
-    if region is not None:
-        region = get_scoped(user, Region, region.pk, "org.view_coverage")
+def coverage_for(user, region_id: int | None = None, day=None) -> Coverage:
+    """The coverage report limited to what `user` may see (org.view_coverage), for the region
+    `region_id` when given. PermissionDenied without the right, NotFound outside the scope."""
+    policy.require(user, "org.view_coverage")
+    region = get_scoped(user, Region, region_id, "org.view_coverage") if region_id is not None else None
     within = {
         "region": scope_q(user, "org.view_coverage", Region),
         "building": scope_q(user, "org.view_coverage", Building),

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.core import clock, policy
+from gongzhi.core import clock
 from gongzhi.core.errors import DomainError, ValidationFailed
 
 from . import queries, services
@@ -224,10 +224,9 @@ class CoverageFilter(forms.Form):
 @page
 def coverage(request):
     user = request.user
-    policy.require(user, "org.view_coverage")
     form = CoverageFilter(request.GET)
     chosen = form.cleaned_data.get("region") if form.is_valid() else None
-    region = queries.get_scoped(user, Region, chosen, "org.view_coverage") if chosen else None
-    report = queries.coverage_for(user, region)
+    report = queries.coverage_for(user, chosen or None)
+    region = report.region
     choices = queries.scoped(user, Region, "org.view_coverage").exclude(level=Region.Level.GRID).order_by("path")
     return render(request, "org/coverage.html", {"report": report, "region": region, "choices": choices})
