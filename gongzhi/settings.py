@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "gongzhi.core",
     "gongzhi.ledger",
     "gongzhi.org",
+    "gongzhi.demands",
     "gongzhi.web",
 ]
 
@@ -161,6 +162,11 @@ GONGZHI_LEDGER_ORIGIN = os.environ.get("GONGZHI_LEDGER_ORIGIN", "gongzhi.local/l
 GONGZHI_LEDGER_KEY = Path(os.environ.get("GONGZHI_LEDGER_KEY", VAR_DIR / "ledger" / "signing.key"))
 GONGZHI_LEDGER_SEQUENCER = os.environ.get("GONGZHI_LEDGER_SEQUENCER", "inline")
 GONGZHI_LEDGER_BATCH_SIZE = int(os.environ.get("GONGZHI_LEDGER_BATCH_SIZE", "2000"))
+# Witness keys (cosignature/v1 vkeys, comma-separated) whose cosignatures POST /api/v1/ledger/cosignatures
+# accepts and /ledger/checkpoint then serves (`gongzhi ledger witness-keygen NAME` makes one).
+GONGZHI_LEDGER_WITNESSES = [
+    key.strip() for key in os.environ.get("GONGZHI_LEDGER_WITNESSES", "").split(",") if key.strip()
+]
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 

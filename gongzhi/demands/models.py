@@ -1,0 +1,327 @@
+"""Tables of 接诉即办: the category taxonomy, demands with their contact kept apart, the units handling
+them, the append-only step journal, routing and time-limit rules, and the daily number counter."""
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce, Concat, Substr
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core import clock
+from gongzhi.org.models import Organisation, Person, Region
+
+from . import rules
+
+
+class Urgency(models.TextChoices):
+    EMERGENCY = rules.EMERGENCY, _("emergency")
+    UTILITIES = rules.UTILITIES, _("water, power, gas, heating")
+    ORDINARY = rules.ORDINARY, _("ordinary")
+    COMPLEX = rules.COMPLEX, _("complex")
+
+
+class Category(models.Model):
+    """A node of the demand taxonomy (分类). `code` is stable (it becomes the Open311 service_code)."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    # Materialized path "/3/12/", as for regions: ancestors and depth without recursion.
+    path = models.CharField(max_length=255, db_index=True, editable=False)
+    default_urgency = models.CharField(_("default urgency"), max_length=12, choices=Urgency.choices,
+                                       default=Urgency.ORDINARY)
+    urgency_cues = models.JSONField(
+        _("urgency cue words"), default=dict, blank=True,
+        help_text=_('extra cue words per urgency for this category, e.g. {"emergency": ["井盖缺失"]}'),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        constraints = [
+            models.CheckConstraint(condition=Q(path__regex=r"^/([0-9]+/)+$"), name="category_path_well_formed"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 1
+
+    def ancestor_ids(self) -> list[int]:
+        """Its own id and its ancestors', root first."""
+        return [int(x) for x in self.path.strip("/").split("/")]
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            if self.pk is None:
+                self.path = "/0/"
+                super().save(*args, **kwargs)
+                self.path = f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
+                Category.objects.filter(pk=self.pk).update(path=self.path)
+                return
+            old_path, self.path = self.path, f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
+            if self.path.startswith(old_path) and self.path != old_path:
+                raise ValueError("a category cannot move under its own subtree")
+            super().save(*args, **kwargs)
+            if old_path and old_path != self.path:  # moved: re-root its subtree in the same transaction
+                Category.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                    path=Concat(Value(self.path), Substr("path", len(old_path) + 1)))
+
+
+class DemandCounter(models.Model):
+    """The last serial handed out on one (local) day: locked row by row, so numbers never collide."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+
+class Demand(models.Model):
+    """One resident demand (诉求) from any channel, placed in a grid, and its workflow state."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("web form")
+        PATROL = "patrol", _("grid patrol")
+        HOTLINE = "hotline", _("hotline")
+        API = "api", _("API")
+        OPEN311 = "open311", _("Open311")
+
+    class State(models.TextChoices):
+        RECEIVED = rules.RECEIVED, _("received")
+        DISPATCHED = rules.DISPATCHED, _("dispatched")
+        ACCEPTED = rules.ACCEPTED, _("accepted")
+        IN_PROGRESS = rules.IN_PROGRESS, _("in progress")
+        REPLIED = rules.REPLIED, _("replied")
+        VERIFIED = rules.VERIFIED, _("verified")
+        CLOSED = rules.CLOSED, _("closed")
+        RATED = rules.RATED, _("rated")
+        RETURNED = rules.RETURNED, _("returned")
+        MERGED = rules.MERGED, _("merged")
+        REJECTED = rules.REJECTED, _("rejected")
+
+    class Satisfaction(models.TextChoices):
+        SATISFIED = "satisfied", _("satisfied")
+        BASICALLY_SATISFIED = "basically_satisfied", _("basically satisfied")
+        NOT_SATISFIED = "not_satisfied", _("not satisfied")
+
+    number = models.CharField(_("number"), max_length=24, unique=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    reporter_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="demands")
+    reporter = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="demands")
+    text = models.TextField(_("description"))
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="demands")
+    urgency = models.CharField(_("urgency"), max_length=12, choices=Urgency.choices, default=Urgency.ORDINARY)
+    urgency_overridden = models.BooleanField(_("urgency set by hand"), default=False)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    # Placement: the grid from point-to-grid, and its community and street stored for fast rates.
+    grid = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="demands")
+    community = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="community_demands")
+    street = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="street_demands")
+    # The dispatch desk (the street office of the demand's street) that triages and dispatches.
+    desk = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="desk_demands")
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.RECEIVED)
+    lead_unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="led_demands")
+    units = models.ManyToManyField(Organisation, through="Assignment", related_name="demands", blank=True)
+    # Deadlines: to dispatch (from receipt), to accept (from dispatch), for the first feedback (from receipt).
+    dispatch_due = models.DateTimeField(_("dispatch due"), null=True, blank=True)
+    accept_due = models.DateTimeField(_("accept due"), null=True, blank=True)
+    feedback_due = models.DateTimeField(_("feedback due"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received at"), db_index=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True, db_index=True)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True, db_index=True)
+    reply = models.TextField(_("reply"), blank=True)
+    solved = models.BooleanField(_("solved"), null=True, blank=True)
+    satisfaction = models.CharField(_("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
+    reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("demand")
+        verbose_name_plural = _("demands")
+        indexes = [
+            models.Index(fields=["state", "feedback_due"]),
+            models.Index(fields=["lead_unit", "dispatched_at"]),
+            models.Index(fields=["street", "rated_at"]),
+            models.Index(fields=["community", "rated_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(longitude__isnull=True) & Q(latitude__isnull=True))
+                | Q(longitude__gte=-180, longitude__lte=180, latitude__gte=-90, latitude__lte=90),
+                name="demand_location_in_range",
+            ),
+            models.CheckConstraint(condition=~Q(state="merged") | Q(merged_into__isnull=False),
+                                   name="merged_demand_names_its_original"),
+            models.CheckConstraint(condition=~Q(state="rated") | Q(solved__isnull=False),
+                                   name="rated_demand_has_rating"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    # Overdue: a deadline passed while the step it limits is still undone.
+    def is_dispatch_overdue(self, now=None) -> bool:
+        now = now or clock.now()
+        return self.state in rules.AT_DESK_STATES and self.dispatch_due is not None and now > self.dispatch_due
+
+    def is_accept_overdue(self, now=None) -> bool:
+        now = now or clock.now()
+        return self.state == rules.DISPATCHED and self.accept_due is not None and now > self.accept_due
+
+    def is_feedback_overdue(self, now=None) -> bool:
+        now = now or clock.now()
+        waiting = self.state in rules.AT_DESK_STATES | rules.HANDLING_STATES
+        return waiting and self.feedback_due is not None and now > self.feedback_due
+
+    def is_overdue(self, now=None) -> bool:
+        now = now or clock.now()
+        return self.is_dispatch_overdue(now) or self.is_accept_overdue(now) or self.is_feedback_overdue(now)
+
+    @staticmethod
+    def overdue_q(now) -> Q:
+        """The same test as is_overdue(), for querysets (dashboards, the escalation sweep)."""
+        return (
+            Q(state__in=rules.AT_DESK_STATES, dispatch_due__lt=now)
+            | Q(state=rules.DISPATCHED, accept_due__lt=now)
+            | Q(state__in=rules.AT_DESK_STATES | rules.HANDLING_STATES, feedback_due__lt=now)
+        )
+
+
+class Assignment(models.Model):
+    """A unit handling a demand: the lead unit (主办) or an assisting one (协办). Ended, not deleted,
+    when the demand is returned or re-dispatched, so who held it when stays answerable."""
+
+    class Role(models.TextChoices):
+        LEAD = "lead", _("lead unit")
+        ASSISTING = "assisting", _("assisting unit")
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="assignments")
+    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="assignments")
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    assigned_at = models.DateTimeField(_("assigned at"))
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["demand_id", "role", "id"]
+        verbose_name = _("assignment")
+        verbose_name_plural = _("assignments")
+        constraints = [
+            models.UniqueConstraint(fields=["demand", "unit"], condition=Q(ended_at__isnull=True),
+                                    name="assignment_one_current_per_unit"),
+            models.UniqueConstraint(fields=["demand"], condition=Q(ended_at__isnull=True, role="lead"),
+                                    name="assignment_one_current_lead"),
+        ]
+
+
+class DemandContact(models.Model):
+    """The reporter's name and phone, apart from the demand: shown only to the handling units, every
+    read logged in DemandContactAccess (个人信息保护法)."""
+
+    demand = models.OneToOneField(Demand, on_delete=models.CASCADE, primary_key=True, related_name="contact")
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("demand contact")
+        verbose_name_plural = _("demand contacts")
+
+
+class DemandContactAccess(models.Model):
+    """One read of a demand's contact: who, which fields, why, when, through what."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    demand = models.ForeignKey(Demand, on_delete=models.PROTECT, related_name="contact_accesses")
+    fields = models.JSONField(_("fields"))
+    purpose = models.CharField(_("purpose"), max_length=120)
+    channel = models.CharField(_("channel"), max_length=20)
+    at = models.DateTimeField(_("time"), db_index=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("demand contact access")
+        verbose_name_plural = _("demand contact accesses")
+
+
+class DemandEvent(models.Model):
+    """One step of a demand (append-only): who, when, from which state to which, by which action, the
+    note (reason, reply …) and the unit concerned. `event` is its core journal entry (and so its ledger entry)."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    at = models.DateTimeField(_("time"))
+    from_state = models.CharField(_("from"), max_length=12, blank=True)
+    to_state = models.CharField(_("to"), max_length=12)
+    action = models.CharField(_("action"), max_length=20)
+    note = models.TextField(_("note"), blank=True)
+    unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    event = models.OneToOneField("core.Event", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["demand_id", "id"]
+        verbose_name = _("demand event")
+        verbose_name_plural = _("demand events")
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise ValueError("demand events are append-only")
+        super().save(*args, **kwargs)
+
+
+class RoutingRule(models.Model):
+    """(category, region subtree) → responsible unit. The most specific matching rule wins (see
+    rules.routing_key); a demand that matches none waits at its street's dispatch desk."""
+
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="routing_rules", help_text=_("empty: any category"))
+    region = models.ForeignKey(Region, null=True, blank=True, on_delete=models.CASCADE, related_name="routing_rules",
+                               help_text=_("the rule covers this region's subtree; empty: everywhere"))
+    unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="routing_rules")
+    priority = models.SmallIntegerField(_("priority"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+
+
+class TimeLimitRule(models.Model):
+    """Time limits for one urgency, optionally for one category (and its sub-categories); overrides
+    calendar.DEFAULT_TIME_LIMITS. Feedback is given in hours or in days, counted in working days or not."""
+
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.CASCADE,
+                                 related_name="time_limit_rules", help_text=_("empty: every category"))
+    urgency = models.CharField(_("urgency"), max_length=12, choices=Urgency.choices)
+    dispatch_hours = models.FloatField(_("dispatch within (hours)"))
+    feedback_hours = models.FloatField(_("first feedback within (hours)"), null=True, blank=True)
+    feedback_days = models.PositiveSmallIntegerField(_("first feedback within (days)"), null=True, blank=True)
+    working_days = models.BooleanField(_("count working time only"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["urgency", "category_id"]
+        verbose_name = _("time-limit rule")
+        verbose_name_plural = _("time-limit rules")
+        constraints = [
+            models.CheckConstraint(condition=Q(feedback_hours__isnull=True) ^ Q(feedback_days__isnull=True),
+                                   name="time_limit_feedback_in_hours_or_days"),
+            models.CheckConstraint(condition=Q(dispatch_hours__gt=0), name="time_limit_dispatch_positive"),
+            # One active rule per (urgency, category); "every category" (NULL) counts as one value.
+            models.UniqueConstraint(F("urgency"), Coalesce("category", Value(0)), condition=Q(is_active=True),
+                                    name="time_limit_one_active_per_urgency_category"),
+        ]

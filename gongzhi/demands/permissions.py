@@ -1,0 +1,115 @@
+"""Who may do what with a demand, registered with core.policy for every "demands." action.
+
+Four kinds of people act on a demand, all through their posts in force today (org.permissions.active_posts):
+- the reporter (the user who filed it) views it and answers the 回访;
+- handlers: anyone with a post in a unit currently assigned to it (lead or assisting); the lead unit's
+  people accept, return, work on and reply to it; contact data is shown to handlers only;
+- dispatchers: leaders and staff of the street office / township government or the residents' /
+  villagers' committee whose region covers the demand's grid: triage, dispatch, verify, close, reopen,
+  merge, reject;
+- grid workers of the demand's grid verify it; they and the leaders of the governing bodies over it
+  (party and administrative, not government departments, which see what is assigned to them) view it.
+queries.visible_q uses the same tables, so a list never shows what can() would refuse.
+"""
+
+from django.db.models import Q
+
+from gongzhi.org.models import Post, Region
+from gongzhi.org.permissions import GOVERNING_KINDS, OFFICE, active_posts
+
+from .models import Assignment, Demand
+
+R = Post.Role
+DESK_KINDS = frozenset({"street_office", "township_government", "residents_committee", "villagers_committee"})
+OVERSEER_KINDS = GOVERNING_KINDS - {"department"}
+
+DISPATCHER_ACTIONS = frozenset({"demands.triage", "demands.dispatch", "demands.close", "demands.reopen",
+                                "demands.merge", "demands.reject"})
+LEAD_ACTIONS = frozenset({"demands.accept", "demands.return", "demands.start_work", "demands.reply"})
+
+
+def dispatcher_paths(user) -> list[str]:
+    return [p.organisation.region.path for p in active_posts(user)
+            if p.role in OFFICE and p.organisation.kind in DESK_KINDS]
+
+
+def grid_worker_paths(user) -> list[str]:
+    return [p.grid.path for p in active_posts(user) if p.role == R.GRID_WORKER and p.grid_id]
+
+
+def overseer_paths(user) -> list[str]:
+    """Where the user may see every demand: their dispatcher and grid-worker scopes, and the regions of
+    the governing bodies (not departments) in which they hold an office."""
+    office = [p.organisation.region.path for p in active_posts(user)
+              if p.role in OFFICE and p.organisation.kind in OVERSEER_KINDS]
+    return office + dispatcher_paths(user) + grid_worker_paths(user)
+
+
+def unit_ids(user) -> set[int]:
+    """The organisations the user holds a post in: a demand assigned to one of them is theirs to handle."""
+    return {p.organisation_id for p in active_posts(user)}
+
+
+def current_units(demand: Demand) -> dict[int, str]:
+    """{unit id: role} of the units handling the demand now."""
+    return dict(Assignment.objects.filter(demand=demand, ended_at__isnull=True).values_list("unit_id", "role"))
+
+
+def _covers(paths: list[str], region: Region) -> bool:
+    return any(region.path.startswith(path) for path in paths)
+
+
+def is_dispatcher(user, demand: Demand) -> bool:
+    return _covers(dispatcher_paths(user), demand.grid)
+
+
+def is_handler(user, demand: Demand, *, lead_only: bool = False) -> bool:
+    units = current_units(demand)
+    mine = unit_ids(user)
+    return any(unit in mine and (role == Assignment.Role.LEAD or not lead_only) for unit, role in units.items())
+
+
+def is_reporter(user, demand: Demand) -> bool:
+    return demand.reporter_user_id is not None and demand.reporter_user_id == user.pk
+
+
+def rule(user, action: str, obj) -> bool:
+    if action == "demands.file":
+        return True  # any signed-in person may file (can() already refused inactive users)
+    if action == "demands.patrol":
+        # 巡查上报: grid workers report what they find in their own grid.
+        return isinstance(obj, Region) and _covers(grid_worker_paths(user), obj)
+    if action == "demands.view_rates":
+        return bool(overseer_paths(user) or unit_ids(user)) if obj is None else _covers(overseer_paths(user), obj)
+    if action == "demands.view_any":
+        return bool(overseer_paths(user))
+    if not isinstance(obj, Demand):
+        return False
+    if action == "demands.view":
+        return is_reporter(user, obj) or _covers(overseer_paths(user), obj.grid) or is_handler(user, obj)
+    if action == "demands.view_contact":
+        return is_handler(user, obj)
+    if action in DISPATCHER_ACTIONS:
+        return is_dispatcher(user, obj)
+    if action in LEAD_ACTIONS:
+        return is_handler(user, obj, lead_only=True)
+    if action == "demands.verify":
+        return _covers(grid_worker_paths(user), obj.grid) or is_dispatcher(user, obj)
+    if action == "demands.rate":
+        # The 回访 is the reporter's answer; a demand filed without an account (hotline) is rated by the
+        # desk that called the resident back.
+        return is_reporter(user, obj) if obj.reporter_user_id else is_dispatcher(user, obj)
+    return False
+
+
+def visible_q(user) -> Q:
+    """The demands `user` may view, as a Q (the same tests as rule(…, "demands.view", …))."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return Q()
+    q = Q(reporter_user_id=user.pk) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
+    for path in overseer_paths(user):
+        q |= Q(grid__path__startswith=path)
+    units = unit_ids(user)
+    if units:
+        q |= Q(pk__in=Assignment.objects.filter(unit_id__in=units, ended_at__isnull=True).values("demand_id"))
+    return q

@@ -1,0 +1,193 @@
+"""Read side of demands: the demands a user may see, their work queue, timelines, the category tree, and
+the three rates (响应率、解决率、满意率) with the composite score per unit, community, street or category —
+one GROUP BY query, the same function for the API, the pages and the CSV export."""
+
+import datetime as dt
+from dataclasses import asdict, dataclass
+
+from django.conf import settings
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from gongzhi.core import clock, policy
+from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.org.models import Region
+
+from . import rules
+from .models import Assignment, Category, Demand, DemandEvent
+from .permissions import dispatcher_paths, grid_worker_paths, unit_ids, visible_q
+
+
+def visible(user):
+    """Every demand `user` may view (the only way lists are narrowed)."""
+    return Demand.objects.filter(visible_q(user))
+
+
+def get_visible(user, number: str) -> Demand:
+    """One demand by number, or NotFound when it does not exist *or* the user may not see it."""
+    found = visible(user).select_related("category", "grid", "lead_unit", "merged_into").filter(number=number).first()
+    if found is None:
+        raise NotFound(f"demand {number}")
+    return found
+
+
+def listed(user, *, state: str | None = None, category: str | None = None, unit: int | None = None,
+           overdue: bool | None = None, now=None):
+    """The visible demands, filtered; `category` includes its sub-categories."""
+    qs = visible(user).select_related("category", "merged_into")
+    if state:
+        qs = qs.filter(state=state)
+    if category:
+        node = Category.objects.filter(code=category).first()
+        qs = qs.filter(category__path__startswith=node.path) if node else qs.none()
+    if unit is not None:
+        qs = qs.filter(assignments__unit_id=unit, assignments__ended_at__isnull=True)
+    if overdue is not None:
+        late = Demand.overdue_q(now or clock.now())
+        qs = qs.filter(late) if overdue else qs.exclude(late)
+    return qs.distinct().order_by("-received_at", "-id")
+
+
+def queue(user):
+    """What waits for this user's next step, most pressing deadline first: for the lead units they work
+    in, demands to accept, work on and reply to; for the desks they sit at, demands to triage or dispatch,
+    verify and close; for grid workers, replies to verify in their grid; for residents, closed demands of
+    theirs to rate."""
+    q = Q(state__in=[rules.DISPATCHED, rules.ACCEPTED, rules.IN_PROGRESS], lead_unit_id__in=unit_ids(user))
+    for path in dispatcher_paths(user):
+        q |= Q(state__in=[*rules.AT_DESK_STATES, rules.REPLIED, rules.VERIFIED], grid__path__startswith=path)
+    for path in grid_worker_paths(user):
+        q |= Q(state=rules.REPLIED, grid__path__startswith=path)
+    if getattr(user, "is_authenticated", False):
+        q |= Q(state=rules.CLOSED, reporter_user_id=user.pk)
+    return (Demand.objects.filter(q).select_related("category", "merged_into")
+            .order_by(F("feedback_due").asc(nulls_last=True), "id"))
+
+
+def assisting_unit_ids(demand: Demand) -> list[int]:
+    return list(Assignment.objects.filter(demand=demand, ended_at__isnull=True, role=Assignment.Role.ASSISTING)
+                .order_by("id").values_list("unit_id", flat=True))
+
+
+def actions_for(user, demand: Demand) -> list[str]:
+    """The actions the state allows and `user` may take now (for buttons and API clients)."""
+    return [a for a in rules.allowed_actions(demand.state) if policy.can(user, f"demands.{a}", demand)]
+
+
+def timeline(demand: Demand):
+    return DemandEvent.objects.filter(demand=demand).select_related("event", "unit").order_by("id")
+
+
+def category_tree(*, active_only: bool = True) -> list[dict]:
+    """The taxonomy as nested {"category", "children"}, in display order."""
+    qs = Category.objects.all()
+    if active_only:
+        qs = qs.filter(is_active=True)
+    nodes, top = {}, []
+    for category in qs.order_by("parent_id", "sort_order", "code"):
+        nodes[category.pk] = {"category": category, "children": []}
+    for node in sorted(nodes.values(), key=lambda n: (n["category"].depth, n["category"].sort_order, n["category"].code)):
+        parent = nodes.get(node["category"].parent_id)
+        (parent["children"] if parent else top).append(node)
+    return top
+
+
+# --- the three rates -----------------------------------------------------------------------------------
+
+# level -> (group key, its name); streets, communities, units and categories all have a `name`.
+LEVELS = {"unit": "lead_unit", "community": "community", "street": "street", "category": "category"}
+
+
+@dataclass
+class Rates:
+    """Counts and rates of one unit / community / street / category over a date range."""
+
+    id: int
+    name: str
+    code: str | None
+    dispatched: int
+    accepted_in_time: int
+    rated: int
+    solved: int
+    satisfied: int
+    basically_satisfied: int
+    response_rate: float | None
+    resolution_rate: float | None
+    satisfaction_rate: float | None
+    score: float | None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def satisfaction_weights() -> dict[str, float]:
+    return {**rules.DEFAULT_SATISFACTION_WEIGHTS, **getattr(settings, "GONGZHI_DEMANDS_SATISFACTION_WEIGHTS", {})}
+
+
+def score_weights() -> dict[str, float]:
+    return dict(getattr(settings, "GONGZHI_DEMANDS_SCORE_WEIGHTS", rules.DEFAULT_SCORE_WEIGHTS))
+
+
+def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    if end < start:
+        raise ValidationFailed("the range ends before it starts", code="bad_range")
+    tz = timezone.get_default_timezone()
+    return (dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+            dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
+
+
+def rates(level: str, start: dt.date, end: dt.date, *, demands=None, within: Region | None = None) -> list[Rates]:
+    """The three rates and the composite score per `level` for the local days start..end (inclusive).
+
+    响应率 = demands accepted within their accept limit / demands dispatched in the range (latest dispatch);
+    解决率 = rated "solved" / rated in the range; 满意率 = (satisfied + basically satisfied, weighted by
+    GONGZHI_DEMANDS_SATISFACTION_WEIGHTS) / rated; score = rules.composite_score with
+    GONGZHI_DEMANDS_SCORE_WEIGHTS. `demands` narrows the base queryset (e.g. queries.visible(user)).
+    Counted by the database in one GROUP BY query; rows ordered best score first.
+    """
+    if level not in LEVELS:
+        raise ValidationFailed(f"level must be one of {', '.join(LEVELS)}", code="unknown_level")
+    key = LEVELS[level]
+    lower, upper = _day_bounds(start, end)
+    in_dispatch = Q(dispatched_at__gte=lower, dispatched_at__lt=upper)
+    in_rating = Q(rated_at__gte=lower, rated_at__lt=upper, solved__isnull=False)
+    base = demands if demands is not None else Demand.objects.all()
+    if within is not None:
+        base = base.filter(grid__path__startswith=within.path)
+    rows = (
+        base.filter(in_dispatch | in_rating).exclude(**{f"{key}__isnull": True})
+        .values(key, f"{key}__name", *(["category__code"] if level == "category" else []))
+        .annotate(
+            n_dispatched=Count("id", filter=in_dispatch),
+            n_accepted_in_time=Count("id", filter=in_dispatch & Q(accepted_at__lte=F("accept_due"))),
+            n_rated=Count("id", filter=in_rating),
+            n_solved=Count("id", filter=in_rating & Q(solved=True)),
+            n_satisfied=Count("id", filter=in_rating & Q(satisfaction="satisfied")),
+            n_basically_satisfied=Count("id", filter=in_rating & Q(satisfaction="basically_satisfied")),
+        )
+        .order_by(key)
+    )
+    s_weights, weights = satisfaction_weights(), score_weights()
+    result = []
+    for row in rows:
+        measured = {
+            "response": rules.response_rate(row["n_accepted_in_time"], row["n_dispatched"]),
+            "resolution": rules.resolution_rate(row["n_solved"], row["n_rated"]),
+            "satisfaction": rules.satisfaction_rate(row["n_satisfied"], row["n_basically_satisfied"], row["n_rated"],
+                                                    s_weights),
+        }
+        result.append(Rates(
+            id=row[key], name=row[f"{key}__name"], code=row.get("category__code"),
+            dispatched=row["n_dispatched"], accepted_in_time=row["n_accepted_in_time"], rated=row["n_rated"],
+            solved=row["n_solved"], satisfied=row["n_satisfied"], basically_satisfied=row["n_basically_satisfied"],
+            response_rate=measured["response"], resolution_rate=measured["resolution"],
+            satisfaction_rate=measured["satisfaction"], score=rules.composite_score(measured, weights),
+        ))
+    result.sort(key=lambda r: (r.score is None, -(r.score or 0), r.name))
+    return result
+
+
+def rates_for(user, level: str, start: dt.date, end: dt.date, *, within: Region | None = None) -> list[Rates]:
+    """rates() over the demands `user` may view (demands.view_rates)."""
+    policy.require(user, "demands.view_rates", within)
+    return rates(level, start, end, demands=visible(user), within=within)

@@ -1,0 +1,550 @@
+"""Use cases of 接诉即办: file, triage, dispatch, accept, return, start work, reply, verify, close, rate,
+reopen, merge, reject. Each checks can(), runs in one transaction that locks the demand, moves it by the
+transition table of rules.py, and writes one DemandEvent per step together with its core Event (so the
+ledger's outbox queues it in that same transaction). Each returns a Step: the demand and its events,
+whose ledger receipts are read after the commit."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from gongzhi.core import clock, events, policy
+from gongzhi.core.errors import PermissionDenied, ValidationFailed
+from gongzhi.ledger import services as ledger
+from gongzhi.org import locating
+from gongzhi.org.models import Organisation, Person, Region
+from gongzhi.org.rules import mask_phone
+
+from . import defaults, rules
+from .calendar import DEFAULT_TIME_LIMITS, TimeLimit, add_working_time
+from .models import (
+    Assignment, Category, Demand, DemandContact, DemandContactAccess, DemandCounter, DemandEvent, RoutingRule,
+    TimeLimitRule,
+)
+
+MAX_TEXT = 4000
+DESK_KINDS = ("street_office", "township_government")
+
+
+class OutsideGrids(ValidationFailed):
+    code = "outside_grids"
+    message_zh = "该位置不在任何网格内"
+    message_en = "The location lies outside every grid"
+
+
+@dataclass
+class Step:
+    """What a use case did: the demand as it is now and the events it wrote, oldest first."""
+
+    demand: Demand
+    events: list[DemandEvent] = field(default_factory=list)
+
+    def receipts(self) -> list[dict | None]:
+        return [receipt(e.event) for e in self.events]
+
+
+def receipt(core_event, *, catch_up: bool = True) -> dict | None:
+    """The ledger receipt of one step, or None while it is not yet sequenced: inside a caller's larger
+    transaction (the ledger sequences after the outermost commit), or when the sequencer runs as its
+    own process ("loop" mode) and has not caught up. GET …/events hands it out later."""
+    try:
+        return ledger.receipt_for(core_event)
+    except ledger.NotSequenced:
+        if not catch_up or connection.in_atomic_block or settings.GONGZHI_LEDGER_SEQUENCER != "inline":
+            return None
+    # Inline mode after commit: the writer's after-commit run should have sequenced it; if that run
+    # failed (it is robust, i.e. logged and swallowed), catch up now.
+    ledger.sequence_pending()
+    try:
+        return ledger.receipt_for(core_event)
+    except ledger.NotSequenced:
+        return None
+
+
+def seed_defaults() -> dict[str, int]:
+    """The default category taxonomy and time limits (idempotent; also run by migration 0002)."""
+    with transaction.atomic():
+        return {"categories": defaults.seed_categories(Category),
+                "time_limits": defaults.seed_time_limits(TimeLimitRule)}
+
+
+# --- lookups used by the use cases ---------------------------------------------------------------------
+
+def category_by_code(code: str) -> Category:
+    found = Category.objects.filter(code=code, is_active=True).first()
+    if found is None:
+        raise ValidationFailed(f"unknown category {code!r}", code="unknown_category")
+    return found
+
+
+def _category(value) -> Category | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, Category):
+        if not value.is_active:
+            raise ValidationFailed(f"category {value.code} is no longer in use", code="unknown_category")
+        return value
+    return category_by_code(str(value))
+
+
+def _urgency(value: str | None) -> str | None:
+    if value in (None, ""):
+        return None
+    if value not in rules.URGENCIES:
+        raise ValidationFailed(f"unknown urgency {value!r}", code="unknown_urgency")
+    return value
+
+
+def time_limit_for(category: Category | None, urgency: str) -> TimeLimit:
+    """The active time-limit rule for this urgency and the most specific of the category's ancestors
+    (a rule for "every category" last); calendar.DEFAULT_TIME_LIMITS when there is none."""
+    ancestry = category.ancestor_ids() if category else []
+    candidates = TimeLimitRule.objects.filter(Q(category_id__in=ancestry) | Q(category__isnull=True),
+                                              urgency=urgency, is_active=True)
+    best = max(candidates, key=lambda r: ancestry.index(r.category_id) + 1 if r.category_id else 0, default=None)
+    if best is None:
+        return DEFAULT_TIME_LIMITS[urgency]
+    return TimeLimit(dispatch_hours=best.dispatch_hours, feedback_hours=best.feedback_hours,
+                     feedback_days=best.feedback_days, working_days=best.working_days)
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    # The calendar counts in wall-clock time: give it Asia/Shanghai (settings.TIME_ZONE) datetimes.
+    return timezone.localtime(moment)
+
+
+def _proposed_urgency(text: str, category: Category | None) -> str:
+    cues: dict[str, list[str]] = {}
+    if category is not None:
+        for node in Category.objects.filter(pk__in=category.ancestor_ids()):
+            for urgency, words in (node.urgency_cues or {}).items():
+                cues.setdefault(urgency, []).extend(words)
+    return rules.propose_urgency(text, category.default_urgency if category else None, cues)
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where routing sends a demand: a rule's unit, or (rule None) the street's dispatch desk."""
+
+    unit: Organisation | None
+    rule: RoutingRule | None
+
+
+def route(category: Category | None, grid: Region) -> Route:
+    """Most specific rule wins (rules.routing_key): the deepest region containing the grid, then the most
+    specific category among the demand's category and its ancestors (or "any"), then priority. No rule:
+    the dispatch desk of the grid's street."""
+    region_ids = [int(x) for x in grid.path.strip("/").split("/")]
+    category_ids = category.ancestor_ids() if category else []
+    matching = list(RoutingRule.objects.filter(
+        Q(region_id__in=region_ids) | Q(region__isnull=True),
+        Q(category_id__in=category_ids) | Q(category__isnull=True),
+        is_active=True,
+    ).select_related("unit", "region"))
+    if matching:
+        best = max(matching, key=lambda r: (rules.routing_key(
+            r.region.level if r.region_id else 0,
+            category_ids.index(r.category_id) + 1 if r.category_id else 0,
+            r.priority), -r.pk))
+        return Route(best.unit, best)
+    return Route(dispatch_desk(grid), None)
+
+
+def dispatch_desk(grid: Region) -> Organisation | None:
+    """The street office (or township government) of the grid's street."""
+    street_id = int(grid.path.strip("/").split("/")[1])
+    return Organisation.objects.filter(region_id=street_id, kind__in=DESK_KINDS).order_by("id").first()
+
+
+def _allocate_number(received_at: dt.datetime) -> str:
+    """The next number of the local day. The day's counter row is locked (select_for_update; on SQLite
+    the IMMEDIATE write lock) until the filing transaction commits, so two filings never share a number."""
+    day = timezone.localdate(received_at)
+    counter, _ = DemandCounter.objects.select_for_update().get_or_create(day=day)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return rules.demand_number(day, counter.last)
+
+
+# --- recording steps ------------------------------------------------------------------------------------
+
+def _record(demand: Demand, action: str, actor, from_state: str, *, note: str = "", unit=None,
+            private: dict | None = None, **public) -> DemandEvent:
+    """One DemandEvent and its core Event (kind "demands.<action>"), inside the caller's transaction.
+    Free text and contact data go to `private` (the ledger publishes only commitments to them)."""
+    hidden = dict(private or {})
+    if note:
+        hidden["note"] = note
+    core_event = events.record(
+        f"demands.{action}", demand, actor=actor, private=hidden,
+        number=demand.number, action=action, **{"from": from_state, "to": demand.state},
+        unit=unit.pk if unit is not None else None, **public,
+    )
+    return DemandEvent.objects.create(
+        demand=demand, actor=core_event.actor, at=core_event.at, from_state=from_state, to_state=demand.state,
+        action=action, note=note, unit=unit, event=core_event,
+    )
+
+
+def _deadlines_public(demand: Demand) -> dict:
+    return {name: getattr(demand, name).isoformat() if getattr(demand, name) else None
+            for name in ("dispatch_due", "accept_due", "feedback_due")}
+
+
+def _locked(demand: Demand) -> Demand:
+    return (Demand.objects.select_for_update(of=("self",)).select_related("grid", "category", "lead_unit")
+            .get(pk=demand.pk))
+
+
+def _begin(user, demand: Demand, action: str) -> tuple[Demand, str, str]:
+    """Lock the demand, check the transition (409) and the permission (401/403); (demand, from, to)."""
+    locked = _locked(demand)
+    to_state = rules.next_state(locked.state, action)
+    policy.require(user, f"demands.{action}", locked)
+    return locked, locked.state, to_state
+
+
+def _required(value: str | None, what: str, code: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise ValidationFailed(f"{what} is required", code=code)
+    return text
+
+
+def _end_assignments(demand: Demand, now) -> None:
+    Assignment.objects.filter(demand=demand, ended_at__isnull=True).update(ended_at=now)
+
+
+# --- filing -------------------------------------------------------------------------------------------
+
+def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude: float | None = None,
+                latitude: float | None = None, grid: Region | None = None, address: str = "", category=None,
+                urgency: str | None = None, contact_name: str = "", contact_phone: str = "",
+                reporter: Person | None = None) -> Step:
+    """File a demand from any channel (接诉). The point is placed in its grid (org's point-to-grid), and so
+    in its community and street; a point outside every grid is refused and nothing is stored. Urgency is
+    proposed from the category and the text's cue words unless given. With a category the demand is routed
+    at once (a matching rule dispatches it to its unit); without, it waits at the dispatch desk for triage.
+    """
+    policy.require(user, "demands.file")
+    text = _required(text, "a description", "text_required")
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(f"the description is longer than {MAX_TEXT} characters", code="text_too_long")
+    if channel not in Demand.Channel.values:
+        raise ValidationFailed(f"unknown channel {channel!r}", code="unknown_channel")
+    category = _category(category)
+    given_urgency = _urgency(urgency)
+    if longitude is not None or latitude is not None:
+        if longitude is None or latitude is None:
+            raise ValidationFailed("give both longitude and latitude", code="location_incomplete")
+        grid = locating.locate(longitude, latitude).grid
+        if grid is None:
+            raise OutsideGrids(f"{longitude}, {latitude}")
+    elif grid is None:
+        raise ValidationFailed("a location (longitude and latitude) is required", code="location_required")
+    elif grid.level != Region.Level.GRID:
+        raise ValidationFailed(f"{grid} is not a grid", code="not_a_grid")
+    if channel == Demand.Channel.PATROL:
+        policy.require(user, "demands.patrol", grid)
+    if reporter is None:
+        reporter = Person.objects.filter(user=user).first()
+    street_id, community_id = (int(x) for x in grid.path.strip("/").split("/")[1:3])
+
+    with transaction.atomic():
+        now = clock.now()
+        demand = Demand(
+            number=_allocate_number(now), channel=channel, reporter_user=user, reporter=reporter, text=text,
+            category=category, urgency=given_urgency or _proposed_urgency(text, category),
+            urgency_overridden=given_urgency is not None, longitude=longitude, latitude=latitude,
+            address=address.strip()[:200], grid=grid, community_id=community_id, street_id=street_id,
+            desk=dispatch_desk(grid), received_at=now,
+        )
+        limit = time_limit_for(category, demand.urgency)
+        demand.dispatch_due, demand.feedback_due = limit.deadlines(_local(now))
+        demand.save()
+        contact = {"name": contact_name.strip()[:60], "phone": contact_phone.strip()[:20]}
+        if any(contact.values()):
+            DemandContact.objects.create(demand=demand, **contact)
+        private = {"text": text, "address": demand.address,
+                   "location": [longitude, latitude] if longitude is not None else None,
+                   **{f"contact_{k}": v for k, v in contact.items() if v}}
+        filed = _record(demand, "file", user, "", unit=demand.desk, private=private, channel=channel,
+                        grid=grid.pk, community=community_id, street=street_id,
+                        category=category.code if category else None, urgency=demand.urgency,
+                        **_deadlines_public(demand))
+        steps = [filed]
+        if category is not None:
+            steps += _route_and_dispatch(demand)
+    return Step(demand, steps)
+
+
+def _route_and_dispatch(demand: Demand) -> list[DemandEvent]:
+    """Routing after a category is known: a matching rule dispatches (by the system, no actor)."""
+    found = route(demand.category, demand.grid)
+    if found.rule is None or found.unit is None:
+        return []
+    return [_dispatch(demand, None, found.unit, [], note="", rule=found.rule)]
+
+
+def _dispatch(demand: Demand, actor, unit: Organisation, assisting: list[Organisation], *, note: str,
+              rule: RoutingRule | None = None) -> DemandEvent:
+    now = clock.now()
+    from_state = demand.state
+    demand.state = rules.next_state(from_state, "dispatch")
+    _end_assignments(demand, now)
+    Assignment.objects.create(demand=demand, unit=unit, role=Assignment.Role.LEAD, assigned_at=now)
+    for other in assisting:
+        Assignment.objects.create(demand=demand, unit=other, role=Assignment.Role.ASSISTING, assigned_at=now)
+    limit = time_limit_for(demand.category, demand.urgency)
+    demand.lead_unit = unit
+    demand.dispatched_at = now
+    # The unit gets the same window to accept (签收) as the desk had to dispatch.
+    demand.accept_due = add_working_time(_local(now), hours=limit.dispatch_hours, working_days=limit.working_days)
+    demand.accepted_at = None
+    demand.save()
+    return _record(demand, "dispatch", actor, from_state, note=note, unit=unit,
+                   assisting=[u.pk for u in assisting], rule=rule.pk if rule else None,
+                   category=demand.category.code if demand.category else None, **_deadlines_public(demand))
+
+
+# --- the workflow ---------------------------------------------------------------------------------------
+
+def triage(user, demand: Demand, *, category, urgency: str | None = None) -> Step:
+    """Classify a demand waiting at the desk (分类). Urgency is proposed again unless set by hand, and the
+    deadlines follow the category's time limits; a received demand is then routed (and, when a rule
+    matches, dispatched). A returned demand is not routed again: the desk dispatches it by hand."""
+    category = _category(category)
+    if category is None:
+        raise ValidationFailed("a category is required", code="category_required")
+    given_urgency = _urgency(urgency)
+    with transaction.atomic():
+        demand, from_state, _ = _begin(user, demand, "triage")
+        demand.category = category
+        if given_urgency:
+            demand.urgency, demand.urgency_overridden = given_urgency, True
+        elif not demand.urgency_overridden:
+            demand.urgency = _proposed_urgency(demand.text, category)
+        dispatch_due, demand.feedback_due = time_limit_for(category, demand.urgency).deadlines(
+            _local(demand.received_at))
+        if from_state == rules.RECEIVED:
+            demand.dispatch_due = dispatch_due
+        demand.save()
+        steps = [_record(demand, "triage", user, from_state, category=category.code, urgency=demand.urgency,
+                         **_deadlines_public(demand))]
+        if from_state == rules.RECEIVED:
+            steps += _route_and_dispatch(demand)
+    return Step(demand, steps)
+
+
+def dispatch(user, demand: Demand, *, unit: Organisation | None = None, assisting=(), category=None,
+             note: str = "") -> Step:
+    """Dispatch (派单) to a lead unit, with assisting units for co-handling (主办 + 协办). Without a unit,
+    routing decides; with no matching rule the desk must name one. A category may be set in the same step."""
+    assisting = list(assisting)
+    if unit is not None and unit in assisting:
+        raise ValidationFailed("the lead unit cannot also assist", code="lead_also_assisting")
+    if len({u.pk for u in assisting}) != len(assisting):
+        raise ValidationFailed("an assisting unit is named twice", code="assisting_twice")
+    with transaction.atomic():
+        demand, from_state, _ = _begin(user, demand, "dispatch")
+        if category not in (None, ""):
+            demand.category = _category(category)
+        if demand.category is None:
+            raise ValidationFailed("triage the demand (give it a category) before dispatching it",
+                                   code="category_required")
+        found_rule = None
+        if unit is None:
+            found = route(demand.category, demand.grid)
+            if found.rule is None:
+                raise ValidationFailed("no routing rule matches: name the unit", code="unit_required")
+            unit, found_rule = found.unit, found.rule
+        step = _dispatch(demand, user, unit, assisting, note=note.strip(), rule=found_rule)
+    return Step(demand, [step])
+
+
+def accept(user, demand: Demand) -> Step:
+    """签收: the lead unit takes the demand on (within the accept limit, for the response rate)."""
+    with transaction.atomic():
+        demand, from_state, to_state = _begin(user, demand, "accept")
+        demand.state, demand.accepted_at = to_state, clock.now()
+        demand.save()
+        step = _record(demand, "accept", user, from_state, unit=demand.lead_unit, accepted_at=demand.accepted_at.isoformat())
+    return Step(demand, [step])
+
+
+def return_to_dispatch(user, demand: Demand, *, reason: str) -> Step:
+    """退单: the lead unit sends the demand back to the dispatch desk, saying why (not its remit, wrong
+    place …). The desk gets a fresh dispatch window; the resident's feedback deadline does not move."""
+    reason = _required(reason, "a reason", "reason_required")
+    with transaction.atomic():
+        demand, from_state, to_state = _begin(user, demand, "return")
+        now = clock.now()
+        unit = demand.lead_unit
+        _end_assignments(demand, now)
+        limit = time_limit_for(demand.category, demand.urgency)
+        demand.state, demand.lead_unit = to_state, None
+        demand.dispatched_at = demand.accept_due = demand.accepted_at = None
+        demand.dispatch_due = add_working_time(_local(now), hours=limit.dispatch_hours, working_days=limit.working_days)
+        demand.save()
+        step = _record(demand, "return", user, from_state, note=reason, unit=unit, **_deadlines_public(demand))
+    return Step(demand, [step])
+
+
+def start_work(user, demand: Demand) -> Step:
+    with transaction.atomic():
+        demand, from_state, to_state = _begin(user, demand, "start_work")
+        demand.state = to_state
+        demand.save()
+        step = _record(demand, "start_work", user, from_state, unit=demand.lead_unit)
+    return Step(demand, [step])
+
+
+def reply(user, demand: Demand, *, text: str) -> Step:
+    """答复: the lead unit's answer to the resident (text required)."""
+    text = _required(text, "the reply text", "text_required")
+    with transaction.atomic():
+        demand, from_state, to_state = _begin(user, demand, "reply")
+        demand.state, demand.reply, demand.replied_at = to_state, text, clock.now()
+        demand.save()
+        step = _record(demand, "reply", user, from_state, unit=demand.lead_unit, private={"reply": text},
+                       on_time=bool(demand.feedback_due and demand.replied_at <= demand.feedback_due))
+    return Step(demand, [step])
+
+
+def verify(user, demand: Demand, *, note: str = "") -> Step:
+    """核查: the grid worker of the demand's grid (or a dispatcher) checks the reply against the place."""
+    with transaction.atomic():
+        demand, from_state, to_state = _begin(user, demand, "verify")
+        demand.state, demand.verified_at = to_state, clock.now()
+        demand.save()
+        step = _record(demand, "verify", user, from_state, note=note.strip())
+    return Step(demand, [step])
+
+
+def close(user, demand: Demand, *, note: str = "") -> Step:
+    """办结: the desk closes a verified demand; it now waits for the resident's rating."""
+    with transaction.atomic():
+        demand, from_state, to_state = _begin(user, demand, "close")
+        demand.state, demand.closed_at = to_state, clock.now()
+        demand.save()
+        step = _record(demand, "close", user, from_state, note=note.strip())
+    return Step(demand, [step])
+
+
+def rate(user, demand: Demand, *, solved: bool, satisfaction: str, note: str = "") -> Step:
+    """回访: the reporter says whether it was solved and how satisfied they are. Only the reporter may
+    answer for a demand they filed (not even an administrator answers for them). "Not solved" reopens the
+    demand to the same unit at once."""
+    if satisfaction not in Demand.Satisfaction.values:
+        raise ValidationFailed(f"unknown satisfaction {satisfaction!r}", code="unknown_satisfaction")
+    if not isinstance(solved, bool):
+        raise ValidationFailed("solved must be true or false", code="solved_required")
+    with transaction.atomic():
+        demand, from_state, to_state = _begin(user, demand, "rate")
+        if demand.reporter_user_id is not None and demand.reporter_user_id != user.pk:
+            raise PermissionDenied("demands.rate")
+        demand.state, demand.solved, demand.satisfaction, demand.rated_at = to_state, solved, satisfaction, clock.now()
+        demand.save()
+        steps = [_record(demand, "rate", user, from_state, note=note.strip(), unit=demand.lead_unit,
+                         solved=solved, satisfaction=satisfaction)]
+        if not solved:
+            steps.append(_reopen(demand, None, note="rated not solved"))
+    return Step(demand, steps)
+
+
+def reopen(user, demand: Demand, *, reason: str) -> Step:
+    """Send a replied, verified, closed or rated demand back to its lead unit (the verifier or the desk
+    found it not done). A "not solved" rating does this by itself."""
+    reason = _required(reason, "a reason", "reason_required")
+    with transaction.atomic():
+        demand, _, _ = _begin(user, demand, "reopen")
+        step = _reopen(demand, user, note=reason)
+    return Step(demand, [step])
+
+
+def _reopen(demand: Demand, actor, *, note: str) -> DemandEvent:
+    now = clock.now()
+    from_state = demand.state
+    demand.state = rules.next_state(from_state, "reopen")
+    limit = time_limit_for(demand.category, demand.urgency)
+    local_now = _local(now)
+    demand.reopen_count += 1
+    demand.dispatched_at = now
+    demand.accept_due = add_working_time(local_now, hours=limit.dispatch_hours, working_days=limit.working_days)
+    _, demand.feedback_due = limit.deadlines(local_now)
+    # A new round: the previous reply and rating stay in the events, the rates count the final answer.
+    demand.accepted_at = demand.replied_at = demand.verified_at = demand.closed_at = demand.rated_at = None
+    demand.solved, demand.satisfaction = None, ""
+    demand.save()
+    return _record(demand, "reopen", actor, from_state, note=note, unit=demand.lead_unit,
+                   reopen_count=demand.reopen_count, **_deadlines_public(demand))
+
+
+def merge_into(user, demand: Demand, original: Demand, *, note: str = "") -> Step:
+    """Mark a demand as a duplicate of `original` (same problem, same place); it ends here and the
+    original carries the work."""
+    if original.pk == demand.pk:
+        raise ValidationFailed("a demand cannot duplicate itself", code="merge_into_itself")
+    if original.state in rules.FINAL_STATES:
+        raise ValidationFailed(f"{original.number} is {original.state}", code="merge_into_final")
+    policy.require(user, "demands.view", original)
+    with transaction.atomic():
+        demand, from_state, to_state = _begin(user, demand, "merge")
+        _end_assignments(demand, clock.now())
+        demand.state, demand.merged_into, demand.lead_unit = to_state, original, None
+        demand.save()
+        step = _record(demand, "merge", user, from_state, note=note.strip(), merged_into=original.number)
+    return Step(demand, [step])
+
+
+def reject(user, demand: Demand, *, reason: str) -> Step:
+    """Reject an invalid demand (not a demand, abusive, outside any remit), with the reason."""
+    reason = _required(reason, "a reason", "reason_required")
+    with transaction.atomic():
+        demand, from_state, to_state = _begin(user, demand, "reject")
+        demand.state = to_state
+        demand.save()
+        step = _record(demand, "reject", user, from_state, note=reason)
+    return Step(demand, [step])
+
+
+# --- the reporter's contact -----------------------------------------------------------------------------
+
+@dataclass
+class ContactView:
+    values: dict[str, str]
+    revealed: list[str]
+
+
+def mask_name(name: str) -> str:
+    """张** : the family name only."""
+    return name[:1] + "*" * (len(name) - 1) if name else ""
+
+
+def read_contact(user, demand: Demand, *, purpose: str, channel: str) -> ContactView:
+    """The reporter's name and phone as `user` may see them: in full for the units handling the demand,
+    each such read logged in DemandContactAccess (个人信息保护法, need-to-know); masked for anyone else."""
+    if not purpose.strip():
+        raise ValidationFailed("a purpose is required to read contact data", code="purpose_required")
+    record = DemandContact.objects.filter(demand=demand).first()
+    values = {"name": record.name if record else "", "phone": record.phone if record else ""}
+    if not policy.can(user, "demands.view_contact", demand):
+        return ContactView({"name": mask_name(values["name"]), "phone": mask_phone(values["phone"])}, [])
+    revealed = [f for f, v in values.items() if v]
+    if revealed:
+        with transaction.atomic():
+            DemandContactAccess.objects.create(user=user, demand=demand, fields=revealed, purpose=purpose.strip()[:120],
+                                               channel=channel, at=clock.now())
+    return ContactView(values, revealed)
+
+
+def contact_for_handler(user, demand: Demand, *, purpose: str, channel: str) -> dict | None:
+    """The contact in full for a handling unit (the read logged), None for anyone else: pages and the API
+    show the contact only where it is needed, never masked placeholders."""
+    if not policy.can(user, "demands.view_contact", demand):
+        return None
+    return read_contact(user, demand, purpose=purpose, channel=channel).values
