@@ -325,3 +325,24 @@ class TimeLimitRule(models.Model):
             models.UniqueConstraint(F("urgency"), Coalesce("category", Value(0)), condition=Q(is_active=True),
                                     name="time_limit_one_active_per_urgency_category"),
         ]
+
+
+class Open311Client(models.Model):
+    """An Open311 GeoReport v2 client (an app, a hotline system) and its API key. Only the key's
+    SHA-256 is kept; `gongzhi open311 key create NAME` prints the key once."""
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=8, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("Open311 client")
+        verbose_name_plural = _("Open311 clients")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
