@@ -3,7 +3,7 @@ and the private openings (salts) are not shown at all."""
 
 from django.contrib import admin
 
-from .models import Checkpoint, Entry, LogHead
+from .models import Checkpoint, Cosignature, Entry, LogHead
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,3 +37,9 @@ class EntryAdmin(ReadOnlyAdmin):
     list_display = ("index", "event_id", "text")
     list_select_related = False
     show_full_result_count = False  # COUNT(*) over millions of entries on every page is not worth it
+
+
+@admin.register(Cosignature)
+class CosignatureAdmin(ReadOnlyAdmin):
+    list_display = ("size", "witness", "key_id", "timestamp", "received_at")
+    list_filter = ("witness",)

@@ -1,10 +1,21 @@
 """The ledger's public JSON API under /api/v1/ledger/ (no login): checkpoint, key, entries, proofs,
-receipts. The C2SP tile endpoints are plain views (views.py)."""
+receipts and their check, witness cosignatures. The C2SP tile endpoints are plain views (views.py)."""
 
-from ninja import Router
+from ninja import Body, Router, Status
 
 from . import queries, services
-from .schemas import CheckpointOut, ConsistencyOut, EntryOut, ErrorOut, InclusionOut, KeyOut, ReceiptOut
+from .schemas import (
+    CheckpointOut,
+    ConsistencyOut,
+    CosignatureIn,
+    CosignatureOut,
+    EntryOut,
+    ErrorOut,
+    InclusionOut,
+    KeyOut,
+    ReceiptCheckOut,
+    ReceiptOut,
+)
 
 router = Router(tags=["ledger"], auth=None)
 ERRORS = {400: ErrorOut, 404: ErrorOut}
@@ -14,7 +25,8 @@ ERRORS = {400: ErrorOut, 404: ErrorOut}
 def checkpoint(request):
     """The latest signed tree head."""
     head = queries.latest_checkpoint()
-    return {"origin": services.origin(), "size": head.size, "root": bytes(head.root).hex(), "note": head.checkpoint}
+    return {"origin": services.origin(), "size": head.size, "root": bytes(head.root).hex(),
+            "note": queries.signed_checkpoint(head)}
 
 
 @router.get("/key", response=KeyOut)
@@ -46,7 +58,25 @@ def proof_by_hash(request, hash: str, tree_size: int | None = None):
     return queries.by_hash(hash, tree_size)
 
 
+@router.post("/receipts/verify", response={200: ReceiptCheckOut, **ERRORS})
+def verify_receipt(request, receipt: dict = Body(...)):
+    """Check a receipt (as GET /receipts/{index} returns it) against the current checkpoint: entry hash,
+    checkpoint signature, inclusion, consistency with the current checkpoint, and any openings.
+    A receipt that fails a check is still a 200: `ok` is false and the failed checks say why."""
+    return services.verify_receipt(receipt).as_dict()
+
+
+# Declared after /receipts/verify, whose path it would otherwise swallow.
 @router.get("/receipts/{index}", response={200: ReceiptOut, **ERRORS})
 def receipt(request, index: int):
     """Entry `index`, its inclusion proof and the latest checkpoint it is proven against."""
     return queries.receipt(index)
+
+
+@router.post("/cosignatures", response={201: CosignatureOut, 403: ErrorOut, **ERRORS})
+def add_cosignature(request, body: CosignatureIn):
+    """A witness's cosignature/v1 line over the checkpoint of tree `size` (`gongzhi ledger witness` sends it).
+    Accepted only from keys in GONGZHI_LEDGER_WITNESSES; then served with /ledger/checkpoint."""
+    cosignature = services.add_cosignature(body.size, body.cosignature)
+    return Status(201, {"size": cosignature.size, "witness": cosignature.witness, "key_id": cosignature.key_id,
+                         "timestamp": cosignature.timestamp})

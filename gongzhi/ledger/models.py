@@ -1,5 +1,6 @@
 """The log's tables: the head, entries, stored subtree hashes, checkpoints, the sequencer's queue and
-the private salts of commitments. Entries and hashes are append-only; only the head row changes.
+the private salts of commitments, witness cosignatures. Entries and hashes are append-only; only the
+head row changes.
 
 See services.py for how they are written and docs/ledger.md for the format.
 """
@@ -115,3 +116,27 @@ class Opening(models.Model):
     class Meta:
         verbose_name = _("commitment opening")
         verbose_name_plural = _("commitment openings")
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature/v1 line over the checkpoint of tree `size`, served with that checkpoint.
+
+    Not part of the log: a witness vouches for a checkpoint after checking it extends the last one it
+    cosigned. One per witness key and size.
+    """
+
+    size = models.BigIntegerField(_("tree size"), db_index=True)
+    witness = models.CharField(_("witness"), max_length=200, help_text="the witness key's name")
+    key_id = models.CharField(max_length=8, help_text="the witness key ID, 8 hex digits")
+    timestamp = models.BigIntegerField(help_text="Unix time the witness signed at")
+    line = models.TextField(help_text="the signature line, as it is appended to the checkpoint note")
+    received_at = models.DateTimeField(_("received at"))
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["size", "witness", "key_id"], name="ledger_one_cosignature")]
+        verbose_name = _("witness cosignature")
+        verbose_name_plural = _("witness cosignatures")
+
+    def __str__(self):
+        return f"{self.witness} cosigned {self.size}"

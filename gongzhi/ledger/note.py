@@ -472,7 +472,7 @@ def open_note(note: str | bytes, verifiers: Iterable[Verifier]) -> tuple[str, li
 
 
 def _worked_example() -> str:
-    """The values quoted in the module docstring and in docs/ledger-note-example.md."""
+    """The values quoted in the module docstring and in docs/ledger.md."""
     log = Signer.from_seed("gongzhi.example/ledger", bytes(range(32)))
     witness = CosignatureSigner.from_seed("witness.example/w1", bytes(range(32, 64)), now=lambda: 1700000000)
     root = bytes.fromhex("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328")

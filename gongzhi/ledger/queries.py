@@ -9,7 +9,7 @@ verifier or exporter pages through.
 from gongzhi.core.errors import NotFound, ValidationFailed
 
 from . import merkle, storage, tiles
-from .models import Checkpoint, LogHead
+from .models import Checkpoint, Cosignature, LogHead
 
 TILE_WIDTH = tiles.TILE_WIDTH
 
@@ -35,6 +35,13 @@ def latest_checkpoint() -> LogHead:
     if current is None or not current.checkpoint:
         raise NotFound("no checkpoint has been signed yet")
     return current
+
+
+def signed_checkpoint(current: LogHead | None = None) -> str:
+    """The latest checkpoint note with the witnesses' cosignature lines for its size appended."""
+    current = current or latest_checkpoint()
+    lines = Cosignature.objects.filter(size=current.size).order_by("id").values_list("line", flat=True)
+    return current.checkpoint + "".join(lines)
 
 
 def checkpoints(*, since_size: int = 0, limit: int = 1000) -> list[Checkpoint]:
@@ -140,7 +147,7 @@ def receipt(index: int) -> dict:
         "leaf_hash": proof["leaf_hash"],
         "tree_size": current.size,
         "inclusion_proof": proof["proof"],
-        "checkpoint": current.checkpoint,
+        "checkpoint": signed_checkpoint(current),
     }
 
 

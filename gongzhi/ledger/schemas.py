@@ -49,3 +49,29 @@ class ReceiptOut(Schema):
 class ErrorOut(Schema):
     code: str
     message: str
+
+
+class ReceiptCheckItem(Schema):
+    code: str
+    ok: bool
+    detail: str
+
+
+class ReceiptCheckOut(Schema):
+    ok: bool
+    index: int | None
+    tree_size: int | None
+    current_size: int | None
+    checks: list[ReceiptCheckItem]
+
+
+class CosignatureIn(Schema):
+    size: int
+    cosignature: str
+
+
+class CosignatureOut(Schema):
+    size: int
+    witness: str
+    key_id: str
+    timestamp: int

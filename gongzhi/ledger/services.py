@@ -58,10 +58,11 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 
 from gongzhi.core import clock, events
 from gongzhi.core.canonical import canonical_json
-from gongzhi.core.errors import Conflict, NotFound
+from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
-from . import merkle, note, queries, storage, tiles
-from .models import Checkpoint, Entry, LogHead, Opening, Pending
+from . import merkle, note, queries, receipts, storage, tiles
+from .models import Checkpoint, Cosignature, Entry, LogHead, Opening, Pending
+from .receipts import commitment
 
 logger = logging.getLogger("gongzhi.ledger")
 
@@ -163,11 +164,6 @@ def pseudonym(user_id: int | None) -> str | None:
 # --- entries ----------------------------------------------------------------------------------------
 
 
-def commitment(salt: bytes, value) -> str:
-    """sha256(salt ‖ canonical_json(value)) as hex: what the public entry shows for a private value."""
-    return hashlib.sha256(salt + canonical_json(value)).hexdigest()
-
-
 def _private_keys() -> frozenset:
     return frozenset(getattr(settings, "GONGZHI_LEDGER_PRIVATE_KEYS", DEFAULT_PRIVATE_KEYS))
 
@@ -187,21 +183,41 @@ def build_entry(
     hidden.update(private or {})
     salts = {name: secrets.token_bytes(SALT_BYTES) for name in hidden}
     while True:
-        entry = {
-            "actor": actor,
-            "commitments": {name: commitment(salts[name], hidden[name]) for name in hidden},
-            "event": event_id,
-            "fields": fields,
-            "kind": kind,
-            "subject": f"{subject_type}:{subject_id}",
-            "time": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        }
-        text = canonical_json(entry)
+        text = _entry_text(event_id, kind, subject_type, subject_id, actor, at, fields, hidden, salts)
         if len(text) <= MAX_ENTRY_BYTES or not fields:
             return text, {name: salt.hex() for name, salt in salts.items()}
         largest = max(fields, key=lambda name: len(canonical_json(fields[name])))
         hidden[largest] = fields.pop(largest)
         salts[largest] = secrets.token_bytes(SALT_BYTES)
+
+
+def _entry_text(event_id, kind, subject_type, subject_id, actor, at, fields, hidden, salts) -> bytes:
+    return canonical_json({
+        "actor": actor,
+        "commitments": {name: commitment(salts[name], hidden[name]) for name in hidden},
+        "event": event_id,
+        "fields": fields,
+        "kind": kind,
+        "subject": f"{subject_type}:{subject_id}",
+        "time": at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+    })
+
+
+def expected_entry(event, salts: dict[str, str]) -> bytes:
+    """The entry text `event` must have been sequenced as, given its opening's salts ({field: hex}).
+
+    The inverse of build_entry's choices: a field with a salt was committed (its value is in
+    event.private, or else in event.data), every other data field is public. What `gongzhi ledger
+    verify --db` compares each stored entry with.
+    """
+    private = event.private or {}
+    data = event.data or {}
+    hidden = {name: private[name] if name in private else data.get(name) for name in salts}
+    fields = {name: value for name, value in data.items() if name not in salts}
+    return _entry_text(
+        event.pk, event.kind, event.subject_type, event.subject_id, pseudonym(event.actor_id), event.at, fields,
+        hidden, {name: bytes.fromhex(salt) for name, salt in salts.items()},
+    )
 
 
 # --- the outbox --------------------------------------------------------------------------------------
@@ -416,3 +432,78 @@ def openings(index: int) -> dict:
         value = entry.event.private.get(name, entry.event.data.get(name))
         result[name] = {"salt": salt, "value": value, "commitment": commitment(bytes.fromhex(salt), value)}
     return result
+
+
+def verify_receipt(receipt: dict) -> receipts.ReceiptCheck:
+    """Check a receipt against the log key and the CURRENT signed checkpoint: entry hash, signature,
+    inclusion, and consistency of the receipt's checkpoint with the current one (RFC 6962 proofs)."""
+    verifier = note.Verifier.from_vkey(verifier_key())
+    text, _ = note.open_note(queries.latest_checkpoint().checkpoint, [verifier])
+    return receipts.check_receipt(
+        receipt, verifier=verifier, current=note.parse_checkpoint(text),
+        consistency=lambda first, second: [bytes.fromhex(h) for h in queries.consistency(first, second)["proof"]],
+    )
+
+
+# --- witnesses ---------------------------------------------------------------------------------------
+
+
+class UnknownWitness(PermissionDenied):
+    code = "unknown_witness"
+    message_zh = "不是本账本配置的见证方密钥"
+    message_en = "Not a witness key this log is configured to accept"
+
+
+class BadCosignature(ValidationFailed):
+    code = "bad_cosignature"
+    message_zh = "见证签名无效"
+    message_en = "The cosignature does not verify"
+
+
+def witness_verifiers() -> list[note.CosignatureVerifier]:
+    """The witness keys (cosignature/v1 vkeys) in GONGZHI_LEDGER_WITNESSES."""
+    verifiers = []
+    for vkey in getattr(settings, "GONGZHI_LEDGER_WITNESSES", []):
+        verifier = note.Verifier.from_vkey(vkey)
+        if not isinstance(verifier, note.CosignatureVerifier):
+            raise ValueError(f"GONGZHI_LEDGER_WITNESSES: {vkey} is not a cosignature/v1 (witness) key")
+        verifiers.append(verifier)
+    return verifiers
+
+
+def _signature_line(line: str) -> note.NoteSignature:
+    try:
+        _, signatures = note.parse_note("cosignature\n\n" + (line if line.endswith("\n") else line + "\n"))
+    except note.NoteError as error:
+        raise BadCosignature(str(error), code="malformed_cosignature") from error
+    if len(signatures) != 1:
+        raise BadCosignature("send exactly one signature line", code="malformed_cosignature")
+    return signatures[0]
+
+
+def add_cosignature(size: int, line: str) -> Cosignature:
+    """Keep a witness's cosignature/v1 line over the checkpoint of tree `size` (C2SP tlog-cosignature).
+
+    The line must verify, with a key in GONGZHI_LEDGER_WITNESSES, over the checkpoint body of that
+    size; it is then served with the checkpoint. A witness vouches that it checked this tree extends
+    the last one it cosigned. Cosignatures are about the log, not state changes: no event is recorded
+    (that would grow the log and call for a new cosignature, forever).
+    """
+    signature = _signature_line(line)
+    verifier = next((v for v in witness_verifiers() if (v.name, v.key_id) == (signature.name, signature.key_id)),
+                    None)
+    if verifier is None:
+        raise UnknownWitness(f"{signature.name}+{signature.key_id.hex()}")
+    checkpoint = Checkpoint.objects.filter(size=size).order_by("-id").first()
+    if checkpoint is None:
+        raise NotFound(f"no checkpoint of size {size}")
+    body = note.format_checkpoint(origin(), size, bytes(checkpoint.root))
+    if not verifier.verify(body, signature.signature):
+        raise BadCosignature(f"not a cosignature by {verifier.name} of the checkpoint of size {size}")
+    with transaction.atomic():
+        cosignature, _ = Cosignature.objects.update_or_create(
+            size=size, witness=verifier.name, key_id=verifier.key_id.hex(),
+            defaults={"timestamp": note.CosignatureVerifier.timestamp(signature.signature),
+                      "line": signature.line(), "received_at": clock.now()},
+        )
+    return cosignature

@@ -1,4 +1,4 @@
-"""C2SP tlog-tiles endpoints under /ledger/: checkpoint, hash tiles and entry bundles."""
+"""The ledger's public pages and C2SP tlog-tiles endpoints under /ledger/."""
 
 from django.urls import path, re_path
 
@@ -7,6 +7,8 @@ from . import views
 app_name = "ledger"
 
 urlpatterns = [
+    path("", views.index, name="index"),
+    path("receipt/", views.receipt, name="receipt"),
     path("checkpoint", views.checkpoint, name="checkpoint"),
     re_path(r"^(?P<tile_path>tile/.+)$", views.tile, name="tile"),
 ]

@@ -39,7 +39,7 @@ SPEC_NOTE = (
     "\u2014 example.com/foo Uw2QOkn8srV1yJGh2VYRlL1Tnagv1YEq6TfXppzi2ONncAlTgK7Ztg1ERYNZXsYjOBH3mFXmRKuwHjG1Yu72IneyaQM=\n"
 )
 
-# Our own worked example (module docstring of gongzhi.ledger.note, docs/ledger-note-example.md).
+# Our own worked example (module docstring of gongzhi.ledger.note, docs/ledger.md).
 LOG_NAME = "gongzhi.example/ledger"
 WITNESS_NAME = "witness.example/w1"
 ROOT_8 = bytes.fromhex("5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328")

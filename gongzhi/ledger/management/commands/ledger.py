@@ -1,17 +1,27 @@
-"""`gongzhi ledger sequence [--once|--forever]`, `gongzhi ledger keygen`, `gongzhi ledger status`."""
+"""`gongzhi ledger sequence [--once|--forever]`, `keygen`, `status`, `export FILE`,
+`verify (--url URL | --export FILE | --db)`, `witness --url URL --key SKEY_FILE`, `witness-keygen NAME`."""
 
 import json
+import os
+import re
 import signal
+from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
+from gongzhi.core import clock
+from gongzhi.core.errors import NotFound
 from gongzhi.core.models import Event
-from gongzhi.ledger import queries, services
+from gongzhi.ledger import note, queries, services, verify
 from gongzhi.ledger.models import Entry, Pending
+
+VERIFY_FAILED = 1  # exit status: something does not check
+UNREADABLE = 2  # the log could not be read at all (server down, no file, bad key or state file)
 
 
 class Command(BaseCommand):
-    help = "Run the transparency log's sequencer, create its signing key, or show its state."
+    help = ("Run the transparency log's sequencer, create its signing key, show its state, export and verify "
+            "the whole log, or witness it.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="verb", required=True)
@@ -26,8 +36,38 @@ class Command(BaseCommand):
         status = sub.add_parser("status", help="tree size, root, pending events, the verifier key")
         status.add_argument("--json", action="store_true", dest="as_json")
 
+        export = sub.add_parser("export", help="write everything an offline `verify --export` needs to FILE")
+        export.add_argument("file", help="the export file (JSON lines); - for standard output")
+
+        check = sub.add_parser("verify", help="recompute the whole log and check signatures, hashes and history")
+        where = check.add_mutually_exclusive_group(required=True)
+        where.add_argument("--url", help="a running server, e.g. https://gongzhi.example.org")
+        where.add_argument("--export", metavar="FILE", help="a file written by `gongzhi ledger export`")
+        where.add_argument("--db", action="store_true", help="this server's database, events included")
+        check.add_argument("--key", help="the log's verifier key, or a file holding it (default: pinned in the "
+                                         "state file, or trusted on first use)")
+        check.add_argument("--state", help="where the last verified checkpoint is kept (default "
+                                           "$GONGZHI_LEDGER_STATE or ~/.gongzhi-ledger-state.json)")
+        check.add_argument("--no-state", action="store_true", help="neither read nor update a state file")
+        check.add_argument("--witness", action="append", default=[], metavar="VKEY",
+                           help="require a cosignature by this witness key on the latest checkpoint (repeatable)")
+
+        witness = sub.add_parser("witness", help="cosign the latest checkpoint after checking it extends the last "
+                                                 "one this witness cosigned")
+        witness.add_argument("--url", required=True, help="the log's server")
+        witness.add_argument("--key", required=True, metavar="SKEY_FILE", help="the witness's signer key file")
+        witness.add_argument("--log-key", help="the log's verifier key, or a file holding it (default: pinned in "
+                                               "the state file, or trusted on first use)")
+        witness.add_argument("--state", help="where the last cosigned checkpoint is kept "
+                                             "(default ~/.gongzhi-witness-state.json)")
+
+        witness_keygen = sub.add_parser("witness-keygen", help="create a witness key pair (cosignature/v1)")
+        witness_keygen.add_argument("name", help="the witness key's name, e.g. witness.example.org/w1")
+        witness_keygen.add_argument("--out", help="the signer key file to create (default: NAME.witness.key "
+                                                  "in the current directory)")
+
     def handle(self, *args, verb, **options):
-        getattr(self, f"_{verb}")(**options)
+        getattr(self, f"_{verb.replace('-', '_')}")(**options)
 
     def _sequence(self, *, forever=False, interval=0.1, batch_size=None, **options):
         if not forever:
@@ -73,3 +113,94 @@ class Command(BaseCommand):
         for name, value in state.items():
             self.stdout.write(f"{name:14} {value}")
 
+
+    # --- export and verify -------------------------------------------------------------------------
+
+    def _export(self, *, file, **options):
+        path = None if file == "-" else Path(file)
+        temporary = path.with_name(path.name + ".part") if path else None
+        try:
+            if path is None:
+                verify.write_export(self.stdout)
+                return
+            with temporary.open("w", encoding="utf-8") as out:
+                size = verify.write_export(out)
+        except NotFound as error:
+            if temporary:
+                temporary.unlink(missing_ok=True)
+            raise CommandError(f"nothing to export: {error.message('en')}", returncode=UNREADABLE) from error
+        temporary.replace(path)
+        self.stdout.write(f"exported the log of {size} entries to {path}")
+
+    def _verify(self, *, url=None, export=None, db=False, key=None, state=None, no_state=False, witness=(),
+                **options):
+        try:
+            source = verify.UrlSource(url) if url else verify.ExportSource(export) if export else verify.DatabaseSource()
+            pinned = verify.read_vkey(key) if key else None
+            path = verify.state_path(state)
+            memory = {"logs": {}} if no_state else verify.load_state(path)
+            previous = None if no_state else verify.state_for(memory, source, pinned)
+            report = verify.verify(source, key=pinned or (previous or {}).get("vkey"), previous=previous,
+                                   witnesses=[verify.read_vkey(w) for w in witness])
+        except (verify.FetchError, OSError, ValueError) as error:
+            raise CommandError(f"cannot verify: {error}", returncode=UNREADABLE) from error
+        for line in report.notes:
+            self.stderr.write(f"note: {line}")
+        counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+        if not report.ok:
+            problems = report.ordered_problems()
+            for problem in problems[1:11]:
+                self.stderr.write(f"  also: {problem}")
+            if len(problems) > 11:
+                self.stderr.write(f"  … and {len(problems) - 11} more")
+            self.stderr.write(f"checked {counts}")
+            raise CommandError(f"FAILED: {problems[0]}", returncode=VERIFY_FAILED)
+        root = report.root.hex()
+        self.stdout.write(f"OK {report.origin}: tree size {report.tree_size}, root {root}")
+        self.stdout.write(f"checked {counts}")
+        if previous:
+            self.stdout.write(f"consistent with the checkpoint of size {previous['size']} verified on "
+                              f"{previous.get('verified_at')}")
+        if not no_state:
+            verify.save_state(path, memory, source, report)
+            self.stdout.write(f"state saved to {path}")
+
+    # --- witnesses ---------------------------------------------------------------------------------
+
+    def _witness(self, *, url, key, log_key=None, state=None, **options):
+        path = Path(state or verify.DEFAULT_WITNESS_STATE).expanduser()
+        try:
+            signer = note.CosignatureSigner.from_skey(
+                Path(key).expanduser().read_text(encoding="utf-8").strip(), now=lambda: int(clock.now().timestamp()))
+            source = verify.UrlSource(url)
+            memory = verify.load_state(path)
+            pinned = verify.read_vkey(log_key) if log_key else None
+            previous = verify.state_for(memory, source, pinned)
+            trusted = pinned or (previous or {}).get("vkey")
+            if not trusted:
+                trusted = source.served_key()
+                self.stderr.write(f"note: trusting the log key {trusted} on first use")
+            cosigned = verify.cosign(source, signer, log_key=trusted, previous=previous)
+        except verify.WitnessRefused as error:
+            raise CommandError(f"REFUSED: {error}", returncode=VERIFY_FAILED) from error
+        except (verify.FetchError, OSError, ValueError) as error:
+            raise CommandError(f"cannot witness: {error}", returncode=UNREADABLE) from error
+        verify.remember_cosigned(path, memory, cosigned, trusted)
+        self.stdout.write(f"cosigned {cosigned.origin} at tree size {cosigned.size} as {signer.name}")
+
+    def _witness_keygen(self, *, name, out=None, **options):
+        try:
+            signer = note.CosignatureSigner.generate(name)
+        except note.NoteError as error:
+            raise CommandError(str(error)) from error
+        path = Path(out or re.sub(r"[^A-Za-z0-9._-]+", "_", name) + ".witness.key")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError as error:
+            raise CommandError(f"{path} exists: refusing to overwrite a key") from error
+        with os.fdopen(fd, "w") as handle:
+            handle.write(signer.to_skey() + "\n")
+        path.with_name(path.name + ".vkey").write_text(signer.verifier_key() + "\n")
+        self.stderr.write(f"signer key written to {path} (keep it secret); the log accepts this witness once "
+                          "its verifier key is in GONGZHI_LEDGER_WITNESSES:")
+        self.stdout.write(signer.verifier_key())
