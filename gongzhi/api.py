@@ -60,12 +60,14 @@ def on_model_validation_error(request, exc: DjangoValidationError):
 
 def _mount():
     from gongzhi.demands.api import router as demands_router
+    from gongzhi.demands.notifications_api import router as notifications_router
     from gongzhi.ledger.api import router as ledger_router
     from gongzhi.org.api import router as org_router
 
     api.add_router("/ledger/", ledger_router)
     api.add_router("/org/", org_router)
     api.add_router("/demands/", demands_router)
+    api.add_router("/notifications/", notifications_router)
 
 
 _mount()

@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("ledger/", include("gongzhi.ledger.urls")),
+    path("demands/", include("gongzhi.demands.urls")),
+    path("open311/v2/", include("gongzhi.demands.open311_urls")),
     path("org/", include("gongzhi.org.urls")),
     path("", include("gongzhi.web.urls")),
 ]

@@ -52,3 +52,56 @@ class DemandAdmin(ReadOnlyAdmin):
 @admin.register(DemandContactAccess)
 class DemandContactAccessAdmin(ReadOnlyAdmin):
     list_display = ("at", "user", "demand", "fields", "purpose", "channel")
+
+
+# --- escalation and notifications: the sweep and notifications.py write these; the admin shows them. ------
+
+from .models import (  # noqa: E402 (appended section)
+    DeadlineReminder, ListedSupervision, Notification, SupervisionOrder, Webhook, WebhookDelivery,
+)
+
+
+@admin.register(SupervisionOrder)
+class SupervisionOrderAdmin(ReadOnlyAdmin):
+    list_display = ("demand", "deadline", "due", "unit", "supervisor", "issued_at", "resolved_at")
+    list_filter = ("deadline", ("resolved_at", admin.EmptyFieldListFilter))
+    search_fields = ("demand__number",)
+
+
+@admin.register(ListedSupervision)
+class ListedSupervisionAdmin(ReadOnlyAdmin):
+    list_display = ("demand", "reason", "count", "unit", "supervisor", "listed_at")
+    list_filter = ("reason",)
+    search_fields = ("demand__number",)
+
+
+@admin.register(DeadlineReminder)
+class DeadlineReminderAdmin(ReadOnlyAdmin):
+    list_display = ("demand", "deadline", "due", "unit", "sent_at")
+    list_filter = ("deadline",)
+    search_fields = ("demand__number",)
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "kind", "recipient_unit", "recipient_user", "demand", "read_at")
+    list_filter = ("kind", ("read_at", admin.EmptyFieldListFilter))
+    search_fields = ("demand__number",)
+
+
+@admin.register(Webhook)
+class WebhookAdmin(RecordedModelAdmin):
+    list_display = ("unit", "url", "active", "events", "created_at")
+    list_filter = ("active",)
+    autocomplete_fields = ("unit",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    """Failures are visible here: filter on "failed at" (gave up) or "last HTTP status"."""
+
+    list_display = ("created_at", "webhook", "event", "attempts", "last_status", "last_error", "next_attempt_at",
+                    "delivered_at", "failed_at")
+    list_filter = ("event", ("failed_at", admin.EmptyFieldListFilter), ("delivered_at", admin.EmptyFieldListFilter))
+    search_fields = ("uuid",)

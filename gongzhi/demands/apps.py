@@ -10,6 +10,12 @@ class DemandsConfig(AppConfig):
     def ready(self):
         from gongzhi.core import policy
 
-        from . import permissions
+        from . import notifications, permissions, signals  # noqa: F401 (signals, notifications: receivers)
 
         policy.register("demands.", permissions.rule)
+
+        from gongzhi.org import demo as org_demo
+
+        from . import demo
+
+        org_demo.register_extension("demands", demo.build_demo_demands, demo.reset_demo_demands)

@@ -346,3 +346,173 @@ class Open311Client(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+# --- escalation (督办) and notifications -----------------------------------------------------------------
+# Written by escalation.py (the deadline sweep) and notifications.py; see those modules for the rules.
+
+class Deadline(models.TextChoices):
+    """The three deadlines of a demand, named as its *_due fields without the suffix."""
+
+    DISPATCH = "dispatch", _("dispatch")
+    ACCEPT = "accept", _("accept")
+    FEEDBACK = "feedback", _("first feedback")
+
+
+class DeadlineReminder(models.Model):
+    """A reminder (催办提醒) to the responsible unit that one deadline is near: at most one per deadline
+    moment, so a new deadline (re-dispatch, reopen) earns a new reminder and a second sweep none."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="reminders")
+    deadline = models.CharField(_("deadline"), max_length=10, choices=Deadline.choices)
+    due = models.DateTimeField(_("due"))
+    unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(_("sent at"), db_index=True)
+    event = models.OneToOneField("core.Event", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("deadline reminder")
+        verbose_name_plural = _("deadline reminders")
+        constraints = [models.UniqueConstraint(fields=["demand", "deadline", "due"], name="reminder_once_per_deadline")]
+
+
+class SupervisionOrder(models.Model):
+    """督办单: a deadline passed with its step undone. Addressed to the responsible unit's superior
+    (escalation.superior_of); open until the step is done or the deadline replaced (resolved_at)."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="supervision_orders")
+    deadline = models.CharField(_("deadline"), max_length=10, choices=Deadline.choices)
+    due = models.DateTimeField(_("due"))
+    unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+                             help_text=_("the unit that missed the deadline"))
+    supervisor = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="supervision_orders",
+                                   help_text=_("the superior it is addressed to; empty: none on record"))
+    issued_at = models.DateTimeField(_("issued at"), db_index=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    event = models.OneToOneField("core.Event", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-issued_at", "-id"]
+        verbose_name = _("supervision order")
+        verbose_name_plural = _("supervision orders")
+        constraints = [models.UniqueConstraint(fields=["demand", "deadline", "due"],
+                                               name="supervision_order_once_per_deadline")]
+        indexes = [models.Index(fields=["resolved_at", "supervisor"])]
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+
+class ListedSupervision(models.Model):
+    """挂牌督办: a demand put on the listed-supervision list, once per reason (reopened again and again,
+    or overdue again and again), with the count that triggered it."""
+
+    class Reason(models.TextChoices):
+        REOPENED = "reopened", _("reopened repeatedly")
+        OVERDUE = "overdue", _("overdue repeatedly")
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="listings")
+    reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    count = models.PositiveSmallIntegerField(_("count"))
+    unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    supervisor = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    listed_at = models.DateTimeField(_("listed at"), db_index=True)
+    event = models.OneToOneField("core.Event", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-listed_at", "-id"]
+        verbose_name = _("listed supervision")
+        verbose_name_plural = _("listed supervisions")
+        constraints = [models.UniqueConstraint(fields=["demand", "reason"], name="listed_supervision_once_per_reason")]
+
+
+class Notification(models.Model):
+    """An in-app notice (通知) to one user (a resident) or to one unit (everyone holding a post in it; the
+    first to read it marks it read for the unit). Text only as the recipient may see it: no contact data."""
+
+    class Kind(models.TextChoices):
+        DISPATCH = "dispatch", _("new dispatch")
+        RETURN = "return", _("returned to the desk")
+        REMINDER = "reminder", _("deadline reminder")
+        SUPERVISION = "supervision", _("supervision order")
+        LISTED = "listed", _("listed supervision")
+        REPLY = "reply", _("reply")
+        CLOSE = "close", _("closed")
+        REOPEN = "reopen", _("reopened")
+
+    recipient_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                                       related_name="notifications")
+    recipient_unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.CASCADE,
+                                       related_name="notifications")
+    demand = models.ForeignKey(Demand, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    text = models.CharField(_("text"), max_length=300)
+    created_at = models.DateTimeField(_("created at"))
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        indexes = [models.Index(fields=["recipient_user", "read_at"]), models.Index(fields=["recipient_unit", "read_at"])]
+        constraints = [models.CheckConstraint(
+            condition=Q(recipient_user__isnull=True) ^ Q(recipient_unit__isnull=True),
+            name="notification_one_recipient")]
+
+
+def new_webhook_secret() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(32)
+
+
+class Webhook(models.Model):
+    """A unit's outgoing webhook: demand events concerning the unit are POSTed to `url`, signed with
+    HMAC-SHA256 under `secret` (see notifications.py for the headers and how to verify them)."""
+
+    unit = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="webhooks")
+    url = models.URLField(_("URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=100, default=new_webhook_secret)
+    active = models.BooleanField(_("active"), default=True)
+    events = models.JSONField(_("events"), default=list, blank=True,
+                              help_text=_('event names to send, e.g. ["dispatch", "supervision"]; empty: all'))
+    created_at = models.DateTimeField(_("created at"), default=clock.now)
+
+    class Meta:
+        ordering = ["unit_id", "id"]
+        verbose_name = _("webhook")
+        verbose_name_plural = _("webhooks")
+
+    def __str__(self):
+        return f"{self.unit} → {self.url}"
+
+    def wants(self, event: str) -> bool:
+        return self.active and (not self.events or event in self.events)
+
+
+class WebhookDelivery(models.Model):
+    """One payload for one webhook, queued in the transaction of the change it reports and sent after
+    commit, retried with exponential backoff until delivered or out of attempts (failed_at)."""
+
+    uuid = models.UUIDField(_("delivery id"), unique=True, editable=False)
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    event = models.CharField(_("event"), max_length=40)
+    payload = models.JSONField(_("payload"))
+    created_at = models.DateTimeField(_("created at"))
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
+    last_attempt_at = models.DateTimeField(_("last attempt at"), null=True, blank=True)
+    last_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed at"), null=True, blank=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [models.CheckConstraint(condition=Q(delivered_at__isnull=True) | Q(failed_at__isnull=True),
+                                              name="webhook_delivery_delivered_or_failed")]

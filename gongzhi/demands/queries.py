@@ -191,3 +191,123 @@ def rates_for(user, level: str, start: dt.date, end: dt.date, *, within: Region 
     """rates() over the demands `user` may view (demands.view_rates)."""
     policy.require(user, "demands.view_rates", within)
     return rates(level, start, end, demands=visible(user), within=within)
+
+
+# --- for the pages ---------------------------------------------------------------------------------------
+
+def reported_by(user):
+    """The demands `user` filed themselves, newest first ("my demands")."""
+    if not getattr(user, "is_authenticated", False):
+        return Demand.objects.none()
+    return (Demand.objects.filter(reporter_user_id=user.pk).select_related("category", "grid", "merged_into")
+            .order_by("-received_at", "-id"))
+
+
+def at_desk(user):
+    """Demands waiting at the dispatch desks `user` sits at (received or returned), the dispatch deadline
+    nearest first: the triage list."""
+    q = Q(pk__in=[])
+    for path in dispatcher_paths(user):
+        q |= Q(grid__path__startswith=path)
+    return (Demand.objects.filter(q, state__in=rules.AT_DESK_STATES).select_related("category", "grid")
+            .order_by(F("dispatch_due").asc(nulls_last=True), "id"))
+
+
+def overdue(user, *, within: Region | None = None, now=None):
+    """The visible demands past a deadline (Demand.overdue_q), the longest overdue first."""
+    qs = visible(user).filter(Demand.overdue_q(now or clock.now())).select_related("category", "grid", "lead_unit")
+    if within is not None:
+        qs = qs.filter(grid__path__startswith=within.path)
+    return qs.order_by(F("feedback_due").asc(nulls_last=True), "id")
+
+
+def grid_outlines() -> list[dict]:
+    """Every grid with a boundary, as the public may see it on the filing map: name, code, community
+    and outline only."""
+    rows = (Region.objects.filter(level=Region.Level.GRID, polygon__isnull=False)
+            .select_related("parent").order_by("path"))
+    return [{"id": g.pk, "name": g.name, "code": g.grid_code or "", "community": g.parent.name if g.parent_id else "",
+             "geometry": g.polygon} for g in rows]
+
+
+def dispatch_units(demand: Demand):
+    """Units a dispatcher may send `demand` to: the non-party organisations serving its grid or a region
+    above it (district departments, the street office …) or a region inside its street (committees,
+    property companies)."""
+    from gongzhi.org.models import Organisation
+
+    ancestry = [int(x) for x in demand.grid.path.strip("/").split("/")]
+    street_path = "/" + "/".join(str(x) for x in ancestry[:2]) + "/"
+    return (Organisation.objects.filter(Q(region_id__in=ancestry) | Q(region__path__startswith=street_path))
+            .exclude(kind__in=Organisation.PARTY_KINDS).select_related("region")
+            .order_by("region__path", "kind", "name"))
+
+
+def assisting_units(demand: Demand):
+    """The assisting units (协办) handling `demand` now."""
+    from gongzhi.org.models import Organisation
+
+    return Organisation.objects.filter(pk__in=assisting_unit_ids(demand)).order_by("name")
+
+
+# --- Open311 GeoReport v2 (read side; the adapter is open311.py) -------------------------------------------
+
+# Open311 knows two statuses. "closed" means resolved or ended: closed (办结), rated (回访 done), merged
+# into another demand, rejected as invalid. Every other state is still "open" — including replied and
+# verified, which wait for the desk to close them, and returned, which waits for a new dispatch.
+OPEN311_CLOSED_STATES = frozenset({rules.CLOSED, rules.RATED, rules.MERGED, rules.REJECTED})
+OPEN311_MAX_REQUESTS = 1000
+
+
+def open311_status(state: str) -> str:
+    return "closed" if state in OPEN311_CLOSED_STATES else "open"
+
+
+def open311_services():
+    """The Open311 services: every active category without active sub-categories (the leaves of the
+    taxonomy), with its parent (the Open311 `group`)."""
+    active_parents = Category.objects.filter(is_active=True, parent__isnull=False).values("parent_id")
+    return (Category.objects.filter(is_active=True).exclude(pk__in=active_parents).select_related("parent")
+            .order_by("path"))
+
+
+def open311_service(code: str) -> Category:
+    """One Open311 service by its service_code; NotFound (404, as the standard says) for anything else."""
+    found = open311_services().filter(code=code).first()
+    if found is None:
+        raise NotFound(f"service_code {code}", code="unknown_service_code")
+    return found
+
+
+def open311_requests(*, numbers: list[str] | None = None, service_codes: list[str] | None = None,
+                     start: dt.datetime | None = None, end: dt.datetime | None = None,
+                     statuses: list[str] | None = None, limit: int = OPEN311_MAX_REQUESTS):
+    """Demands as Open311 service requests, newest first, at most `limit`. `numbers` (service_request_id)
+    overrides every other filter, as the standard says; otherwise requested_datetime in [start, end]."""
+    from django.db.models import Max
+
+    qs = (Demand.objects.select_related("category", "lead_unit", "desk", "merged_into", "grid__parent__parent")
+          .annotate(last_event_at=Max("events__at")))
+    if numbers is not None:
+        qs = qs.filter(number__in=numbers)
+    else:
+        if service_codes:
+            qs = qs.filter(category__code__in=service_codes)
+        if start is not None:
+            qs = qs.filter(received_at__gte=start)
+        if end is not None:
+            qs = qs.filter(received_at__lte=end)
+        if statuses and set(statuses) != {"open", "closed"}:
+            closed = Q(state__in=OPEN311_CLOSED_STATES)
+            qs = qs.filter(closed if "closed" in statuses else ~closed)
+    return qs.order_by("-received_at", "-id")[:limit]
+
+
+def open311_intake(demand_ids) -> dict[int, dict]:
+    """{demand id: what its Open311 client sent beyond the demand's own fields} (media_url, address_id …),
+    from the demands.open311_filed events: public fields and private ones merged."""
+    from gongzhi.core.models import Event
+
+    rows = Event.objects.filter(kind="demands.open311_filed", subject_type="demands.demand",
+                                subject_id__in=[str(pk) for pk in demand_ids]).values("subject_id", "data", "private")
+    return {int(row["subject_id"]): {**row["data"], **row["private"]} for row in rows}

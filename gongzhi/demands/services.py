@@ -548,3 +548,123 @@ def contact_for_handler(user, demand: Demand, *, purpose: str, channel: str) -> 
     if not policy.can(user, "demands.view_contact", demand):
         return None
     return read_contact(user, demand, purpose=purpose, channel=channel).values
+
+
+# --- Open311 GeoReport v2: client keys and intake (the HTTP adapter is open311.py) -------------------------
+
+def _open311_digest(raw: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _open311_account(client):
+    """The user account an Open311 client files demands as (one per client, no password): the actor of
+    its filing steps, so the journal and the ledger say which client a demand came through."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    account, _ = get_user_model().objects.get_or_create(
+        username=f"open311-client-{client.pk}",
+        defaults={"first_name": client.name[:150], "password": make_password(None)},
+    )
+    return account
+
+
+def issue_open311_key(name: str, *, contact: str = ""):
+    """A new Open311 client and its API key; only the key's SHA-256 is kept, the raw key is returned once.
+    Recorded as a core event (demands.open311_key_issued)."""
+    import secrets
+
+    from .models import Open311Client
+
+    name = _required(name, "a client name", "name_required")[:100]
+    raw = "o3_" + secrets.token_urlsafe(32)  # the 8-character prefix keeps 5 random characters
+    with transaction.atomic():
+        client = Open311Client.objects.create(name=name, contact=contact.strip()[:200], prefix=raw[:8],
+                                              digest=_open311_digest(raw), created_at=clock.now())
+        _open311_account(client)
+        events.record("demands.open311_key_issued", client, name=client.name, prefix=client.prefix)
+    return client, raw
+
+
+def revoke_open311_key(prefix: str):
+    """Revoke the one active key starting with `prefix` (its first 8 characters); the client's account is
+    deactivated with it. ValidationFailed unless exactly one active key matches."""
+    from django.contrib.auth import get_user_model
+
+    from .models import Open311Client
+
+    with transaction.atomic():
+        clients = list(Open311Client.objects.select_for_update().filter(prefix=prefix[:8], revoked_at__isnull=True))
+        if len(clients) != 1:
+            raise ValidationFailed(f"{len(clients)} active keys start with {prefix!r}; need exactly one",
+                                   code="key_not_unique")
+        client = clients[0]
+        client.revoked_at = clock.now()
+        client.save(update_fields=["revoked_at"])
+        get_user_model().objects.filter(username=f"open311-client-{client.pk}").update(is_active=False)
+        events.record("demands.open311_key_revoked", client, name=client.name, prefix=client.prefix)
+    return client
+
+
+def open311_client_for(raw_key: str | None):
+    """The active Open311 client holding this raw API key, or None; marks the key as used."""
+    from .models import Open311Client
+
+    if not raw_key:
+        return None
+    client = Open311Client.objects.filter(digest=_open311_digest(raw_key), revoked_at__isnull=True).first()
+    if client is not None:
+        Open311Client.objects.filter(pk=client.pk).update(last_used_at=clock.now())
+    return client
+
+
+def file_open311_request(client, *, service_code: str, longitude: float | None = None,
+                         latitude: float | None = None, address_id: str = "", address: str = "",
+                         description: str = "", first_name: str = "", last_name: str = "", phone: str = "",
+                         email: str = "", device_id: str = "", account_id: str = "", media_url: str = "") -> Step:
+    """POST Service Request of Open311 GeoReport v2, filed through file_demand (channel "open311").
+
+    service_code is a category code (404 when unknown, as the standard says). The location is lat/long,
+    or an address_id naming one of our buildings (org's address register); a free address_string alone
+    cannot be placed (no geocoding here) and is refused. Without a description the service's name is the
+    demand's text (the standard makes description optional). The reporter's name and phone go to the
+    demand's contact; email, device_id, account_id and media_url to the private part of a
+    demands.open311_filed event (the ledger publishes only commitments to them). The resident has no
+    account here, so the demand has no reporter account: as for hotline demands, the desk takes the 回访
+    after calling back. Everything in one transaction: on any error nothing is stored."""
+    from gongzhi.org.models import Building
+
+    from .queries import open311_service
+
+    category = open311_service(service_code)
+    building = None
+    if longitude is None and latitude is None and address_id:
+        building = Building.objects.filter(pk=int(address_id) if address_id.isdigit() else None).first()
+        if building is None:
+            raise ValidationFailed(f"unknown address_id {address_id!r}", code="unknown_address_id")
+        longitude, latitude = building.longitude, building.latitude
+        address = address or building.address
+    elif longitude is None and latitude is None:
+        raise ValidationFailed("a location is required: lat and long, or an address_id (an address_string "
+                               "alone cannot be placed in a grid)", code="location_required")
+    if first_name and last_name and not (first_name + last_name).isascii():
+        name = f"{last_name}{first_name}"  # Chinese order: family name first, no space
+    else:
+        name = " ".join(part for part in (first_name, last_name) if part)
+    with transaction.atomic():
+        account = _open311_account(client)
+        step = file_demand(account, text=description.strip() or category.name, channel=Demand.Channel.OPEN311,
+                           longitude=longitude, latitude=latitude, address=address, category=category,
+                           contact_name=name, contact_phone=phone)
+        demand = step.demand
+        Demand.objects.filter(pk=demand.pk).update(reporter_user=None)
+        demand.reporter_user = None
+        private = {key: value.strip() for key, value in
+                   {"email": email, "device_id": device_id, "account_id": account_id, "media_url": media_url}.items()
+                   if value and value.strip()}
+        events.record("demands.open311_filed", demand, actor=account, private=private, number=demand.number,
+                      client=client.pk, service_code=category.code,
+                      address_id=str(building.pk) if building is not None else None)
+    return step

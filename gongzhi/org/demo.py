@@ -6,7 +6,8 @@ import datetime as dt
 import math
 import random
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -151,6 +152,29 @@ class DemoResult:
     planted_gaps: dict[str, list[str]]
     logins: list[DemoLogin]
     seconds: float = 0.0
+    extensions: dict[str, object] = field(default_factory=dict)  # name -> what the extension built
+
+
+# --- extensions -------------------------------------------------------------------------------
+# Apps above org add their own demo data (demands on the district …) without org importing them: they
+# register here from their AppConfig.ready(). build_demo runs each `build(seed)` after the district is
+# built, in the same transaction; reset_demo runs each `reset()` first, in reverse order, so data that
+# refers to the district (PROTECT) is gone before the district.
+
+
+@dataclass(frozen=True)
+class DemoExtension:
+    name: str
+    build: Callable[[int], object]  # seed -> a summary whose str() the demo command prints
+    reset: Callable[[], dict[str, int]]  # -> deleted counts
+
+
+EXTENSIONS: list[DemoExtension] = []
+
+
+def register_extension(name: str, build: Callable[[int], object], reset: Callable[[], dict[str, int]]) -> None:
+    """Add (or replace, by name) an app's demo data builder."""
+    EXTENSIONS[:] = [e for e in EXTENSIONS if e.name != name] + [DemoExtension(name, build, reset)]
 
 
 # --- names and numbers ------------------------------------------------------------------------
@@ -727,7 +751,10 @@ def build_demo(seed: int = DEMO_SEED) -> DemoResult:
     if demo_exists():
         raise RuntimeError("the demo district is already loaded")
     with transaction.atomic():
-        return _Builder(seed).build()
+        result = _Builder(seed).build()
+        for extension in EXTENSIONS:
+            result.extensions[extension.name] = extension.build(seed)
+        return result
 
 
 def reset_demo() -> dict[str, int]:
@@ -738,14 +765,17 @@ def reset_demo() -> dict[str, int]:
         return {}
     prefix = district.path
     with transaction.atomic():
+        deleted = {}
+        for extension in reversed(EXTENSIONS):
+            deleted.update(extension.reset())
         events.record("org.demo_reset", district, **demo_counts(district))
         # Materialised before the posts go: officials are found through their posts.
         people = sorted(set(_demo_people(prefix).values_list("pk", flat=True)))
         organisations = Organisation.objects.filter(region__path__startswith=prefix)
-        deleted = {"posts": Post.objects.filter(
+        deleted["posts"] = Post.objects.filter(
             Q(organisation__region__path__startswith=prefix) | Q(grid__path__startswith=prefix)
             | Q(building__grid__path__startswith=prefix) | Q(served_organisation__region__path__startswith=prefix)
-        ).delete()[0]}
+        ).delete()[0]
         deleted["personal_data_accesses"] = deleted["people"] = 0
         for start in range(0, len(people), 500):
             chunk = people[start:start + 500]

@@ -48,8 +48,9 @@ class Command(BaseCommand):
             except ProtectedError as error:
                 blocking = sorted({obj._meta.label for obj in error.protected_objects})
                 raise CommandError(f"cannot reset the demo: other data refers to it ({', '.join(blocking)})") from error
+            extra = f", {deleted['demands']} demands" if "demands" in deleted else ""
             self.stdout.write(f"demo district deleted: {deleted.get('people', 0)} people, "
-                              f"{deleted.get('regions', 0)} regions")
+                              f"{deleted.get('regions', 0)} regions{extra}")
         if demo.demo_exists():
             self.stdout.write("demo district already loaded (gongzhi demo --reset rebuilds it)")
             logins = demo.demo_logins()
@@ -59,6 +60,8 @@ class Command(BaseCommand):
             self.stdout.write(f"demo district {result.district.name} built in {result.seconds:.1f} s: {counts}")
             gaps = sum(len(v) for v in result.planted_gaps.values())
             self.stdout.write(f"{gaps} coverage gaps planted on purpose (see the coverage report)")
+            for name, summary in result.extensions.items():
+                self.stdout.write(f"{name}: {summary}")
             logins = result.logins
         self.stdout.write("")
         self.stdout.write(f"Open {URL} and sign in as:")

@@ -1,0 +1,62 @@
+"""Task entry points of demands (the django.tasks API of the django-tasks backport): each a thin call of a
+service. With the django-tasks-db backend `gongzhi db_worker` runs them; the deadline sweep re-enqueues
+itself (run_after) so one `gongzhi demands sweep --enqueue` starts a chain that lasts. Without a worker,
+`gongzhi demands sweep --forever` does the same work in-process."""
+
+import datetime as dt
+
+from django.apps import apps
+from django_tasks import TaskResultStatus, task
+
+from gongzhi.core import clock
+
+from . import escalation, notifications
+
+SWEEP_INTERVAL_SECONDS = 60
+
+
+@task()
+def sweep_deadlines_task(reschedule_seconds: float | None = None) -> dict:
+    """Reminders, supervision orders and 挂牌督办 (escalation.sweep_deadlines), then the webhook deliveries
+    due; then, when `reschedule_seconds` is given, the next sweep that many seconds later."""
+    report = escalation.sweep_deadlines().as_dict()
+    report["webhooks"] = notifications.deliver_due()
+    if reschedule_seconds:
+        schedule_sweep(reschedule_seconds)
+    return report
+
+
+@task()
+def deliver_webhook_task(delivery_id: int) -> dict | None:
+    """One attempt of one webhook delivery; a retry is queued for its backoff time when the backend can
+    defer (the sweep's deliver_due catches it otherwise)."""
+    delivery = notifications.attempt_delivery(delivery_id)
+    if delivery is None:
+        return None
+    if delivery.next_attempt_at is not None and deliver_webhook_task.get_backend().supports_defer:
+        deliver_webhook_task.using(run_after=delivery.next_attempt_at).enqueue(delivery_id)
+    return {"attempts": delivery.attempts, "status": delivery.last_status,
+            "delivered": delivery.delivered_at is not None, "failed": delivery.failed_at is not None}
+
+
+def schedule_sweep(after_seconds: float = SWEEP_INTERVAL_SECONDS, *, start_now: bool = False) -> bool:
+    """Queue the next sweep (which queues the one after), unless one is already waiting: a chain, never
+    two. False when the backend cannot defer (the immediate backend would recurse) or one is queued."""
+    backend = sweep_deadlines_task.get_backend()
+    if not backend.supports_defer or _sweep_waiting(backend):
+        return False
+    run_after = clock.now() + dt.timedelta(seconds=0 if start_now else after_seconds)
+    sweep_deadlines_task.using(run_after=run_after).enqueue(reschedule_seconds=after_seconds)
+    return True
+
+
+def _sweep_waiting(backend) -> bool:
+    if not apps.is_installed("django_tasks_db"):
+        return False
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if not isinstance(backend, DatabaseBackend):
+        return False
+    return DBTaskResult.objects.filter(task_path=sweep_deadlines_task.module_path, backend_name=backend.alias,
+                                       status=TaskResultStatus.READY).exists()

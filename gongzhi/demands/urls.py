@@ -1,0 +1,19 @@
+"""demands pages: filing, my demands, the work queue, the dispatch desk, a demand's page and its actions,
+the rates dashboard and its CSV."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "demands"
+urlpatterns = [
+    path("new/", views.new, name="new"),
+    path("mine/", views.mine, name="mine"),
+    path("queue/", views.queue, name="queue"),
+    path("triage/", views.triage, name="triage"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("dashboard/rates.csv", views.rates_csv, name="rates_csv"),
+    path("<str:number>/", views.detail, name="detail"),
+    path("<str:number>/actions/<str:action>/", views.act, name="act"),
+    path("<str:number>/receipts/<int:event_id>.json", views.receipt, name="receipt"),
+]

@@ -1,0 +1,331 @@
+"""demands pages for people: filing a demand on the grid map, "my demands" with the rating, a unit's work
+queue, the dispatch desk's triage list, a demand's page, and the rates dashboard with its CSV export.
+
+Like the API, a view parses the request, reads through queries (lists narrowed by queries.visible and its
+siblings, a demand fetched with queries.get_visible) or calls one use case in services, and renders. The
+buttons a person sees are queries.actions_for(), i.e. what can() allows in the current state.
+"""
+
+import csv
+import math
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gongzhi.core import clock, policy
+from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.org import queries as org_queries
+from gongzhi.org.models import Region
+from gongzhi.org.views import page
+
+from . import queries, services
+from .forms import ACTION_FORMS, ACTION_LABELS, STEP_LABELS, DashboardFilter, FileDemandForm, category_name
+from .models import Demand
+
+PER_PAGE = 30
+OVERDUE_LISTED = 100
+CHARTED = 25  # bars on the dashboard chart; the table lists every row
+CONTACT_PURPOSE = "handling the demand"  # stored with each logged read of a reporter's contact
+
+# Each action's use case, called with the cleaned data of its form (forms.ACTION_FORMS).
+ACTIONS = {
+    "triage": lambda u, d, c: services.triage(u, d, category=c["category"], urgency=c["urgency"] or None),
+    "dispatch": lambda u, d, c: services.dispatch(u, d, unit=c["unit"], assisting=list(c["assisting"]),
+                                                  category=c["category"] or None, note=c["note"]),
+    "accept": lambda u, d, c: services.accept(u, d),
+    "return": lambda u, d, c: services.return_to_dispatch(u, d, reason=c["reason"]),
+    "start_work": lambda u, d, c: services.start_work(u, d),
+    "reply": lambda u, d, c: services.reply(u, d, text=c["text"]),
+    "verify": lambda u, d, c: services.verify(u, d, note=c["note"]),
+    "close": lambda u, d, c: services.close(u, d, note=c["note"]),
+    "rate": lambda u, d, c: services.rate(u, d, solved=c["solved"], satisfaction=c["satisfaction"], note=c["note"]),
+    "reopen": lambda u, d, c: services.reopen(u, d, reason=c["reason"]),
+    "merge": lambda u, d, c: services.merge_into(u, d, queries.get_visible(u, c["original"]), note=c["note"]),
+    "reject": lambda u, d, c: services.reject(u, d, reason=c["reason"]),
+}
+# The partial an htmx action answers with, by the `view` the form was posted from.
+PARTIALS = {"card": "demands/_card.html", "detail": "demands/_detail_body.html"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared pieces
+
+
+def _deadlines(demand: Demand) -> list[dict]:
+    """The deadlines of the steps not yet taken, each with whether it has passed (Demand.is_*_overdue)."""
+    steps = [
+        ("dispatch_due", "dispatched_at", _("Dispatch by"), demand.is_dispatch_overdue),
+        ("accept_due", "accepted_at", _("Accept by"), demand.is_accept_overdue),
+        ("feedback_due", "replied_at", _("First feedback by"), demand.is_feedback_overdue),
+    ]
+    now = clock.now()
+    return [{"name": name, "label": label, "at": getattr(demand, name), "is_overdue": overdue(now)}
+            for name, done, label, overdue in steps if getattr(demand, name) and not getattr(demand, done)]
+
+
+def _actions(user, demand: Demand, forms: dict | None = None) -> list[dict]:
+    """One entry per action `user` may take now, with its (possibly bound, invalid) form."""
+    forms = forms or {}
+    result = []
+    for name in queries.actions_for(user, demand):
+        form = forms.get(name) or ACTION_FORMS[name](demand=demand, action=name)
+        result.append({"name": name, "label": ACTION_LABELS[name], "form": form,
+                       "open": name == "rate" or bool(form.errors)})
+    return result
+
+
+def _card(user, demand: Demand, *, view: str, with_timeline: bool = False, with_actions: bool = True, forms=None,
+          notice=None, error=None):
+    return {
+        "demand": demand,
+        "category_name": category_name(demand.category),
+        "deadlines": _deadlines(demand),
+        "actions": _actions(user, demand, forms) if with_actions else [],
+        "timeline": _timeline(demand) if with_timeline else None,
+        "view": view,
+        "with_timeline": with_timeline,
+        "notice": notice,
+        "error": error,
+    }
+
+
+def _timeline(demand: Demand) -> list[dict]:
+    return [{"event": e, "label": STEP_LABELS.get(e.action, e.action), "state": Demand.State(e.to_state).label,
+             "receipt": services.receipt(e.event, catch_up=False)} for e in queries.timeline(demand)]
+
+
+def _detail_context(user, demand: Demand, *, forms=None, notice=None, error=None, **extra) -> dict:
+    return {
+        "card": _card(user, demand, view="detail", with_timeline=True, forms=forms, notice=notice, error=error),
+        "assisting": queries.assisting_units(demand),
+        # Only the units handling it get the reporter's name and phone, and each such read is logged.
+        "contact": services.contact_for_handler(user, demand, purpose=CONTACT_PURPOSE, channel="web"),
+        **extra,
+    }
+
+
+def _page(request, template: str, context: dict, *, status: int = 200):
+    """A full page: the demands menu links only what can() lets the user open."""
+    user = request.user
+    menu = {"menu_staff": policy.can(user, "demands.view_rates"), "menu_desk": policy.can(user, "demands.view_any")}
+    return render(request, template, {**menu, **context}, status=status)
+
+
+def _paged(request, qs):
+    return Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _done_notice(action: str, step: services.Step) -> str:
+    indexes = [str(r["index"]) for r in step.receipts() if r]
+    if not indexes:
+        return _("%(action)s: done.") % {"action": ACTION_LABELS[action]}
+    return _("%(action)s: done. Ledger entry %(entries)s.") % {"action": ACTION_LABELS[action],
+                                                                 "entries": ", ".join(f"#{i}" for i in indexes)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Residents
+
+
+@page
+def new(request):
+    """File a demand: text, an optional category, a point on the grid map (or a grid and an address)."""
+    grids = queries.grid_outlines()
+    form = FileDemandForm(request.POST or None, grids=grids)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            step = services.file_demand(
+                request.user, text=data["text"], channel=Demand.Channel.WEB, longitude=data["longitude"],
+                latitude=data["latitude"], grid=form.grid_region(), address=data["address"],
+                category=data["category"] or None, contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"],
+            )
+        except DomainError as error:
+            if error.status != 400:
+                raise
+            form.add_error(None, error.message())
+        else:
+            return redirect(reverse("demands:detail", args=[step.demand.number]) + "?filed=1")
+    context = {"form": form, "map_data": {"grids": grids}, "locate_url": reverse("api-v1:locate")}
+    return _page(request, "demands/new.html", context, status=400 if form.errors else 200)
+
+
+@page
+def mine(request):
+    """The demands I filed: state, timeline, and the rating once the demand is closed."""
+    listing = _paged(request, queries.reported_by(request.user))
+    cards = [_card(request.user, d, view="card", with_timeline=True) for d in listing]
+    return _page(request, "demands/mine.html", {"page_obj": listing, "cards": cards})
+
+
+# ---------------------------------------------------------------------------------------------
+# Units and dispatch desks
+
+
+@page
+def queue(request):
+    """What waits for my next step, the nearest deadline first (overdue ones marked)."""
+    listing = _paged(request, queries.queue(request.user))
+    cards = [_card(request.user, d, view="card") for d in listing]
+    return _page(request, "demands/queue.html", {"page_obj": listing, "cards": cards})
+
+
+@page
+def triage(request):
+    """The dispatch desk: demands received or returned, to classify and dispatch."""
+    policy.require(request.user, "demands.view_any")
+    listing = _paged(request, queries.at_desk(request.user))
+    cards = [_card(request.user, d, view="card") for d in listing]
+    return _page(request, "demands/triage.html", {"page_obj": listing, "cards": cards})
+
+
+@page
+def detail(request, number: str):
+    demand = queries.get_visible(request.user, number)
+    context = _detail_context(request.user, demand, just_filed="filed" in request.GET)
+    return _page(request, "demands/detail.html", context)
+
+
+@page
+@require_POST
+def act(request, number: str, action: str):
+    """One workflow step from a button. htmx gets the card or the detail body back (a refusal with its
+    reason and status); a plain form post is redirected to where it came from."""
+    if action not in ACTIONS:
+        raise NotFound(f"action {action}")
+    user = request.user
+    demand = queries.get_visible(user, number)
+    view = request.POST.get("view") if request.POST.get("view") in PARTIALS else "detail"
+    form = ACTION_FORMS[action](request.POST, demand=demand, action=action)
+    error, status = None, 400
+    if form.is_valid():
+        try:
+            step = ACTIONS[action](user, demand, form.cleaned_data)
+        except DomainError as refused:
+            # A NotFound here is about the input (merge: no such original), not about this demand.
+            error, status = refused.message(), 400 if isinstance(refused, NotFound) else refused.status
+        else:
+            return _after_step(request, action, step, view)
+    if not request.htmx:
+        unchecked = _("Check the form: %(action)s was not done.") % {"action": ACTION_LABELS[action]}
+        messages.error(request, error or unchecked)
+        return redirect(_back(request, demand))
+    return _partial(request, demand, view, status=status, forms={action: form}, error=error)
+
+
+def _after_step(request, action: str, step: services.Step, view: str):
+    notice = _done_notice(action, step)
+    demand = step.demand
+    if not request.htmx:
+        messages.success(request, notice)
+        still_visible = policy.can(request.user, "demands.view", demand)
+        return redirect(_back(request, demand) if still_visible else reverse("demands:queue"))
+    return _partial(request, demand, view, notice=notice)
+
+
+def _partial(request, demand: Demand, view: str, *, status: int = 200, forms=None, notice=None, error=None):
+    user = request.user
+    if view == "detail" and policy.can(user, "demands.view", demand):
+        context = _detail_context(user, demand, forms=forms, notice=notice, error=error)
+        return render(request, PARTIALS["detail"], context, status=status)
+    # A card; also for a demand that has just left the user's sight (returned, merged): its card says so.
+    card = _card(user, demand, view="card", with_timeline=request.POST.get("timeline") == "1", forms=forms,
+                 notice=notice, error=error)
+    return render(request, PARTIALS["card"], {"card": card}, status=status)
+
+
+def _back(request, demand: Demand) -> str:
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("demands:detail", args=[demand.number])
+
+
+@page
+def receipt(request, number: str, event_id: int):
+    """The ledger receipt of one step, as the JSON file the ledger's receipt page checks."""
+    demand = queries.get_visible(request.user, number)
+    step = queries.timeline(demand).filter(event_id=event_id).first()
+    found = services.receipt(step.event, catch_up=False) if step else None
+    if found is None:
+        raise NotFound(f"receipt of event {event_id}")
+    response = JsonResponse(found, json_dumps_params={"ensure_ascii": False, "indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="{demand.number}-{found["index"]}.json"'
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# The rates dashboard
+
+
+def _rates(request):
+    """The dashboard's filter and its rows: the one call of queries.rates_for behind the page and the CSV."""
+    user = request.user
+    regions = org_queries.scoped(user, Region).filter(level__in=[Region.Level.STREET, Region.Level.COMMUNITY])
+    form = DashboardFilter(request.GET or None, regions=regions.defer("polygon").order_by("path"))
+    level, start, end = form.period()
+    chosen = form.cleaned_data.get("within") if form.is_bound and form.is_valid() else None
+    within = org_queries.get_scoped(user, Region, chosen) if chosen else None
+    rows = queries.rates_for(user, level, start, end, within=within)
+    return form, level, start, end, within, rows
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f}%"
+
+
+def _chart_value(value):
+    return None if value is None or math.isnan(value) else round(100 * value, 2)
+
+
+@page
+def dashboard(request):
+    """响应率, 解决率, 满意率 and the score per street, community, unit or category, with the overdue list."""
+    form, level, start, end, within, rows = _rates(request)
+    table = [{"rates": r, "rank": i, "response": _percent(r.response_rate), "resolution": _percent(r.resolution_rate),
+              "satisfaction": _percent(r.satisfaction_rate), "score": "—" if r.score is None else f"{r.score:.1f}"}
+             for i, r in enumerate(rows, start=1)]
+    charted = rows[:CHARTED]
+    chart = {
+        "names": [r.name for r in charted],
+        "series": [
+            {"name": _("Response rate"), "values": [_chart_value(r.response_rate) for r in charted]},
+            {"name": _("Resolution rate"), "values": [_chart_value(r.resolution_rate) for r in charted]},
+            {"name": _("Satisfaction rate"), "values": [_chart_value(r.satisfaction_rate) for r in charted]},
+        ],
+        "score": {"name": _("Score"), "values": [None if r.score is None else round(r.score, 2) for r in charted]},
+    }
+    late = queries.overdue(request.user, within=within)
+    context = {
+        "form": form, "level": level, "start": start, "end": end, "within": within, "rows": rows, "table": table,
+        "chart": chart,
+        "overdue": [_card(request.user, d, view="card", with_actions=False) for d in late[:OVERDUE_LISTED]],
+        "overdue_count": late.count(), "csv_query": request.GET.urlencode(),
+    }
+    return _page(request, "demands/dashboard.html", context)
+
+
+CSV_COLUMNS = ["level", "id", "name", "code", "dispatched", "accepted_in_time", "rated", "solved", "satisfied",
+               "basically_satisfied", "response_rate", "resolution_rate", "satisfaction_rate", "score", "start", "end"]
+
+
+@page
+def rates_csv(request):
+    """The dashboard's numbers as CSV: the same rows, unrounded (empty where a rate cannot be measured)."""
+    form, level, start, end, within, rows = _rates(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="demand-rates-{level}-{start}-{end}.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read the Chinese names as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        values = {**r.as_dict(), "level": level, "start": start.isoformat(), "end": end.isoformat()}
+        writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
+    return response

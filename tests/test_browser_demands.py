@@ -1,0 +1,199 @@
+"""接诉即办 in a real headless Chromium on a phone-sized screen (390×844): a resident files a demand by tapping
+the grid map, the dispatch desk dispatches it, the handling unit accepts and replies, the desk verifies and
+closes, and the resident rates it. Each party has a browser context of its own; screenshots are kept as
+test artefacts (GONGZHI_SCREENSHOT_DIR, or the test's temporary folder)."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.urls import reverse
+
+from gongzhi.demands.models import Demand, DemandContactAccess
+
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.browser]
+PHONE = {"width": 390, "height": 844}
+CONTACT_PHONE = "13900001111"
+
+
+@pytest.fixture
+def demand_world(live_world, settings, tmp_path):
+    """org's World plus the demands actors (DemandWorld), committed for the live server's thread."""
+    from gongzhi.demands.tests.factories import DemandWorld
+
+    settings.GONGZHI_LEDGER_KEY = tmp_path / "ledger" / "signing.key"
+    settings.GONGZHI_LEDGER_PSEUDONYM_KEY = tmp_path / "ledger" / "pseudonym.key"
+    settings.GONGZHI_LEDGER_ORIGIN = "test.gongzhi.local/ledger"
+    return DemandWorld(live_world)
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A new phone-sized browser context (its own cookies: one person) per call."""
+    contexts = []
+
+    def open_as(username: str):
+        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=PHONE, is_mobile=True,
+                                      has_touch=True, device_scale_factor=2)
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        tab = context.new_page()
+        sign_in(tab, username)
+        return tab
+
+    yield open_as
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shots(request, tmp_path_factory):
+    """Full-page screenshots, always kept: in GONGZHI_SCREENSHOT_DIR when set, else in a pytest temp folder."""
+    folder = Path(os.environ.get("GONGZHI_SCREENSHOT_DIR") or tmp_path_factory.mktemp("demand-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = folder / f"demands-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    take.folder = folder
+    return take
+
+
+def card(page, number: str):
+    return page.locator(f"#demand-{number}")
+
+
+def test_a_demand_goes_round_the_loop_on_a_phone(demand_world, phone, shots):
+    dw = demand_world
+
+    # 1. The resident files a demand: text, then a tap on the map inside grid A1.
+    resident = phone(dw.resident.username)
+    resident.goto(reverse("demands:new"))
+    resident.wait_for_selector("#demand-map[data-ready=true]")
+    assert resident.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
+    resident.fill("textarea[name=text]", "小区门口垃圾堆了三天没人清运，气味很大")
+    resident.fill("input[name=contact_name]", "张三")
+    resident.fill("input[name=contact_phone]", CONTACT_PHONE)
+    grid_a1 = resident.locator("#demand-map .scatterlayer .trace").nth(0).locator(".fills path")
+    grid_a1.scroll_into_view_if_needed()
+    box = grid_a1.bounding_box()
+    resident.touchscreen.tap(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    located = resident.locator("#located.inside")
+    located.wait_for()
+    assert "东园一网格" in located.inner_text()
+    assert located.get_attribute("data-grid-id") == str(dw.world.grid_a1.pk)
+    longitude = float(resident.input_value("input[name=longitude]"))
+    latitude = float(resident.input_value("input[name=latitude]"))
+    assert 116.0 < longitude < 116.01 and 39.9 < latitude < 39.91  # inside grid A1's square
+    shots(resident, "1-resident-files")
+
+    resident.click("button.submit")
+    resident.wait_for_selector("#demand-detail[data-state=received]")
+    demand = Demand.objects.get()
+    assert resident.locator(".filed .big-number").inner_text() == demand.number
+    assert demand.grid == dw.world.grid_a1 and demand.reporter_user == dw.resident
+    entry = demand.events.get().event_id
+    assert resident.locator(f".filed a[href='{reverse('demands:receipt', args=[demand.number, entry])}']").is_visible()
+    assert resident.locator(f".filed a[href='{reverse('ledger:receipt')}']").is_visible()
+    assert CONTACT_PHONE not in resident.content()  # the reporter's page shows no contact block
+    shots(resident, "2-resident-filed")
+
+    # 2. The dispatch desk sets the category and dispatches to the city-management department.
+    desk = phone(dw.dispatcher.username)
+    desk.goto(reverse("demands:triage"))
+    at_desk = card(desk, demand.number)
+    at_desk.locator(".act-dispatch summary").click()
+    form = at_desk.locator(".act-dispatch form")
+    form.locator("select[name=category]").select_option("environment.garbage")
+    form.locator("select[name=unit]").select_option(str(dw.city_management.pk))
+    form.locator("button[type=submit]").click()
+    desk.wait_for_selector(f"#demand-{demand.number}[data-state=dispatched]")
+    shots(desk, "3-desk-dispatched")
+
+    # 3. The handler accepts and replies from the queue; the contact is shown to them on the demand's page.
+    handler = phone(dw.handler.username)
+    handler.goto(reverse("demands:queue"))
+    queued = card(handler, demand.number)
+    assert queued.locator(".deadlines li").count() >= 1
+    shots(handler, "4-handler-queue")
+    queued.locator(".act-accept button").click()
+    handler.wait_for_selector(f"#demand-{demand.number}[data-state=accepted]")
+    assert card(handler, demand.number).locator(".notice.ok").is_visible()
+    card(handler, demand.number).locator(".act-reply summary").click()
+    reply = card(handler, demand.number).locator(".act-reply form")
+    reply.locator("textarea[name=text]").fill("已安排环卫车辆清运，现场已清理干净。")
+    reply.locator("button[type=submit]").click()
+    handler.wait_for_selector(f"#demand-{demand.number}[data-state=replied]")
+    assert "已安排环卫车辆清运" in card(handler, demand.number).locator(".reply").inner_text()
+    shots(handler, "5-handler-replied")
+
+    handler.goto(reverse("demands:detail", args=[demand.number]))
+    assert handler.locator(".contact [data-field=phone]").inner_text() == CONTACT_PHONE
+    assert DemandContactAccess.objects.filter(user=dw.handler, demand=demand, channel="web").exists()
+
+    # 4. The desk verifies and closes on the demand's page.
+    desk.goto(reverse("demands:detail", args=[demand.number]))
+    assert desk.locator(".contact").count() == 0  # the desk is not a handling unit
+    desk.locator(".act-verify summary").click()
+    desk.locator(".act-verify button[type=submit]").click()
+    desk.wait_for_selector("#demand-detail[data-state=verified]")
+    desk.locator(".act-close summary").click()
+    desk.locator(".act-close button[type=submit]").click()
+    desk.wait_for_selector("#demand-detail[data-state=closed]")
+    assert desk.locator(".act-rate").count() == 0  # only the reporter answers the 回访
+
+    # 5. The resident sees the reply under "my demands" and rates it.
+    resident.goto(reverse("demands:mine"))
+    mine = card(resident, demand.number)
+    assert "已安排环卫车辆清运" in mine.locator(".reply").inner_text()
+    rating = mine.locator(".act-rate form")
+    assert rating.is_visible()
+    shots(resident, "6-resident-to-rate")
+    rating.locator("input[name=solved][value=yes]").check()
+    rating.locator("input[name=satisfaction][value=satisfied]").check()
+    rating.locator("button[type=submit]").click()
+    resident.wait_for_selector(f"#demand-{demand.number}[data-state=rated]")
+    assert card(resident, demand.number).locator(".rating").is_visible()
+    assert card(resident, demand.number).locator(".act-rate").count() == 0
+    shots(resident, "7-resident-rated")
+
+    demand.refresh_from_db()
+    assert (demand.state, demand.solved, demand.satisfaction) == ("rated", True, "satisfied")
+    assert list(demand.events.values_list("action", flat=True)) == [
+        "file", "dispatch", "accept", "reply", "verify", "close", "rate"]
+
+    resident.goto(reverse("demands:detail", args=[demand.number]))
+    assert resident.locator(".timeline li").count() == 7
+    shots(resident, "8-resident-timeline")
+    assert len(list(shots.folder.glob("demands-*.png"))) >= 8
+
+
+def test_a_tap_outside_every_grid_sets_no_point(demand_world, phone):
+    resident = phone(demand_world.resident.username)
+    resident.goto(reverse("demands:new"))
+    resident.wait_for_selector("#demand-map[data-ready=true]")
+    plot = resident.locator("#demand-map .nsewdrag")
+    plot.scroll_into_view_if_needed()
+    box = plot.bounding_box()
+    # The grids form a row across the middle; the top-left corner of the plot lies north of all of them.
+    resident.touchscreen.tap(box["x"] + 8, box["y"] + 8)
+    resident.locator("#located.outside").wait_for()
+    assert resident.input_value("input[name=longitude]") == ""
+
+
+def test_the_dashboard_draws_its_chart_on_a_phone(demand_world, phone, shots):
+    from gongzhi.demands import services
+
+    dw = demand_world
+    demand = services.file_demand(dw.resident, text="路灯不亮", longitude=116.005, latitude=39.905).demand
+    services.dispatch(dw.dispatcher, demand, unit=dw.city_management, category="environment.garbage")
+    official = phone(dw.world.street_official.username)
+    official.goto(reverse("demands:dashboard") + "?level=community")
+    official.wait_for_selector("#rates-chart[data-ready=true]")
+    assert official.locator("#rates-table tbody tr").count() == 1
+    assert "东园社区" in official.locator("#rates-table").inner_text()
+    shots(official, "9-dashboard")
