@@ -174,3 +174,15 @@ def test_the_verb_parses_its_arguments():
     assert options == {"verb": "import", "file": "orders.csv", "mapping": "m.json", "username": "operator"}
     with pytest.raises(SystemExit):
         parser.parse_args(["import", "orders.csv"])  # --as is required
+
+
+def test_gongzhi_demands_import_is_wired_into_the_command(dw, tmp_path):
+    from django.core.management import call_command
+
+    orders = tmp_path / "orders.csv"
+    orders.write_text("诉求内容,经度,纬度\n垃圾没人清运,116.005,39.905\n", encoding="utf-8")
+    out = io.StringIO()
+    with clock.frozen_at(NOW):
+        call_command("demands", "import", str(orders), "--as", "desk_staff", stdout=out)
+    assert "1 demands filed" in out.getvalue()
+    assert Demand.objects.get().channel == "hotline"

@@ -10,13 +10,13 @@ import threading
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from gongzhi.demands import escalation, notifications, tasks
+from gongzhi.demands import escalation, imports, notifications, tasks
 
 logger = logging.getLogger("gongzhi.demands.sweep")
 
 
 class Command(BaseCommand):
-    help = "接诉即办 (demands): run the deadline sweep and webhook deliveries."
+    help = "接诉即办 (demands): the deadline sweep and webhook deliveries; hotline CSV import."
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="verb", required=True)
@@ -30,10 +30,14 @@ class Command(BaseCommand):
         sweep.add_argument("--interval", type=float, default=tasks.SWEEP_INTERVAL_SECONDS,
                            help="seconds between sweeps (default %(default)s)")
         sweep.add_argument("--json", action="store_true", dest="as_json", help="print each report as JSON")
+        imports.add_import_verb(sub)
 
     def handle(self, *args, verb, **options):
         self.verbosity = options["verbosity"]
         getattr(self, f"_{verb.replace('-', '_')}")(**options)
+
+    def _import(self, **options) -> None:
+        imports.run_import(options, self.stdout, self.stderr)
 
     def _sweep_once(self, as_json: bool) -> None:
         report = escalation.sweep_deadlines().as_dict()
