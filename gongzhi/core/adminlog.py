@@ -1,4 +1,5 @@
-"""Admin edits are state changes too: record an event for each, in the admin's own transaction."""
+"""Admin bases: edits are state changes too (an event for each, in the admin's own transaction), and
+logs and journals are shown read-only."""
 
 from django.contrib import admin
 from django.db import transaction
@@ -28,3 +29,16 @@ class RecordedModelAdmin(admin.ModelAdmin):
             for obj in queryset:
                 events.record(self._kind(obj, "deleted"), obj, actor=request.user, label=str(obj))
             super().delete_queryset(request, queryset)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For journals and logs: viewable in the admin, never added to, changed or deleted there."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

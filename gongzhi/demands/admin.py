@@ -3,7 +3,7 @@ change only through the use cases in services.py, so the admin shows them read-o
 
 from django.contrib import admin
 
-from gongzhi.core.adminlog import RecordedModelAdmin
+from gongzhi.core.adminlog import ReadOnlyAdmin, RecordedModelAdmin
 
 from .models import Category, Demand, DemandContactAccess, RoutingRule, TimeLimitRule
 
@@ -28,17 +28,6 @@ class TimeLimitRuleAdmin(RecordedModelAdmin):
     list_display = ("urgency", "category", "dispatch_hours", "feedback_hours", "feedback_days", "working_days",
                     "is_active")
     list_filter = ("urgency", "working_days", "is_active")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Demand)

@@ -3,18 +3,9 @@ and the private openings (salts) are not shown at all."""
 
 from django.contrib import admin
 
+from gongzhi.core.adminlog import ReadOnlyAdmin
+
 from .models import Checkpoint, Cosignature, Entry, LogHead
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LogHead)

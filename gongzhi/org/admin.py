@@ -4,7 +4,7 @@ shown masked; the admin's own permission system (staff + model permissions) gate
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from gongzhi.core.adminlog import RecordedModelAdmin
+from gongzhi.core.adminlog import ReadOnlyAdmin, RecordedModelAdmin
 
 from .models import Building, Household, Organisation, Person, PersonalData, PersonalDataAccess, Post, Region
 from .rules import mask_id_number, mask_phone
@@ -93,16 +93,7 @@ class PostAdmin(RecordedModelAdmin):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(RecordedModelAdmin):
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
     list_display = ("at", "user", "person", "fields", "purpose", "channel")
     list_filter = ("channel",)
     search_fields = ("person__name", "user__username", "purpose")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
