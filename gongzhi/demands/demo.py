@@ -571,6 +571,9 @@ class DemoDemandsSummary:
 
 
 class _Builder:
+    """Plans the year (when, where, what, through which channel, how it ends), plays each plan through a
+    _Flow, and writes the result."""
+
     def __init__(self, seed: int, count: int, end: dt.datetime):
         self.seed, self.count = seed, count
         self.end = end.astimezone(UTC).replace(microsecond=0)
@@ -584,7 +587,7 @@ class _Builder:
         started = time.perf_counter()
         self.district = _District(district_region, self.seed)
         self.logins = _Logins.load(self.district)
-        self.qualities: dict[str, _Quality] = {}
+        self.qualities: dict[tuple[str, str], _Quality] = {}
         summary = DemoDemandsSummary(routing_rules=self.routing_rules())
         plans = self.plans()
         self.number(plans)
