@@ -136,3 +136,26 @@ def test_a_demand_goes_round_the_whole_loop_over_http(live_server, loop_world):
     status, [public] = call(live_server.url + f"/open311/v2/requests/{number}.json")
     assert status == 200 and public["status"] == "closed"
     assert "张三" not in json.dumps(public, ensure_ascii=False) and "13900001111" not in json.dumps(public)
+
+
+def test_a_not_solved_answer_counts_against_the_unit_until_the_resident_answers_again(db, ledger_world):
+    from gongzhi.demands import queries, services
+
+    dw = ledger_world
+    demand = dw.closed()
+    with clock.frozen_at(THURSDAY_9AM + dt.timedelta(days=1)):
+        demand = services.rate(dw.resident, demand, solved=False, satisfaction="not_satisfied").demand
+    assert demand.state == "dispatched" and demand.reopen_count == 1
+    start, end = dt.date(2026, 11, 1), dt.date(2026, 11, 30)
+    with clock.frozen_at(THURSDAY_9AM + dt.timedelta(days=1, hours=1)):
+        [street] = queries.rates("street", start, end)
+    assert (street.rated, street.solved, street.resolution_rate, street.satisfaction_rate) == (1, 0, 0.0, 0.0)
+
+
+@pytest.fixture
+def ledger_world(world, tmp_path, settings):
+    from gongzhi.demands.tests.factories import DemandWorld
+
+    settings.GONGZHI_LEDGER_KEY = tmp_path / "ledger" / "signing.key"
+    settings.GONGZHI_LEDGER_PSEUDONYM_KEY = tmp_path / "ledger" / "pseudonym.key"
+    return DemandWorld(world)

@@ -45,6 +45,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from gongzhi.core import clock, events
+from gongzhi.core.bulk import refresh_planner_statistics
 from gongzhi.core.models import Event
 from gongzhi.ledger import services as ledger
 from gongzhi.org import demo as org_demo
@@ -378,8 +379,7 @@ class _Flow:
         d.dispatched_at = at
         d.accept_due = add_working_time(local_now, hours=limit.dispatch_hours, working_days=limit.working_days)
         _, d.feedback_due = limit.deadlines(local_now)
-        d.accepted_at = d.replied_at = d.verified_at = d.closed_at = d.rated_at = None
-        d.solved, d.satisfaction = None, ""
+        d.accepted_at = d.replied_at = d.verified_at = d.closed_at = None
         self._record(at, "reopen", actor, from_state, note=note, unit=d.lead_unit, reopen_count=d.reopen_count,
                      **self._deadlines_public())
 
@@ -973,6 +973,7 @@ class _Builder:
                                            if day not in self.existing_days])
         for day in self.existing_days:
             DemandCounter.objects.filter(day=day).update(last=self.counters[day])
+        refresh_planner_statistics(Demand, DemandContact, Assignment, Event, DemandEvent)
         ledger.queue_unsequenced()
 
 

@@ -476,9 +476,9 @@ def _reopen(demand: Demand, actor, *, note: str) -> DemandEvent:
     demand.dispatched_at = now
     demand.accept_due = add_working_time(local_now, hours=limit.dispatch_hours, working_days=limit.working_days)
     _, demand.feedback_due = limit.deadlines(local_now)
-    # A new round: the previous reply and rating stay in the events, the rates count the final answer.
-    demand.accepted_at = demand.replied_at = demand.verified_at = demand.closed_at = demand.rated_at = None
-    demand.solved, demand.satisfaction = None, ""
+    # A new round: the previous steps stay in the events. The resident's last answer (solved? satisfied?)
+    # stands in the rates until they answer again, so a "not solved" keeps counting against the unit.
+    demand.accepted_at = demand.replied_at = demand.verified_at = demand.closed_at = None
     demand.save()
     return _record(demand, "reopen", actor, from_state, note=note, unit=demand.lead_unit,
                    reopen_count=demand.reopen_count, **_deadlines_public(demand))

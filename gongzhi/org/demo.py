@@ -16,6 +16,7 @@ from shapely.geometry import Point, Polygon
 from shapely.prepared import prep
 
 from gongzhi.core import events
+from gongzhi.core.bulk import refresh_planner_statistics
 
 from .geometry import derive_polygons
 from .models import Building, Household, Organisation, Person, PersonalData, PersonalDataAccess, Post, Region
@@ -752,6 +753,7 @@ def build_demo(seed: int = DEMO_SEED) -> DemoResult:
         raise RuntimeError("the demo district is already loaded")
     with transaction.atomic():
         result = _Builder(seed).build()
+        refresh_planner_statistics(Region, Building, Household, Person, PersonalData, Organisation, Post)
         for extension in EXTENSIONS:
             result.extensions[extension.name] = extension.build(seed)
         return result

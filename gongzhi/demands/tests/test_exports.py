@@ -59,7 +59,8 @@ def test_unmeasured_rates_are_empty_and_counts_are_there(rated):
     a, b = rows["东园社区"], rows["西园社区"]
     assert (a["dispatched"], a["rated"], a["solved"], a["satisfied"], a["basically_satisfied"]) == ("3", "2", "2", "1", "1")
     assert float(a["satisfaction_rate"]) == 1.0
-    assert b["rated"] == "0" and b["resolution_rate"] == b["satisfaction_rate"] == ""  # reopened: not rated now
+    # Reopened after "not solved": that answer stands until the resident answers again.
+    assert (b["rated"], b["solved"], float(b["resolution_rate"])) == ("1", "0", 0.0)
 
 
 def test_a_bom_for_excel_and_the_permission_of_the_api(rated):

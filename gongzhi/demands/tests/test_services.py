@@ -248,7 +248,8 @@ def test_not_solved_rating_reopens_to_the_same_unit_then_it_is_solved(dw):
     demand = step.demand
     assert [e.action for e in step.events] == ["rate", "reopen"]
     assert demand.state == "dispatched" and demand.lead_unit == dw.city_management and demand.reopen_count == 1
-    assert demand.solved is None and demand.accepted_at is None and demand.accept_due == at(26)
+    # The "not solved" answer stands (and counts in the rates) until the resident answers again.
+    assert demand.solved is False and demand.accepted_at is None and demand.accept_due == at(26)
     rated = DemandEvent.objects.get(demand=demand, action="rate").event
     assert rated.data["solved"] is False and rated.data["satisfaction"] == "not_satisfied"
     with clock.frozen_at(at(25)):
