@@ -997,7 +997,7 @@ def _new_ids(model, count: int) -> list[int]:
                            [connection.ops.quote_name(table), count])
             return [row[0] for row in cursor.fetchall()]
         if connection.vendor != "sqlite":
-            raise NotImplementedError(f"demo demands on {connection.vendor}")
+            raise RuntimeError(f"demo demands are built on SQLite or PostgreSQL, not {connection.vendor}")
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
         highest = cursor.fetchone()[0]
         cursor.execute("SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = %s", [table])

@@ -25,6 +25,7 @@ When the recomputed roots disagree with what was signed, `_explain` names the fi
 entries swapped inside a batch show as event ids out of order ("entries 12 and 13 out of order").
 """
 
+import abc
 import datetime as dt
 import json
 import os
@@ -118,7 +119,7 @@ class Report:
 # --- sources --------------------------------------------------------------------------------------------
 
 
-class Source:
+class Source(abc.ABC):
     """Where the log is read from. verify() calls, in this order: served_key, checkpoints, entries
     (interleaved with stored_hashes and check_entries per chunk), consistency_proof, finish."""
 
@@ -129,13 +130,13 @@ class Source:
         """The verifier key the source itself offers (trusted only on first use)."""
         return None
 
+    @abc.abstractmethod
     def checkpoints(self) -> Iterable[str]:
         """Signed checkpoint notes, oldest first; the last is the one verified against."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def entries(self, size: int) -> Iterator[tuple[int, bytes]]:
         """(index, entry bytes) of entries [0, size), in the source's order."""
-        raise NotImplementedError
 
     def holds_level(self, level: int) -> bool:
         """Does the source keep stored hashes at this Merkle level?"""
