@@ -1,0 +1,1 @@
+"""Insight: reads demands together: classifier, similar demands, hot spots, warnings, agenda."""
