@@ -29,8 +29,8 @@ demo: install
 	$(BIN)/gongzhi migrate --noinput
 	$(BIN)/gongzhi demo
 	$(BIN)/gongzhi collectstatic --noinput -v 0
-	@echo "Serving gongzhi on http://$(HOST):$(PORT)/  (Ctrl-C to stop); deadlines swept every minute"
-	$(BIN)/gongzhi demands sweep --forever --interval 60 & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+	@echo "Serving gongzhi on http://$(HOST):$(PORT)/  (Ctrl-C to stop); submissions filed as they come, deadlines swept every minute"
+	$(BIN)/gongzhi demands work --forever --sweep-interval 60 & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
 	$(BIN)/gunicorn gongzhi.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --log-level warning
 
 serve: install

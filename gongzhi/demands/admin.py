@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from gongzhi.core.adminlog import ReadOnlyAdmin, RecordedModelAdmin
 
-from .models import Category, Demand, DemandContactAccess, RoutingRule, TimeLimitRule
+from .models import Category, Demand, DemandContactAccess, RoutingRule, Submission, TimeLimitRule
 
 
 @admin.register(Category)
@@ -36,6 +36,17 @@ class DemandAdmin(ReadOnlyAdmin):
     list_filter = ("state", "urgency", "channel")
     search_fields = ("number",)
     exclude = ("text", "reply", "address", "longitude", "latitude")
+
+
+@admin.register(Submission)
+class SubmissionAdmin(ReadOnlyAdmin):
+    """The fast intake path's queue: what is pending, refused (and why) or filed; never its payload,
+    which holds the text and the contact until the submission is filed."""
+
+    list_display = ("key", "state", "channel", "received_at", "grid", "demand", "attempts", "error_code")
+    list_filter = ("state", "channel", "error_code")
+    search_fields = ("key",)
+    exclude = ("payload",)
 
 
 @admin.register(DemandContactAccess)

@@ -12,7 +12,9 @@ from gongzhi.org.models import Organisation, Region
 from gongzhi.org.queries import get_scoped
 
 from . import queries, services
-from .schemas import ActionIn, CategoryNode, DemandDetailOut, DemandIn, DemandOut, EventOut, RatesOut, StepOut
+from .schemas import (
+    ActionIn, CategoryNode, DemandDetailOut, DemandIn, DemandOut, EventOut, RatesOut, StepOut, SubmissionOut,
+)
 
 router = Router(tags=["demands"])
 
@@ -101,6 +103,37 @@ def file_demand(request, payload: DemandIn):
         contact_name=payload.contact_name, contact_phone=payload.contact_phone,
     )
     return Status(201, _step(request.auth, step))
+
+
+def submission_answer(submission, *, receipt=None) -> dict:
+    """SubmissionOut's fields (the fast path in fastpath.py renders the same)."""
+    return {
+        "key": submission.key, "state": submission.state, "received_at": submission.received_at,
+        "status_url": f"/api/v1/demands/submissions/{submission.key}",
+        "number": submission.demand.number if submission.demand_id else None,
+        "error_code": submission.error_code or None, "error_message": submission.error_message or None,
+        "receipt": receipt,
+    }
+
+
+@router.post("/submissions", response={202: SubmissionOut})
+def submit_demand(request, payload: DemandIn):
+    """The fast intake path: the demand is stored durably and answered 202 at once; the intake worker
+    (`gongzhi demands work`) then places, numbers and routes it. Bad input (unknown category, a point
+    outside every grid …) is refused here with its 4xx and nothing is stored."""
+    submission = services.submit_demand(
+        request.auth, text=payload.text, channel=payload.channel, longitude=payload.longitude,
+        latitude=payload.latitude, address=payload.address, category=payload.category, urgency=payload.urgency,
+        contact_name=payload.contact_name, contact_phone=payload.contact_phone,
+    )
+    return Status(202, submission_answer(submission))
+
+
+@router.get("/submissions/{key}", response=SubmissionOut)
+def get_submission(request, key: str):
+    """A submission of the caller's: pending, filed (with the demand's number) or refused (with why)."""
+    submission = services.submission_for(request.auth, key)
+    return submission_answer(submission, receipt=services.receipt(services.submission_event(submission)))
 
 
 @router.get("/", response=list[DemandOut])

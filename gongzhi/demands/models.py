@@ -327,6 +327,53 @@ class TimeLimitRule(models.Model):
         ]
 
 
+def new_submission_key() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
+class Submission(models.Model):
+    """A demand accepted by the fast intake path (POST /api/v1/demands/submissions, answered 202) and not
+    yet filed, or the outcome of filing it. One INSERT (plus its event and outbox rows) makes it durable;
+    `services.file_submissions` (the intake worker) then places, numbers and routes it as a Demand, with
+    the submission's time as the demand's received_at, so deadlines count from when the resident asked."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        FILED = "filed", _("filed")
+        REFUSED = "refused", _("refused")
+
+    key = models.CharField(max_length=24, unique=True, default=new_submission_key,
+                           help_text="the public handle the submitter polls")
+    submitter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
+    channel = models.CharField(_("channel"), max_length=10)
+    received_at = models.DateTimeField(_("received at"))
+    grid = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    # What the submitter sent (text, point, address, category, urgency, contact); emptied once filed, when
+    # the demand and its contact row hold it.
+    payload = models.JSONField(default=dict)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
+    demand = models.OneToOneField(Demand, null=True, blank=True, on_delete=models.PROTECT, related_name="submission")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error_code = models.CharField(max_length=40, blank=True)
+    error_message = models.CharField(max_length=400, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("submission")
+        verbose_name_plural = _("submissions")
+        indexes = [models.Index(fields=["id"], condition=Q(state="pending"), name="submission_pending")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(state="filed") | Q(demand__isnull=False),
+                                   name="filed_submission_names_its_demand"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} ({self.state})"
+
+
 class Open311Client(models.Model):
     """An Open311 GeoReport v2 client (an app, a hotline system) and its API key. Only the key's
     SHA-256 is kept; `gongzhi open311 key create NAME` prints the key once."""

@@ -134,3 +134,17 @@ class RatesOut(Schema):
     resolution_rate: float | None
     satisfaction_rate: float | None
     score: float | None
+
+
+class SubmissionOut(Schema):
+    """A submission to the fast intake path: 202 on POST, then polled at `status_url` until it is
+    `filed` (with the demand's number) or `refused` (with the reason)."""
+
+    key: str
+    state: str = Field(description="pending | filed | refused")
+    received_at: dt.datetime
+    status_url: str
+    number: str | None = Field(None, description="the demand's number once filed")
+    error_code: str | None = None
+    error_message: str | None = None
+    receipt: ReceiptOut | None = Field(None, description="ledger receipt of the submission (GET only)")

@@ -56,7 +56,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 
-from gongzhi.core import clock, events
+from gongzhi.core import bulk, clock, events
 from gongzhi.core.canonical import canonical_json
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 
@@ -228,6 +228,16 @@ def on_event_saved(sender, instance, created, **kwargs):
     if not created:
         return
     Pending.objects.create(event_id=instance.pk)
+    _sequence_after_commit_once()
+
+
+def on_events_recorded_in_bulk(sender, events, **kwargs):
+    """core.events.recorded_in_bulk: queue the batch with one INSERT, as on_event_saved does one event."""
+    bulk.insert_rows(Pending, ("event",), [(event.pk,) for event in events], returning=False)
+    _sequence_after_commit_once()
+
+
+def _sequence_after_commit_once():
     if settings.GONGZHI_LEDGER_SEQUENCER == "inline":
         # Once per transaction: a callback registered at this savepoint level or outside it commits
         # whenever this event does (one registered inside a savepoint that later rolls back does not).

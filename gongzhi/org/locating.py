@@ -51,6 +51,12 @@ def locate(longitude: float, latitude: float) -> Location:
     return Location(grid, building, hit.distance_m if building is not None else None)
 
 
+def grid_id_at(longitude: float, latitude: float) -> int | None:
+    """Only the id of the grid covering the point (None off every grid), from the index alone: no query,
+    for the intake fast path. The id may name a grid deleted by another process within FRESHNESS."""
+    return _hit(longitude, latitude).grid_id
+
+
 def _hit(longitude, latitude) -> spatial.Located:
     index = grid_index()
     try:

@@ -1,0 +1,93 @@
+"""The intake fast path at the WSGI level: `POST /api/v1/demands/submissions` with a bearer token, answered
+202 without Django's middleware, URL resolver and ninja, which cost more than the submission itself
+(docs/decisions/0005-intake-queue.md). It serves only requests it can complete: anything else, including
+every error, is handed untouched to the full Django stack, whose ninja endpoint of the same path gives
+the documented answer (4xx with its {code, message}). The two share services.submit_demand and the
+schema, so they cannot disagree on what is accepted."""
+
+import io
+import json
+
+from django.conf import settings
+from django.core import signals
+from django.http.request import split_domain_port, validate_host
+from ninja.responses import NinjaJSONEncoder
+from pydantic import ValidationError
+
+from gongzhi.core.errors import DomainError
+from gongzhi.core.models import ApiToken
+
+from . import services
+from .api import submission_answer
+from .schemas import DemandIn, SubmissionOut
+
+PATH = "/api/v1/demands/submissions"
+MAX_BODY = 64 * 1024
+# What Django's SecurityMiddleware and XFrameOptionsMiddleware add to every response.
+HEADERS = [
+    ("Content-Type", "application/json; charset=utf-8"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+]
+
+
+def wrap(django_app):
+    """The WSGI application: the fast path in front of Django's."""
+
+    def application(environ, start_response):
+        if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO") in (PATH, PATH + "/"):
+            answer = _try_fast(environ)
+            if answer is not None:
+                status, body = answer
+                start_response(status, [*HEADERS, ("Content-Length", str(len(body)))])
+                return [body]
+        return django_app(environ, start_response)
+
+    return application
+
+
+def _try_fast(environ) -> tuple[str, bytes] | None:
+    """(status, body) when served here; None to hand the request to Django (with its body restored)."""
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    if not authorization.startswith("Bearer ") or not _host_allowed(environ):
+        return None
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return None
+    if not 0 < length <= MAX_BODY or not environ.get("CONTENT_TYPE", "").startswith("application/json"):
+        return None
+    body = environ["wsgi.input"].read(length)
+    environ["wsgi.input"] = io.BytesIO(body)  # Django reads it again if we hand over
+    environ["CONTENT_LENGTH"] = str(len(body))
+    # As Django's handler does: connections past their age or broken are closed before and after.
+    signals.request_started.send(sender=__name__, environ=environ)
+    try:
+        try:
+            payload = DemandIn.model_validate_json(body)
+        except ValidationError:
+            return None
+        user = ApiToken.find_user(authorization[7:].strip())
+        if user is None:
+            return None
+        try:
+            submission = services.submit_demand(
+                user, text=payload.text, channel=payload.channel, longitude=payload.longitude,
+                latitude=payload.latitude, address=payload.address, category=payload.category,
+                urgency=payload.urgency, contact_name=payload.contact_name, contact_phone=payload.contact_phone,
+            )
+        except DomainError:
+            return None
+        answer = SubmissionOut.model_validate(submission_answer(submission)).model_dump()
+        return "202 Accepted", json.dumps(answer, cls=NinjaJSONEncoder).encode()
+    finally:
+        signals.request_finished.send(sender=__name__)
+
+
+def _host_allowed(environ) -> bool:
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    domain, _ = split_domain_port(host)
+    allowed = settings.ALLOWED_HOSTS or (["localhost", "127.0.0.1", "[::1]"] if settings.DEBUG else [])
+    return bool(domain) and validate_host(domain, allowed)
