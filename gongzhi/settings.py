@@ -161,6 +161,9 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 # commit (group commit); "loop": only `gongzhi ledger sequence --forever` does.
 GONGZHI_LEDGER_ORIGIN = os.environ.get("GONGZHI_LEDGER_ORIGIN", "gongzhi.local/ledger")
 GONGZHI_LEDGER_KEY = Path(os.environ.get("GONGZHI_LEDGER_KEY", VAR_DIR / "ledger" / "signing.key"))
+# A demand filed without a category takes the classifier's proposal at or above this confidence; below it,
+# the proposal is shown at the dispatch desk (least confident first) and a person decides.
+GONGZHI_AUTO_CLASSIFY_CONFIDENCE = float(os.environ.get("GONGZHI_AUTO_CLASSIFY_CONFIDENCE", "0.9"))
 GONGZHI_LEDGER_SEQUENCER = os.environ.get("GONGZHI_LEDGER_SEQUENCER", "inline")
 GONGZHI_LEDGER_BATCH_SIZE = int(os.environ.get("GONGZHI_LEDGER_BATCH_SIZE", "2000"))
 # Witness keys (cosignature/v1 vkeys, comma-separated) whose cosignatures POST /api/v1/ledger/cosignatures

@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("ledger/", include("gongzhi.ledger.urls")),
     path("demands/", include("gongzhi.demands.urls")),
+    path("insight/", include("gongzhi.insight.urls")),
     path("open311/v2/", include("gongzhi.demands.open311_urls")),
     path("org/", include("gongzhi.org.urls")),
     path("", include("gongzhi.web.urls")),

@@ -272,7 +272,8 @@ class _Flow:
                    **{f"contact_{k}": v for k, v in contact.items() if v}}
         self._record(at, "file", actor, "", unit=d.desk, private=private, channel=channel, grid=grid.pk,
                      community=community_id, street=street_id, category=category.code if category else None,
-                     urgency=d.urgency, **self._deadlines_public())
+                     urgency=d.urgency, category_source="reporter" if category else None, suggested=None,
+                     confidence=None, **self._deadlines_public())
         if category is not None:
             self._route_and_dispatch(at)
 

@@ -146,6 +146,8 @@ class TriageForm(ActionForm):
         self.fields["urgency"].choices = [("", _("— as proposed —")), *Urgency.choices]
         if self.demand.category_id:
             self.fields["category"].initial = self.demand.category.code
+        elif self.demand.suggested_category_id:  # the classifier's proposal, for a person to confirm or correct
+            self.fields["category"].initial = self.demand.suggested_category.code
 
 
 class DispatchForm(ActionForm):
@@ -164,6 +166,8 @@ class DispatchForm(ActionForm):
         self.fields["category"].choices = category_choices(blank=_("— keep —"))
         if self.demand.category_id:
             self.fields["category"].initial = self.demand.category.code
+        elif self.demand.suggested_category_id:
+            self.fields["category"].initial = self.demand.suggested_category.code
 
 
 class RateForm(ActionForm):

@@ -90,6 +90,7 @@ class Demand(models.Model):
         HOTLINE = "hotline", _("hotline")
         API = "api", _("API")
         OPEN311 = "open311", _("Open311")
+        PROACTIVE = "proactive", _("proactive (未诉先办)")
 
     class State(models.TextChoices):
         RECEIVED = rules.RECEIVED, _("received")
@@ -146,6 +147,13 @@ class Demand(models.Model):
     solved = models.BooleanField(_("solved"), null=True, blank=True)
     satisfaction = models.CharField(_("satisfaction"), max_length=20, choices=Satisfaction.choices, blank=True)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="duplicates")
+    # A proposal for a demand filed without a category (hooks.propose_category, e.g. insight's classifier):
+    # applied at once when confident enough, otherwise shown at the desk, least confident first.
+    suggested_category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.SET_NULL,
+                                           related_name="+", verbose_name=_("suggested category"))
+    suggestion_confidence = models.FloatField(_("confidence of the suggestion"), null=True, blank=True)
+    suggestion = models.JSONField(_("suggestion"), default=dict, blank=True,
+                                  help_text="alternatives [[code, probability]…] and the proposing model")
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
 
     class Meta:

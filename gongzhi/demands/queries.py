@@ -203,14 +203,22 @@ def reported_by(user):
             .order_by("-received_at", "-id"))
 
 
-def at_desk(user):
-    """Demands waiting at the dispatch desks `user` sits at (received or returned), the dispatch deadline
-    nearest first: the triage list."""
+DESK_ORDERS = ("deadline", "least_sure")
+
+
+def at_desk(user, *, order: str = "deadline"):
+    """Demands waiting at the dispatch desks `user` sits at (received or returned): the triage list, the
+    dispatch deadline nearest first, or ("least_sure") the classifier's least confident proposals first,
+    so that a person's answers teach the next model the most (active learning)."""
     q = Q(pk__in=[])
     for path in dispatcher_paths(user):
         q |= Q(grid__path__startswith=path)
-    return (Demand.objects.filter(q, state__in=rules.AT_DESK_STATES).select_related("category", "grid")
-            .order_by(F("dispatch_due").asc(nulls_last=True), "id"))
+    listed = Demand.objects.filter(q, state__in=rules.AT_DESK_STATES).select_related("category", "grid",
+                                                                                      "suggested_category")
+    if order == "least_sure":
+        return listed.order_by(F("suggestion_confidence").asc(nulls_last=True), F("dispatch_due").asc(nulls_last=True),
+                               "id")
+    return listed.order_by(F("dispatch_due").asc(nulls_last=True), "id")
 
 
 def overdue(user, *, within: Region | None = None, now=None):

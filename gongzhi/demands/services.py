@@ -21,7 +21,7 @@ from gongzhi.org import locating
 from gongzhi.org.models import Organisation, Person, Region
 from gongzhi.org.rules import mask_phone
 
-from . import defaults, rules
+from . import defaults, hooks, rules
 from .calendar import DEFAULT_TIME_LIMITS, TimeLimit, add_working_time
 from .models import (
     Assignment, Category, Demand, DemandContact, DemandContactAccess, DemandCounter, DemandEvent, RoutingRule,
@@ -257,6 +257,10 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
     if reporter is None:
         reporter = Person.objects.filter(user=user).first()
     street_id, community_id = (int(x) for x in grid.path.strip("/").split("/")[1:3])
+    proposal, suggested = (None, None) if category is not None else _proposal(text)
+    category_source = "reporter" if category is not None else ""
+    if suggested is not None and proposal.confidence >= settings.GONGZHI_AUTO_CLASSIFY_CONFIDENCE:
+        category, category_source = suggested, "classifier"
 
     with transaction.atomic():
         # A submission from the fast intake path was received before it is filed: its time counts.
@@ -266,7 +270,9 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
             category=category, urgency=given_urgency or _proposed_urgency(text, category),
             urgency_overridden=given_urgency is not None, longitude=longitude, latitude=latitude,
             address=address.strip()[:200], grid=grid, community_id=community_id, street_id=street_id,
-            desk=dispatch_desk(grid), received_at=now,
+            desk=dispatch_desk(grid), received_at=now, suggested_category=suggested,
+            suggestion_confidence=proposal.confidence if proposal else None,
+            suggestion={"alternatives": proposal.alternatives, "source": proposal.source} if proposal else {},
         )
         limit = time_limit_for(category, demand.urgency)
         demand.dispatch_due, demand.feedback_due = limit.deadlines(_local(now))
@@ -280,6 +286,9 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
         filed = _record(demand, "file", user, "", unit=demand.desk, private=private, channel=channel,
                         grid=grid.pk, community=community_id, street=street_id,
                         category=category.code if category else None, urgency=demand.urgency,
+                        category_source=category_source or None,
+                        suggested=suggested.code if suggested else None,
+                        confidence=round(proposal.confidence, 4) if proposal else None,
                         **_deadlines_public(demand))
         steps = [filed]
         if category is not None:
@@ -468,6 +477,21 @@ def submission_for(user, key: str) -> Submission:
     if found is None:
         raise NotFound(f"submission {key}")
     return found
+
+
+def _proposal(text: str) -> tuple[hooks.Proposal | None, Category | None]:
+    """The registered proposer's category for an unclassified text, if it names an active category. A
+    proposer that fails must not stop the filing: the demand then waits for triage like any other."""
+    propose = hooks.get("propose_category")
+    if propose is None:
+        return None, None
+    try:
+        proposal = propose(text)
+    except Exception:  # noqa: BLE001 - logged with its traceback; filing goes on without a suggestion
+        logger.exception("the category proposer failed")
+        return None, None
+    suggested = Category.objects.filter(code=proposal.code, is_active=True).first() if proposal else None
+    return (proposal, suggested) if suggested is not None else (None, None)
 
 
 def _route_and_dispatch(demand: Demand) -> list[DemandEvent]:

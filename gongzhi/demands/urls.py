@@ -15,5 +15,6 @@ urlpatterns = [
     path("dashboard/rates.csv", views.rates_csv, name="rates_csv"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/actions/<str:action>/", views.act, name="act"),
+    path("<str:number>/reply-check/", views.reply_check, name="reply_check"),
     path("<str:number>/receipts/<int:event_id>.json", views.receipt, name="receipt"),
 ]

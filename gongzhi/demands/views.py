@@ -15,6 +15,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,7 +25,7 @@ from gongzhi.org import queries as org_queries
 from gongzhi.org.models import Region
 from gongzhi.org.views import page
 
-from . import queries, services
+from . import hooks, queries, rules, services
 from .forms import ACTION_FORMS, ACTION_LABELS, STEP_LABELS, DashboardFilter, FileDemandForm, category_name
 from .models import Demand
 
@@ -85,6 +86,7 @@ def _card(user, demand: Demand, *, view: str, with_timeline: bool = False, with_
     return {
         "demand": demand,
         "category_name": category_name(demand.category),
+        "suggested_name": category_name(demand.suggested_category) if demand.suggested_category_id else None,
         "deadlines": _deadlines(demand),
         "actions": _actions(user, demand, forms) if with_actions else [],
         "timeline": _timeline(demand) if with_timeline else None,
@@ -106,8 +108,40 @@ def _detail_context(user, demand: Demand, *, forms=None, notice=None, error=None
         "assisting": queries.assisting_units(demand),
         # Only the units handling it get the reporter's name and phone, and each such read is logged.
         "contact": services.contact_for_handler(user, demand, purpose=CONTACT_PURPOSE, channel="web"),
+        "similar": _similar(user, demand),
+        "can_check_reply": hooks.get("check_reply") is not None and policy.can(user, "demands.reply", demand),
         **extra,
     }
+
+
+def _similar(user, demand: Demand) -> list:
+    """Similar open demands nearby (the similar_demands hook, when an app offers it), for a dispatcher who
+    may merge this one into one of them in one click."""
+    find = hooks.get("similar_demands")
+    if find is None or not policy.can(user, "demands.merge", demand):
+        return []
+    try:
+        rules.next_state(demand.state, "merge")
+    except DomainError:
+        return []
+    return find(demand, 5)
+
+
+@page
+@require_POST
+def reply_check(request, number: str):
+    """The reply check (the check_reply hook) on the text being written, before it is sent: an htmx
+    fragment with the score and the parts the reply lacks."""
+    demand = queries.get_visible(request.user, number)
+    policy.require(request.user, "demands.reply", demand)
+    check = hooks.get("check_reply")
+    if check is None:
+        raise NotFound("reply check")
+    text = (request.POST.get("text") or "").strip()
+    result = check(demand, text) if text else None
+    english = (get_language() or "").startswith("en")
+    return render(request, "demands/_reply_check.html", {
+        "result": result, "messages": (result["messages_en"] if english else result["messages_zh"]) if result else []})
 
 
 def _page(request, template: str, context: dict, *, status: int = 200):
@@ -181,9 +215,10 @@ def queue(request):
 def triage(request):
     """The dispatch desk: demands received or returned, to classify and dispatch."""
     policy.require(request.user, "demands.view_any")
-    listing = _paged(request, queries.at_desk(request.user))
+    order = request.GET.get("order") if request.GET.get("order") in queries.DESK_ORDERS else "deadline"
+    listing = _paged(request, queries.at_desk(request.user, order=order))
     cards = [_card(request.user, d, view="card") for d in listing]
-    return _page(request, "demands/triage.html", {"page_obj": listing, "cards": cards})
+    return _page(request, "demands/triage.html", {"page_obj": listing, "cards": cards, "order": order})
 
 
 @page

@@ -48,3 +48,37 @@ def _plain(geojson):
     if isinstance(geojson, (list, tuple)):
         return [_plain(v) for v in geojson]
     return geojson
+
+
+def grid_neighbours(grids: list[tuple[int, dict]]) -> dict[int, list[int]]:
+    """Queen adjacency of grids, {grid id: sorted ids of the grids it touches (edge or corner)}, from their
+    (id, GeoJSON polygon) pairs; unreadable polygons have no neighbours. For the hot-spot statistics and
+    "nearby" in similar demands."""
+    import shapely
+
+    from .spatial import grid_shape
+
+    ids, shapes = [], []
+    for grid_id, polygon in grids:
+        try:
+            shapes.append(grid_shape(polygon))
+            ids.append(grid_id)
+        except ValueError:
+            continue
+    neighbours: dict[int, set[int]] = {grid_id: set() for grid_id, _ in grids}
+    if not shapes:
+        return {grid_id: [] for grid_id in neighbours}
+    tree = shapely.STRtree(shapes)
+    # Grids drawn edge to edge share boundaries exactly; a hair of tolerance absorbs rounding in imports.
+    left, right = tree.query(shapes, predicate="dwithin", distance=1e-7)
+    for a, b in zip(left.tolist(), right.tolist()):
+        if a != b:
+            neighbours[ids[a]].add(ids[b])
+            neighbours[ids[b]].add(ids[a])
+    return {grid_id: sorted(others) for grid_id, others in neighbours.items()}
+
+
+def all_grid_neighbours() -> dict[int, list[int]]:
+    """grid_neighbours() of every grid with a polygon in the database."""
+    return grid_neighbours(list(Region.objects.filter(level=Region.Level.GRID, polygon__isnull=False)
+                                .values_list("id", "polygon")))

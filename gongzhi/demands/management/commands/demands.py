@@ -12,6 +12,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
+from gongzhi.core import periodic
 from gongzhi.demands import escalation, imports, notifications, services, tasks
 
 logger = logging.getLogger("gongzhi.demands.sweep")
@@ -79,6 +80,7 @@ class Command(BaseCommand):
                     self.stdout.write("filed {filed}, refused {refused}, failed {failed}".format(**report.as_dict()))
             except Exception:  # a lost connection must not end the loop: logged, next round
                 logger.exception("filing submissions failed; retrying in %g s", poll)
+            periodic.run_due()  # jobs other apps registered (insight: profiles, hot spots, retraining)
             if sweep_interval and time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + sweep_interval
                 try:

@@ -1,0 +1,126 @@
+"""Read side of insight for the cockpit pages and the API: per-grid figures of a region, weekly trends,
+top issues, hot spots of the latest run, warnings and the active model's quality. Scoping: the caller
+passes a region the user may view (permissions.rule "insight.view")."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from gongzhi.core import clock
+from gongzhi.demands import rules as demand_rules
+from gongzhi.demands.models import Category, Demand
+from gongzhi.org.models import Region
+
+from .models import ClassifierModel, HotSpot, HotSpotRun, Issue, Warning
+
+
+def viewable_regions(user) -> list[Region]:
+    """The regions whose cockpit `user` may open, widest first (their overseer scopes)."""
+    from gongzhi.demands.permissions import overseer_paths
+
+    if getattr(user, "is_superuser", False):
+        return list(Region.objects.filter(parent__isnull=True).order_by("id"))
+    paths = sorted(set(overseer_paths(user)), key=lambda p: (p.count("/"), p))
+    return [r for r in (Region.objects.filter(path=p).first() for p in paths) if r is not None]
+
+
+@dataclass
+class GridFigures:
+    grid_id: int
+    name: str
+    polygon: dict | None
+    demands: int
+    open: int
+    overdue: int
+    rated: int
+    solved: int
+    hot_spots: int
+
+    @property
+    def resolution_rate(self) -> float | None:
+        return self.solved / self.rated if self.rated else None
+
+
+def grid_figures(region: Region, *, days: int = 90, now=None) -> list[GridFigures]:
+    """Each grid of `region`: demands received in the last `days`, still open, overdue now, rated and rated
+    solved, and hot spots in the latest analysis: what the cockpit map colours by."""
+    now = now or clock.now()
+    since = now - dt.timedelta(days=days)
+    grids = list(Region.objects.filter(level=Region.Level.GRID, path__startswith=region.path).order_by("path")
+                 .values("id", "name", "polygon"))
+    closed = [demand_rules.RATED, demand_rules.CLOSED, demand_rules.MERGED, demand_rules.REJECTED]
+    stats = {row["grid_id"]: row for row in (
+        Demand.objects.filter(grid__path__startswith=region.path, received_at__gte=since).values("grid_id")
+        .annotate(n=Count("id"), open=Count("id", filter=~Q(state__in=closed)),
+                  overdue=Count("id", filter=Demand.overdue_q(now)),
+                  rated=Count("id", filter=Q(solved__isnull=False)), solved=Count("id", filter=Q(solved=True))))}
+    run = latest_run()
+    hot = {}
+    if run is not None:
+        for row in run.hot_spots.filter(grid__path__startswith=region.path).values("grid_id").annotate(n=Count("id")):
+            hot[row["grid_id"]] = row["n"]
+    out = []
+    for g in grids:
+        s = stats.get(g["id"], {})
+        out.append(GridFigures(g["id"], g["name"], g["polygon"], s.get("n", 0), s.get("open", 0), s.get("overdue", 0),
+                               s.get("rated", 0), s.get("solved", 0), hot.get(g["id"], 0)))
+    return out
+
+
+def weekly_trend(region: Region, *, weeks: int = 26, top: int = 6, now=None) -> dict:
+    """Demands per week in `region` for its `top` first-level categories (and the rest as "other"):
+    {"weeks": [iso dates], "series": [{"code", "name", "counts"}]}."""
+    now = now or clock.now()
+    today = timezone.localdate(now)
+    first = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time()))
+    roots = {c.pk: c for c in Category.objects.filter(parent__isnull=True)}
+    rows = (Demand.objects.filter(grid__path__startswith=region.path, received_at__gte=start)
+            .annotate(week=TruncWeek("received_at")).values("week", "category__path").annotate(n=Count("id")))
+    per_root: dict[int | None, dict[dt.date, int]] = {}
+    for row in rows:
+        root = int(row["category__path"].strip("/").split("/")[0]) if row["category__path"] else None
+        week = timezone.localdate(row["week"]) if isinstance(row["week"], dt.datetime) else row["week"]
+        week = week - dt.timedelta(days=week.weekday())
+        per_root.setdefault(root, {}).setdefault(week, 0)
+        per_root[root][week] += row["n"]
+    days = [first + dt.timedelta(weeks=i) for i in range(weeks)]
+    totals = sorted(((sum(v.values()), k) for k, v in per_root.items() if k is not None), reverse=True)
+    series = []
+    for _, root in totals[:top]:
+        series.append({"code": roots[root].code, "name": roots[root].name,
+                       "counts": [per_root[root].get(d, 0) for d in days]})
+    rest = [k for _, k in totals[top:]] + ([None] if None in per_root else [])
+    if rest:
+        series.append({"code": "", "name": "其他/未分类", "counts": [sum(per_root[k].get(d, 0) for k in rest)
+                                                                 for d in days]})
+    return {"weeks": [d.isoformat() for d in days], "series": series}
+
+
+def top_issues(region: Region, *, limit: int = 10):
+    return (Issue.objects.filter(community__path__startswith=region.path, merged_into__isnull=True)
+            .select_related("category", "grid", "community").order_by("-heat", "-id")[:limit])
+
+
+def latest_run() -> HotSpotRun | None:
+    return HotSpotRun.objects.order_by("-at", "-id").first()
+
+
+def hot_spots(region: Region):
+    run = latest_run()
+    if run is None:
+        return HotSpot.objects.none()
+    return run.hot_spots.filter(grid__path__startswith=region.path).select_related("grid", "category")
+
+
+def warnings(region: Region, *, state: str | None = Warning.State.OPEN):
+    qs = Warning.objects.filter(community__path__startswith=region.path).select_related(
+        "grid", "building", "category", "unit", "demand")
+    return qs.filter(state=state) if state else qs
+
+
+def active_model() -> ClassifierModel | None:
+    return ClassifierModel.objects.filter(is_active=True).first()

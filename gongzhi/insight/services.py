@@ -1,0 +1,541 @@
+"""Use cases of insight over the database: train, register and serve the category classifier (the demands
+app's propose_category hook), profile demands into issues (similar demands, one issue per thing), analyse
+hot spots, raise early warnings and open proactive demands from them (未诉先办), and suggest the agenda."""
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from gongzhi.core import clock, events, policy
+from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.demands import hooks
+from gongzhi.demands import rules as demand_rules
+from gongzhi.demands import services as demands
+from gongzhi.demands.models import Category, Demand
+from gongzhi.org import locating
+from gongzhi.org.geometry import all_grid_neighbours
+from gongzhi.org.models import Region
+
+from . import hotspots, similar, textclass
+from .models import ClassifierModel, DemandProfile, HotSpot, HotSpotRun, Issue, Warning
+
+logger = logging.getLogger(__name__)
+
+HANDLED_STATES = (demand_rules.REPLIED, demand_rules.VERIFIED, demand_rules.CLOSED, demand_rules.RATED)
+MIN_TRAINING_EXAMPLES = 20
+ISSUE_WINDOW_DAYS = 30
+ISSUE_JOIN_THRESHOLD = 0.25
+ISSUE_DISTANCE_HALF_M = 150.0
+HEAT_HALF_LIFE_DAYS = 14.0
+# Few demands nearby make the index's local weighting strict (what two texts share is "common" among two);
+# the dispatcher sees scores and decides, so the bar for showing a candidate is low.
+SIMILAR_MIN_SIMILARITY = 0.2
+
+
+# --- the classifier ------------------------------------------------------------------------------------
+
+def models_dir() -> Path:
+    path = Path(settings.VAR_DIR) / "insight" / "models"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def handled_examples() -> tuple[list[str], list[str]]:
+    """Texts and final category codes of the handled demands: a unit replied under that category, so a
+    wrong one would have been returned and corrected. Merged and rejected demands teach nothing."""
+    rows = (Demand.objects.filter(state__in=HANDLED_STATES, category__isnull=False)
+            .order_by("id").values_list("text", "category__code"))
+    texts, labels = [], []
+    for text, code in rows:
+        texts.append(text)
+        labels.append(code)
+    return texts, labels
+
+
+def train_from_demands(user=None, *, activate: bool = True) -> ClassifierModel:
+    """Train on the deployment's own handled demands (labels with fewer than 2 examples are left out),
+    store the model file and its version with the out-of-fold evaluation, and make it the active one when
+    `activate` and it does at least as well as the active one."""
+    texts, labels = handled_examples()
+    counts = {}
+    for label in labels:
+        counts[label] = counts.get(label, 0) + 1
+    keep = [i for i, label in enumerate(labels) if counts[label] >= 5]
+    texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
+    if len(texts) < MIN_TRAINING_EXAMPLES or len(set(labels)) < 2:
+        raise ValidationFailed(f"{len(texts)} handled demands in {len(set(labels))} categories with ≥5 each; "
+                               f"need {MIN_TRAINING_EXAMPLES} in at least 2", code="too_few_examples")
+    model = textclass.TextClassifier().fit(texts, labels)
+    return register_model(model, source=ClassifierModel.Source.DEMANDS, user=user, activate=activate)
+
+
+def register_model(model: textclass.TextClassifier, *, source: str, user=None, activate: bool = True,
+                   ) -> ClassifierModel:
+    """Store a fitted classifier as the next version (file + row + event); activate it if asked and no
+    worse (macro-F1 within 0.01) than the active one."""
+    now = clock.now()
+    name = f"classifier-{now:%Y%m%dT%H%M%S}-{hashlib.sha256(repr(time.monotonic()).encode()).hexdigest()[:6]}.model"
+    path = model.save(models_dir() / name)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    evaluation = model.cross_validation or {}
+    with transaction.atomic():
+        row = ClassifierModel.objects.create(
+            created_at=now, created_by=user if getattr(user, "is_authenticated", False) else None, source=source,
+            training_size=model.training_size, labels=model.labels, evaluation=evaluation,
+            file=str(path.relative_to(settings.VAR_DIR)), sha256=digest)
+        events.record("insight.train", row, actor=user, source=source, training_size=model.training_size,
+                      macro_f1=evaluation.get("macro_f1"), sha256=digest)
+        active = ClassifierModel.objects.select_for_update().filter(is_active=True).first()
+        better = active is None or (evaluation.get("macro_f1") or 0) >= (active.evaluation.get("macro_f1") or 0) - 0.01
+        if activate and better:
+            _activate(row, user)
+    return row
+
+
+def activate_model(user, version: int) -> ClassifierModel:
+    with transaction.atomic():
+        row = ClassifierModel.objects.select_for_update().filter(pk=version).first()
+        if row is None:
+            raise NotFound(f"classifier model v{version}")
+        _activate(row, user)
+    return row
+
+
+def _activate(row: ClassifierModel, user) -> None:
+    ClassifierModel.objects.filter(is_active=True).exclude(pk=row.pk).update(is_active=False)
+    row.is_active = True
+    row.save(update_fields=["is_active"])
+    events.record("insight.activate_model", row, actor=user, sha256=row.sha256)
+
+
+class _ActiveModel:
+    """This process's copy of the active classifier, re-read when another version becomes active (checked
+    at most every FRESHNESS seconds)."""
+
+    FRESHNESS = 30.0
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._checked = -1e9
+        self._version = None
+        self._model = None
+
+    def get(self) -> textclass.TextClassifier | None:
+        if time.monotonic() - self._checked < self.FRESHNESS:
+            return self._model
+        with self._lock:
+            row = ClassifierModel.objects.filter(is_active=True).only("pk", "file", "sha256").first()
+            self._checked = time.monotonic()
+            if row is None:
+                self._version, self._model = None, None
+            elif row.pk != self._version:
+                path = Path(settings.VAR_DIR) / row.file
+                if hashlib.sha256(path.read_bytes()).hexdigest() != row.sha256:
+                    logger.error("classifier v%s: the file %s does not match its digest; not used", row.pk, path)
+                    self._version, self._model = row.pk, None
+                else:
+                    self._version, self._model = row.pk, textclass.TextClassifier.load(path)
+            return self._model
+
+    def forget(self) -> None:
+        self._checked = -1e9
+
+
+active_model = _ActiveModel()
+
+
+def propose_category(text: str) -> hooks.Proposal | None:
+    """demands' propose_category hook: the active classifier's best category with its confidence."""
+    model = active_model.get()
+    if model is None:
+        return None
+    prediction = model.predict_one(text)
+    return hooks.Proposal(code=prediction.label, confidence=prediction.confidence,
+                          alternatives=[[code, round(p, 4)] for code, p in prediction.alternatives],
+                          source=f"insight v{active_model._version}")
+
+
+# --- similar demands and issues -----------------------------------------------------------------------
+
+_neighbours_cache: tuple[float, dict] | None = None
+
+
+def grid_neighbours() -> dict[int, list[int]]:
+    """Grid adjacency, cached per process for a minute (grids are redrawn rarely)."""
+    global _neighbours_cache
+    if _neighbours_cache is None or time.monotonic() - _neighbours_cache[0] > 60:
+        _neighbours_cache = (time.monotonic(), all_grid_neighbours())
+    return _neighbours_cache[1]
+
+
+def _signature_of(demand: Demand) -> similar.Signature:
+    profile = DemandProfile.objects.filter(demand=demand).only("signature").first()
+    if profile is not None:
+        return similar.Signature.from_bytes(bytes(profile.signature))
+    return similar.signature(demand.text)
+
+
+def _nearby(demand: Demand, *, open_only: bool, window_days: int = ISSUE_WINDOW_DAYS) -> list[dict]:
+    """Profiled demands in the demand's grid and its neighbours within the window, as plain rows."""
+    grids = [demand.grid_id, *grid_neighbours().get(demand.grid_id, [])]
+    window = dt.timedelta(days=window_days)
+    rows = (DemandProfile.objects.filter(grid_id__in=grids, received_at__gte=demand.received_at - window,
+                                         received_at__lte=demand.received_at + window)
+            .exclude(demand_id=demand.pk)
+            .values("demand_id", "signature", "issue_id", "grid_id", "received_at", "demand__longitude",
+                    "demand__latitude", "demand__state", "demand__reporter_user_id", "demand__number"))
+    if open_only:
+        rows = rows.exclude(demand__state__in=[demand_rules.RATED, demand_rules.MERGED, demand_rules.REJECTED,
+                                               demand_rules.CLOSED])
+    return list(rows)
+
+
+def _index(rows: list[dict], *, distance_half_m: float = 500.0) -> similar.SimilarityIndex:
+    index = similar.SimilarityIndex(grid_neighbours(), window_days=ISSUE_WINDOW_DAYS, distance_half_m=distance_half_m)
+    for row in rows:
+        index.add(similar.Demand(
+            id=row["demand_id"], signature=similar.Signature.from_bytes(bytes(row["signature"])), grid=row["grid_id"],
+            lon=row["demand__longitude"], lat=row["demand__latitude"], at=row["received_at"],
+            is_open=row["demand__state"] not in (demand_rules.RATED, demand_rules.MERGED, demand_rules.REJECTED,
+                                                 demand_rules.CLOSED),
+            reporter=row["demand__reporter_user_id"]))
+    return index
+
+
+def similar_demands(demand: Demand, limit: int = 5) -> list[hooks.SimilarDemand]:
+    """demands' similar_demands hook: the most similar open demands nearby, best first, for merging."""
+    rows = _nearby(demand, open_only=True)
+    if not rows:
+        return []
+    index = _index(rows)
+    numbers = {row["demand_id"]: row["demand__number"] for row in rows}
+    matches = index.similar(_signature_of(demand), demand.grid_id, demand.longitude, demand.latitude,
+                            demand.received_at, limit=limit, min_similarity=SIMILAR_MIN_SIMILARITY)
+    return [hooks.SimilarDemand(number=numbers[m.demand_id], score=round(m.score, 3),
+                                parts={"similarity": round(m.similarity, 3), "distance_m": m.distance_m,
+                                       "days_apart": round(m.days_apart, 1)}) for m in matches]
+
+
+def profile_new_demands(limit: int = 500) -> int:
+    """Profile the demands that have none yet, oldest first: signature, then the issue it joins (the best
+    issue nearby whose latest members it resembles, above ISSUE_JOIN_THRESHOLD) or founds. Returns how
+    many were profiled. Incremental and idempotent: run by the worker every few seconds."""
+    done = 0
+    pending = list(Demand.objects.filter(profile__isnull=True).order_by("id")
+                   .values_list("id", flat=True)[:limit])
+    for demand_id in pending:
+        with transaction.atomic():
+            demand = Demand.objects.select_related("grid").select_for_update(of=("self",)).get(pk=demand_id)
+            if DemandProfile.objects.filter(demand=demand).exists():
+                continue
+            _profile(demand)
+            done += 1
+    return done
+
+
+def _profile(demand: Demand) -> DemandProfile:
+    sig = similar.signature(demand.text)
+    rows = [row for row in _nearby(demand, open_only=False) if row["received_at"] <= demand.received_at]
+    issue = None
+    if rows:
+        # One thing is reported from about one place: joining uses the clusterer's short half-distance, so
+        # the same complaint at the next 小区 founds its own issue (similar.IssueClusterer does the same).
+        index = _index(rows, distance_half_m=ISSUE_DISTANCE_HALF_M)
+        matches = index.similar(sig, demand.grid_id, demand.longitude, demand.latitude, demand.received_at,
+                                limit=25, min_similarity=0.0, open_only=False)
+        issue_of = {row["demand_id"]: row["issue_id"] for row in rows}
+        affinity: dict[int, list[float]] = {}
+        for match in matches:  # best first: at most 5 per issue, its nearest and most alike
+            issue_id = issue_of.get(match.demand_id)
+            if issue_id is not None and len(affinity.setdefault(issue_id, [])) < 5:
+                affinity[issue_id].append(match.similarity * match.distance_factor)
+        scored = sorted(((sum(v) / len(v), -k) for k, v in affinity.items()), reverse=True)
+        if scored and scored[0][0] >= ISSUE_JOIN_THRESHOLD:
+            issue = Issue.objects.select_for_update().get(pk=-scored[0][1])
+    if issue is None:
+        issue = Issue.objects.create(community_id=demand.community_id, grid_id=demand.grid_id,
+                                     category=demand.category, first_seen=demand.received_at,
+                                     last_seen=demand.received_at)
+    profile = DemandProfile.objects.create(demand=demand, signature=sig.to_bytes(), issue=issue, grid=demand.grid,
+                                           received_at=demand.received_at)
+    refresh_issue(issue)
+    return profile
+
+
+def refresh_issue(issue: Issue, now=None) -> Issue:
+    """Recount an issue's volume, distinct reporters, unresolved share and heat from its demands."""
+    now = now or clock.now()
+    members = Demand.objects.filter(profile__issue=issue)
+    stats = members.aggregate(
+        volume=Count("id"), reporters=Count("reporter_user", distinct=True),
+        unresolved=Count("id", filter=~Q(state__in=[demand_rules.RATED, demand_rules.CLOSED, demand_rules.MERGED,
+                                                   demand_rules.REJECTED]) | Q(solved=False)))
+    first_last = members.order_by("received_at").values_list("received_at", flat=True)
+    times = list(first_last)
+    if times:
+        issue.first_seen, issue.last_seen = times[0], times[-1]
+    category = (members.exclude(category__isnull=True).values("category").annotate(n=Count("id"))
+                .order_by("-n", "category").first())
+    issue.category_id = category["category"] if category else None
+    issue.volume, issue.reporters, issue.unresolved = stats["volume"], stats["reporters"], stats["unresolved"]
+    age_days = max(0.0, (now - issue.last_seen).total_seconds() / 86400) if times else 0.0
+    issue.heat = hotspots.heat_index(volume=issue.volume, reporters=max(issue.reporters, 1), support=issue.support,
+                                     age_days=age_days, unresolved_share=issue.unresolved / max(issue.volume, 1))
+    issue.save()
+    return issue
+
+
+def refresh_heat(now=None) -> int:
+    """Heat decays with time: recompute it for the issues seen in the last 90 days."""
+    now = now or clock.now()
+    n = 0
+    for issue in Issue.objects.filter(last_seen__gte=now - dt.timedelta(days=90), merged_into__isnull=True):
+        refresh_issue(issue, now)
+        n += 1
+    return n
+
+
+# --- hot spots and warnings ----------------------------------------------------------------------------
+
+@dataclass
+class HotSpotReport:
+    run: HotSpotRun
+    hot_spots: list[HotSpot]
+    warnings: list[Warning]
+
+
+def _week_start(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def analyse_hot_spots(region: Region | None = None, *, weeks: int = 26, today: dt.date | None = None,
+                      q: float = 0.05) -> HotSpotReport:
+    """Weekly counts per grid × first-level category over the last `weeks` complete weeks in `region`
+    (default: every grid), tested against each cell's own seasonal baseline and over grid adjacency
+    (insight.hotspots: Gi* with Benjamini–Hochberg FDR control at `q`). Stores the run and its hot spots
+    and raises a warning for each new or rising one."""
+    today = today or clock.today()
+    last_week = _week_start(today) - dt.timedelta(days=7)  # the last complete week
+    first_week = last_week - dt.timedelta(weeks=weeks - 1)
+    grids_qs = Region.objects.filter(level=Region.Level.GRID, polygon__isnull=False)
+    if region is not None:
+        grids_qs = grids_qs.filter(path__startswith=region.path)
+    grids = list(grids_qs.order_by("id").values_list("id", "name"))
+    if len(grids) < 2:
+        raise ValidationFailed("hot spots need at least two grids with boundaries", code="too_few_grids")
+    roots = list(Category.objects.filter(parent__isnull=True, is_active=True).order_by("path"))
+    cell_of = {grid_id: i for i, (grid_id, _) in enumerate(grids)}
+    root_of = {c.pk: i for i, c in enumerate(roots)}
+    counts = np.zeros((len(roots), len(grids), weeks), dtype=np.int64)
+    start = timezone.make_aware(dt.datetime.combine(first_week, dt.time()))
+    end = start + dt.timedelta(weeks=weeks)
+    rows = (Demand.objects.filter(received_at__gte=start, received_at__lt=end, category__isnull=False,
+                                  grid_id__in=cell_of)
+            .exclude(state=demand_rules.MERGED).values_list("grid_id", "category__path", "received_at"))
+    total = 0
+    for grid_id, path, received in rows:
+        root = root_of.get(int(path.strip("/").split("/")[0]))
+        if root is None:
+            continue
+        week = (timezone.localdate(received) - first_week).days // 7
+        if 0 <= week < weeks:
+            counts[root, cell_of[grid_id], week] += 1
+            total += 1
+    neighbours = grid_neighbours()
+    adjacency = [[cell_of[n] for n in neighbours.get(grid_id, []) if n in cell_of] for grid_id, _ in grids]
+    found = hotspots.find_hot_spots(
+        counts, adjacency, [first_week + dt.timedelta(weeks=i) for i in range(weeks)],
+        cells=[g for g, _ in grids], cell_names=[name for _, name in grids], categories=[c.pk for c in roots],
+        category_names=[(c.name, c.name_en or c.name) for c in roots], q=q)
+    with transaction.atomic():
+        run = HotSpotRun.objects.create(at=clock.now(), region=region or Region.objects.filter(parent__isnull=True)
+                                        .order_by("id").first(), periods=weeks, last_period_start=last_week,
+                                        cells=len(grids), categories=len(roots), demands=total)
+        stored = [HotSpot.objects.create(
+            run=run, grid_id=h.cell, category_id=h.category, period_start=h.period, since=h.since,
+            observed=h.observed, expected=h.expected, ratio=h.ratio, z=h.z, q=h.q, is_emerging=h.is_emerging,
+            rising_for=h.rising_for, explanation_zh=h.explanation_zh, explanation_en=h.explanation_en)
+            for h in found]
+        events.record("insight.hot_spots", run, weeks=weeks, cells=len(grids), hot_spots=len(stored))
+        warnings = [w for w in (_warn_hot_spot(h) for h in stored) if w is not None]
+    return HotSpotReport(run, stored, warnings)
+
+
+def _responsible_unit(category: Category | None, grid: Region):
+    return demands.route(category, grid).unit
+
+
+def _raise(kind: str, key: str, *, community_id: int, message_zh: str, message_en: str, evidence: dict,
+           grid=None, building=None, category=None) -> Warning | None:
+    """A warning once per key (a repeated analysis raises nothing new), with its event."""
+    if Warning.objects.filter(key=key).exists():
+        return None
+    unit = _responsible_unit(category, grid) if grid is not None else None
+    warning = Warning.objects.create(kind=kind, key=key[:120], raised_at=clock.now(), grid=grid,
+                                     community_id=community_id, building=building, category=category, unit=unit,
+                                     message_zh=message_zh, message_en=message_en, evidence=evidence)
+    events.record("insight.warning", warning, rule=kind, grid=grid.pk if grid else None,
+                  category=category.code if category else None, unit=unit.pk if unit else None)
+    return warning
+
+
+def _warn_hot_spot(h: HotSpot) -> Warning | None:
+    grid = h.grid
+    community_id = int(grid.path.strip("/").split("/")[2])
+    if h.is_emerging and h.rising_for >= 3:
+        kind, key = Warning.Kind.RISING, f"rising:{grid.pk}:{h.category_id}:{h.since}"
+    else:
+        kind, key = Warning.Kind.HOT_SPOT, f"hot:{grid.pk}:{h.category_id}:{h.since}"
+    return _raise(kind, key, community_id=community_id, grid=grid, category=h.category,
+                  message_zh=h.explanation_zh, message_en=h.explanation_en,
+                  evidence={"observed": h.observed, "expected": round(h.expected, 2), "ratio": round(h.ratio, 2),
+                            "q": h.q, "since": h.since.isoformat(), "rising_for": h.rising_for})
+
+
+def warn_repeated_reopens(*, days: int = 90, threshold: int = 2) -> list[Warning]:
+    """A building whose demands were reopened (rated "not solved") `threshold` times or more in `days`:
+    the same trouble keeps coming back there (a rule of 未诉先办)."""
+    since = clock.now() - dt.timedelta(days=days)
+    reopened = (Demand.objects.filter(reopen_count__gt=0, received_at__gte=since, longitude__isnull=False)
+                .select_related("grid", "category"))
+    by_building: dict[int, list[Demand]] = {}
+    for demand in reopened:
+        building = locating.locate(demand.longitude, demand.latitude).building
+        if building is not None:
+            by_building.setdefault(building.pk, []).append(demand)
+    raised = []
+    for building_id, found in sorted(by_building.items()):
+        times = sum(d.reopen_count for d in found)
+        if times < threshold:
+            continue
+        first = found[0]
+        building = locating.locate(first.longitude, first.latitude).building
+        window = _week_start(clock.today())
+        warning = _raise(
+            Warning.Kind.REPEATED_REOPEN, f"reopen:{building_id}:{window}", community_id=first.community_id,
+            grid=first.grid, building=building, category=first.category,
+            message_zh=f"{building}：近{days}天内诉求被评为“未解决”并重新办理{times}次，问题反复出现。",
+            message_en=f"{building}: demands reopened {times} times in {days} days as not solved; the trouble recurs.",
+            evidence={"demands": [d.number for d in found], "reopened": times})
+        if warning is not None:
+            raised.append(warning)
+    return raised
+
+
+def open_proactive_demand(user, warning: Warning) -> Demand:
+    """Open a demand from a warning, before anyone complains (未诉先办): filed on the proactive channel at
+    the warning's building or grid, with its category, so it is routed like any demand; the warning then
+    names it. Only those who may dispatch in that grid may do it."""
+    with transaction.atomic():
+        warning = Warning.objects.select_for_update().select_related("grid", "building", "category").get(pk=warning.pk)
+        if warning.state != Warning.State.OPEN:
+            raise ValidationFailed(f"warning {warning.pk} is {warning.state}", code="warning_not_open")
+        grid = warning.grid
+        if grid is None:
+            raise ValidationFailed("the warning has no grid", code="warning_without_place")
+        policy.require(user, "insight.act_on_warning", grid)
+        point = ((warning.building.longitude, warning.building.latitude) if warning.building_id else
+                 _grid_point(grid))
+        step = demands.file_demand(
+            user, text=f"【未诉先办】{warning.message_zh}", channel=Demand.Channel.PROACTIVE, longitude=point[0],
+            latitude=point[1], category=warning.category)
+        warning.state, warning.demand = Warning.State.ACTED, step.demand
+        warning.save(update_fields=["state", "demand"])
+        events.record("insight.act_on_warning", warning, actor=user, demand=step.demand.number)
+    return step.demand
+
+
+def _grid_point(grid: Region) -> tuple[float, float]:
+    from gongzhi.org.spatial import grid_shape
+
+    point = grid_shape(grid.polygon).representative_point()
+    return point.x, point.y
+
+
+# --- agenda suggestions --------------------------------------------------------------------------------
+
+PHONE = re.compile(r"1[3-9]\d{9}")
+ID_NUMBER = re.compile(r"\d{17}[\dXx]")
+
+
+def scrub(text: str, names: list[str] = ()) -> str:
+    """Personal data out of a text shown as evidence: ID numbers, mobile numbers, the given names."""
+    text = ID_NUMBER.sub("[身份证号]", text)
+    text = PHONE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
+    for name in names:
+        if name:
+            text = text.replace(name, name[0] + "某")
+    return text
+
+
+@dataclass
+class AgendaItem:
+    issue: Issue
+    samples: list[str]
+    grids: list[str]
+
+
+def agenda(community: Region, *, limit: int = 5) -> list[AgendaItem]:
+    """The community's hottest open issues with two or more demands, as proposed deliberation topics, each
+    with its evidence: counts, where, and sample demands with personal data removed."""
+    issues = (Issue.objects.filter(community=community, merged_into__isnull=True, volume__gte=2, unresolved__gt=0)
+              .select_related("category", "grid").order_by("-heat", "-id")[:limit])
+    items = []
+    for issue in issues:
+        members = (Demand.objects.filter(profile__issue=issue).select_related("grid", "contact")
+                   .order_by("-received_at")[:3])
+        samples = []
+        for d in members:
+            names = [getattr(getattr(d, "contact", None), "name", "")]
+            samples.append(scrub(d.text, names)[:120])
+        grids = sorted({d.grid.name for d in members})
+        items.append(AgendaItem(issue, samples, grids))
+    return items
+
+
+# --- reply quality --------------------------------------------------------------------------------------
+
+def check_reply(demand: Demand, reply_text: str) -> dict:
+    """demands' check_reply hook: insight.replyquality's score and the missing parts, in both languages."""
+    from . import replyquality
+
+    result = replyquality.check_reply(demand.text, reply_text)
+    return {"score": round(result.score, 1), "missing": list(result.missing),
+            "messages_zh": list(result.messages_zh), "messages_en": list(result.messages_en),
+            "relevance": round(result.relevance, 3), "completeness": round(result.completeness, 3),
+            "is_refusal": result.is_refusal}
+
+
+# --- the worker's periodic jobs ---------------------------------------------------------------------------
+
+def refresh(today: dt.date | None = None) -> dict:
+    """Everything insight keeps up to date: profiles and issues of new demands, heat, hot spots of the
+    last complete week over the whole district, repeated reopens."""
+    profiled = profile_new_demands(limit=5000)
+    heated = refresh_heat()
+    report = analyse_hot_spots(today=today) if Region.objects.filter(
+        level=Region.Level.GRID, polygon__isnull=False).count() >= 2 else None
+    reopens = warn_repeated_reopens()
+    return {"profiled": profiled, "issues_reheated": heated,
+            "hot_spots": len(report.hot_spots) if report else 0,
+            "warnings": (len(report.warnings) if report else 0) + len(reopens)}
+
+
+def scheduled_retrain() -> ClassifierModel | None:
+    """The weekly retraining: on the handled demands, when there are enough; activated if no worse."""
+    try:
+        return train_from_demands()
+    except ValidationFailed as too_few:
+        logger.info("classifier not retrained: %s", too_few)
+        return None
