@@ -2,9 +2,9 @@
 
     cd /work/main && .venv/bin/python bench/bench_replyquality.py
 
-1. Speed. Every (message, reply) pair is checked once after a warm-up, on one core: checks per second and
-   p50/p95/p99 per check, without a background and with the 附件3 messages (4,326, other messages of the same
-   board, no replies) as the IDF background. Goal: ≤ 5 ms per check.
+1. Speed, on one core after a warm-up: --passes passes over all (message, reply) pairs; checks per second per
+   pass, and p50/p95/p99 of each pair's fastest check; without a background and with the 附件3 messages (4,326
+   other messages of the same board, no replies) as the IDF background. Goal: ≤ 5 ms per check.
 2. Distribution of the score and its parts, how many replies refuse, how often each missing part is named.
 3. Relevance against pairs known to be wrong: each message with the reply of a random other message (seeded),
    and with the reply of the message most like it (character-bigram TF-IDF over the messages): a reply to a
@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import scipy
+import sklearn
 from scipy.stats import spearmanr
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import roc_auc_score
@@ -63,21 +64,29 @@ def read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(f))
 
 
-def timed_checks(pairs, background):
-    """Each pair checked once; (results, per-check seconds)."""
-    results, seconds = [], []
-    for demand, reply in pairs:
-        start = time.perf_counter()
-        results.append(check_reply(demand, reply, background=background))
-        seconds.append(time.perf_counter() - start)
-    return results, seconds
+def timed_checks(pairs, background, passes: int):
+    """Every pair checked once per pass; (results of the first pass, per-pass seconds, per-pair fastest seconds).
+    The fastest of the passes per pair leaves out the time slices lost to other work on a shared core."""
+    results, pass_seconds, fastest = [], [], [float("inf")] * len(pairs)
+    for k in range(passes):
+        started = time.perf_counter()
+        for i, (demand, reply) in enumerate(pairs):
+            start = time.perf_counter()
+            result = check_reply(demand, reply, background=background)
+            fastest[i] = min(fastest[i], time.perf_counter() - start)
+            if k == 0:
+                results.append(result)
+        pass_seconds.append(time.perf_counter() - started)
+    return results, pass_seconds, fastest
 
 
-def speed_line(label: str, seconds) -> str:
-    ms = np.array(seconds) * 1000
+def speed_line(label: str, pairs: int, pass_seconds, fastest) -> str:
+    ms = np.array(fastest) * 1000
     p50, p95, p99 = np.percentile(ms, [50, 95, 99])
-    return (f"  {label:<24} {len(ms) / sum(seconds):7,.0f} checks/s   per check p50 {p50:.2f} ms, p95 {p95:.2f} ms, "
-            f"p99 {p99:.2f} ms, max {ms.max():.1f} ms")
+    rates = sorted(pairs / s for s in pass_seconds)
+    return (f"  {label:<20} {statistics.median(rates):6,.0f} checks/s (median of {len(rates)} passes; "
+            f"{rates[0]:,.0f} to {rates[-1]:,.0f})   per check, fastest of the passes: p50 {p50:.2f} ms, "
+            f"p95 {p95:.2f} ms, p99 {p99:.2f} ms, max {ms.max():.2f} ms")
 
 
 def auc_true_vs_wrong(true_scores, wrong_scores) -> float:
@@ -100,6 +109,7 @@ def cut(text: str, width: int = 80) -> str:
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--passes", type=int, default=3, help="timed passes over all pairs")
     args = parser.parse_args(argv)
     replies_csv = args.data / "attachment4_messages_with_replies.csv"
     if not replies_csv.exists():
@@ -111,7 +121,8 @@ def main(argv=None):
     print("Reply quality check (gongzhi.insight.replyquality) on teddy2020 附件4")
     print(f"  machine: {platform.platform()}; CPU {cpu_model()}; {os.cpu_count()} cores, {pinned}; "
           f"load average {load}")
-    print(f"  python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}")
+    print(f"  python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
+          f"scikit-learn {sklearn.__version__}")
 
     rows = read_csv(replies_csv)
     pairs = [(r["留言主题"] + "。" + r["留言详情"], r["答复意见"]) for r in rows]
@@ -122,16 +133,16 @@ def main(argv=None):
     # 1. Speed. The first call with a background fits its IDF; that is timed apart and kept out of the rest.
     for demand, reply in pairs[:50]:
         check_reply(demand, reply)
-    print(f"\n1. Speed ({len(pairs):,} pairs, each checked once; goal ≤ {GOAL_MS:.0f} ms per check)")
-    results, seconds = timed_checks(pairs, None)
-    print(speed_line("no background:", seconds))
+    print(f"\n1. Speed ({len(pairs):,} pairs; goal ≤ {GOAL_MS:.0f} ms per check)")
+    results, pass_seconds, fastest = timed_checks(pairs, None, args.passes)
+    print(speed_line("no background:", len(pairs), pass_seconds, fastest))
     with_background = None
     if background:
         start = time.perf_counter()
         check_reply(*pairs[0], background=background)
         print(f"  IDF fit on {len(background):,} 附件3 messages (first call only): {time.perf_counter() - start:.2f} s")
-        with_background, seconds_bg = timed_checks(pairs, background)
-        print(speed_line("附件3 background:", seconds_bg))
+        with_background, pass_seconds, fastest = timed_checks(pairs, background, args.passes)
+        print(speed_line("附件3 background:", len(pairs), pass_seconds, fastest))
 
     # 2. Distribution (no background: what a unit gets when it checks a reply on its own).
     scores = [r.score for r in results]

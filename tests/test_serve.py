@@ -95,20 +95,36 @@ def test_pages_need_sign_in_and_speak_chinese_first(served):
     assert "登录" in html
 
 
-def test_sign_in_and_browse_the_demo_district(served):
+def signed_in(served, username: str, next_url: str) -> tuple[urllib.request.OpenerDirector, str]:
+    """An opener with the demo login's session, and the page `next_url` it landed on."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     login_url = served["base"] + "/accounts/login/"
     page = opener.open(login_url).read().decode()
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode({
-        "csrfmiddlewaretoken": csrf, "username": "community_secretary", "password": "gongzhi-demo-community-secretary",
-        "next": "/org/regions/",
+        "csrfmiddlewaretoken": csrf, "username": username,
+        "password": "gongzhi-demo-" + username.replace("_", "-"), "next": next_url,
     }).encode()
     request = urllib.request.Request(login_url, data=form, headers={"Referer": login_url})
-    html = opener.open(request).read().decode()
+    return opener, opener.open(request).read().decode()
+
+
+def test_sign_in_and_browse_the_demo_district(served):
+    _, html = signed_in(served, "community_secretary", "/org/regions/")
     assert "community_secretary" in html
     assert "网格" in html
+
+
+def test_the_analysis_cockpit_shows_the_demo_districts_data(served):
+    """Issue #5: the demo's year of demands, analysed: the planted water burst is a hot spot with its
+    warning, issues are ranked by heat, and the classifier trained on the handled demands is shown."""
+    _, html = signed_in(served, "district", "/insight/")
+    assert "公用事业" in html and "明显高于常态" in html           # the hot spot, explained
+    assert html.count("明显高于常态") >= 2                         # and again as its warning
+    assert "混淆矩阵" in html and "宏平均 F1" in html              # the active model's quality
+    assert 'id="insight-data"' in html                             # the map's and charts' data
+    assert not re.search(r"1[3-9]\d{9}", html)                      # no phone number on the page
 
 
 def test_api_with_a_printed_token_over_http(served):

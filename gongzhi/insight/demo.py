@@ -57,10 +57,44 @@ def profile_in_bulk(demands) -> int:
     return len(placed)
 
 
+# A water main failing in one grid last week: the kind of burst the hot-spot analysis exists to find, so
+# the cockpit has a real one to show. Texts written for the project.
+WATER_TEXTS = ("楼里停水两天了，什么时候能恢复？", "早上开始没水，家里老人做饭都成问题", "水管爆了，小区里一直在冒水",
+               "停水也没有提前通知，希望尽快抢修", "自来水出来是黄的，不敢喝", "又停水了，这周第二次",
+               "单元门口的水管漏水，地面结冰很滑", "楼上楼下都没水，物业说是市政的问题")
+WATER_DEMANDS = 14
+
+
+def plant_water_burst(district, today: dt.date) -> int:
+    """File WATER_DEMANDS demands about water in the district's first grid during the last complete week,
+    as the demo resident would through the web form."""
+    from django.contrib.auth import get_user_model
+
+    from gongzhi.demands import services as demands
+    from gongzhi.org.models import Building, Region
+
+    resident = get_user_model().objects.filter(username="resident").first()
+    grid = (Region.objects.filter(level=Region.Level.GRID, path__startswith=district.path, polygon__isnull=False)
+            .order_by("path").first())
+    buildings = list(Building.objects.filter(grid=grid, longitude__isnull=False).order_by("id")[:4])
+    if resident is None or not buildings:
+        return 0
+    monday = today - dt.timedelta(days=today.weekday()) - dt.timedelta(days=7)
+    for i in range(WATER_DEMANDS):
+        building = buildings[i % len(buildings)]
+        at = dt.datetime.combine(monday + dt.timedelta(days=i % 6), dt.time(8 + i % 10, 7 * i % 60),
+                                 tzinfo=clock.now().tzinfo)
+        with clock.frozen_at(at):
+            demands.file_demand(resident, text=WATER_TEXTS[i % len(WATER_TEXTS)], longitude=building.longitude,
+                                latitude=building.latitude, category="utilities.water", channel="web")
+    return WATER_DEMANDS
+
+
 def build_demo_insight(seed: int = org_demo.DEMO_SEED):
     district = org_demo.demo_district()
     if district is None:
         raise RuntimeError("load the demo district first")
+    plant_water_burst(district, clock.today())
     with transaction.atomic():
         demands = list(Demand.objects.filter(grid__path__startswith=district.path, profile__isnull=True)
                        .order_by("received_at", "id"))

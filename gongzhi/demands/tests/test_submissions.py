@@ -226,6 +226,13 @@ def test_the_fast_path_stores_and_answers_without_django(dw, bearer):
     answer = json.loads(out)
     assert Submission.objects.get().key == answer["key"]
     assert answer["status_url"].endswith(answer["key"])
+    # The same body, field for field and format for format, as the ninja endpoint's SubmissionOut.
+    from ninja.responses import NinjaJSONEncoder
+
+    from gongzhi.demands.schemas import SubmissionOut
+    as_ninja = json.dumps(SubmissionOut.model_validate(answer).model_dump(), cls=NinjaJSONEncoder)
+    assert answer == json.loads(as_ninja)
+    assert set(answer) == set(SubmissionOut.model_fields)
 
 
 @pytest.mark.parametrize("payload, environ", [

@@ -1,5 +1,6 @@
 """`gongzhi insight train|evaluate|predict`: the demand-text classifier from the command line, on CSV files.
-One verb per subcommand: add a subparser, a `_<verb>` method and its entry in `handle`'s table."""
+`gongzhi insight retrain|models|activate|refresh|hotspots`: the deployment's own models and analyses, in
+the database. One verb per subcommand: add a subparser, a `_<verb>` method and its entry in `handle`'s table."""
 
 import json
 import sys
@@ -7,7 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from gongzhi.insight import textclass
+from gongzhi.core.errors import DomainError
+from gongzhi.insight import services, textclass
 
 
 def _columns(value: str) -> list[str]:
@@ -43,12 +45,32 @@ class Command(BaseCommand):
         predict.add_argument("--model", required=True, type=Path)
         predict.add_argument("texts", nargs="*", metavar="TEXT")
 
+        retrain = sub.add_parser("retrain", help="train on this deployment's handled demands, store the model as "
+                                                 "the next version and activate it when it is no worse")
+        retrain.add_argument("--no-activate", dest="activate", action="store_false")
+        register = sub.add_parser("register", help="store a model file (from `train`) as the next version; its "
+                                                   "labels must be category codes to propose categories")
+        register.add_argument("--model", required=True, type=Path)
+        register.add_argument("--no-activate", dest="activate", action="store_false")
+        sub.add_parser("models", help="list the stored model versions with their held-out figures")
+        activate = sub.add_parser("activate", help="make a stored version the one that proposes categories")
+        activate.add_argument("version", type=int)
+        sub.add_parser("refresh", help="profile new demands into issues, reheat issues, analyse hot spots and "
+                                       "raise warnings (what the worker does every hour)")
+        hot = sub.add_parser("hotspots", help="analyse hot spots now and print them")
+        hot.add_argument("--weeks", type=int, default=26, help="weeks of history (default %(default)s)")
+        hot.add_argument("--region", help="region code (default: every grid)")
+
     def handle(self, *args, verb, **options):
-        verbs = {"train": self._train, "evaluate": self._evaluate, "predict": self._predict}
+        verbs = {"train": self._train, "evaluate": self._evaluate, "predict": self._predict,
+                 "retrain": self._retrain, "register": self._register, "models": self._models,
+                 "activate": self._activate, "refresh": self._refresh, "hotspots": self._hotspots}
         try:
             verbs[verb](**options)
         except (textclass.DataError, textclass.ModelFormatError) as error:
             raise CommandError(str(error)) from error
+        except DomainError as error:
+            raise CommandError(error.message()) from error
 
     def _load(self, path: Path) -> textclass.TextClassifier:
         return textclass.TextClassifier.load(path)
@@ -82,5 +104,56 @@ class Command(BaseCommand):
         classifier = self._load(model)
         if not texts:
             texts = [line.strip() for line in (stdin or sys.stdin) if line.strip()]
-        for prediction in classifier.predict(texts) if texts else []:
+        for prediction in classifier.predict(texts):
             self.stdout.write(json.dumps(prediction.as_dict(), ensure_ascii=False))
+
+
+    # --- the deployment's own models and analyses (database) ------------------------------------------
+
+    def _describe(self, row) -> str:
+        figures = row.evaluation or {}
+        f1 = figures.get("macro_f1")
+        return (f"v{row.pk}{' (active)' if row.is_active else ''}: {row.get_source_display()}, "
+                f"{row.training_size} examples, {len(row.labels)} labels, "
+                f"macro-F1 {f1:.4f}" if f1 is not None else f"v{row.pk}: no evaluation") + \
+            f", {row.created_at:%Y-%m-%d %H:%M}"
+
+    def _retrain(self, *, activate=True, **options):
+        row = services.train_from_demands(activate=activate)
+        self.stdout.write("stored " + self._describe(row))
+
+    def _register(self, *, model, activate=True, **options):
+        row = services.register_model(self._load(model), source="csv", activate=activate)
+        self.stdout.write("stored " + self._describe(row))
+
+    def _models(self, **options):
+        from gongzhi.insight.models import ClassifierModel
+
+        rows = list(ClassifierModel.objects.order_by("-id"))
+        if not rows:
+            self.stdout.write("no model yet: `gongzhi insight retrain` once demands have been handled")
+        for row in rows:
+            self.stdout.write(self._describe(row))
+
+    def _activate(self, *, version, **options):
+        row = services.activate_model(None, version)
+        self.stdout.write("active: " + self._describe(row))
+
+    def _refresh(self, **options):
+        self.stdout.write(json.dumps(services.refresh()))
+
+    def _hotspots(self, *, weeks=26, region=None, **options):
+        from django.db.models import Q
+
+        from gongzhi.org.models import Region
+
+        area = None
+        if region:
+            area = Region.objects.filter(Q(admin_code=region) | Q(grid_code=region)).first()
+            if area is None:
+                raise CommandError(f"no region with the administrative or grid code {region!r}")
+        report = services.analyse_hot_spots(area, weeks=weeks)
+        for spot in report.hot_spots:
+            self.stdout.write(spot.explanation_zh)
+        self.stdout.write(f"{len(report.hot_spots)} hot spot(s) over {report.run.cells} grids, "
+                          f"{report.run.demands} demands in {weeks} weeks; {len(report.warnings)} new warning(s)")
