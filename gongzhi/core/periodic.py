@@ -14,14 +14,18 @@ class Job:
     name: str
     function: Callable[[], object]
     every_seconds: float
-    next_at: float = 0.0
+    first_after_seconds: float = 0.0
+    next_at: float | None = None
 
 
 _jobs: dict[str, Job] = {}
 
 
-def register(name: str, function: Callable[[], object], every_seconds: float) -> None:
-    _jobs[name] = Job(name, function, every_seconds)
+def register(name: str, function: Callable[[], object], every_seconds: float, *,
+             first_after_seconds: float = 0.0) -> None:
+    """Run `function` every `every_seconds`, the first time `first_after_seconds` after the worker starts
+    (heavy jobs wait, so that a restarted worker first catches up with its queue)."""
+    _jobs[name] = Job(name, function, every_seconds, first_after_seconds)
 
 
 def jobs() -> list[Job]:
@@ -29,11 +33,13 @@ def jobs() -> list[Job]:
 
 
 def run_due(now: float | None = None) -> list[str]:
-    """Run every job whose time has come (all of them the first time); the names of those that ran. A job
-    that fails is logged and tried again at its next time: one broken job stops no other."""
+    """Run every job whose time has come; the names of those that ran. A job that fails is logged and tried
+    again at its next time: one broken job stops no other."""
     now = time.monotonic() if now is None else now
     ran = []
     for job in list(_jobs.values()):
+        if job.next_at is None:
+            job.next_at = now + job.first_after_seconds
         if now < job.next_at:
             continue
         job.next_at = now + job.every_seconds

@@ -6,14 +6,15 @@ import datetime as dt
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from gongzhi.core import clock
+from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.org.models import Organisation, Region
 from gongzhi.org.queries import get_scoped
 
-from . import queries, services
+from . import hooks, queries, services
 from .schemas import (
-    ActionIn, CategoryNode, DemandDetailOut, DemandIn, DemandOut, EventOut, RatesOut, StepOut, SubmissionOut,
+    ActionIn, CategoryNode, DemandDetailOut, DemandIn, DemandOut, EventOut, RatesOut, SimilarOut, StepOut,
+    SubmissionOut,
 )
 
 router = Router(tags=["demands"])
@@ -160,6 +161,16 @@ def demand_events(request, number: str):
          "note": e.note, "event_id": e.event_id, "receipt": services.receipt(e.event, catch_up=False)}
         for e in queries.timeline(demand)
     ]
+
+
+@router.get("/{number}/similar", response=list[SimilarOut])
+def similar_demands(request, number: str):
+    """Open demands nearby that say the same, best first, for a dispatcher deciding whether to merge
+    (403 for anyone who may not merge this demand; empty when no analysis app offers suggestions)."""
+    demand = queries.get_visible(request.auth, number)
+    policy.require(request.auth, "demands.merge", demand)
+    find = hooks.get("similar_demands")
+    return [{"number": s.number, "score": s.score, "parts": s.parts} for s in find(demand, 10)] if find else []
 
 
 @router.post("/{number}/actions/{action}", response=StepOut)

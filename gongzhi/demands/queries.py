@@ -25,7 +25,7 @@ def visible(user):
 
 def get_visible(user, number: str) -> Demand:
     """One demand by number, or NotFound when it does not exist *or* the user may not see it."""
-    found = visible(user).select_related("category", "grid", "lead_unit", "merged_into").filter(number=number).first()
+    found = visible(user).select_related("category", "grid", "lead_unit", "merged_into", "suggested_category").filter(number=number).first()
     if found is None:
         raise NotFound(f"demand {number}")
     return found
@@ -34,7 +34,7 @@ def get_visible(user, number: str) -> Demand:
 def listed(user, *, state: str | None = None, category: str | None = None, unit: int | None = None,
            overdue: bool | None = None, now=None):
     """The visible demands, filtered; `category` includes its sub-categories."""
-    qs = visible(user).select_related("category", "merged_into")
+    qs = visible(user).select_related("category", "merged_into", "suggested_category")
     if state:
         qs = qs.filter(state=state)
     if category:
@@ -60,7 +60,7 @@ def queue(user):
         q |= Q(state=rules.REPLIED, grid__path__startswith=path)
     if getattr(user, "is_authenticated", False):
         q |= Q(state=rules.CLOSED, reporter_user_id=user.pk)
-    return (Demand.objects.filter(q).select_related("category", "merged_into")
+    return (Demand.objects.filter(q).select_related("category", "merged_into", "suggested_category")
             .order_by(F("feedback_due").asc(nulls_last=True), "id"))
 
 
@@ -199,7 +199,7 @@ def reported_by(user):
     """The demands `user` filed themselves, newest first ("my demands")."""
     if not getattr(user, "is_authenticated", False):
         return Demand.objects.none()
-    return (Demand.objects.filter(reporter_user_id=user.pk).select_related("category", "grid", "merged_into")
+    return (Demand.objects.filter(reporter_user_id=user.pk).select_related("category", "grid", "merged_into", "suggested_category")
             .order_by("-received_at", "-id"))
 
 

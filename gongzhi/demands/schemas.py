@@ -66,6 +66,12 @@ class DemandOut(Schema):
     merged_into: str | None
     reopen_count: int
     is_overdue: bool
+    suggested_category: str | None = Field(None, description="the classifier's proposal while unclassified")
+    suggestion_confidence: float | None = None
+
+    @staticmethod
+    def resolve_suggested_category(obj):
+        return obj.suggested_category.code if obj.suggested_category_id else None
 
     @staticmethod
     def resolve_category(obj):
@@ -148,3 +154,9 @@ class SubmissionOut(Schema):
     error_code: str | None = None
     error_message: str | None = None
     receipt: ReceiptOut | None = Field(None, description="ledger receipt of the submission (GET only)")
+
+
+class SimilarOut(Schema):
+    number: str
+    score: float = Field(description="text similarity × distance decay × time decay, 0..1")
+    parts: dict

@@ -23,8 +23,9 @@ class InsightConfig(AppConfig):
         hooks.register("check_reply", services.check_reply)
         # Run by the long-running worker, `gongzhi demands work --forever` (make demo starts it).
         periodic.register("insight.profiles", lambda: services.profile_new_demands(), every_seconds=10)
-        periodic.register("insight.refresh", lambda: services.refresh(), every_seconds=3600)
-        periodic.register("insight.retrain", services.scheduled_retrain, every_seconds=RETRAIN_EVERY_SECONDS)
+        periodic.register("insight.refresh", lambda: services.refresh(), every_seconds=3600, first_after_seconds=60)
+        periodic.register("insight.retrain", services.scheduled_retrain, every_seconds=RETRAIN_EVERY_SECONDS,
+                          first_after_seconds=3600)
 
         from gongzhi.org import demo as org_demo
 

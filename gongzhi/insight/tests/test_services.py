@@ -227,3 +227,17 @@ def test_the_handler_checks_a_reply_before_sending_it(client, dw, model_dir):
     assert "/ 100" in answer and "<li>" in answer
     client.force_login(dw.resident)
     assert client.post(f"/demands/{demand.number}/reply-check/", {"text": "x"}).status_code == 403
+
+
+def test_the_api_offers_similar_demands_to_dispatchers_only(client, dw, model_dir):
+    from gongzhi.core.models import ApiToken
+
+    original = dw.file(text="东园路1号门口垃圾堆了三天没人清运，臭味很大")
+    services.profile_new_demands()
+    again = dw.file(text="东园路1号门口的垃圾三天了都没人来清运", at=THURSDAY_9AM + dt.timedelta(hours=2))
+    _, desk = ApiToken.issue(dw.dispatcher)
+    found = client.get(f"/api/v1/demands/{again.number}/similar", headers={"Authorization": f"Bearer {desk}"})
+    assert found.status_code == 200 and found.json()[0]["number"] == original.number
+    _, resident = ApiToken.issue(dw.resident)
+    refused = client.get(f"/api/v1/demands/{again.number}/similar", headers={"Authorization": f"Bearer {resident}"})
+    assert refused.status_code == 403
