@@ -369,7 +369,38 @@ def analyse_hot_spots(region: Region | None = None, *, weeks: int = 26, today: d
             for h in found]
         events.record("insight.hot_spots", run, weeks=weeks, cells=len(grids), hot_spots=len(stored))
         warnings = [w for w in (_warn_hot_spot(h) for h in stored) if w is not None]
+        warnings += _warn_rising(counts, grids, roots, first_week, already={(h.grid_id, h.category_id) for h in stored})
     return HotSpotReport(run, stored, warnings)
+
+
+RISING_WEEKS = 3
+RISING_MIN_LAST_WEEK = 3  # a rise from 0 to 1 to 2 is noise, not a warning
+
+
+def _warn_rising(counts, grids, roots, first_week: dt.date, *, already: set) -> list[Warning]:
+    """A category rising in a grid RISING_WEEKS weeks running (each week above the one before, the last at
+    least RISING_MIN_LAST_WEEK), even where it is not yet a hot spot: a rule of 未诉先办."""
+    raised = []
+    weeks = counts.shape[2]
+    for c, category in enumerate(roots):
+        for g, (grid_id, name) in enumerate(grids):
+            series = counts[c, g, :]
+            start = hotspots.rising_weeks(series, k=RISING_WEEKS)
+            if start is None or series[-1] < RISING_MIN_LAST_WEEK or (grid_id, category.pk) in already:
+                continue
+            since = first_week + dt.timedelta(weeks=max(start - 1, 0))
+            run = ", ".join(str(int(n)) for n in series[max(start - 1, 0):])
+            grid = Region.objects.get(pk=grid_id)
+            warning = _raise(
+                Warning.Kind.RISING, f"rising:{grid_id}:{category.pk}:{since}",
+                community_id=int(grid.path.strip("/").split("/")[2]), grid=grid, category=category,
+                message_zh=f"{name}的「{category.name}」类诉求连续{weeks - start}周上升（每周 {run} 件）。",
+                message_en=f"{name}: {category.name_en or category.name} demands rose {weeks - start} weeks running "
+                           f"({run} a week).",
+                evidence={"weekly": [int(n) for n in series[-(weeks - start) - 1:]], "since": since.isoformat()})
+            if warning is not None:
+                raised.append(warning)
+    return raised
 
 
 def _responsible_unit(category: Category | None, grid: Region):

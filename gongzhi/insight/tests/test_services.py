@@ -241,3 +241,18 @@ def test_the_api_offers_similar_demands_to_dispatchers_only(client, dw, model_di
     _, resident = ApiToken.issue(dw.resident)
     refused = client.get(f"/api/v1/demands/{again.number}/similar", headers={"Authorization": f"Bearer {resident}"})
     assert refused.status_code == 403
+
+
+def test_a_category_rising_three_weeks_running_raises_a_warning_before_it_is_a_hot_spot(dw, model_dir):
+    today = THURSDAY_9AM.date()
+    last_monday = today - dt.timedelta(days=today.weekday()) - dt.timedelta(days=7)
+    for weeks_ago, n in ((3, 1), (2, 2), (1, 3), (0, 4)):  # 1, 2, 3, 4 a week in grid B1
+        monday = last_monday - dt.timedelta(weeks=weeks_ago)
+        for i in range(n):
+            at = dt.datetime.combine(monday + dt.timedelta(days=i), dt.time(10), tzinfo=THURSDAY_9AM.tzinfo)
+            dw.file(text="噪音扰民", where=IN_B1, at=at, category="environment.noise")
+    report = services.analyse_hot_spots(today=today, weeks=8)
+    rising = [w for w in report.warnings if w.kind == "rising"]
+    assert len(rising) == 1 and rising[0].grid == dw.world.grid_b1
+    # From none five weeks ago: four rises running.
+    assert "连续4周上升" in rising[0].message_zh and rising[0].evidence["weekly"] == [0, 1, 2, 3, 4]
