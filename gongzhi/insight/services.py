@@ -469,7 +469,8 @@ def open_proactive_demand(user, warning: Warning) -> Demand:
     the warning's building or grid, with its category, so it is routed like any demand; the warning then
     names it. Only those who may dispatch in that grid may do it."""
     with transaction.atomic():
-        warning = Warning.objects.select_for_update().select_related("grid", "building", "category").get(pk=warning.pk)
+        warning = (Warning.objects.select_for_update(of=("self",)).select_related("grid", "building", "category")
+                   .get(pk=warning.pk))
         if warning.state != Warning.State.OPEN:
             raise ValidationFailed(f"warning {warning.pk} is {warning.state}", code="warning_not_open")
         grid = warning.grid
