@@ -164,6 +164,8 @@ GONGZHI_LEDGER_KEY = Path(os.environ.get("GONGZHI_LEDGER_KEY", VAR_DIR / "ledger
 # A demand filed without a category takes the classifier's proposal at or above this confidence; below it,
 # the proposal is shown at the dispatch desk (least confident first) and a person decides.
 GONGZHI_AUTO_CLASSIFY_CONFIDENCE = float(os.environ.get("GONGZHI_AUTO_CLASSIFY_CONFIDENCE", "0.9"))
+# Open311 POST answers with a token (filed by the intake worker) instead of filing in the request.
+GONGZHI_OPEN311_TOKENS = _truthy(os.environ.get("GONGZHI_OPEN311_TOKENS"))
 GONGZHI_LEDGER_SEQUENCER = os.environ.get("GONGZHI_LEDGER_SEQUENCER", "inline")
 GONGZHI_LEDGER_BATCH_SIZE = int(os.environ.get("GONGZHI_LEDGER_BATCH_SIZE", "2000"))
 # Witness keys (cosignature/v1 vkeys, comma-separated) whose cosignatures POST /api/v1/ledger/cosignatures

@@ -348,18 +348,38 @@ def _create(request, fmt):
     if not service_code:
         raise ValidationFailed("service_code was not provided", code="service_code_required")
     account_id = _param(data, "account_id")
-    step = services.file_open311_request(
-        client, service_code=service_code, longitude=_float(data, "long"), latitude=_float(data, "lat"),
+    fields = dict(
+        service_code=service_code, longitude=_float(data, "long"), latitude=_float(data, "lat"),
         address_id=_param(data, "address_id"), address=_param(data, "address_string"),
         description=_param(data, "description"), first_name=_param(data, "first_name"),
         last_name=_param(data, "last_name"), phone=_param(data, "phone"), email=_param(data, "email"),
         device_id=_param(data, "device_id"), account_id=account_id, media_url=_media_url(_param(data, "media_url")),
     )
+    if settings.GONGZHI_OPEN311_TOKENS:
+        # The standard's other answer: a token now, the service_request_id from GET tokens/{token} once
+        # the intake worker has filed it (the fast intake path, decision 0005).
+        submission = services.submit_open311_request(client, **fields)
+        return render(fmt, "service_requests", [{
+            "token": submission.key, "service_notice": _("Received. Ask tokens/%(token)s for the request id.")
+            % {"token": submission.key}, "account_id": account_id or None,
+        }])
+    step = services.file_open311_request(client, **fields)
     demand = step.demand
     notice = _("Received. First feedback is due by %(due)s.") % {"due": _w3c(demand.feedback_due)}
     return render(fmt, "service_requests", [{
         "service_request_id": demand.number, "service_notice": notice, "account_id": account_id or None,
     }])
+
+
+@endpoint("GET")
+def token(request, fmt, token_id):
+    """GET Service Request ID from a token: the id once the request is filed, empty until then; a request
+    refused when it was filed is answered with the standard's error and the reason."""
+    submission = services.submission_by_key(token_id)
+    if submission.state == submission.State.REFUSED:
+        return error_response(fmt, 400, f"{submission.error_code}: {submission.error_message}")
+    return render(fmt, "service_requests", [{
+        "service_request_id": submission.demand.number if submission.demand_id else None, "token": token_id}])
 
 
 @csrf_exempt

@@ -13,5 +13,6 @@ urlpatterns = [
     re_path(r"^services/(?P<service_code>[^/]+)" + FMT, open311.service_definition, name="open311-service"),
     re_path(r"^requests" + FMT, open311.requests, name="open311-requests"),
     re_path(r"^requests/(?P<service_request_id>[^/]+)" + FMT, open311.request_detail, name="open311-request"),
+    re_path(r"^tokens/(?P<token_id>[A-Za-z0-9_-]+)" + FMT, open311.token, name="open311-token"),
     re_path(r"^(?P<path>.*)$", open311.not_found),
 ]

@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from gongzhi.core import clock
 from gongzhi.core.models import Event
 from gongzhi.demands import services
-from gongzhi.demands.models import Demand, DemandContact, DemandCounter, Open311Client
+from gongzhi.demands.models import Demand, DemandContact, DemandCounter, Open311Client, Submission
 
 from .factories import IN_A1, NOWHERE, THURSDAY_9AM
 
@@ -536,3 +536,42 @@ def test_a_resident_app_posts_form_encoded_over_http_and_reads_it_back(live_serv
     status, _, body = http(base + "requests.json", {"api_key": key, **resident_post(lat=NOWHERE[1], long=NOWHERE[0])})
     assert status == 400 and json.loads(body)[0]["description"].startswith("outside_grids")
     assert Demand.objects.count() == 1
+
+
+# --- tokens: the POST answered before the request is filed ---------------------------------------------------
+
+def test_with_tokens_a_post_answers_a_token_and_get_tokens_gives_the_id_once_filed(client, dw, key, settings):
+    settings.GONGZHI_OPEN311_TOKENS = True
+    for fmt in ("json", "xml"):
+        response = post_request(client, key, fmt=fmt)
+        assert response.status_code == 200
+        if fmt == "json":
+            [answer] = json_of(response)
+            assert set(answer) == {"token", "service_notice", "account_id"} and answer["account_id"] == "app-user-7"
+            token = answer["token"]
+        else:
+            root = xml_of(response)
+            assert root.tag == "service_requests" and root[0].tag == "request"
+            xml_token = root[0].findtext("token")
+    assert not Demand.objects.exists()  # not filed yet: the intake worker files it
+    [waiting] = json_of(client.get(f"{BASE}tokens/{token}.json"))
+    assert waiting == {"service_request_id": None, "token": token}
+
+    with clock.frozen_at(THURSDAY_9AM + dt.timedelta(minutes=2)):
+        assert services.file_submissions().filed == 2
+    [found] = json_of(client.get(f"{BASE}tokens/{token}.json"))
+    demand = Demand.objects.get(number=found["service_request_id"])
+    assert demand.received_at == THURSDAY_9AM and demand.channel == "open311" and demand.reporter_user is None
+    assert (demand.contact.name, demand.contact.phone) == ("张三", "13900001111")
+    assert Event.objects.filter(kind="demands.open311_filed", subject_id=str(demand.pk)).get().private["email"] == \
+        "zhang@example.com"
+    root = xml_of(client.get(f"{BASE}tokens/{xml_token}.xml"))
+    assert root[0].findtext("token") == xml_token and root[0].findtext("service_request_id").startswith("20261126")
+
+
+def test_with_tokens_bad_posts_are_still_refused_at_once_and_unknown_tokens_are_404(client, dw, key, settings):
+    settings.GONGZHI_OPEN311_TOKENS = True
+    assert "outside" in json_error(post_request(client, key, lat=40.5, long=117.5), 400)
+    assert json_error(post_request(client, key, service_code="no.such"), 404)
+    assert not Submission.objects.exists()
+    assert "unknown_token" in json_error(client.get(f"{BASE}tokens/nosuchtoken.json"), 404)
