@@ -13,33 +13,7 @@
   var TAP_SLOP = 6; // px a pointer may move and still count as a tap, not a pan
   var LABELLED_GRIDS = 40; // more grids than this: names on hover only, so the map stays readable
 
-  function polygons(geometry) {
-    if (!geometry) return [];
-    if (geometry.type === "Polygon") return [geometry.coordinates];
-    if (geometry.type === "MultiPolygon") return geometry.coordinates;
-    return [];
-  }
-
-  function path(geometry) {
-    var x = [], y = [];
-    polygons(geometry).forEach(function (rings) {
-      rings.forEach(function (ring) {
-        if (x.length) { x.push(null); y.push(null); }
-        ring.forEach(function (p) { x.push(p[0]); y.push(p[1]); });
-      });
-    });
-    return { x: x, y: y };
-  }
-
-  function centre(geometry) {
-    var xs = [], ys = [];
-    polygons(geometry).forEach(function (rings) {
-      rings[0].forEach(function (p) { xs.push(p[0]); ys.push(p[1]); });
-    });
-    if (!xs.length) return null;
-    return { x: (Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2,
-             y: (Math.min.apply(null, ys) + Math.max.apply(null, ys)) / 2 };
-  }
+  var shapes = window.GongzhiShapes, path = shapes.path, centre = shapes.centre;
 
   function draw() {
     var el = document.getElementById("demand-map");

@@ -18,34 +18,7 @@
   var NO_VALUE = "#e6e6e6";
   var CONFIG = { responsive: true, displaylogo: false, displayModeBar: false };
 
-  function polygons(geometry) {
-    if (!geometry) return [];
-    if (geometry.type === "Polygon") return [geometry.coordinates];
-    if (geometry.type === "MultiPolygon") return geometry.coordinates;
-    return [];
-  }
-
-  // All rings as one x/y path, rings separated by nulls (Plotly breaks the line there).
-  function path(geometry) {
-    var x = [], y = [];
-    polygons(geometry).forEach(function (rings) {
-      rings.forEach(function (ring) {
-        if (x.length) { x.push(null); y.push(null); }
-        ring.forEach(function (p) { x.push(p[0]); y.push(p[1]); });
-      });
-    });
-    return { x: x, y: y };
-  }
-
-  function centre(geometry) {
-    var xs = [], ys = [];
-    polygons(geometry).forEach(function (rings) {
-      rings[0].forEach(function (p) { xs.push(p[0]); ys.push(p[1]); });
-    });
-    if (!xs.length) return null;
-    return { x: (Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2,
-             y: (Math.min.apply(null, ys) + Math.max.apply(null, ys)) / 2 };
-  }
+  var shapes = window.GongzhiShapes, path = shapes.path, centre = shapes.centre;
 
   function mix(from, to, t) {
     var a = parseInt(from.slice(1), 16), b = parseInt(to.slice(1), 16);

@@ -11,24 +11,7 @@
 
   var COLOURS = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#4e342e"];
 
-  function polygons(geometry) {
-    if (!geometry) return [];
-    if (geometry.type === "Polygon") return [geometry.coordinates];
-    if (geometry.type === "MultiPolygon") return geometry.coordinates;
-    return [];
-  }
-
-  // All rings of a geometry as one x/y path, rings separated by nulls (Plotly breaks the line there).
-  function path(geometry) {
-    var x = [], y = [];
-    polygons(geometry).forEach(function (rings) {
-      rings.forEach(function (ring) {
-        if (x.length) { x.push(null); y.push(null); }
-        ring.forEach(function (p) { x.push(p[0]); y.push(p[1]); });
-      });
-    });
-    return { x: x, y: y };
-  }
+  var shapes = window.GongzhiShapes, polygons = shapes.polygons, path = shapes.path;
 
   // Centre of the bounding box of the largest outer ring: where the label goes.
   function labelPoint(geometry) {
