@@ -4,6 +4,7 @@ transition table of rules.py, and writes one DemandEvent per step together with 
 ledger's outbox queues it in that same transaction). Each returns a Step: the demand and its events,
 whose ledger receipts are read after the commit."""
 
+import contextvars
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
@@ -78,6 +79,20 @@ def seed_defaults() -> dict[str, int]:
 
 # --- lookups used by the use cases ---------------------------------------------------------------------
 
+# Within one pass of the intake worker (file_submissions) the configuration tables (time limits, routing
+# rules, desks) are read once per distinct key instead of once per demand; outside a pass, every call reads.
+_pass_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar("demands_pass_memo", default=None)
+
+
+def _memoised(kind: str, key, compute):
+    memo = _pass_memo.get()
+    if memo is None:
+        return compute()
+    if (kind, key) not in memo:
+        memo[(kind, key)] = compute()
+    return memo[(kind, key)]
+
+
 def category_by_code(code: str) -> Category:
     found = Category.objects.filter(code=code, is_active=True).first()
     if found is None:
@@ -106,6 +121,11 @@ def _urgency(value: str | None) -> str | None:
 def time_limit_for(category: Category | None, urgency: str) -> TimeLimit:
     """The active time-limit rule for this urgency and the most specific of the category's ancestors
     (a rule for "every category" last); calendar.DEFAULT_TIME_LIMITS when there is none."""
+    return _memoised("time_limit", (category.pk if category else None, urgency),
+                     lambda: _time_limit_for(category, urgency))
+
+
+def _time_limit_for(category: Category | None, urgency: str) -> TimeLimit:
     ancestry = category.ancestor_ids() if category else []
     candidates = TimeLimitRule.objects.filter(Q(category_id__in=ancestry) | Q(category__isnull=True),
                                               urgency=urgency, is_active=True)
@@ -142,6 +162,10 @@ def route(category: Category | None, grid: Region) -> Route:
     """Most specific rule wins (rules.routing_key): the deepest region containing the grid, then the most
     specific category among the demand's category and its ancestors (or "any"), then priority. No rule:
     the dispatch desk of the grid's street."""
+    return _memoised("route", (category.pk if category else None, grid.pk), lambda: _route(category, grid))
+
+
+def _route(category: Category | None, grid: Region) -> Route:
     region_ids = [int(x) for x in grid.path.strip("/").split("/")]
     category_ids = category.ancestor_ids() if category else []
     matching = list(RoutingRule.objects.filter(
@@ -161,7 +185,8 @@ def route(category: Category | None, grid: Region) -> Route:
 def dispatch_desk(grid: Region) -> Organisation | None:
     """The street office (or township government) of the grid's street."""
     street_id = int(grid.path.strip("/").split("/")[1])
-    return Organisation.objects.filter(region_id=street_id, kind__in=DESK_KINDS).order_by("id").first()
+    return _memoised("desk", street_id, lambda: Organisation.objects.filter(region_id=street_id, kind__in=DESK_KINDS)
+                     .order_by("id").first())
 
 
 def _allocate_number(received_at: dt.datetime) -> str:
@@ -396,8 +421,17 @@ def file_submissions(limit: int = 500) -> FilingReport:
     pending for the next pass, and after MAX_FILING_ATTEMPTS refuses it. Concurrent workers skip rows
     another has locked (PostgreSQL); on SQLite the write lock serialises them."""
     report = FilingReport()
-    last_id = 0
     skip_locked = connection.features.has_select_for_update_skip_locked
+    token = _pass_memo.set({})
+    try:
+        _file_pending(report, limit, skip_locked)
+    finally:
+        _pass_memo.reset(token)
+    return report
+
+
+def _file_pending(report: FilingReport, limit: int, skip_locked: bool) -> None:
+    last_id = 0
     for _ in range(limit):
         try:
             with transaction.atomic():
@@ -416,7 +450,6 @@ def file_submissions(limit: int = 500) -> FilingReport:
             logger.exception("filing submission %s failed", last_id)
             report.failed += 1
             _count_failed_attempt(last_id, exc)
-    return report
 
 
 def _file_submission(submission: Submission) -> bool:

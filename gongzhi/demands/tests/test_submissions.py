@@ -263,3 +263,15 @@ def test_anything_the_fast_path_cannot_complete_goes_to_django_untouched(dw, bea
     status, _, out = call(fastpath.wrap(django), payload.encode(), **environ)
     assert out == b"django" and django.calls == [payload.encode()]
     assert not Submission.objects.exists()
+
+
+def test_configuration_read_once_per_pass_is_read_again_in_the_next(dw):
+    submit(dw, category="environment.garbage")
+    services.file_submissions()
+    assert Demand.objects.get().state == "received"  # no routing rule yet: it waits at the desk
+    RoutingRule.objects.create(category=Category.objects.get(code="environment.garbage"), region=dw.world.street,
+                               unit=dw.city_management)
+    submit(dw, category="environment.garbage", text="又堆了")
+    services.file_submissions()
+    assert Demand.objects.get(text="又堆了").lead_unit == dw.city_management
+    assert services._pass_memo.get() is None  # outside a pass nothing is remembered
