@@ -29,7 +29,8 @@ class Command(BaseCommand):
         mode = sequence.add_mutually_exclusive_group()
         mode.add_argument("--once", action="store_true", help="sequence what is pending, then exit (default)")
         mode.add_argument("--forever", action="store_true", help="keep sequencing until SIGTERM/SIGINT")
-        sequence.add_argument("--interval", type=float, default=0.1, help="idle poll interval in seconds")
+        sequence.add_argument("--interval", type=float, default=0.1,
+                              help="seconds to wait after a batch that was not full (default %(default)s)")
         sequence.add_argument("--batch-size", type=int, default=None, help="entries per transaction")
         keygen = sub.add_parser("keygen", help="create the checkpoint signing key if absent; print the verifier key")
         keygen.add_argument("--force", action="store_true", help="replace an existing key (verifiers must update)")
