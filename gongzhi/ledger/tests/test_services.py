@@ -309,3 +309,25 @@ def test_concurrent_writers_and_sequencers_never_share_an_index(ledger):
     assert indexes == list(range(120))
     assert Entry.objects.values("event_id").distinct().count() == 120 == Event.objects.count()
     assert bytes(LogHead.objects.get().root) == merkle.root_from_leaf_hashes(stored_leaf_hashes())
+
+
+@pytest.mark.django_db
+def test_the_loop_waits_after_a_batch_that_was_not_full_and_not_after_a_full_one(record_events, monkeypatch):
+    """Under a steady stream the loop gathers `interval` of events per batch (their fixed cost is shared);
+    while a backlog fills whole batches it does not wait."""
+    record_events(5)
+    passes, waits = [], []
+    real = services.sequence_pending
+
+    def counted(**kwargs):
+        done = real(**kwargs)
+        passes.append(done)
+        if len(passes) == 1:
+            record_events(1)  # one more arrives while the first pass runs
+        return done
+
+    monkeypatch.setattr(services, "sequence_pending", counted)
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: waits.append((len(passes), seconds)))
+    total = services.run_sequencer(interval=0.25, batch_size=5, should_stop=lambda: len(passes) >= 2)
+    assert passes == [5, 1] and total == 6
+    assert waits == [(2, 0.25)]  # no wait after the full first pass; a wait after the second
