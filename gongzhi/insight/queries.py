@@ -57,7 +57,7 @@ def grid_figures(region: Region, *, days: int = 90, now=None) -> list[GridFigure
         .annotate(n=Count("id"), open=Count("id", filter=~Q(state__in=closed)),
                   overdue=Count("id", filter=Demand.overdue_q(now)),
                   rated=Count("id", filter=Q(solved__isnull=False)), solved=Count("id", filter=Q(solved=True))))}
-    run = latest_run()
+    run = latest_run(region)
     hot = {}
     if run is not None:
         for row in run.hot_spots.filter(grid__path__startswith=region.path).values("grid_id").annotate(n=Count("id")):
@@ -105,12 +105,18 @@ def top_issues(region: Region, *, limit: int = 10):
             .select_related("category", "grid", "community").order_by("-heat", "-id")[:limit])
 
 
-def latest_run() -> HotSpotRun | None:
-    return HotSpotRun.objects.order_by("-at", "-id").first()
+def latest_run(region: Region | None = None) -> HotSpotRun | None:
+    """The latest hot-spot analysis that covered `region` (run over it or over a region containing it);
+    any region's latest when None."""
+    runs = HotSpotRun.objects.order_by("-at", "-id")
+    if region is not None:
+        parts = region.path.strip("/").split("/")
+        runs = runs.filter(region__path__in=["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)])
+    return runs.first()
 
 
 def hot_spots(region: Region):
-    run = latest_run()
+    run = latest_run(region)
     if run is None:
         return HotSpot.objects.none()
     return run.hot_spots.filter(grid__path__startswith=region.path).select_related("grid", "category")

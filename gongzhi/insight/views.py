@@ -202,7 +202,7 @@ def cockpit(request):
     }
     context = {
         "region": region, "choices": _region_choices(user), "grids": grids, "totals": totals, "map_days": MAP_DAYS,
-        "trend": trend, "issues": _issues(region), "run": queries.latest_run(), "hot_spots": _hot_spots(region),
+        "trend": trend, "issues": _issues(region), "run": queries.latest_run(region), "hot_spots": _hot_spots(region),
         "warnings": warnings, "warnings_count": warnings_count, "agenda": _agenda(region), "quality": quality,
         "data": data,
     }

@@ -256,3 +256,16 @@ def test_a_category_rising_three_weeks_running_raises_a_warning_before_it_is_a_h
     assert len(rising) == 1 and rising[0].grid == dw.world.grid_b1
     # From none five weeks ago: four rises running.
     assert "连续4周上升" in rising[0].message_zh and rising[0].evidence["weekly"] == [0, 1, 2, 3, 4]
+
+
+def test_a_regions_hot_spots_come_from_the_latest_analysis_that_covered_it(dw, model_dir):
+    from gongzhi.insight import queries
+
+    plant_history(dw, burst=15)
+    whole = services.analyse_hot_spots(today=THURSDAY_9AM.date()).run           # every grid: A1 is hot
+    only_a = services.analyse_hot_spots(dw.world.community_a, today=THURSDAY_9AM.date()).run  # later, A only
+    assert queries.latest_run(dw.world.community_a) == only_a
+    assert queries.latest_run(dw.world.community_b) == whole  # A's run does not cover B
+    assert queries.latest_run(dw.world.grid_a1) == only_a
+    assert list(queries.hot_spots(dw.world.community_b)) == []
+    assert [h.grid for h in whole.hot_spots.all()] == [dw.world.grid_a1]
