@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "gongzhi.core",
     "gongzhi.ledger",
     "gongzhi.org",
+    "gongzhi.deliberation",
     "gongzhi.demands",
     "gongzhi.insight",
     "gongzhi.web",

@@ -5,7 +5,6 @@ hot spots, raise early warnings and open proactive demands from them (未诉先�
 import datetime as dt
 import hashlib
 import logging
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from django.utils import timezone
 
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.scrub import scrub
 from gongzhi.demands import hooks
 from gongzhi.demands import rules as demand_rules
 from gongzhi.demands import services as demands
@@ -497,18 +497,6 @@ def _grid_point(grid: Region) -> tuple[float, float]:
 
 # --- agenda suggestions --------------------------------------------------------------------------------
 
-PHONE = re.compile(r"1[3-9]\d{9}")
-ID_NUMBER = re.compile(r"\d{17}[\dXx]")
-
-
-def scrub(text: str, names: list[str] = ()) -> str:
-    """Personal data out of a text shown as evidence: ID numbers, mobile numbers, the given names."""
-    text = ID_NUMBER.sub("[身份证号]", text)
-    text = PHONE.sub(lambda m: m.group(0)[:3] + "****" + m.group(0)[-4:], text)
-    for name in names:
-        if name:
-            text = text.replace(name, name[0] + "某")
-    return text
 
 
 @dataclass

@@ -1,0 +1,355 @@
+"""deliberation's JSON API under /api/v1/deliberation/: topics, discussion, opinion maps, bodies, meetings,
+motions and ballots, procedures and the disclosure board. Reading what is public needs no sign-in."""
+
+from ninja import Router, Status
+
+from gongzhi.core import policy
+from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.scrub import scrub
+from gongzhi.org.models import Organisation, Person, Region
+
+from . import procedures, queries, services
+from .models import Ballot, Body, Comment, Disclosure, Meeting, Motion, Objection, RollEntry, Statement, Topic
+from .schemas import (
+    AnswerIn, BallotIn, BodyIn, BodyOut, CloseMeetingIn, CommentOut, DisclosureIn, DisclosureOut, MeetingIn,
+    MeetingOut, MemberIn, ModerateIn, MotionIn, MotionOut, PaperBallotIn, PersonIn, ProcedureIn, PublishedBallot,
+    QuorumOut, ReasonIn, ReceiptOut, RollEntryOut, StageIn, StatementOut, TextIn, TopicDetailOut, TopicIn, TopicOut,
+    VoteIn,
+)
+
+router = Router(tags=["deliberation"])
+
+
+def _get(model, pk):
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"{model._meta.verbose_name} {pk}")
+    return found
+
+
+def _ref(model, pk, what):
+    if pk is None:
+        return None
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise ValidationFailed(f"no {what} {pk}", code=f"unknown_{what}")
+    return found
+
+
+# --- bodies -------------------------------------------------------------------------------------------
+
+@router.get("/bodies", response=list[BodyOut], auth=None)
+def list_bodies(request, region_id: int | None = None):
+    rows = Body.objects.all()
+    if region_id is not None:
+        rows = rows.filter(region_id=region_id)
+    return rows
+
+
+@router.post("/bodies", response={201: BodyOut})
+def create_body(request, payload: BodyIn):
+    try:
+        body = services.create_body(
+            request.user, region=_ref(Region, payload.region_id, "region"), kind=payload.kind, name=payload.name,
+            organisation=_ref(Organisation, payload.organisation_id, "organisation"), rule_code=payload.rule_code,
+            custom_rule=payload.custom_rule)
+    except ValueError as exc:  # a custom rule that makes no sense
+        raise ValidationFailed(str(exc), code="invalid_rule") from None
+    return Status(201, body)
+
+
+@router.post("/bodies/{body_id}/members", response={201: dict})
+def add_member(request, body_id: int, payload: MemberIn):
+    member = services.add_body_member(request.user, _get(Body, body_id), _ref(Person, payload.person_id, "person"),
+                                      is_principal=payload.is_principal,
+                                      unit=_ref(Organisation, payload.unit_id, "organisation"))
+    return Status(201, {"id": member.pk})
+
+
+# --- topics -------------------------------------------------------------------------------------------
+
+@router.get("/topics", response=list[TopicOut], auth=None)
+def list_topics(request, region_id: int | None = None, status: str | None = None):
+    return queries.topics(region_id=region_id, status=status)[:200]
+
+
+@router.post("/topics", response={201: TopicOut})
+def propose_topic(request, payload: TopicIn):
+    topic = services.propose_topic(
+        request.user, region=_ref(Region, payload.region_id, "region"), title=payload.title,
+        description=payload.description, origin=payload.origin, origin_reference=payload.origin_reference,
+        evidence=payload.evidence, support_threshold=payload.support_threshold)
+    return Status(201, topic)
+
+
+@router.get("/topics/{topic_id}", response=TopicDetailOut, auth=None)
+def topic_detail(request, topic_id: int):
+    return queries.topic_detail(_get(Topic, topic_id))
+
+
+@router.post("/topics/{topic_id}/support", response=TopicOut)
+def support(request, topic_id: int):
+    return services.support_topic(request.user, _get(Topic, topic_id))
+
+
+@router.get("/topics/{topic_id}/comments", response=list[CommentOut], auth=None)
+def comments(request, topic_id: int):
+    return [queries.public_comment(c) for c in _get(Topic, topic_id).comments.all()]
+
+
+@router.post("/topics/{topic_id}/comments", response={201: CommentOut})
+def add_comment(request, topic_id: int, payload: TextIn):
+    return Status(201, queries.public_comment(services.add_comment(request.user, _get(Topic, topic_id), payload.text)))
+
+
+@router.post("/comments/{comment_id}/hide", response=CommentOut)
+def hide_comment(request, comment_id: int, payload: ReasonIn):
+    return queries.public_comment(services.hide_comment(request.user, _get(Comment, comment_id), payload.reason))
+
+
+@router.post("/comments/{comment_id}/report", response={201: dict})
+def report_comment(request, comment_id: int, payload: ReasonIn):
+    row = services.report(request.user, comment=_get(Comment, comment_id), reason=payload.reason)
+    return Status(201, {"id": row.pk})
+
+
+@router.get("/topics/{topic_id}/statements", response=list[StatementOut], auth=None)
+def statements(request, topic_id: int):
+    return queries.statements_with_counts(_get(Topic, topic_id))
+
+
+@router.post("/topics/{topic_id}/statements", response={201: StatementOut})
+def add_statement(request, topic_id: int, payload: TextIn):
+    return Status(201, services.add_statement(request.user, _get(Topic, topic_id), payload.text))
+
+
+@router.post("/statements/{statement_id}/vote", response=dict)
+def vote_statement(request, statement_id: int, payload: VoteIn):
+    row = services.vote_statement(request.user, _get(Statement, statement_id), payload.vote)
+    return {"statement": row.statement_id, "vote": row.vote}
+
+
+@router.post("/statements/{statement_id}/moderate", response=StatementOut)
+def moderate(request, statement_id: int, payload: ModerateIn):
+    return services.moderate_statement(request.user, _get(Statement, statement_id), accept=payload.accept,
+                                       reason=payload.reason)
+
+
+@router.post("/statements/{statement_id}/report", response={201: dict})
+def report_statement(request, statement_id: int, payload: ReasonIn):
+    row = services.report(request.user, statement=_get(Statement, statement_id), reason=payload.reason)
+    return Status(201, {"id": row.pk})
+
+
+@router.get("/topics/{topic_id}/map", response=dict, auth=None)
+def opinion_map(request, topic_id: int):
+    return services.opinion_map(_get(Topic, topic_id))
+
+
+@router.get("/topics/{topic_id}/next-statement", response={200: StatementOut, 204: None})
+def next_statement(request, topic_id: int):
+    statement = services.next_statement(request.user, _get(Topic, topic_id))
+    return Status(204, None) if statement is None else statement
+
+
+@router.post("/topics/{topic_id}/draft-resolution", response=TopicOut)
+def draft_resolution(request, topic_id: int):
+    return services.draft_resolution_from_consensus(request.user, _get(Topic, topic_id))
+
+
+@router.post("/topics/{topic_id}/procedure", response=TopicOut)
+def start_procedure(request, topic_id: int, payload: ProcedureIn):
+    return services.start_procedure(request.user, _get(Topic, topic_id), payload.procedure)
+
+
+@router.post("/topics/{topic_id}/stages", response={201: TopicDetailOut})
+def record_stage(request, topic_id: int, payload: StageIn):
+    topic = _get(Topic, topic_id)
+    services.record_stage(
+        request.user, topic, payload.stage, meeting=_ref(Meeting, payload.meeting_id, "meeting"),
+        motion=_ref(Motion, payload.motion_id, "motion"), disclosure=_ref(Disclosure, payload.disclosure_id,
+                                                                          "disclosure"),
+        minutes=payload.minutes, signatures=payload.signatures, outcome=payload.outcome, reason=payload.reason)
+    topic.refresh_from_db()
+    return Status(201, queries.topic_detail(topic))
+
+
+@router.get("/procedures", response=dict, auth=None)
+def list_procedures(request):
+    return {code: procedures.procedure_to_data(p) for code, p in procedures.PROCEDURES.items()}
+
+
+# --- meetings -----------------------------------------------------------------------------------------
+
+@router.post("/meetings", response={201: MeetingOut})
+def schedule_meeting(request, payload: MeetingIn):
+    meeting = services.schedule_meeting(
+        request.user, _ref(Body, payload.body_id, "body"), title=payload.title, agenda=payload.agenda,
+        starts_at=payload.starts_at, place=payload.place, topic=_ref(Topic, payload.topic_id, "topic"))
+    return Status(201, queries.meeting_out(meeting))
+
+
+@router.get("/meetings/{meeting_id}", response=MeetingOut, auth=None)
+def meeting(request, meeting_id: int):
+    return queries.meeting_out(_get(Meeting, meeting_id))
+
+
+@router.post("/meetings/{meeting_id}/open", response=MeetingOut)
+def open_meeting(request, meeting_id: int):
+    return queries.meeting_out(services.open_meeting(request.user, _get(Meeting, meeting_id)))
+
+
+@router.post("/meetings/{meeting_id}/sign-in", response=QuorumOut)
+def sign_in(request, meeting_id: int):
+    entry = services.sign_in(request.user, _get(Meeting, meeting_id))
+    return queries.quorum_out(entry.meeting)
+
+
+@router.get("/meetings/{meeting_id}/quorum", response=QuorumOut, auth=None)
+def meeting_quorum(request, meeting_id: int):
+    return queries.quorum_out(_get(Meeting, meeting_id))
+
+
+@router.get("/meetings/{meeting_id}/roll", response=list[RollEntryOut])
+def roll(request, meeting_id: int):
+    found = _get(Meeting, meeting_id)
+    policy.require(request.user, "deliberation.view_roll", found.body.region)
+    return queries.roll(found)
+
+
+@router.post("/meetings/{meeting_id}/attendance", response={201: RollEntryOut})
+def record_attendance(request, meeting_id: int, payload: PersonIn):
+    entry = services.record_attendance(request.user, _get(Meeting, meeting_id),
+                                       _ref(Person, payload.person_id, "person"))
+    return Status(201, queries.roll_entry_out(entry))
+
+
+@router.post("/attendance/{entry_id}/confirm", response=RollEntryOut)
+def confirm_attendance(request, entry_id: int):
+    return queries.roll_entry_out(services.confirm_attendance(request.user, _get(RollEntry, entry_id)))
+
+
+@router.post("/meetings/{meeting_id}/close", response=MeetingOut)
+def close_meeting(request, meeting_id: int, payload: CloseMeetingIn):
+    return queries.meeting_out(services.close_meeting(request.user, _get(Meeting, meeting_id),
+                                                      minutes=payload.minutes))
+
+
+# --- motions and ballots ------------------------------------------------------------------------------
+
+@router.post("/meetings/{meeting_id}/motions", response={201: MotionOut})
+def open_motion(request, meeting_id: int, payload: MotionIn):
+    motion = services.open_motion(
+        request.user, _get(Meeting, meeting_id), text=payload.text, method=payload.method, options=payload.options,
+        seats=payload.seats, secret=payload.secret, topic=_ref(Topic, payload.topic_id, "topic"),
+        stage_code=payload.stage_code)
+    return Status(201, queries.motion_out(motion))
+
+
+@router.get("/motions/{motion_id}", response=MotionOut, auth=None)
+def motion(request, motion_id: int):
+    return queries.motion_out(_get(Motion, motion_id))
+
+
+@router.post("/motions/{motion_id}/ballots", response={201: ReceiptOut})
+def cast_ballot(request, motion_id: int, payload: BallotIn):
+    receipt = services.cast_ballot(request.user, _get(Motion, motion_id), payload.choice)
+    return Status(201, {"tracker": receipt.tracker, "nonce": receipt.nonce})
+
+
+@router.post("/motions/{motion_id}/paper-ballots", response={201: dict})
+def enter_paper_ballot(request, motion_id: int, payload: PaperBallotIn):
+    found = _get(Motion, motion_id)
+    receipt = services.enter_paper_ballot(request.user, found, payload.choice,
+                                          voter=_ref(Person, payload.voter_person_id, "person"))
+    ballot = Ballot.objects.get(tracker=receipt.tracker)
+    return Status(201, {"ballot": str(ballot.pk), "tracker": receipt.tracker})
+
+
+@router.post("/ballots/{ballot_id}/confirm", response=dict)
+def confirm_paper_ballot(request, ballot_id: str):
+    ballot = Ballot.objects.filter(pk=ballot_id).first() if _is_uuid(ballot_id) else None
+    if ballot is None:
+        raise NotFound(f"ballot {ballot_id}")
+    ballot = services.confirm_paper_ballot(request.user, ballot)
+    return {"ballot": str(ballot.pk), "confirmed": True}
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@router.post("/motions/{motion_id}/close", response=MotionOut)
+def close_motion(request, motion_id: int):
+    return queries.motion_out(services.close_motion(request.user, _get(Motion, motion_id)))
+
+
+@router.get("/motions/{motion_id}/ballots", response=list[PublishedBallot], auth=None)
+def published_ballots(request, motion_id: int):
+    found = _get(Motion, motion_id)
+    if found.status != Motion.Status.CLOSED:
+        raise ValidationFailed("the ballot list is published when the vote closes", code="vote_open")
+    return services.published_ballots(found)
+
+
+@router.get("/motions/{motion_id}/recount", response=dict, auth=None)
+def recount(request, motion_id: int):
+    found = _get(Motion, motion_id)
+    if found.status != Motion.Status.CLOSED:
+        raise ValidationFailed("the ballot list is published when the vote closes", code="vote_open")
+    tally = services.recount(services.published_ballots(found), method=found.method, options=found.options,
+                             seats=found.seats)
+    return {"tally": tally, "matches_published_result": tally == found.result.get("tally")}
+
+
+# --- disclosure ---------------------------------------------------------------------------------------
+
+def _disclosure_out(item: Disclosure) -> dict:
+    return {
+        "id": item.pk, "region_id": item.region_id, "topic_id": item.topic_id, "kind": item.kind,
+        "title": item.title, "body": item.body, "published_at": item.published_at, "notice_days": item.notice_days,
+        "notice_ends_at": item.notice_ends_at, "status": item.status,
+        "objections": [{"id": o.pk, "text": scrub(o.text), "filed_at": o.filed_at, "answer": o.answer,
+                        "answered_at": o.answered_at} for o in item.objections.all()],
+    }
+
+
+@router.get("/disclosures", response=list[DisclosureOut], auth=None)
+def disclosures(request, region_id: int | None = None):
+    return [_disclosure_out(d) for d in queries.disclosures(region_id=region_id)[:200]]
+
+
+@router.post("/disclosures", response={201: DisclosureOut})
+def publish(request, payload: DisclosureIn):
+    item = services.publish(request.user, region=_ref(Region, payload.region_id, "region"), kind=payload.kind,
+                            title=payload.title, body=payload.body, notice_days=payload.notice_days,
+                            topic=_ref(Topic, payload.topic_id, "topic"))
+    return Status(201, _disclosure_out(item))
+
+
+@router.get("/disclosures/{disclosure_id}", response=DisclosureOut, auth=None)
+def disclosure(request, disclosure_id: int):
+    return _disclosure_out(_get(Disclosure, disclosure_id))
+
+
+@router.post("/disclosures/{disclosure_id}/objections", response={201: dict})
+def file_objection(request, disclosure_id: int, payload: TextIn):
+    objection = services.file_objection(request.user, _get(Disclosure, disclosure_id), payload.text)
+    return Status(201, {"id": objection.pk})
+
+
+@router.post("/objections/{objection_id}/answer", response=DisclosureOut)
+def answer_objection(request, objection_id: int, payload: AnswerIn):
+    objection = services.answer_objection(request.user, _get(Objection, objection_id), payload.answer)
+    return _disclosure_out(objection.disclosure)
+
+
+@router.post("/disclosures/{disclosure_id}/complete", response=DisclosureOut)
+def complete(request, disclosure_id: int):
+    return _disclosure_out(services.complete_disclosure(_get(Disclosure, disclosure_id), user=request.user))

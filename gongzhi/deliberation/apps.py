@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DeliberationConfig(AppConfig):
+    name = "gongzhi.deliberation"
+    label = "deliberation"
+    verbose_name = _("deliberation (consultation and decisions)")
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from gongzhi.core import periodic, policy
+
+        from . import permissions, services
+
+        policy.register("deliberation.", permissions.rule)
+        # Notices whose period is over and whose objections are answered complete on their own.
+        periodic.register("deliberation.disclosures", services.complete_due_disclosures, every_seconds=300)

@@ -1,0 +1,72 @@
+"""Who may do what in deliberation, registered with core.policy for every "deliberation." action.
+
+- Residents take part where they live: propose and support topics, discuss, write and vote statements,
+  object to a disclosure. So do people holding any post over the place.
+- Officers (leaders, committee members and staff of the party organisations and the residents' /
+  villagers' committee, street office or township over the place) moderate, convene meetings, act as
+  secretary, run procedures and publish disclosures.
+- Voting in a meeting is decided by the meeting's roll, not here (services check the roll).
+- Everyone, signed in or not, may read what is public: topics, opinion maps, results, disclosures.
+"""
+
+from gongzhi.org.models import Person, Region
+from gongzhi.org.permissions import GOVERNING_KINDS, OFFICE, active_posts
+
+OFFICER_KINDS = GOVERNING_KINDS - {"department"}
+PUBLIC_ACTIONS = frozenset({"deliberation.view"})
+PARTICIPANT_ACTIONS = frozenset({"deliberation.propose", "deliberation.support", "deliberation.comment",
+                                 "deliberation.report", "deliberation.state", "deliberation.vote_statement",
+                                 "deliberation.object"})
+OFFICER_ACTIONS = frozenset({"deliberation.moderate", "deliberation.manage", "deliberation.convene",
+                             "deliberation.run_procedure", "deliberation.publish", "deliberation.answer",
+                             "deliberation.view_roll"})
+
+
+def officer_paths(user) -> list[str]:
+    return [p.organisation.region.path for p in active_posts(user)
+            if p.role in OFFICE and p.organisation.kind in OFFICER_KINDS]
+
+
+def post_paths(user) -> list[str]:
+    return [p.scope_region.path for p in active_posts(user)]
+
+
+def home_path(user) -> str | None:
+    person = Person.objects.filter(user=user).select_related(
+        "household__building__grid", "residence").first() if getattr(user, "is_authenticated", False) else None
+    region = person.home_region if person else None
+    return region.path if region else None
+
+
+def region_of(obj) -> Region | None:
+    if obj is None or isinstance(obj, Region):
+        return obj
+    for attribute in ("region", "topic", "body", "meeting", "motion", "disclosure", "statement"):
+        value = getattr(obj, attribute, None)
+        if value is not None and value is not obj:
+            return region_of(value)
+    return None
+
+
+def _covers(paths, region: Region) -> bool:
+    return any(region.path.startswith(path) for path in paths if path)
+
+
+def _lives_in(user, region: Region) -> bool:
+    home = home_path(user)
+    # A resident of a grid takes part in the community's topics; the topic's region is the community.
+    return bool(home) and (home.startswith(region.path) or region.path.startswith(home))
+
+
+def rule(user, action: str, obj) -> bool:
+    if action in PUBLIC_ACTIONS:
+        return True
+    region = region_of(obj)
+    if action in PARTICIPANT_ACTIONS:
+        if region is None:
+            return bool(home_path(user) or active_posts(user))
+        return _lives_in(user, region) or _covers(post_paths(user), region) or _covers(officer_paths(user), region)
+    if action in OFFICER_ACTIONS:
+        paths = officer_paths(user)
+        return bool(paths) if region is None else _covers(paths, region)
+    return False
