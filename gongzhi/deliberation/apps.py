@@ -16,3 +16,9 @@ class DeliberationConfig(AppConfig):
         policy.register("deliberation.", permissions.rule)
         # Notices whose period is over and whose objections are answered complete on their own.
         periodic.register("deliberation.disclosures", services.complete_due_disclosures, every_seconds=300)
+
+        from gongzhi.org import demo as org_demo
+
+        from . import demo
+
+        org_demo.register_extension("deliberation", demo.build_demo_deliberation, demo.reset_demo_deliberation)

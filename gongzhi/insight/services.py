@@ -17,7 +17,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from gongzhi.core import clock, events, policy
-from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.errors import Conflict, NotFound, ValidationFailed
 from gongzhi.core.scrub import scrub
 from gongzhi.demands import hooks
 from gongzhi.demands import rules as demand_rules
@@ -522,6 +522,50 @@ def agenda(community: Region, *, limit: int = 5) -> list[AgendaItem]:
         grids = sorted({d.grid.name for d in members})
         items.append(AgendaItem(issue, samples, grids))
     return items
+
+
+def _open_topic(user, *, region: Region, title: str, description: str, origin: str, reference: str,
+                evidence: dict):
+    from gongzhi.deliberation import services as deliberation
+    from gongzhi.deliberation.models import Topic
+
+    existing = Topic.objects.filter(origin_reference=reference).exclude(status=Topic.Status.WITHDRAWN).first()
+    if existing is not None:
+        raise Conflict(f"topic {existing.pk} was already opened from it", code="topic_exists", topic=existing.pk)
+    return deliberation.propose_topic(user, region=region, title=title, description=description, origin=origin,
+                                      origin_reference=reference, evidence=evidence)
+
+
+def open_topic_from_issue(user, issue: Issue):
+    """Put an agenda suggestion to deliberation: a topic of the issue's community, on the agenda at once
+    (an officer proposes it), carrying the evidence: counts, grids and sample demands without personal data."""
+    item = next((i for i in agenda(issue.community, limit=50) if i.issue.pk == issue.pk), None)
+    if item is None:
+        raise ValidationFailed("the issue is no longer an agenda suggestion (resolved or merged)",
+                               code="not_suggested")
+    category = issue.category.name if issue.category_id else ""
+    evidence = {"kind": "issue", "issue": issue.pk, "category": category, "volume": issue.volume,
+                "reporters": issue.reporters, "unresolved": issue.unresolved, "heat": round(issue.heat, 2),
+                "grids": item.grids, "samples": item.samples,
+                "first_seen": issue.first_seen.isoformat(), "last_seen": issue.last_seen.isoformat()}
+    title = f"{category or '居民反映的问题'}：{'、'.join(item.grids)}"[:120]
+    description = (f"{issue.volume} 件诉求、{issue.reporters} 位居民反映，{issue.unresolved} 件未解决。"
+                   f"样例：" + "；".join(item.samples))
+    return _open_topic(user, region=issue.community, title=title, description=description, origin="agenda",
+                       reference=f"insight.issue:{issue.pk}", evidence=evidence)
+
+
+def open_topic_from_hot_spot(user, spot: HotSpot):
+    """Put a hot spot to deliberation in its community, with its explanation as evidence."""
+    community = spot.grid.parent
+    evidence = {"kind": "hot_spot", "hot_spot": spot.pk, "grid": spot.grid.name, "category": spot.category.name,
+                "observed": spot.observed, "expected": round(spot.expected, 1), "ratio": round(spot.ratio, 2),
+                "since": spot.since.isoformat(), "q": spot.q, "explanation_zh": spot.explanation_zh,
+                "explanation_en": spot.explanation_en}
+    title = f"{spot.grid.name}{spot.category.name}问题集中"[:120]
+    return _open_topic(user, region=community, title=title, description=spot.explanation_zh, origin="hot_spot",
+                       reference=f"insight.hot_spot:{spot.grid_id}:{spot.category_id}:{spot.since.isoformat()}",
+                       evidence=evidence)
 
 
 # --- reply quality --------------------------------------------------------------------------------------
