@@ -342,13 +342,14 @@ def opinion_map(topic: Topic, *, force: bool = False) -> dict:
     changes = topic.vote_changes
     votes = list(StatementVote.objects.filter(topic=topic, statement__status=Statement.Status.ACCEPTED)
                  .values_list("participant_id", "statement_id", "vote"))
-    previous = opinions.MapState.from_dict(snapshot.state) if snapshot and snapshot.state else None
+    previous = opinions.MapState.from_dict(snapshot.state["map"]) if snapshot and snapshot.state else None
     computed = opinions.compute_map(votes, previous=previous)
     result = _map_result(topic, computed)
     with transaction.atomic():
         OpinionMapSnapshot.objects.update_or_create(
             topic=topic, defaults={"computed_at": clock.now(), "votes_seen": changes, "result": result,
-                                   "state": computed.state.to_dict()})
+                                   "state": {"map": computed.state.to_dict(),
+                                             "groups": {str(p): g for p, g in computed.groups.items()}}})
     return result
 
 
@@ -376,15 +377,16 @@ def _map_result(topic: Topic, computed) -> dict:
                       for sid in computed.consensus],
         "group_informed_consensus": {str(sid): round(float(v), 4)
                                      for sid, v in computed.group_informed_consensus.items()},
+        # What next_statement draws by (Polis's priority): new, contested and consensual statements first.
+        "priorities": {str(sid): round(float(v), 6) for sid, v in computed.priorities.items()},
     }
 
 
 def participant_group(topic: Topic, user) -> int | None:
+    """The opinion group the user is in on the latest map (None when not clustered)."""
+    opinion_map(topic)
     snapshot = OpinionMapSnapshot.objects.filter(topic=topic).first()
-    if snapshot is None:
-        return None
-    groups = snapshot.state.get("groups") or {}
-    return groups.get(str(user.pk))
+    return (snapshot.state.get("groups") or {}).get(str(user.pk)) if snapshot else None
 
 
 def next_statement(user, topic: Topic, *, seed: int | None = None) -> Statement | None:

@@ -125,6 +125,9 @@ def test_the_opinion_map_is_recomputed_when_votes_arrive_and_shows_no_user_ids(v
     consensus = {item["statement"] for item in first["consensus"]}
     assert {statements[6].pk, statements[7].pk} & consensus
     assert all(set(point) == {"x", "y", "group"} for point in first["points"])
+    # The two sides land in different groups, and each participant can learn their own.
+    group_of = {p.pk: services.participant_group(topic, p.user) for p in village.adults[:2]}
+    assert None not in group_of.values() and group_of[village.adults[0].pk] != group_of[village.adults[1].pk]
     services.vote_statement(village.adults[0].user, statements[0], 0)
     topic.refresh_from_db()
     assert services.opinion_map(topic) is not first  # recomputed after the new vote
