@@ -188,3 +188,32 @@ def test_concurrent_submissions_are_all_stored_then_filed_with_distinct_numbers(
         assert status == 200 and answer["state"] == "filed", answer
         numbers.add(answer["number"])
     assert len(numbers) == 40
+
+
+def test_the_demo_deliberation_over_http(served):
+    """Issue #6 on the demo district: the public can read topics, the opinion map and the disclosure board
+    without signing in; a resident votes on the next statement and the map counts them at once."""
+    base = served["base"] + "/api/v1/deliberation/"
+    status, _, body = get(base + "topics")
+    assert status == 200
+    topics = {t["title"]: t for t in json.loads(body)}
+    lift, cold_store = topics["老旧小区加装电梯怎么推进"], topics["村集体投资30万元修建果蔬冷库"]
+    assert cold_store["status"] == "decided" and cold_store["procedure_code"] == "four_deliberations_two_disclosures"
+    _, _, body = get(base + f"topics/{cold_store['id']}")
+    assert [s["outcome"] for s in json.loads(body)["stages"]] == ["passed"] * 4
+    _, _, body = get(base + f"topics/{lift['id']}/map")
+    before = json.loads(body)
+    assert before["k"] >= 2 and before["common_ground"]
+    auth = {"Authorization": f"Bearer {served['resident_token']}"}
+    status, _, body = get(base + f"topics/{lift['id']}/next-statement", auth)
+    assert status == 200
+    statement = json.loads(body)
+    status, voted = post_json(base + f"statements/{statement['id']}/vote", {"vote": 1}, auth)
+    assert status == 200 and voted == {"statement": statement["id"], "vote": 1}
+    status, _, body = get(base + f"topics/{lift['id']}/map")
+    assert json.loads(body)["n_participants"] == before["n_participants"] + 1
+    status, _, body = get(base + "disclosures")
+    board = json.loads(body)
+    finance = next(d for d in board if d["kind"] == "finances")
+    assert finance["objections"] and finance["objections"][0]["answer"]
+    assert not re.search(r"1[3-9]\d{9}", body.decode())

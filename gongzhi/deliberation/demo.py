@@ -77,8 +77,8 @@ def _opinion_topic(officer, community: Region, rng: random.Random) -> Topic:
 
 
 def _village_bodies(officer, village: Region, rng: random.Random) -> dict[str, Body]:
-    branch = Organisation.objects.filter(region=village, kind__in=("party_branch", "party_general_branch",
-                                                                    "party_committee")).first()
+    branch = Post.objects.get(person__user=officer, role="secretary",
+                              organisation__kind__in=services.PARTY_COMMITTEE_KINDS).organisation
     committee = Organisation.objects.filter(region=village, kind="villagers_committee").first()
     bodies = {
         "party_branch_committee": services.create_body(officer, region=village, kind="party_branch_committee",
@@ -124,14 +124,15 @@ def _meeting_stage(officer, body: Body, topic: Topic, stage: str, start: dt.date
         services.open_meeting(officer, meeting)
     roll = list(meeting.roll.select_related("person"))
     _ensure_users([e.person for e in roll])
-    present = [e.person for e in roll if e.is_principal or rng.random() < attend]
+    present = [e.person for e in roll if e.is_principal or len(roll) <= 9 or rng.random() < attend]
     with clock.frozen_at(at + dt.timedelta(minutes=10)):
         for person in present:
             services.sign_in(Person.objects.get(pk=person.pk).user, meeting)
     with clock.frozen_at(at + dt.timedelta(minutes=30)):
         motion = services.open_motion(officer, meeting, text=f"同意：{topic.title}", topic=topic, stage_code=stage)
         for person in present:
-            choice = "yes" if rng.random() < yes else rng.choice(["no", "abstain"])
+            # Small committees agree after discussion; larger meetings have a few against.
+            choice = "yes" if len(roll) <= 9 or rng.random() < yes else rng.choice(["no", "abstain"])
             services.cast_ballot(Person.objects.get(pk=person.pk).user, motion, choice)
     with clock.frozen_at(at + dt.timedelta(minutes=50)):
         services.close_motion(officer, motion)
@@ -141,8 +142,9 @@ def _meeting_stage(officer, body: Body, topic: Topic, stage: str, start: dt.date
 
 
 def _village_project(officer, village: Region, rng: random.Random) -> Topic:
-    bodies = _village_bodies(officer, village, rng)
     start = clock.now() - dt.timedelta(days=40)
+    with clock.frozen_at(start - dt.timedelta(days=1)):  # the representatives were elected before all this
+        bodies = _village_bodies(officer, village, rng)
     with clock.frozen_at(start):
         topic = services.propose_topic(officer, region=village, title="村集体投资30万元修建果蔬冷库",
                                        description="利用村集体经营收入30万元，在村东空地建设200吨果蔬冷库，出租给合作社，收益归村集体。",

@@ -136,7 +136,9 @@ def members_of(body: Body, day: dt.date | None = None) -> list[Member]:
                 chosen.setdefault(p.household_id, p)
         return [Member(p, p.household_id, False) for p in chosen.values()]
     if kind == "party_members_meeting":
-        people = Person.objects.filter(is_party_member=True, party_branch=body.organisation).order_by("id")
+        # A general branch's or committee's meeting gathers the members of all the branches under it.
+        people = Person.objects.filter(is_party_member=True,
+                                       party_branch__in=_party_tree(body.organisation)).order_by("id")
         principal = _principal_ids(Post.objects.filter(organisation=body.organisation), day, Post.Role.SECRETARY)
         return [Member(p, p.household_id, p.pk in principal) for p in people]
     if kind == "two_committees_joint_meeting":
@@ -153,6 +155,15 @@ def members_of(body: Body, day: dt.date | None = None) -> list[Member]:
     for post in posts.filter(Post.in_force_q(day)).select_related("person").order_by("person_id"):
         people.setdefault(post.person_id, post.person)  # 一肩挑: one person, one seat
     return [Member(p, p.household_id, p.pk in principal) for p in people.values()]
+
+
+def _party_tree(organisation: Organisation) -> list[int]:
+    ids, frontier = [organisation.pk], [organisation.pk]
+    while frontier:
+        frontier = list(Organisation.objects.filter(parent__in=frontier, kind__in=PARTY_COMMITTEE_KINDS)
+                        .values_list("pk", flat=True))
+        ids += frontier
+    return ids
 
 
 def _principal_ids(posts, day, role) -> set[int]:
@@ -345,6 +356,7 @@ def opinion_map(topic: Topic, *, force: bool = False) -> dict:
     previous = opinions.MapState.from_dict(snapshot.state["map"]) if snapshot and snapshot.state else None
     computed = opinions.compute_map(votes, previous=previous)
     result = _map_result(topic, computed)
+    result["common_ground"] = _common_ground(votes, computed, result)
     with transaction.atomic():
         OpinionMapSnapshot.objects.update_or_create(
             topic=topic, defaults={"computed_at": clock.now(), "votes_seen": changes, "result": result,
@@ -382,6 +394,30 @@ def _map_result(topic: Topic, computed) -> dict:
     }
 
 
+def _common_ground(votes, computed, result) -> list[dict]:
+    """The 最大公约数: statements that a majority of every opinion group agrees with (smoothed agree rate
+    above 1/2 in each group), best first by group-informed consensus. Polis's own consensus list is over all
+    voters, so a large group alone can put a statement there; this one needs every group."""
+    if not computed.groups:
+        return []
+    counts: dict = {}
+    for participant, statement, vote in votes:
+        group = computed.groups.get(participant)
+        if group is None:
+            continue
+        agree, seen = counts.setdefault(statement, {}).setdefault(group, [0, 0])
+        counts[statement][group] = [agree + (vote == 1), seen + 1]
+    texts = {s.pk: s.text for s in Statement.objects.filter(pk__in=counts)}
+    found = []
+    for statement, by_group in counts.items():
+        rates = {g: (by_group.get(g, [0, 0])[0] + 1) / (by_group.get(g, [0, 0])[1] + 2) for g in computed.group_sizes}
+        if all(rate > 0.5 for rate in rates.values()):
+            found.append({"statement": statement, "text": texts.get(statement, ""),
+                          "agree_by_group": {str(g): round(r, 3) for g, r in rates.items()},
+                          "score": round(float(computed.group_informed_consensus.get(statement, 0.0)), 4)})
+    return sorted(found, key=lambda item: (-item["score"], item["statement"]))
+
+
 def participant_group(topic: Topic, user) -> int | None:
     """The opinion group the user is in on the latest map (None when not clustered)."""
     opinion_map(topic)
@@ -404,12 +440,12 @@ def next_statement(user, topic: Topic, *, seed: int | None = None) -> Statement 
 
 
 def draft_resolution_from_consensus(user, topic: Topic) -> Topic:
-    """From "what we agree on" to a draft: the opinion map's consensus statements become the draft
-    resolution, which then goes through the topic's procedure."""
+    """From "what we agree on" to a draft: the statements every opinion group agrees with (the common
+    ground) become the draft resolution, which then goes through the topic's procedure."""
     policy.require(user, "deliberation.manage", topic)
-    consensus = opinion_map(topic, force=True)["consensus"]
+    consensus = opinion_map(topic, force=True)["common_ground"]
     if not consensus:
-        raise ValidationFailed("the opinion map has no consensus statement yet", code="no_consensus")
+        raise ValidationFailed("no statement is agreed by every opinion group yet", code="no_consensus")
     lines = [f"{i}. {item['text']}" for i, item in enumerate(consensus, start=1)]
     with transaction.atomic():
         topic = _get_locked(Topic, topic.pk)
@@ -455,7 +491,7 @@ def open_meeting(user, meeting: Meeting) -> Meeting:
             raise ValidationFailed("the meeting cannot open before its announced time", code="too_early")
         members = members_of(meeting.body, clock.today())
         if not members:
-            raise ValidationFailed("the body has no members on the register", code="no_members")
+            raise ValidationFailed(f"{meeting.body.name} has no members on the register", code="no_members")
         RollEntry.objects.bulk_create([RollEntry(meeting=meeting, person=m.person, household_id_at_roll=m.household_id,
                                                  is_principal=m.is_principal) for m in members])
         meeting.status, meeting.opened_at = Meeting.Status.OPEN, clock.now()

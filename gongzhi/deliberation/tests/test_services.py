@@ -124,6 +124,8 @@ def test_the_opinion_map_is_recomputed_when_votes_arrive_and_shows_no_user_ids(v
     assert first["k"] >= 2
     consensus = {item["statement"] for item in first["consensus"]}
     assert {statements[6].pk, statements[7].pk} & consensus
+    # Common ground: only what both sides agree with, not what one side agrees with.
+    assert {item["statement"] for item in first["common_ground"]} == {statements[6].pk, statements[7].pk}
     assert all(set(point) == {"x", "y", "group"} for point in first["points"])
     # The two sides land in different groups, and each participant can learn their own.
     group_of = {p.pk: services.participant_group(topic, p.user) for p in village.adults[:2]}
@@ -374,7 +376,7 @@ def test_consensus_statements_become_the_draft_resolution(village):
         for j, statement in enumerate(statements):
             services.vote_statement(person.user, statement, 1 if j == 0 or (i + j) % 2 else -1)
     topic = services.draft_resolution_from_consensus(village.officer, topic)
-    assert "甲" in topic.draft_resolution
+    assert topic.draft_resolution == "1. 甲"
 
 
 # --- disclosure ---------------------------------------------------------------------------------------
