@@ -1,7 +1,9 @@
 """deliberation's JSON API under /api/v1/deliberation/: topics, discussion, opinion maps, bodies, meetings,
 motions and ballots, procedures and the disclosure board. Reading what is public needs no sign-in."""
 
-from ninja import Router, Status
+from django.http import HttpResponse
+from ninja import File, Router, Status
+from ninja.files import UploadedFile
 
 from gongzhi.core import policy
 from gongzhi.core.errors import NotFound, ValidationFailed
@@ -9,7 +11,7 @@ from gongzhi.core.scrub import scrub
 from gongzhi.org.models import Organisation, Person, Region
 
 from . import procedures, queries, services
-from .models import Ballot, Body, Comment, Disclosure, Meeting, Motion, Objection, RollEntry, Statement, Topic
+from .models import Attachment, Ballot, Body, Comment, Disclosure, Meeting, Motion, Objection, RollEntry, Statement, Topic
 from .schemas import (
     AnswerIn, BallotIn, BodyIn, BodyOut, CloseMeetingIn, CommentOut, DisclosureIn, DisclosureOut, MeetingIn,
     MeetingOut, MemberIn, ModerateIn, MotionIn, MotionOut, PaperBallotIn, PersonIn, ProcedureIn, PublishedBallot,
@@ -90,6 +92,35 @@ def topic_detail(request, topic_id: int):
 @router.post("/topics/{topic_id}/support", response=TopicOut)
 def support(request, topic_id: int):
     return services.support_topic(request.user, _get(Topic, topic_id))
+
+
+@router.post("/topics/{topic_id}/attachments", response={201: dict})
+def attach(request, topic_id: int, file: UploadedFile = File(...)):
+    row = services.add_attachment(request.user, _get(Topic, topic_id), name=file.name or "file",
+                                  content=file.read(services.MAX_ATTACHMENT_BYTES + 1),
+                                  content_type=file.content_type or "")
+    return Status(201, {"id": row.pk, "name": row.name, "sha256": row.sha256, "size": row.size})
+
+
+@router.get("/topics/{topic_id}/attachments", response=list[dict], auth=None)
+def attachments(request, topic_id: int):
+    return [{"id": a.pk, "name": a.name, "sha256": a.sha256, "size": a.size, "at": a.at.isoformat()}
+            for a in _get(Topic, topic_id).attachments.defer("content")]
+
+
+@router.get("/attachments/{attachment_id}", auth=None)
+def download(request, attachment_id: int):
+    row = _get(Attachment, attachment_id)
+    response = HttpResponse(bytes(row.content), content_type=row.content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quote(row.name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name)
 
 
 @router.get("/topics/{topic_id}/comments", response=list[CommentOut], auth=None)

@@ -850,6 +850,14 @@ def close_motion(user, motion: Motion) -> Motion:
                                                                abstain=tally["abstain"]))
             passed = decision.is_passed
             explanation = {"zh": decision.explanation_zh, "en": decision.explanation_en}
+        elif motion.method == "majority_seats":
+            # An election (村民委员会组织法 art. 15): valid when more than half of those on the roll voted;
+            # seats no candidate filled with a majority of the ballots go to a further round.
+            check = rules.check_election_valid(counts.due, len(published))
+            passed = check.is_met and bool(tally.get("winners"))
+            if not check.is_met:
+                tally["winners"], tally["unfilled_seats"] = [], motion.seats
+            explanation = {"zh": check.explanation_zh, "en": check.explanation_en}
         else:
             check = rules.check_quorum(rule, counts)
             passed = check.is_met and bool(tally.get("winners"))

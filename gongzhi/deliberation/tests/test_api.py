@@ -116,3 +116,26 @@ def test_the_disclosure_board_is_public_and_scrubs_objections(village, api):
     refused = api(village.adults[7].user)("post", f"disclosures/{item.pk}/complete")
     assert refused.status_code == 403
     assert Disclosure.objects.get().status == Disclosure.Status.IN_NOTICE
+
+
+def test_an_officer_attaches_a_document_that_anyone_can_download_with_its_hash(village, api, client):
+    import hashlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    topic = services.propose_topic(village.officer, region=village.village, title="冷库", description="方案",
+                                   origin="organisation")
+    _, raw = ApiToken.issue(village.officer)
+    content = "冷库预算：30万元".encode()
+    response = client.post(f"{BASE}topics/{topic.pk}/attachments", {"file": SimpleUploadedFile("预算.txt", content)},
+                           headers={"Authorization": f"Bearer {raw}"})
+    assert response.status_code == 201, response.content
+    assert response.json()["sha256"] == hashlib.sha256(content).hexdigest()
+    listed = api()("get", f"topics/{topic.pk}/attachments").json()
+    assert [a["name"] for a in listed] == ["预算.txt"]
+    download = client.get(f"{BASE}attachments/{listed[0]['id']}")
+    assert download.status_code == 200 and download.content == content
+    _, resident = ApiToken.issue(village.adults[6].user)
+    refused = client.post(f"{BASE}topics/{topic.pk}/attachments", {"file": SimpleUploadedFile("x.txt", b"x")},
+                          headers={"Authorization": f"Bearer {resident}"})
+    assert refused.status_code == 403 and topic.attachments.count() == 1

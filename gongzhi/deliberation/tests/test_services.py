@@ -293,6 +293,32 @@ def test_paper_ballots_count_only_after_a_second_person_confirms_them(village):
     assert closed.result["tally"]["yes"] == 1
 
 
+def test_a_committee_election_needs_more_than_half_to_vote_and_a_majority_to_elect(village):
+    # 12 on the roll: 7 ballots make the election valid (6 would not).
+    meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:7])
+    with clock.frozen_at(starts + dt.timedelta(minutes=20)):
+        motion = services.open_motion(village.officer, meeting, text="选举村委会委员（2名）", method="majority_seats",
+                                      options=["甲", "乙", "丙", "丁"], seats=2, secret=True)
+        # 甲 on all 7 ballots, 乙 on 4 (more than half of 7), 丙 on 3, 丁 on 0.
+        ballots = [["甲", "乙"]] * 4 + [["甲", "丙"]] * 3
+        for person, choice in zip(village.adults[:7], ballots):
+            services.cast_ballot(person.user, motion, choice)
+        closed = services.close_motion(village.officer, motion)
+    assert closed.is_passed and closed.result["tally"]["winners"] == ["甲", "乙"]
+
+
+def test_an_election_with_too_few_voters_elects_nobody(village):
+    meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:8])
+    with clock.frozen_at(starts + dt.timedelta(minutes=20)):
+        motion = services.open_motion(village.officer, meeting, text="选举", method="majority_seats",
+                                      options=["甲", "乙", "丙"], seats=1)
+        for person in village.adults[:6]:  # 6 of 12 voted: exactly half is not more than half
+            services.cast_ballot(person.user, motion, ["甲"])
+        closed = services.close_motion(village.officer, motion)
+    assert closed.is_passed is False and closed.result["tally"]["winners"] == []
+    assert closed.result["tally"]["unfilled_seats"] == 1
+
+
 # --- procedure -----------------------------------------------------------------------------------------
 
 def _decide(village, kind, topic, stage, *, yes=True):
