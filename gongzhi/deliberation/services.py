@@ -5,6 +5,7 @@ thresholds), voting.py (counting), procedures.py (stage order) and opinions.py (
 import datetime as dt
 import hashlib
 import json
+import random
 import secrets
 from dataclasses import dataclass
 
@@ -327,7 +328,9 @@ def vote_statement(user, statement: Statement, vote: int) -> StatementVote:
     """Agree (1), disagree (-1) or pass (0); voting again replaces the earlier vote."""
     if vote not in (1, -1, 0):
         raise ValidationFailed("a vote is 1 (agree), -1 (disagree) or 0 (pass)", code="invalid_vote")
-    statement = Statement.objects.select_related("topic").get(pk=statement.pk)
+    statement = Statement.objects.select_related("topic").filter(pk=statement.pk).first()
+    if statement is None:
+        raise NotFound("statement")
     topic = statement.topic
     policy.require(user, "deliberation.vote_statement", topic)
     if not topic.opinion_map_open:
@@ -357,11 +360,14 @@ def opinion_map(topic: Topic, *, force: bool = False) -> dict:
     computed = opinions.compute_map(votes, previous=previous)
     result = _map_result(topic, computed)
     result["common_ground"] = _common_ground(votes, computed, result)
-    with transaction.atomic():
-        OpinionMapSnapshot.objects.update_or_create(
-            topic=topic, defaults={"computed_at": clock.now(), "votes_seen": changes, "result": result,
-                                   "state": {"map": computed.state.to_dict(),
-                                             "groups": {str(p): g for p, g in computed.groups.items()}}})
+    try:
+        with transaction.atomic():
+            OpinionMapSnapshot.objects.update_or_create(
+                topic=topic, defaults={"computed_at": clock.now(), "votes_seen": changes, "result": result,
+                                       "state": {"map": computed.state.to_dict(),
+                                                 "groups": {str(p): g for p, g in computed.groups.items()}}})
+    except IntegrityError:
+        pass  # another request stored the first map of this topic at the same moment; either is current
     return result
 
 
@@ -384,9 +390,10 @@ def _map_result(topic: Topic, computed) -> dict:
         "group_sizes": {str(g): n for g, n in computed.group_sizes.items()},
         "points": points,
         "representative": {str(g): [stat(s) for s in items] for g, items in computed.representative.items()},
-        "consensus": [{"statement": sid, "text": statements.get(sid, ""),
-                       "score": round(float(computed.group_informed_consensus.get(sid, 0.0)), 3)}
-                      for sid in computed.consensus],
+        "consensus": [{"statement": stat.statement_id, "text": statements.get(stat.statement_id, ""),
+                       "direction": stat.direction,
+                       "score": round(float(computed.group_informed_consensus.get(stat.statement_id, 0.0)), 3)}
+                      for stat in computed.consensus_stats],
         "group_informed_consensus": {str(sid): round(float(v), 4)
                                      for sid, v in computed.group_informed_consensus.items()},
         # What next_statement draws by (Polis's priority): new, contested and consensual statements first.
@@ -432,8 +439,6 @@ def next_statement(user, topic: Topic, *, seed: int | None = None) -> Statement 
                       .exclude(pk__in=voted).values_list("pk", flat=True))
     if not candidates:
         return None
-    import random
-
     rng = random.Random(seed if seed is not None else secrets.randbits(32))
     chosen = opinions.next_statement(opinion_map(topic), voted, candidates, rng)
     return Statement.objects.filter(pk=chosen).first() if chosen is not None else None
@@ -549,6 +554,8 @@ def confirm_attendance(user, entry: RollEntry) -> RollEntry:
     with transaction.atomic():
         entry = _get_locked(RollEntry, entry.pk)
         _require_secretary(user, entry.meeting)
+        if entry.meeting.status != Meeting.Status.OPEN:
+            raise ValidationFailed("the meeting is not in session", code="meeting_not_open")
         if entry.how != RollEntry.How.RECORDED or entry.confirmed_by_id:
             raise ValidationFailed("nothing to confirm", code="nothing_to_confirm")
         if entry.recorded_by_id == user.pk:
@@ -570,9 +577,22 @@ def attendance(meeting: Meeting):
                             households_present=len(households_present))
 
 
-def quorum(meeting: Meeting):
-    """Live quorum check (rules.check_quorum) of the meeting from its confirmed attendance."""
-    return rules.check_quorum(decision_rule(meeting.body), attendance(meeting))
+def meeting_rule(meeting: Meeting, stage_code: str = ""):
+    """The rule the meeting's votes follow: the procedure stage's when the meeting decides a stage of its
+    topic (given, or the topic's next stage when this body holds it), else the body's own."""
+    topic = meeting.topic
+    if topic is not None and topic.procedure_definition:
+        procedure = topic_procedure(topic)
+        stage = procedure.stage(stage_code) if stage_code else procedures.next_stage(procedure, stage_history(topic))
+        if stage is not None and meeting.body.kind in stage.body_kinds and stage.rule_code_for(meeting.body.kind):
+            return rules.PRESETS[stage.rule_code_for(meeting.body.kind)]
+    return decision_rule(meeting.body)
+
+
+def quorum(meeting: Meeting, stage_code: str = ""):
+    """Live quorum check (rules.check_quorum) of the meeting from its confirmed attendance, under the rule
+    its votes will be decided by."""
+    return rules.check_quorum(meeting_rule(meeting, stage_code), attendance(meeting))
 
 
 def close_meeting(user, meeting: Meeting, *, minutes: str) -> Meeting:
@@ -616,12 +636,13 @@ def open_motion(user, meeting: Meeting, *, text: str, method: str = "yes_no", op
         _require_secretary(user, meeting)
         if meeting.status != Meeting.Status.OPEN:
             raise ValidationFailed("the meeting is not in session", code="meeting_not_open")
-        check = quorum(meeting)
-        if not check.is_met:
-            raise ValidationFailed(check.explanation_en, code="no_quorum", explanation_zh=check.explanation_zh)
         topic = topic or meeting.topic
         if stage_code:
             _check_stage_motion(meeting, topic, stage_code)
+        rule = _stage_rule(meeting, topic, stage_code) if stage_code else decision_rule(meeting.body)
+        check = rules.check_quorum(rule, attendance(meeting))
+        if not check.is_met:
+            raise ValidationFailed(check.explanation_en, code="no_quorum", explanation_zh=check.explanation_zh)
         motion = Motion.objects.create(meeting=meeting, topic=topic, stage_code=stage_code,
                                        text=_text(text, "motion"), method=method, options=options, seats=seats,
                                        is_secret=secret, status=Motion.Status.OPEN, opened_at=clock.now())
@@ -629,6 +650,11 @@ def open_motion(user, meeting: Meeting, *, text: str, method: str = "yes_no", op
                       options=options, seats=seats, secret=secret, stage=stage_code,
                       quorum=check.explanation_en)
     return motion
+
+
+def _stage_rule(meeting: Meeting, topic: Topic, stage_code: str):
+    code = topic_procedure(topic).stage(stage_code).rule_code_for(meeting.body.kind)
+    return rules.PRESETS[code] if code else decision_rule(meeting.body)
 
 
 def _check_stage_motion(meeting: Meeting, topic: Topic | None, stage_code: str) -> None:
@@ -697,10 +723,10 @@ def cast_ballot(user, motion: Motion, choice) -> Receipt:
         motion = _get_locked(Motion, motion.pk)
         if motion.status != Motion.Status.OPEN:
             raise ValidationFailed("voting on this motion has closed", code="vote_closed")
-        choice = _check_choice(motion, choice)
         entry = _roll_entry(motion.meeting, person)
         if not entry.is_present:
             raise PermissionDenied("sign in to the meeting before voting", code="not_present")
+        choice = _check_choice(motion, choice)
         return _store_ballot(motion, person, choice, actor=user)
 
 
@@ -732,17 +758,13 @@ def enter_paper_ballot(user, motion: Motion, choice, *, voter: Person | None = N
         if motion.status != Motion.Status.OPEN:
             raise ValidationFailed("voting on this motion has closed", code="vote_closed")
         choice = _check_choice(motion, choice)
-        if not motion.is_secret:
-            if voter is None:
-                raise ValidationFailed("an open ballot names its voter", code="voter_required")
-            if not _roll_entry(motion.meeting, voter).is_present:
-                raise ValidationFailed("the voter is not recorded present", code="not_present")
-        present = sum(1 for e in motion.meeting.roll.all() if e.is_present)
-        cast = motion.ballots.count()
-        if cast >= present:
-            raise ValidationFailed(f"{cast} ballots already for {present} members present", code="too_many_ballots")
-        if motion.is_secret:
-            voter = None
+        # Whoever hands in a paper ballot is marked as having voted (so they cannot also vote online); for a
+        # secret ballot the mark is all that names them, as for a ballot cast online.
+        if voter is None:
+            raise ValidationFailed("name the member who handed in the ballot", code="voter_required")
+        entry = RollEntry.objects.filter(meeting=motion.meeting, person=voter).first()
+        if entry is None or not entry.is_present:
+            raise ValidationFailed("the voter is not recorded present", code="not_present")
         return _store_ballot(motion, voter, choice, actor=user, paper=True)
 
 

@@ -23,7 +23,7 @@ from gongzhi.org.models import Region
 from gongzhi.org.views import page
 
 from . import queries, services
-from .models import Issue, Warning
+from .models import HotSpot, Issue, Warning
 
 MAP_DAYS = 90  # the map's "demands" measure counts this many days back
 ISSUES_LISTED = 10
@@ -122,10 +122,11 @@ def _issues(region: Region) -> list[dict]:
             for i in queries.top_issues(region, limit=ISSUES_LISTED)]
 
 
-def _hot_spots(region: Region) -> list[dict]:
+def _hot_spots(user, region: Region) -> list[dict]:
     chinese = _in_chinese()
     return [{"spot": h, "category": category_name(h.category),
-             "explanation": h.explanation_zh if chinese else h.explanation_en}
+             "explanation": h.explanation_zh if chinese else h.explanation_en,
+             "can_open_topic": policy.can(user, "deliberation.manage", h.grid)}
             for h in queries.hot_spots(region)[:HOT_SPOTS_LISTED]]
 
 
@@ -150,10 +151,11 @@ def _communities(region: Region):
             .order_by(*Region.DISPLAY_ORDER)[:AGENDA_COMMUNITIES])
 
 
-def _agenda(region: Region) -> list[dict]:
+def _agenda(user, region: Region) -> list[dict]:
     out = []
     for community in _communities(region):
-        items = [{"item": item, "category": category_name(item.issue.category)}
+        can_open = policy.can(user, "deliberation.manage", community)
+        items = [{"item": item, "category": category_name(item.issue.category), "can_open_topic": can_open}
                  for item in services.agenda(community, limit=AGENDA_ITEMS)]
         if items:
             out.append({"community": community, "items": items})
@@ -202,8 +204,8 @@ def cockpit(request):
     }
     context = {
         "region": region, "choices": _region_choices(user), "grids": grids, "totals": totals, "map_days": MAP_DAYS,
-        "trend": trend, "issues": _issues(region), "run": queries.latest_run(region), "hot_spots": _hot_spots(region),
-        "warnings": warnings, "warnings_count": warnings_count, "agenda": _agenda(region), "quality": quality,
+        "trend": trend, "issues": _issues(region), "run": queries.latest_run(region), "hot_spots": _hot_spots(request.user, region),
+        "warnings": warnings, "warnings_count": warnings_count, "agenda": _agenda(request.user, region), "quality": quality,
         "data": data,
     }
     return render(request, "insight/cockpit.html", context)
@@ -227,3 +229,36 @@ def act_on_warning(request, warning_id: int):
         return redirect(f"{reverse('insight:cockpit')}?region={region_id}&error={refused.code}#warnings")
     messages.success(request, _("Proactive demand %(number)s opened from the warning.") % {"number": demand.number})
     return redirect(reverse("demands:detail", args=[demand.number]))
+
+
+def _open_topic(request, opener, subject, community: Region, anchor: str):
+    """Open a deliberation topic from insight's evidence and go to it; a refusal goes back to the cockpit
+    with its reason, and nothing is created."""
+    policy.require(request.user, "insight.view", community)
+    try:
+        topic = opener(request.user, subject)
+    except DomainError as refused:
+        messages.error(request, refused.message())
+        back = request.POST.get("region", "")
+        region_id = back if back.isdigit() else community.pk
+        return redirect(f"{reverse('insight:cockpit')}?region={region_id}&error={refused.code}#{anchor}")
+    messages.success(request, _("Deliberation topic opened: %(title)s") % {"title": topic.title})
+    return redirect(reverse("deliberation:topic", args=[topic.pk]))
+
+
+@page
+@require_POST
+def open_topic_from_issue(request, issue_id: int):
+    issue = Issue.objects.select_related("community", "category").filter(pk=issue_id).first()
+    if issue is None:
+        raise NotFound(f"issue {issue_id}")
+    return _open_topic(request, services.open_topic_from_issue, issue, issue.community, "agenda")
+
+
+@page
+@require_POST
+def open_topic_from_hot_spot(request, hot_spot_id: int):
+    spot = HotSpot.objects.select_related("grid__parent", "category").filter(pk=hot_spot_id).first()
+    if spot is None:
+        raise NotFound(f"hot spot {hot_spot_id}")
+    return _open_topic(request, services.open_topic_from_hot_spot, spot, spot.grid.parent, "hot-spots")

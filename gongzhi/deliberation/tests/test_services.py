@@ -281,7 +281,9 @@ def test_paper_ballots_count_only_after_a_second_person_confirms_them(village):
     meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:8])
     with clock.frozen_at(starts + dt.timedelta(minutes=20)):
         motion = services.open_motion(village.officer, meeting, text="同意", secret=True)
-        receipt = services.enter_paper_ballot(village.officer, motion, "yes")
+        receipt = services.enter_paper_ballot(village.officer, motion, "yes", voter=village.adults[7])
+        with pytest.raises(Conflict):  # who handed in a paper ballot cannot vote again online
+            services.cast_ballot(village.adults[7].user, motion, "no")
         with pytest.raises(ValidationFailed) as err:
             services.close_motion(village.officer, motion)
         assert err.value.code == "unconfirmed_ballots"

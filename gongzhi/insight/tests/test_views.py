@@ -132,7 +132,7 @@ def test_issues_hot_spots_and_warnings_are_listed_in_the_chosen_language(as_, dw
     assert "act before complaints" in english
 
 
-def test_agenda_suggestions_show_scrubbed_evidence_and_a_disabled_topic_button(as_, dw, cockpit):
+def test_agenda_suggestions_show_scrubbed_evidence_and_a_topic_button(as_, dw, cockpit):
     response = get(as_(dw.dispatcher))
     agenda = response.context["agenda"]
     assert [block["community"] for block in agenda] == [dw.world.community_a]
@@ -140,7 +140,34 @@ def test_agenda_suggestions_show_scrubbed_evidence_and_a_disabled_topic_button(a
     page = response.content.decode()
     assert "139****1111" in page and "张某反映垃圾站满了" in page
     section = page.split('id="agenda"')[1].split('id="model"')[0]
-    assert section.count('<button type="button" disabled>') == 1
+    assert section.count(reverse("insight:open_topic_from_issue", args=[cockpit["issue"].pk])) == 1
+
+
+def test_an_agenda_suggestion_opens_a_deliberation_topic_with_its_evidence_once(as_, dw, cockpit):
+    from gongzhi.deliberation.models import Topic
+
+    client = as_(dw.dispatcher)
+    url = reverse("insight:open_topic_from_issue", args=[cockpit["issue"].pk])
+    response = client.post(url, {"region": dw.world.street.pk})
+    topic = Topic.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("deliberation:topic", args=[topic.pk])
+    assert topic.region == dw.world.community_a and topic.origin == "agenda" and topic.status == "agenda"
+    assert topic.evidence["volume"] == cockpit["issue"].volume
+    assert PHONE not in str(topic.evidence) and "张三" not in topic.description
+    again = client.post(url, {"region": dw.world.street.pk})
+    assert again.status_code == 302 and "error=topic_exists" in again["Location"]
+    assert Topic.objects.count() == 1
+
+
+def test_a_grid_worker_sees_no_topic_button_and_cannot_open_one(as_, dw, cockpit):
+    client = as_(dw.grid_worker)
+    page = get(client).content.decode()
+    url = reverse("insight:open_topic_from_issue", args=[cockpit["issue"].pk])
+    assert url not in page
+    response = client.post(url, {"region": dw.world.grid_a1.pk})
+    from gongzhi.deliberation.models import Topic
+
+    assert response.status_code == 403 and not Topic.objects.exists()
 
 
 def test_no_reporter_name_or_phone_appears_anywhere(as_, dw, cockpit):
