@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "gongzhi.ledger",
     "gongzhi.org",
     "gongzhi.deliberation",
+    "gongzhi.duties",
     "gongzhi.demands",
     "gongzhi.insight",
     "gongzhi.web",

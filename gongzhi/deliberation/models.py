@@ -326,6 +326,8 @@ class Motion(models.Model):
     method = models.CharField(_("method"), max_length=16, choices=Method.choices)
     options = models.JSONField(_("options"), default=list, blank=True)
     seats = models.PositiveSmallIntegerField(_("seats"), default=1)
+    amount = models.DecimalField(_("amount approved (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True,
+                                 help_text=_("for a spending or a project: the sum the resolution approves"))
     is_secret = models.BooleanField(_("secret ballot"), default=False)
     status = models.CharField(_("status"), max_length=8, choices=Status.choices)
     opened_at = models.DateTimeField()

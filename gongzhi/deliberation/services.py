@@ -618,7 +618,8 @@ RANKED = frozenset({"irv", "schulze", "borda"})
 
 
 def open_motion(user, meeting: Meeting, *, text: str, method: str = "yes_no", options: list[str] | None = None,
-                seats: int = 1, secret: bool = False, topic: Topic | None = None, stage_code: str = "") -> Motion:
+                seats: int = 1, secret: bool = False, topic: Topic | None = None, stage_code: str = "",
+                amount=None) -> Motion:
     """Put a motion or an election to the meeting. Refused while the meeting lacks its quorum."""
     if method not in Motion.Method.values:
         raise ValidationFailed(f"unknown method {method!r}", code="unknown_method")
@@ -645,9 +646,11 @@ def open_motion(user, meeting: Meeting, *, text: str, method: str = "yes_no", op
             raise ValidationFailed(check.explanation_en, code="no_quorum", explanation_zh=check.explanation_zh)
         motion = Motion.objects.create(meeting=meeting, topic=topic, stage_code=stage_code,
                                        text=_text(text, "motion"), method=method, options=options, seats=seats,
-                                       is_secret=secret, status=Motion.Status.OPEN, opened_at=clock.now())
+                                       is_secret=secret, status=Motion.Status.OPEN, opened_at=clock.now(),
+                                       amount=_amount(amount))
         events.record("deliberation.open_motion", motion, actor=user, meeting=meeting.pk, method=method,
                       options=options, seats=seats, secret=secret, stage=stage_code,
+                      amount=str(motion.amount) if motion.amount is not None else None,
                       quorum=check.explanation_en)
     return motion
 
@@ -655,6 +658,21 @@ def open_motion(user, meeting: Meeting, *, text: str, method: str = "yes_no", op
 def _stage_rule(meeting: Meeting, topic: Topic, stage_code: str):
     code = topic_procedure(topic).stage(stage_code).rule_code_for(meeting.body.kind)
     return rules.PRESETS[code] if code else decision_rule(meeting.body)
+
+
+def _amount(value):
+    """A sum in yuan to the fen, or None."""
+    if value in (None, ""):
+        return None
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise ValidationFailed(f"not an amount: {value!r}", code="invalid_amount") from None
+    if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ValidationFailed("an amount is at least 0, to the fen", code="invalid_amount")
+    return amount
 
 
 def _check_stage_motion(meeting: Meeting, topic: Topic | None, stage_code: str) -> None:
@@ -870,23 +888,23 @@ def close_motion(user, motion: Motion) -> Motion:
         if motion.method == "yes_no":
             decision = rules.decide(rule, counts, rules.Counts(yes=tally["yes"], no=tally["no"],
                                                                abstain=tally["abstain"]))
-            passed = decision.is_passed
+            passed, quorate = decision.is_passed, decision.quorum.is_met
             explanation = {"zh": decision.explanation_zh, "en": decision.explanation_en}
         elif motion.method == "majority_seats":
             # An election (村民委员会组织法 art. 15): valid when more than half of those on the roll voted;
             # seats no candidate filled with a majority of the ballots go to a further round.
             check = rules.check_election_valid(counts.due, len(published))
-            passed = check.is_met and bool(tally.get("winners"))
+            passed, quorate = check.is_met and bool(tally.get("winners")), check.is_met
             if not check.is_met:
                 tally["winners"], tally["unfilled_seats"] = [], motion.seats
             explanation = {"zh": check.explanation_zh, "en": check.explanation_en}
         else:
             check = rules.check_quorum(rule, counts)
-            passed = check.is_met and bool(tally.get("winners"))
+            passed, quorate = check.is_met and bool(tally.get("winners")), check.is_met
             explanation = {"zh": check.explanation_zh, "en": check.explanation_en}
         digest = hashlib.sha256(canonical.canonical_json(published)).hexdigest()
         motion.result = {"tally": tally, "ballots": len(published), "due": counts.due, "present": counts.present,
-                         "passed": passed, "explanation": explanation}
+                         "passed": passed, "quorate": quorate, "rule": rule.code, "explanation": explanation}
         motion.is_passed, motion.published_ballots_sha256 = passed, digest
         motion.status, motion.closed_at = Motion.Status.CLOSED, clock.now()
         motion.save(update_fields=["result", "is_passed", "published_ballots_sha256", "status", "closed_at"])

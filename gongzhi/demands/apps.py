@@ -10,9 +10,13 @@ class DemandsConfig(AppConfig):
     def ready(self):
         from gongzhi.core import policy
 
-        from . import notifications, permissions, signals  # noqa: F401 (signals, notifications: receivers)
+        from . import notifications, permissions, routing_sync, signals  # noqa: F401 (receivers)
 
         policy.register("demands.", permissions.rule)
+
+        from . import indicators
+
+        indicators.register_all()  # the three rates as duties' live indicators
 
         from gongzhi.org import demo as org_demo
 

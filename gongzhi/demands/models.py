@@ -301,6 +301,9 @@ class RoutingRule(models.Model):
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="routing_rules")
     priority = models.SmallIntegerField(_("priority"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
+    # Set on rules generated from the responsibility list (duties); those are rewritten whenever it changes.
+    responsibility = models.ForeignKey("duties.Responsibility", null=True, blank=True, on_delete=models.CASCADE,
+                                       related_name="routing_rules", editable=False)
 
     class Meta:
         ordering = ["id"]
