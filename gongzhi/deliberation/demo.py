@@ -111,7 +111,7 @@ def _ensure_users(people: list[Person]) -> None:
 
 
 def _meeting_stage(officer, body: Body, topic: Topic, stage: str, start: dt.datetime, rng: random.Random,
-                   *, attend: float = 0.9, yes: float = 0.85) -> dt.datetime:
+                   *, attend: float = 0.9, yes: float = 0.85, amount=None) -> dt.datetime:
     """One meeting stage: notice, open, sign-in, a yes/no vote on the topic, minutes, the stage recorded.
     Returns when it ended."""
     notice = dt.timedelta(days=services.NOTICE_DAYS.get(body.kind, services.DEFAULT_NOTICE_DAYS))
@@ -129,7 +129,8 @@ def _meeting_stage(officer, body: Body, topic: Topic, stage: str, start: dt.date
         for person in present:
             services.sign_in(Person.objects.get(pk=person.pk).user, meeting)
     with clock.frozen_at(at + dt.timedelta(minutes=30)):
-        motion = services.open_motion(officer, meeting, text=f"同意：{topic.title}", topic=topic, stage_code=stage)
+        motion = services.open_motion(officer, meeting, text=f"同意：{topic.title}", topic=topic, stage_code=stage,
+                                      amount=amount)
         for person in present:
             # Small committees agree after discussion; larger meetings have a few against.
             choice = "yes" if len(roll) <= 9 or rng.random() < yes else rng.choice(["no", "abstain"])
@@ -155,7 +156,8 @@ def _village_project(officer, village: Region, rng: random.Random) -> Topic:
                         ("two_committees_deliberation", "two_committees_joint_meeting"),
                         ("party_members_review", "party_members_meeting"),
                         ("villagers_resolution", "villagers_representatives_meeting")):
-        at = _meeting_stage(officer, bodies[kind], topic, stage, at, rng, attend=0.95 if "party" in kind else 0.9)
+        at = _meeting_stage(officer, bodies[kind], topic, stage, at, rng, attend=0.95 if "party" in kind else 0.9,
+                            amount="300000" if stage == "villagers_resolution" else None)
     with clock.frozen_at(at):
         notice = services.publish(officer, region=village, kind="resolution", title="关于修建果蔬冷库的决议公开",
                                   body="经村民代表会议表决通过：村集体投资30万元修建果蔬冷库。公示期内如有异议，请在本页提出。",

@@ -16,3 +16,9 @@ class DutiesConfig(AppConfig):
         policy.register("duties.", permissions.rule)
         # Time moves goals and tasks to at risk or overdue: recomputed hourly by the worker, changes logged.
         periodic.register("duties.statuses", services.refresh_statuses, every_seconds=3600, first_after_seconds=120)
+
+        from gongzhi.org import demo as org_demo
+
+        from . import demo
+
+        org_demo.register_extension("duties", demo.build_demo_duties, demo.reset_demo_duties)
