@@ -273,7 +273,7 @@ def open_motion(request, meeting_id: int, payload: MotionIn):
     motion = services.open_motion(
         request.user, _get(Meeting, meeting_id), text=payload.text, method=payload.method, options=payload.options,
         seats=payload.seats, secret=payload.secret, topic=_ref(Topic, payload.topic_id, "topic"),
-        stage_code=payload.stage_code)
+        stage_code=payload.stage_code, amount=payload.amount)
     return Status(201, queries.motion_out(motion))
 
 

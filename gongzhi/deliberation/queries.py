@@ -87,6 +87,7 @@ def motion_out(motion: Motion) -> dict:
         "seats": motion.seats, "is_secret": motion.is_secret, "status": motion.status, "result": motion.result,
         "is_passed": motion.is_passed, "published_ballots_sha256": motion.published_ballots_sha256,
         "ballots_cast": motion.ballots.count(),
+        "amount": str(motion.amount) if motion.amount is not None else None,
     }
 
 

@@ -184,6 +184,7 @@ class MotionIn(Schema):
     secret: bool = False
     topic_id: int | None = None
     stage_code: str = ""
+    amount: str | None = None  # yuan, for a spending or a project: what the resolution approves
 
 
 class MotionOut(Schema):
@@ -201,6 +202,7 @@ class MotionOut(Schema):
     is_passed: bool | None
     published_ballots_sha256: str
     ballots_cast: int
+    amount: str | None
 
 
 class BallotIn(Schema):
