@@ -7,6 +7,7 @@ import hashlib
 import json
 import random
 import secrets
+import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -832,6 +833,16 @@ def recount(published: list[dict], *, method: str, options: list[str], seats: in
     return count(method, options, seats, [row["choice"] for row in published])
 
 
+def _reshuffle(motion: Motion) -> None:
+    """Rewrite a secret vote's ballots in tracker order, so that the order rows sit in (SQLite's rowid,
+    PostgreSQL's heap) no longer follows the order of casting, which the voter marks' times could match."""
+    rows = list(Ballot.objects.filter(motion=motion).order_by("tracker"))
+    Ballot.objects.filter(motion=motion).delete()
+    Ballot.objects.bulk_create([Ballot(id=uuid.uuid4(), motion_id=b.motion_id, voter=None, choice=b.choice,
+                                       tracker=b.tracker, is_paper=b.is_paper, entered_by_id=b.entered_by_id,
+                                       confirmed_by_id=b.confirmed_by_id) for b in rows])
+
+
 MINUTED_RULES = frozenset({"major_matters_collective_decision"})
 
 
@@ -882,6 +893,8 @@ def close_motion(user, motion: Motion) -> Motion:
         rule = decision_rule(meeting.body, motion)
         if rule.code in MINUTED_RULES:
             _check_minutes(motion, rule)
+        if motion.is_secret:
+            _reshuffle(motion)
         published = published_ballots(motion)
         tally = count(motion.method, motion.options, motion.seats, [row["choice"] for row in published])
         counts = attendance(meeting)

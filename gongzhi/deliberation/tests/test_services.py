@@ -265,6 +265,15 @@ def test_a_secret_ballot_keeps_no_voter_and_anyone_can_recount_it_from_the_publi
         closed = services.close_motion(village.officer, motion)
     assert not Ballot.objects.filter(motion=motion, voter__isnull=False).exists()
     assert VoterMark.objects.filter(motion=motion).count() == 9
+    # After the close the rows sit in tracker order, not in the order of casting.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        table = Ballot._meta.db_table
+        order = "rowid" if connection.vendor == "sqlite" else "ctid"
+        cursor.execute(f"SELECT tracker FROM {table} WHERE motion_id = %s ORDER BY {order}", [motion.pk])
+        stored = [row[0] for row in cursor.fetchall()]
+    assert stored == sorted(stored)
     published = services.published_ballots(closed)
     by_tracker = {row["tracker"]: row["choice"] for row in published}
     for receipt, choice in receipts.values():
