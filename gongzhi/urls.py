@@ -16,6 +16,7 @@ urlpatterns = [
     path("demands/", include("gongzhi.demands.urls")),
     path("insight/", include("gongzhi.insight.urls")),
     path("deliberation/", include("gongzhi.deliberation.urls")),
+    path("duties/", include("gongzhi.duties.urls")),
     path("open311/v2/", include("gongzhi.demands.open311_urls")),
     path("org/", include("gongzhi.org.urls")),
     path("", include("gongzhi.web.urls")),

@@ -20,8 +20,11 @@ class DomainError(Exception):
 
     def message(self, language: str | None = None) -> str:
         language = language or get_language() or "zh-hans"
-        base = self.message_en if language.startswith("en") else self.message_zh
-        return f"{base}: {self.detail}" if self.detail else base
+        english = language.startswith("en")
+        base = self.message_en if english else self.message_zh
+        # A rule's own explanation in Chinese (quorum figures, a verdict), when the raiser gave one.
+        detail = self.detail if english else self.context.get("explanation_zh", self.detail)
+        return f"{base}: {detail}" if detail else base
 
     def as_dict(self) -> dict:
         body = {"code": self.code, "message": self.message()}

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.org.models import Organisation, Person, Region
 
@@ -91,12 +92,12 @@ class Topic(models.Model):
         COLLECTING = "collecting", _("collecting support")
         AGENDA = "agenda", _("on the agenda")
         IN_PROCEDURE = "in_procedure", _("in procedure")
-        RETURNED = "returned", _("returned")
+        RETURNED = "returned", pgettext_lazy("topic", "returned")
         DECIDED = "decided", _("decided")
         COMPLETED = "completed", _("completed")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
-    title = models.CharField(_("title"), max_length=120)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=120)
     description = models.TextField(_("description"))
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="topics")
     origin = models.CharField(_("origin"), max_length=16, choices=Origin.choices)
@@ -198,7 +199,7 @@ class Statement(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", _("awaiting moderation")
-        ACCEPTED = "accepted", _("accepted")
+        ACCEPTED = "accepted", pgettext_lazy("statement", "accepted")
         REJECTED = "rejected", _("moderated out")
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="statements")
@@ -248,11 +249,11 @@ class Meeting(models.Model):
     class Status(models.TextChoices):
         SCHEDULED = "scheduled", _("scheduled")
         OPEN = "open", _("in session")
-        CLOSED = "closed", _("closed")
+        CLOSED = "closed", pgettext_lazy("meeting or vote", "closed")
 
     body = models.ForeignKey(Body, on_delete=models.PROTECT, related_name="meetings")
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.PROTECT, related_name="meetings")
-    title = models.CharField(_("title"), max_length=160)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=160)
     agenda = models.TextField(_("agenda"))
     place = models.CharField(_("place"), max_length=160, blank=True)
     starts_at = models.DateTimeField(_("starts at"))
@@ -317,7 +318,7 @@ class Motion(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", _("voting")
-        CLOSED = "closed", _("closed")
+        CLOSED = "closed", pgettext_lazy("meeting or vote", "closed")
 
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="motions")
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.PROTECT, related_name="motions")
@@ -429,7 +430,7 @@ class Disclosure(models.Model):
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="disclosures")
     topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.PROTECT, related_name="disclosures")
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    title = models.CharField(_("title"), max_length=160)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=160)
     body = models.TextField(_("content"))
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField(_("published"))

@@ -742,15 +742,18 @@ class _Search:
                 self.region[w].add(g)
                 self.load[w] += the_map.weight[g]
         self.steps = 0
+        self.shapes: list[dict] = [{} for _ in range(k)]  # per worker: (joining, leaving) -> keeps shape
 
     def give(self, g: int, w: int):
         old = self.owner[g]
         if old >= 0:
             self.region[old].discard(g)
             self.load[old] -= self.map.weight[g]
+            self.shapes[old].clear()
         self.owner[g] = w
         self.region[w].add(g)
         self.load[w] += self.map.weight[g]
+        self.shapes[w].clear()
 
     def place_seeds(self):
         """Workers shared over the connected pieces of the map by largest quotient, farthest-point seeds."""
@@ -769,8 +772,8 @@ class _Search:
             far = self.map.hops([part[0]], within)
             seeds = [max(part, key=lambda g: (far[g], -g))]
             nearest = self.map.hops(seeds, within)
-            while len(seeds) < count:
-                seed = max((g for g in part if g not in seeds), key=lambda g: (nearest[g], -g))
+            while len(seeds) < count:  # the seeds have distance 0, so they are never chosen again
+                seed = max(part, key=lambda g: (nearest[g], -g))
                 seeds.append(seed)
                 for g, d in self.map.hops([seed], within).items():
                     nearest[g] = min(nearest[g], d)
@@ -842,33 +845,45 @@ class _Search:
                         self.give(g, v)
 
     def _keeps_shape(self, w: int, joining, leaving) -> bool:
-        """Whether worker w's grids stay connected (if they were) after taking `joining` and giving `leaving`."""
-        region = self.region[w]
-        if not self.map.is_connected(region):
+        """Whether worker w's grids stay connected (if they were) after taking `joining` and giving `leaving`.
+        Remembered until w's grids change: the same questions come back in search after search."""
+        memo = self.shapes[w]
+        if None not in memo:
+            memo[None] = self.map.is_connected(self.region[w])
+        if not memo[None]:
             return True
-        after = region - {leaving}
-        if joining is not None:
-            after.add(joining)
-        return bool(after) and self.map.is_connected(after)
+        if (joining, leaving) not in memo:
+            after = self.region[w] - {leaving}
+            if joining is not None:
+                after.add(joining)
+            memo[joining, leaving] = bool(after) and self.map.is_connected(after)
+        return memo[joining, leaving]
 
     def improve(self):
         """Chains of moves that take the busiest worker below its load without bringing anyone else up to it,
         then the same for the next busiest, and so on, until no worker has one."""
+        failed: dict[int, set[int]] = {}  # worker -> the workers its last fruitless search looked at
         while True:
             for a in sorted(range(self.k), key=lambda w: (-self.load[w], w)):
-                chain = self._chain(a)
-                if chain:
-                    for g, w in chain:
-                        self.give(g, w)
-                    self.steps += 1
-                    break
+                if a in failed:  # nothing it looked at has changed since: it would fail again
+                    continue
+                chain, seen = self._chain(a)
+                if not chain:
+                    failed[a] = seen
+                    continue
+                changed = {a} | {w for _, w in chain}
+                for g, w in chain:
+                    self.give(g, w)
+                self.steps += 1
+                failed = {b: looked for b, looked in failed.items() if not looked & changed}
+                break
             else:
                 return
 
-    def _chain(self, a: int) -> list[tuple[int, int]] | None:
+    def _chain(self, a: int) -> tuple[list[tuple[int, int]] | None, set[int]]:
         """The shortest chain a → x1 → ... → xm (breadth first over workers, each at most once): every worker
         passes one boundary grid to the next, every worker on it ends below a's load, and nobody's connected
-        set is cut. Returned as (grid, new owner) moves, or None."""
+        set is cut. Returned as (grid, new owner) moves, or None, with the workers looked at."""
         weight, eps = self.map.weight, 1e-9
         bound = self.load[a] - eps
         queue = deque([(a, None, None)])  # (worker, grid it receives, the node it came from)
@@ -889,8 +904,8 @@ class _Search:
                         while back[1] is not None:
                             moves.append((back[1], back[0]))
                             back = back[2]
-                        return moves
+                        return moves, seen
                 for y in takers:
                     seen.add(y)
                     queue.append((y, g, node))
-        return None
+        return None, seen

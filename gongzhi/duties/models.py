@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.deliberation.models import Disclosure, Motion, Topic
 from gongzhi.org.models import Organisation, Person, Region
@@ -49,7 +50,7 @@ class Decision(models.Model):
     after the procedure the item requires ran to a passed resolution of the right body."""
 
     item = models.ForeignKey(PowerItem, on_delete=models.PROTECT, related_name="decisions")
-    title = models.CharField(_("title"), max_length=160)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=160)
     amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True)
     details = models.TextField(_("details"), blank=True)
     is_major = models.BooleanField(_("major matter"))
@@ -94,7 +95,7 @@ class Goal(models.Model):
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="goals")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
-    title = models.CharField(_("title"), max_length=160)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=160)
     indicator = models.CharField(_("indicator"), max_length=120)
     unit_of_measure = models.CharField(_("unit"), max_length=20, blank=True)
     start_value = models.FloatField(_("start value"))
@@ -124,7 +125,7 @@ class Task(models.Model):
     goal = models.ForeignKey(Goal, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
     project = models.ForeignKey("Project", null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="subtasks")
-    title = models.CharField(_("title"), max_length=160)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=160)
     unit = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="tasks")
     person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="tasks")
     deadline = models.DateField(_("deadline"))
@@ -233,7 +234,7 @@ class Need(models.Model):
     """A community's need (需求清单) — from residents' demands, a hot spot or the committee."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="needs")
-    title = models.CharField(_("title"), max_length=160)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=160)
     skills = models.JSONField(_("what it needs"), help_text=_("skills or kinds of resource"))
     quantity = models.FloatField(_("quantity"))
     urgency = models.FloatField(_("urgency"))
@@ -251,7 +252,7 @@ class Resource(models.Model):
 
     owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="resources")
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="resources")
-    title = models.CharField(_("title"), max_length=160)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=160)
     offers = models.JSONField(_("offers"))
     capacity = models.FloatField(_("capacity"))
     longitude = models.FloatField()
@@ -268,7 +269,7 @@ class Match(models.Model):
 
     class State(models.TextChoices):
         PROPOSED = "proposed", _("proposed")
-        ACCEPTED = "accepted", _("accepted")
+        ACCEPTED = "accepted", pgettext_lazy("match", "accepted")
         DECLINED = "declined", _("declined")
 
     need = models.ForeignKey(Need, on_delete=models.PROTECT, related_name="matches")
@@ -284,7 +285,7 @@ class Project(models.Model):
     """A project (项目清单) made from accepted matches, carried out through tasks, with its outcome."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="projects")
-    title = models.CharField(_("title"), max_length=160)
+    title = models.CharField(pgettext_lazy("heading", "title"), max_length=160)
     outcome = models.TextField(_("outcome"), blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -12,9 +12,10 @@ from django.utils import timezone
 
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gongzhi.core.scrub import scrub
 from gongzhi.deliberation import services as deliberation
 from gongzhi.deliberation.models import Motion, StageRecord, Topic
-from gongzhi.org.models import Organisation, Person, Region
+from gongzhi.org.models import Organisation, Person, Post, Region
 
 from . import indicators, matching, powers, rules
 from .models import (AccountabilityRecord, Decision, Goal, Match, Need, PowerItem, ProgressReport, Project,
@@ -173,7 +174,7 @@ def _disclose(user, decision: Decision, item: powers.PowerItem):
         return None
     what = "；".join(d.what_zh for d in due)
     amount = f"，金额 {powers.yuan(decision.amount)} 元" if decision.amount is not None else ""
-    body = f"{decision.item.name}：{decision.title}{amount}。公开内容：{what}。{decision.details}".strip()
+    body = f"{decision.item.name}：{decision.title}{amount}。公开内容：{what}。{scrub(decision.details)}".strip()
     return deliberation.publish(user, region=decision.item.region, kind="finances" if decision.amount else
                                 "village_affairs", title=f"决策公开：{decision.title}", body=body,
                                 notice_days=max(d.notice_days or 7 for d in due), topic=decision.topic)
@@ -197,6 +198,8 @@ def set_responsibility(user, *, unit: Organisation, region: Region, matters: lis
                        priority: int = 0, role: str = "", entry: Responsibility | None = None) -> Responsibility:
     """Add an entry to the responsibility list, or change one; routing follows in the same transaction."""
     policy.require(user, "duties.manage", region)
+    if role and role not in Post.Role.values:
+        raise ValidationFailed(f"unknown post {role!r}", code="unknown_role")
     matters = sorted({str(m).strip() for m in matters if str(m).strip()})
     if not matters:
         raise ValidationFailed("name at least one matter (a demand category code)", code="empty")
@@ -234,10 +237,19 @@ def retire_responsibility(user, entry: Responsibility) -> Responsibility:
 
 # --- goals and tasks --------------------------------------------------------------------------------------
 
+def _within(region: Region, other_region: Region, what: str) -> None:
+    """`what` must serve inside `region` (or be a unit above it serving it, e.g. the street office)."""
+    if not (other_region.path.startswith(region.path) or region.path.startswith(other_region.path)):
+        raise ValidationFailed(f"{what} is outside {region.name}", code="wrong_region")
+
+
 def create_goal(user, *, region: Region, title: str, indicator: str, start_value: float, target_value: float,
                 direction: str, start_date: dt.date, deadline: dt.date, owner: Organisation,
                 unit_of_measure: str = "", live_indicator: str = "", parent: Goal | None = None) -> Goal:
     policy.require(user, "duties.plan", region)
+    _within(region, owner.region, "the owner unit")
+    if parent is not None and not region.path.startswith(parent.region.path):
+        raise ValidationFailed("a sub-goal lies inside its parent goal's region", code="wrong_region")
     if live_indicator and (indicators.get(live_indicator) is None or indicators.get(live_indicator).for_region is None):
         raise ValidationFailed(f"no live indicator {live_indicator!r} for a region", code="unknown_indicator")
     try:
@@ -305,6 +317,9 @@ def add_task(user, *, title: str, unit: Organisation, deadline: dt.date, quality
     if goal is None and project is None:
         raise ValidationFailed("a task serves a goal or a project", code="invalid")
     policy.require(user, "duties.plan", goal or project)
+    _within((goal or project).region, unit.region, "the responsible unit")
+    if parent is not None and (parent.goal_id != getattr(goal, "pk", None) or parent.project_id != getattr(project, "pk", None)):
+        raise ValidationFailed("a sub-task belongs to its parent's goal or project", code="wrong_parent")
     with transaction.atomic():
         task = Task.objects.create(goal=goal, project=project, parent=parent, title=_text(title, "title", max_length=160),
                                    unit=unit, person=person, deadline=deadline,
@@ -368,6 +383,8 @@ def hold_review(user, *, region: Region, held_on: dt.date, participants: str, co
                 goals=()) -> ReviewMeeting:
     """Record a review meeting (会商研判) of the region's goals with its conclusions."""
     policy.require(user, "duties.plan", region)
+    if any(not g.region.path.startswith(region.path) for g in goals):
+        raise ValidationFailed("a review covers goals of its own region", code="wrong_region")
     with transaction.atomic():
         review = ReviewMeeting.objects.create(region=region, held_on=held_on,
                                               participants=_text(participants, "participants"),
@@ -428,6 +445,9 @@ def compute_scores(user, scorecard: Scorecard, units, start: dt.date, end: dt.da
     if end < start:
         raise ValidationFailed("the period ends before it starts", code="bad_range")
     card = rules.scorecard_from_data(scorecard.indicators)
+    units = list(units)
+    for unit in units:
+        _within(scorecard.region, unit.region, f"unit {unit.name}")
     results = []
     with transaction.atomic():
         for unit in units:
@@ -495,6 +515,7 @@ def publish_resource(user, *, owner: Organisation, region: Region, title: str, o
                      longitude: float, latitude: float, max_distance_km: float | None = None, window=None) -> Resource:
     if not (policy.can(user, "duties.match", region) or owner.pk in {p.organisation_id for p in _posts(user)}):
         raise PermissionDenied("publish resources for your own unit", code="forbidden")
+    _within(region, owner.region, "the unit")
     _check_matching_input(resource=dict(id=0, offers=offers, capacity=capacity, point=(longitude, latitude),
                                         max_distance_km=max_distance_km, windows=(window,) if window else ()))
     with transaction.atomic():
@@ -558,7 +579,9 @@ def propose_matches(user, region: Region) -> tuple[list[Match], matching.Matchin
         rows = [Match.objects.create(need_id=a.need, resource_id=a.resource, quantity=a.quantity,
                                      state=Match.State.PROPOSED, run=run, at=clock.now()) for a in result.assignments]
         events.record("duties.propose_matches", region, actor=user, run=run, matches=len(rows),
-                      objective=result.objective, status=result.status)
+                      objective=result.objective, status=result.status,
+                      unserved=[{"need": u.need, "served": u.served, "reason": u.reason, "message_zh": u.message_zh}
+                                for u in result.unserved])
     return rows, result
 
 
@@ -576,9 +599,13 @@ def accept_match(user, match: Match, *, project: Project | None = None, deadline
             events.record("duties.create_project", project, actor=user, need=match.need_id)
         match.state, match.project = Match.State.ACCEPTED, project
         match.save(update_fields=["state", "project"])
-        Task.objects.create(project=project, title=f"{match.resource.title} → {match.need.title}",
-                            unit=match.resource.owner, deadline=deadline,
-                            quality_standard=_text(quality_standard, "quality standard"), created_at=clock.now())
+        task = Task.objects.create(project=project, title=f"{match.resource.title} → {match.need.title}",
+                                   unit=match.resource.owner, deadline=deadline,
+                                   quality_standard=_text(quality_standard, "quality standard"),
+                                   created_at=clock.now())
+        _refresh_status(task)
+        events.record("duties.add_task", task, actor=user, unit=task.unit_id, deadline=deadline.isoformat(),
+                      project=project.pk)
         events.record("duties.accept_match", match, actor=user, project=project.pk, quantity=match.quantity)
     return match
 

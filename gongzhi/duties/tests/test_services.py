@@ -50,10 +50,11 @@ def test_a_large_expenditure_is_refused_until_four_deliberations_two_disclosures
     item = PowerItem.objects.get(region=village.village, code="procurement")
     spend = {"title": "采购冷库制冷设备", "amount": "300000.00"}
 
-    # 1. No resolution at all.
+    # 1. No resolution at all. The reason reads in the user's language.
     with pytest.raises(ValidationFailed) as err:
         services.record_decision(village.officer, item, **spend)
     assert err.value.code == "no_resolution"
+    assert "四议两公开" in err.value.message("zh-hans") and "needs" in err.value.message("en")
 
     # 2. A resolution, but of the wrong body and outside the procedure: the two committees alone.
     meeting, starts = village.open_meeting("two_committees_joint_meeting")
@@ -318,3 +319,11 @@ def test_proposed_matches_serve_the_most_urgent_need_and_become_a_project(villag
     urgent.refresh_from_db()
     assert urgent.is_open is False and Task.objects.filter(project=match.project).exists()
     assert Goal.objects.count() == 0
+
+
+def test_goals_and_tasks_stay_inside_their_region(village, world):
+    with pytest.raises(ValidationFailed) as err:
+        services.create_goal(village.officer, region=village.village, title="g", indicator="i", start_value=0,
+                             target_value=1, direction="higher", start_date=dt.date(2026, 3, 1),
+                             deadline=dt.date(2026, 6, 30), owner=world.committee_b)
+    assert err.value.code == "wrong_region" and not Goal.objects.exists()

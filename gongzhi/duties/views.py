@@ -1,0 +1,633 @@
+"""duties pages for people: an overview of a village or community, its power list (权力清单) with the
+decisions recorded under it, its responsibility list (责任清单), its goals and tasks with their computed
+status and progress chart, scorecards and residents' evaluation, and the matching board (三单制).
+
+Reading needs no sign-in and shows no person's name or phone: the lists, decisions, goals and boards are
+published (open government); people appear as their units. Acting needs sign-in: a view calls one use case
+in services; refused, the page comes back with the reason and the refusal's status, and nothing has changed.
+"""
+
+import functools
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from gongzhi.core import clock, policy
+from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.org.models import Organisation, Region
+
+from . import forms, queries, services
+from .models import Goal, Match, PowerItem, Project, Responsibility, Scorecard, Task
+
+UNSERVED_KEY = "duties.unserved.{}"  # the last matching run's unserved needs, per place, in the session
+
+
+def _in_chinese() -> bool:
+    return (get_language() or "").startswith("zh")
+
+
+def _get(model, pk):
+    found = model.objects.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"{model._meta.verbose_name} {pk}")
+    return found
+
+
+def _refusal(error) -> dict | None:
+    """What the page says about a refused act: the domain's message (a power-list verdict's reason in
+    Chinese first) and its status."""
+    if error is None:
+        return None
+    if isinstance(error, DomainError):
+        return {"message": error.message(), "status": error.status,
+                "explanation_zh": error.context.get("explanation_zh", "")}
+    return {"message": str(error), "status": 400, "explanation_zh": ""}
+
+
+def public(view):
+    """No sign-in needed; a domain error (an unknown id …) renders the error page with its status."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as error:
+            return render(request, "web/error.html", {"error": error}, status=error.status)
+
+    return wrapper
+
+
+def action(view):
+    """A signed-in POST that acts."""
+    return login_required(require_POST(public(view)))
+
+
+def _submit(request, call, *, page, done, form=None, name=None):
+    """Run one use case with a posted form's data. Done: back to the page with a notice (post/redirect/get).
+    Refused or not filled in: the page again, the form as typed, the reason, and the refusal's status."""
+    kept = {name: form} if form is not None else {}
+    if form is not None and not form.is_valid():
+        return page(forms=kept, error=_("Check the form: nothing was saved."), status=400)
+    try:
+        result = call(form.cleaned_data if form is not None else None)
+    except DomainError as refused:
+        return page(forms=kept, error=refused, status=refused.status)
+    notice, url = done(result)
+    messages.success(request, notice)
+    return redirect(url)
+
+
+def _region(request) -> Region:
+    """The place asked for (?region=ID), else the user's own."""
+    raw = request.GET.get("region", "")
+    if raw:
+        region = queries.region_or_none(int(raw)) if raw.isdigit() else None
+        if region is None:
+            raise NotFound(f"region {raw}")
+        return region
+    region = queries.default_region(request.user)
+    if region is None:
+        raise NotFound("no village or community yet")
+    return region
+
+
+def _url(name: str, region: Region, anchor: str = "", args=()) -> str:
+    return f"{reverse(f'duties:{name}', args=args)}?region={region.pk}" + (f"#{anchor}" if anchor else "")
+
+
+def _may(user, region: Region) -> dict:
+    return {name: policy.can(user, f"duties.{name}", region)
+            for name in ("manage", "decide", "plan", "evaluate_units", "match", "evaluate")}
+
+
+def _base(request, region: Region, section: str, *, error=None) -> dict:
+    return {"region": region, "section": section, "may": _may(request.user, region), "error": _refusal(error),
+            "places": queries.places(),
+            "signed_in": request.user.is_authenticated}
+
+
+# ---------------------------------------------------------------------------------------------
+# Overview
+
+
+@public
+def index(request):
+    region = _region(request)
+    context = {**_base(request, region, "index"), "counts": queries.overview(region)}
+    return render(request, "duties/index.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# The power list and its decisions
+
+
+def _decision_form(region: Region, item_id: int, data=None):
+    return forms.DecisionForm(data, topics=queries.procedure_topics(region),
+                              signatories=queries.signatory_choices(_in_chinese()), auto_id=f"item{item_id}_%s")
+
+
+def _powers_page(request, region: Region, *, forms=None, error=None, status=200):
+    forms = forms or {}
+    context = _base(request, region, "powers", error=error)
+    groups = queries.power_list(region, _in_chinese())
+    for group in groups:
+        for item in group["items"]:
+            pk = item["row"].pk
+            item["form"] = forms.get(f"decision-{pk}") or (_decision_form(region, pk) if context["may"]["decide"]
+                                                            else None)
+    context.update(groups=groups, decisions=queries.decisions(region, _in_chinese()),
+                   disclosures_url=f"{reverse('deliberation:disclosures')}?region={region.pk}")
+    return render(request, "duties/powers.html", context, status=status)
+
+
+@public
+def powers(request):
+    return _powers_page(request, _region(request))
+
+
+@action
+def adopt_power_list(request):
+    region = _region(request)
+    return _submit(request, lambda _data: services.adopt_power_list(request.user, region),
+                   page=lambda **kw: _powers_page(request, region, **kw),
+                   done=lambda items: (ngettext("The preset power list is adopted: %(n)d item.",
+                                                "The preset power list is adopted: %(n)d items.",
+                                                len(items)) % {"n": len(items)}, _url("powers", region)))
+
+
+@action
+def record_decision(request, item_id: int):
+    item = _get(PowerItem, item_id)
+    region = item.region
+    form = _decision_form(region, item.pk, request.POST)
+
+    def call(data):
+        return services.record_decision(request.user, item, title=data["title"], amount=data["amount"],
+                                        topic=data["topic"], signatories=data["signatories"], details=data["details"])
+
+    def done(decision):
+        notice = _("The decision is recorded.")
+        if decision.disclosure_id:
+            link = (f"{reverse('deliberation:disclosures')}?region={region.pk}"
+                    f"#disclosure-{decision.disclosure_id}")
+            notice = format_html('{} <a href="{}">{}</a>', notice, link,
+                                 _("It is published on the disclosure board."))
+        return notice, _url("powers", region, f"decision-{decision.pk}")
+
+    return _submit(request, call, form=form, name=f"decision-{item.pk}",
+                   page=lambda **kw: _powers_page(request, region, **kw), done=done)
+
+
+# ---------------------------------------------------------------------------------------------
+# The responsibility list
+
+
+def _responsibility_form(region: Region, entry: Responsibility | None = None, data=None):
+    initial = None
+    if entry is not None:
+        initial = {"unit": entry.unit_id, "role": entry.role, "matters": ", ".join(entry.matters),
+                   "duty": entry.duty, "priority": entry.priority}
+    return forms.ResponsibilityForm(data, initial=initial, units=queries.units_for(region),
+                                    auto_id=f"entry{entry.pk}_%s" if entry is not None else "id_%s")
+
+
+def _responsibilities_page(request, region: Region, *, forms=None, error=None, status=200):
+    forms = forms or {}
+    context = _base(request, region, "responsibilities", error=error)
+    manage = context["may"]["manage"]
+    entries = [{"entry": e, "form": forms.get(f"edit-{e.pk}") or (_responsibility_form(region, e) if manage
+                                                                 else None)}
+               for e in queries.responsibilities(region)]
+    context.update(entries=entries, add_form=forms.get("add") or (_responsibility_form(region) if manage else None))
+    return render(request, "duties/responsibilities.html", context, status=status)
+
+
+@public
+def responsibilities(request):
+    return _responsibilities_page(request, _region(request))
+
+
+def _set_responsibility(request, region: Region, form, entry=None):
+    """Add an entry for the place shown, or change one (which keeps the place it was made for)."""
+    where = entry.region if entry is not None else region
+
+    def call(data):
+        return services.set_responsibility(request.user, unit=data["unit"], region=where, matters=data["matters"],
+                                           duty=data["duty"], priority=data["priority"] or 0, role=data["role"],
+                                           entry=entry)
+
+    return _submit(request, call, form=form, name=f"edit-{entry.pk}" if entry else "add",
+                   page=lambda **kw: _responsibilities_page(request, region, **kw),
+                   done=lambda saved: (_("The responsibility list is saved; demands are now routed by it."),
+                                       _url("responsibilities", region, f"entry-{saved.pk}")))
+
+
+@action
+def add_responsibility(request):
+    region = _region(request)
+    return _set_responsibility(request, region, _responsibility_form(region, data=request.POST))
+
+
+@action
+def edit_responsibility(request, entry_id: int):
+    entry = _get(Responsibility, entry_id)
+    region = _region(request)
+    return _set_responsibility(request, region, _responsibility_form(region, entry, request.POST), entry)
+
+
+@action
+def retire_responsibility(request, entry_id: int):
+    entry = _get(Responsibility, entry_id)
+    region = _region(request)
+    return _submit(request, lambda _data: services.retire_responsibility(request.user, entry),
+                   page=lambda **kw: _responsibilities_page(request, region, **kw),
+                   done=lambda _e: (_("The entry is retired; its demands are routed as before it."),
+                                    _url("responsibilities", region)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Goals and tasks
+
+
+def _goal_form(region: Region, data=None):
+    today = clock.today()
+    return forms.GoalForm(data, units=queries.units_for(region),
+                          goals=Goal.objects.filter(region__path__startswith=region.path),
+                          live_indicators=queries.live_indicator_choices(_in_chinese()),
+                          initial={"start_date": today})
+
+
+def _review_form(region: Region, data=None):
+    return forms.ReviewForm(data, goals=Goal.objects.filter(region__path__startswith=region.path),
+                            initial={"held_on": clock.today()}, auto_id="review_%s")
+
+
+def _goals_page(request, region: Region, *, forms=None, error=None, status=200):
+    forms = forms or {}
+    context = _base(request, region, "goals", error=error)
+    plan = context["may"]["plan"]
+    tree, task_nodes = queries.goal_tree(region, _in_chinese())
+    context.update(tree=tree, reviews=queries.reviews(region), statuses=queries.status_legend(_in_chinese()),
+                   goal_form=forms.get("goal") or (_goal_form(region) if plan else None),
+                   review_form=forms.get("review") or (_review_form(region) if plan else None))
+    return render(request, "duties/goals.html", context, status=status)
+
+
+@public
+def goals(request):
+    return _goals_page(request, _region(request))
+
+
+@action
+def create_goal(request):
+    region = _region(request)
+
+    def call(data):
+        return services.create_goal(request.user, region=region, title=data["title"], indicator=data["indicator"],
+                                    start_value=data["start_value"], target_value=data["target_value"],
+                                    direction=data["direction"], start_date=data["start_date"],
+                                    deadline=data["deadline"], owner=data["owner"],
+                                    unit_of_measure=data["unit_of_measure"], live_indicator=data["live_indicator"],
+                                    parent=data["parent"])
+
+    return _submit(request, call, form=_goal_form(region, request.POST), name="goal",
+                   page=lambda **kw: _goals_page(request, region, **kw),
+                   done=lambda goal: (_("The goal is set; its status is computed from the progress reported."),
+                                      reverse("duties:goal", args=[goal.pk])))
+
+
+@action
+def hold_review(request):
+    region = _region(request)
+
+    def call(data):
+        return services.hold_review(request.user, region=region, held_on=data["held_on"],
+                                    participants=data["participants"], conclusions=data["conclusions"],
+                                    goals=list(data["goals"]))
+
+    return _submit(request, call, form=_review_form(region, request.POST), name="review",
+                   page=lambda **kw: _goals_page(request, region, **kw),
+                   done=lambda review: (_("The review meeting is recorded."),
+                                        _url("goals", region, f"review-{review.pk}")))
+
+
+def _task_form(goal: Goal, data=None):
+    return forms.TaskForm(data, units=queries.units_for(goal.region), tasks=goal.tasks.all(), auto_id="task_%s")
+
+
+def _complete_form(task: Task, data=None):
+    return forms.CompleteTaskForm(data, auto_id=f"done{task.pk}_%s")
+
+
+def _with_complete_forms(request, task_nodes, forms) -> None:
+    """Give each open task the user may report on its "done" form."""
+    for node in task_nodes:
+        task = node["task"]
+        if not task.completed_at and policy.can(request.user, "duties.report_progress", task):
+            node["form"] = forms.get(f"done-{task.pk}") or _complete_form(task)
+
+
+def _goal_page(request, goal: Goal, *, forms=None, error=None, status=200):
+    forms = forms or {}
+    region = goal.region
+    context = _base(request, region, "goals", error=error)
+    plan = context["may"]["plan"]
+    detail = queries.goal_detail(goal, _in_chinese())
+    detail["chart"]["texts"] = {"reported": _("Reported"), "expected": _("Expected path"), "today": _("Today")}
+    detail["chart"]["today"] = clock.today().isoformat()
+    _with_complete_forms(request, detail["task_nodes"], forms)
+    context.update(goal=goal, **detail, reviews=queries.reviews(goal=goal),
+                   progress_form=forms.get("progress") or (_progress_form() if plan else None),
+                   task_form=forms.get("task") or (_task_form(goal) if plan else None))
+    return render(request, "duties/goal.html", context, status=status)
+
+
+def _progress_form(data=None):
+    return forms.ProgressForm(data, auto_id="progress_%s")
+
+
+@public
+def goal(request, goal_id: int):
+    return _goal_page(request, _get(Goal, goal_id))
+
+
+@action
+def report_progress(request, goal_id: int):
+    found = _get(Goal, goal_id)
+
+    def call(data):
+        return services.report_progress(request.user, goal=found, value=data["value"], note=data["note"],
+                                        evidence=data["evidence"])
+
+    return _submit(request, call, form=_progress_form(request.POST), name="progress",
+                   page=lambda **kw: _goal_page(request, found, **kw),
+                   done=lambda _r: (_("The progress is reported; the status is computed again."),
+                                    reverse("duties:goal", args=[found.pk]) + "#progress"))
+
+
+@action
+def add_task(request, goal_id: int):
+    found = _get(Goal, goal_id)
+
+    def call(data):
+        return services.add_task(request.user, goal=found, title=data["title"], unit=data["unit"],
+                                 deadline=data["deadline"], quality_standard=data["quality_standard"],
+                                 parent=data["parent"])
+
+    return _submit(request, call, form=_task_form(found, request.POST), name="task",
+                   page=lambda **kw: _goal_page(request, found, **kw),
+                   done=lambda task: (_("The task is added."),
+                                      reverse("duties:goal", args=[found.pk]) + f"#task-{task.pk}"))
+
+
+@action
+def complete_task(request, task_id: int):
+    """The task's unit reports it done (an officer may also check its quality): back to its goal's page, or
+    to the matching board for a project's task."""
+    task = _get(Task, task_id)
+    form = _complete_form(task, request.POST)
+    if task.goal_id:
+        page = functools.partial(_goal_page, request, task.goal)
+        url = reverse("duties:goal", args=[task.goal_id]) + f"#task-{task.pk}"
+    else:
+        page = functools.partial(_matching_page, request, task.project.region)
+        url = _url("matching", task.project.region, f"task-{task.pk}")
+    return _submit(request, lambda data: services.complete_task(request.user, task, quality_met=form.quality_met(),
+                                                                note=data["note"]),
+                   form=form, name=f"done-{task.pk}", page=page,
+                   done=lambda _t: (_("The task is reported done."), url))
+
+
+# ---------------------------------------------------------------------------------------------
+# Scorecards and residents' evaluation
+
+
+def _scorecard_form(data=None):
+    return forms.ScorecardForm(data, initial={"indicators": queries.scorecard_example()},
+                               auto_id="card_%s")
+
+
+def _compute_form(region: Region, data=None):
+    today = clock.today()
+    return forms.ComputeScoresForm(data, scorecards=Scorecard.objects.filter(region=region), auto_id="compute_%s",
+                                   initial={"period_start": today.replace(month=1, day=1), "period_end": today})
+
+
+def _evaluate_form(units, data=None):
+    return forms.EvaluateForm(data, units=units, auto_id="evaluate_%s")
+
+
+def _scorecards_page(request, region: Region, *, forms=None, error=None, status=200):
+    forms = forms or {}
+    context = _base(request, region, "scorecards", error=error)
+    officer = context["may"]["evaluate_units"]
+    units = queries.units_to_evaluate(request.user, region)
+    context.update(
+        scorecards=queries.scorecards(region, _in_chinese()),
+        indicator_choices=queries.scorecard_indicator_choices(_in_chinese()),
+        scorecard_form=forms.get("scorecard") or (_scorecard_form() if officer else None),
+        compute_form=forms.get("compute") or (_compute_form(region) if officer else None),
+        evaluate_form=forms.get("evaluate") or (_evaluate_form(units) if units else None))
+    return render(request, "duties/scorecards.html", context, status=status)
+
+
+@public
+def scorecards(request):
+    return _scorecards_page(request, _region(request))
+
+
+@action
+def define_scorecard(request):
+    region = _region(request)
+    form = _scorecard_form(request.POST)
+    number = Scorecard.objects.filter(region=region).count() + 1
+    return _submit(request, lambda _data: services.define_scorecard(request.user, region, form.scorecard_data(number)),
+                   form=form, name="scorecard", page=lambda **kw: _scorecards_page(request, region, **kw),
+                   done=lambda card: (_("The scorecard is defined. Compute the scores for a period below."),
+                                      _url("scorecards", region, f"scorecard-{card.pk}")))
+
+
+@action
+def compute_scores(request):
+    region = _region(request)
+
+    def call(data):
+        return services.compute_scores(request.user, data["scorecard"], list(queries.units_in(region)),
+                                       data["period_start"], data["period_end"])
+
+    return _submit(request, call, form=_compute_form(region, request.POST), name="compute",
+                   page=lambda **kw: _scorecards_page(request, region, **kw),
+                   done=lambda rows: (ngettext("%(n)d unit scored.", "%(n)d units scored.", len(rows))
+                                      % {"n": len(rows)},
+                                      _url("scorecards", region, "results")))
+
+
+@action
+def evaluate_unit(request):
+    region = _region(request)
+    form = _evaluate_form(Organisation.objects.filter(pk=request.POST.get("unit") or 0), request.POST)
+
+    def call(data):
+        return services.evaluate_unit(request.user, _get(Organisation, data["unit"]), score=data["score"],
+                                      comment=data["comment"])
+
+    return _submit(request, call, form=form, name="evaluate",
+                   page=lambda **kw: _scorecards_page(request, region, **kw),
+                   done=lambda _e: (_("Thank you: your evaluation is counted."), _url("scorecards", region)))
+
+
+# ---------------------------------------------------------------------------------------------
+# The matching board (三单制)
+
+
+def _placed_initial(region: Region) -> dict:
+    centre = queries.region_centre(region)
+    return {"longitude": centre[0], "latitude": centre[1]} if centre else {}
+
+
+def _need_form(region: Region, data=None):
+    return forms.NeedForm(data, initial=_placed_initial(region), auto_id="need_%s")
+
+
+def _resource_form(request, region: Region, data=None):
+    return forms.ResourceForm(data, units=queries.own_units(request.user, region), initial=_placed_initial(region),
+                              auto_id="resource_%s")
+
+
+def _accept_form(match: Match, data=None):
+    return forms.AcceptMatchForm(data, auto_id=f"accept{match.pk}_%s")
+
+
+def _unserved(request, region: Region, needs) -> list[dict]:
+    """The last proposal's unserved needs with their reasons (kept in the session: they are not stored)."""
+    titles = {row["need"].pk: row["need"].title for row in needs}
+    key = "message_zh" if _in_chinese() else "message_en"
+    return [{"need": titles.get(u["need"], u["need"]), "reason": u[key], "served": u["served"],
+             "quantity": u["quantity"]}
+            for u in request.session.get(UNSERVED_KEY.format(region.pk), []) if u["need"] in titles]
+
+
+def _matching_page(request, region: Region, *, forms=None, error=None, status=200):
+    forms = forms or {}
+    context = _base(request, region, "matching", error=error)
+    match = context["may"]["match"]
+    board = queries.matching_board(region)
+    projects = queries.project_nodes(board["projects"], board["project_tasks"], _in_chinese())
+    task_nodes = [node for p in projects for node in _flatten(p["tasks"])]
+    _with_complete_forms(request, task_nodes, forms)
+    for p in projects:
+        p["form"] = forms.get(f"outcome-{p['project'].pk}") or (
+            _outcome_form(p["project"]) if match and not p["project"].completed_at else None)
+    resource_form = forms.get("resource")
+    if resource_form is None and request.user.is_authenticated:
+        resource_form = _resource_form(request, region)
+    context.update(
+        needs=board["needs"], resources=board["resources"], projects=projects,
+        proposed=[{"match": m, "form": forms.get(f"accept-{m.pk}") or (_accept_form(m) if match else None)}
+                  for m in board["proposed"]],
+        unserved=_unserved(request, region, board["needs"]),
+        need_form=forms.get("need") or (_need_form(region) if match else None),
+        resource_form=resource_form if resource_form is not None and resource_form.fields["owner"].queryset.exists()
+        else None)
+    return render(request, "duties/matching.html", context, status=status)
+
+
+def _flatten(nodes):
+    for node in nodes:
+        yield node
+        yield from _flatten(node["subtasks"])
+
+
+def _outcome_form(project: Project, data=None):
+    return forms.OutcomeForm(data, auto_id=f"outcome{project.pk}_%s")
+
+
+@public
+def matching(request):
+    return _matching_page(request, _region(request))
+
+
+@action
+def publish_need(request):
+    region = _region(request)
+
+    def call(data):
+        return services.publish_need(request.user, region=region, title=data["title"], skills=data["skills"],
+                                     quantity=data["quantity"], urgency=data["urgency"],
+                                     longitude=data["longitude"], latitude=data["latitude"], source="board")
+
+    return _submit(request, call, form=_need_form(region, request.POST), name="need",
+                   page=lambda **kw: _matching_page(request, region, **kw),
+                   done=lambda need: (_("The need is on the list."), _url("matching", region, f"need-{need.pk}")))
+
+
+@action
+def publish_resource(request):
+    region = _region(request)
+
+    def call(data):
+        return services.publish_resource(request.user, owner=data["owner"], region=region, title=data["title"],
+                                         offers=data["offers"], capacity=data["capacity"],
+                                         longitude=data["longitude"], latitude=data["latitude"],
+                                         max_distance_km=data["max_distance_km"])
+
+    return _submit(request, call, form=_resource_form(request, region, request.POST), name="resource",
+                   page=lambda **kw: _matching_page(request, region, **kw),
+                   done=lambda resource: (_("The resource is on the list."),
+                                          _url("matching", region, f"resource-{resource.pk}")))
+
+
+@action
+def propose_matches(request):
+    region = _region(request)
+
+    def call(_data):
+        rows, result = services.propose_matches(request.user, region)
+        request.session[UNSERVED_KEY.format(region.pk)] = [
+            {"need": u.need, "quantity": float(u.quantity), "served": float(u.served), "message_zh": u.message_zh,
+             "message_en": u.message_en} for u in result.unserved]
+        return rows, result
+
+    def done(answer):
+        rows, result = answer
+        notice = ngettext("%(n)d match proposed.", "%(n)d matches proposed.", len(rows)) % {"n": len(rows)}
+        if result.unserved:
+            notice += " " + ngettext("%(n)d need is not fully served; the reason is below.",
+                                     "%(n)d needs are not fully served; the reasons are below.",
+                                     len(result.unserved)) % {"n": len(result.unserved)}
+        return notice, _url("matching", region, "proposed")
+
+    return _submit(request, call, page=lambda **kw: _matching_page(request, region, **kw), done=done)
+
+
+@action
+def accept_match(request, match_id: int):
+    found = _get(Match, match_id)
+    region = found.need.region
+
+    def call(data):
+        return services.accept_match(request.user, found, deadline=data["deadline"],
+                                     quality_standard=data["quality_standard"])
+
+    return _submit(request, call, form=_accept_form(found, request.POST), name=f"accept-{found.pk}",
+                   page=lambda **kw: _matching_page(request, region, **kw),
+                   done=lambda m: (_("The match is accepted: a project with a task for the unit."),
+                                   _url("matching", region, f"project-{m.project_id}")))
+
+
+@action
+def record_outcome(request, project_id: int):
+    project = _get(Project, project_id)
+    region = project.region
+    return _submit(request, lambda data: services.record_project_outcome(request.user, project, data["outcome"]),
+                   form=_outcome_form(project, request.POST), name=f"outcome-{project.pk}",
+                   page=lambda **kw: _matching_page(request, region, **kw),
+                   done=lambda p: (_("The outcome is recorded; the needs it served are closed."),
+                                   _url("matching", region, f"project-{p.pk}")))
