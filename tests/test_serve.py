@@ -218,3 +218,17 @@ def test_the_demo_deliberation_over_http(served):
     finance = next(d for d in board if d["kind"] == "finances")
     assert finance["objections"] and finance["objections"][0]["answer"]
     assert not re.search(r"1[3-9]\d{9}", body.decode())
+
+
+def test_the_demo_power_list_and_decision_are_public_over_http(served):
+    """Issue #7 on the demo district: the village's power list and the cold-store spending recorded under it,
+    readable without signing in, with the decision's disclosure on the public board."""
+    _, _, body = get(served["base"] + "/api/v1/deliberation/topics")
+    village_id = next(t["region_id"] for t in json.loads(body) if t["title"] == "村集体投资30万元修建果蔬冷库")
+    status, _, body = get(served["base"] + f"/duties/powers/?region={village_id}")
+    html = body.decode()
+    assert status == 200
+    assert "四议两公开" in html and "村集体投资建设果蔬冷库" in html
+    assert not re.search(r"1[3-9]\d{9}", html)
+    _, _, body = get(served["base"] + f"/api/v1/deliberation/disclosures?region_id={village_id}")
+    assert any(d["title"] == "决策公开：村集体投资建设果蔬冷库" for d in json.loads(body))

@@ -6,6 +6,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.org.models import Organisation, Post
 
@@ -40,7 +41,7 @@ class DecisionForm(forms.Form):
                                    help_text=_("The topic whose procedure decided the matter, if any."))
     signatories = forms.MultipleChoiceField(label=_("Signed by"), required=False,
                                             widget=forms.CheckboxSelectMultiple)
-    details = forms.CharField(label=_("Details"), required=False, widget=forms.Textarea(attrs=TEXTAREA),
+    details = forms.CharField(label=pgettext_lazy("decision", "Details"), required=False, widget=forms.Textarea(attrs=TEXTAREA),
                               help_text=_("Published with the decision where the list requires it. Do not write "
                                           "phone numbers or other personal details."))
 
@@ -54,7 +55,7 @@ class DecisionForm(forms.Form):
 
 class ResponsibilityForm(forms.Form):
     unit = UnitField(label=_("Unit"), queryset=None)
-    role = forms.ChoiceField(label=_("Post"), required=False)
+    role = forms.ChoiceField(label=pgettext_lazy("job", "Post"), required=False)
     matters = forms.CharField(label=_("Matters"), max_length=500,
                               help_text=_("Demand category codes, separated by commas, e.g. "
                                           "environment.garbage, facilities.streetlight."))

@@ -101,7 +101,7 @@ class Goal(models.Model):
     start_value = models.FloatField(_("start value"))
     target_value = models.FloatField(_("target value"))
     direction = models.CharField(_("direction"), max_length=6, choices=Direction.choices)
-    start_date = models.DateField(_("start date"))
+    start_date = models.DateField(pgettext_lazy("goal", "start date"))
     deadline = models.DateField(_("deadline"))
     owner = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="goals")
     live_indicator = models.CharField(_("live indicator"), max_length=60, blank=True,
