@@ -31,6 +31,12 @@ class UnitField(forms.ModelChoiceField):
 
 # --- the power list -----------------------------------------------------------------------------------
 
+class PowerItemForm(forms.Form):
+    definition = forms.JSONField(label=_("Definition (JSON)"), widget=forms.Textarea(attrs={"rows": 14}),
+                                 help_text=_("Thresholds, procedure, bodies, signatures and disclosures as "
+                                             "docs/power-lists.md describes them. The code stays the same."))
+
+
 class DecisionForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=160,
                             help_text=_("What is decided, e.g. “Buy office supplies”."))

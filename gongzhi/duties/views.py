@@ -133,6 +133,10 @@ def _decision_form(region: Region, item_id: int, data=None):
                               signatories=queries.signatory_choices(_in_chinese()), auto_id=f"item{item_id}_%s")
 
 
+def _edit_form(row: PowerItem, data=None):
+    return forms.PowerItemForm(data, initial={"definition": row.definition}, auto_id=f"edit{row.pk}_%s")
+
+
 def _powers_page(request, region: Region, *, forms=None, error=None, status=200):
     forms = forms or {}
     context = _base(request, region, "powers", error=error)
@@ -142,9 +146,26 @@ def _powers_page(request, region: Region, *, forms=None, error=None, status=200)
             pk = item["row"].pk
             item["form"] = forms.get(f"decision-{pk}") or (_decision_form(region, pk) if context["may"]["decide"]
                                                             else None)
+            item["edit_form"] = forms.get(f"edit-{pk}") or (_edit_form(item["row"]) if context["may"]["manage"]
+                                                             else None)
     context.update(groups=groups, decisions=queries.decisions(region, _in_chinese()),
                    disclosures_url=f"{reverse('deliberation:disclosures')}?region={region.pk}")
     return render(request, "duties/powers.html", context, status=status)
+
+
+@action
+def edit_power_item(request, item_id: int):
+    """An officer edits an item of the place's power list (its thresholds, procedure, disclosures)."""
+    item = _get(PowerItem, item_id)
+    form = _edit_form(item, request.POST)
+
+    def call(data):
+        return services.edit_power_item(request.user, item, data["definition"])
+
+    return _submit(request, call, form=form, name=f"edit-{item.pk}",
+                   page=lambda **kw: _powers_page(request, item.region, **kw),
+                   done=lambda row: (_("The item is changed; the change is logged."),
+                                     _url("powers", row.region, f"item-{row.pk}")))
 
 
 @public

@@ -437,3 +437,25 @@ def test_proposing_shows_the_matches_and_why_a_need_stays_short_then_a_project_r
     assert done.status_code == 302 and project.completed_at is not None and not urgent.is_open
     again = officer.post(reverse("duties:record_outcome", args=[project.pk]), {"outcome": "x"})
     assert again.status_code == 409
+
+
+def test_an_officer_edits_a_power_item_and_a_bad_definition_changes_nothing(client, village):
+    from gongzhi.duties import services as duty_services
+    from gongzhi.duties.models import PowerItem
+
+    duty_services.adopt_power_list(village.officer, village.village)
+    item = PowerItem.objects.get(region=village.village, code="procurement")
+    client.force_login(village.officer)
+    url = reverse("duties:edit_power_item", args=[item.pk])
+    page = client.get(reverse("duties:powers") + f"?region={village.village.pk}").content.decode()
+    assert url in page
+    bad = client.post(url, {"definition": json.dumps(dict(item.definition, code="other"))})
+    assert bad.status_code == 400
+    item.refresh_from_db()
+    assert item.definition["code"] == "procurement"
+    changed = dict(item.definition, name_zh="采购管理（修订）")
+    assert client.post(url, {"definition": json.dumps(changed)}).status_code == 302
+    item.refresh_from_db()
+    assert item.name == "采购管理（修订）"
+    client.force_login(village.adults[8].user)
+    assert client.post(url, {"definition": json.dumps(item.definition)}).status_code == 403
