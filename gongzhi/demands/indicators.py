@@ -31,7 +31,16 @@ def _for_unit(attribute: str):
     return measure
 
 
+def _volume(region: Region, start, end):
+    lower, upper = queries._day_bounds(start, end)
+    return queries.Demand.objects.filter(grid__path__startswith=region.path, received_at__gte=lower,
+                                         received_at__lt=upper).count()
+
+
 def register_all() -> None:
+    indicators.register(indicators.Indicator(
+        code="demands.volume", name_zh="诉求件数", name_en="demands received", for_region=_volume,
+        unit_of_measure="件"))
     for code, zh, en in RATES:
         indicators.register(indicators.Indicator(
             code=f"demands.{code}_rate", name_zh=f"诉求{zh}", name_en=f"demand {en}",

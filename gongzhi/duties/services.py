@@ -529,6 +529,41 @@ def publish_resource(user, *, owner: Organisation, region: Region, title: str, o
     return resource
 
 
+def propose_grid_allocation(user, region: Region, *, days: int = 90,
+                            workload_indicator: str = "demands.volume") -> matching.GridAllocation:
+    """Propose which grid worker looks after which grids of the region: balanced by workload (by default
+    the demands of each grid over the last `days`), each worker's grids contiguous where possible, starting
+    from the current posts so that few grids change hands. A proposal: posts change through appointments."""
+    from gongzhi.org.geometry import grid_neighbours
+
+    policy.require(user, "duties.match", region)
+    indicator = indicators.get(workload_indicator)
+    if indicator is None or indicator.for_region is None:
+        raise ValidationFailed(f"no workload indicator {workload_indicator!r}", code="unknown_indicator")
+    grids = list(Region.objects.filter(level=Region.Level.GRID, path__startswith=region.path))
+    if not grids:
+        raise ValidationFailed("the region has no grids", code="no_grids")
+    end = clock.today()
+    start = end - dt.timedelta(days=days)
+    workload = {g.pk: float(indicator.for_region(g, start, end) or 0) for g in grids}
+    adjacency = grid_neighbours([(g.pk, g.polygon) for g in grids if g.polygon])
+    current: dict[int, list[int]] = {}
+    for post in Post.objects.filter(Post.in_force_q(end), role=Post.Role.GRID_WORKER, grid__in=grids):
+        current.setdefault(post.person_id, []).append(post.grid_id)
+    if not current:
+        raise ValidationFailed("no grid worker holds a post in the region", code="no_workers")
+    try:
+        result = matching.allocate_grid_workers(workload, {g.pk: set(adjacency.get(g.pk, ())) for g in grids},
+                                                sorted(current), current=current)
+    except ValueError as exc:
+        raise ValidationFailed(str(exc), code="invalid") from None
+    with transaction.atomic():
+        events.record("duties.propose_grid_allocation", region, actor=user, indicator=workload_indicator, days=days,
+                      max_load=result.max_load, lower_bound=result.lower_bound,
+                      grids={str(w): gs for w, gs in result.grids.items()})
+    return result
+
+
 def _posts(user):
     from gongzhi.org.permissions import active_posts
 

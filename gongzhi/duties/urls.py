@@ -31,6 +31,7 @@ urlpatterns = [
     path("matching/needs", views.publish_need, name="publish_need"),
     path("matching/resources", views.publish_resource, name="publish_resource"),
     path("matching/propose", views.propose_matches, name="propose_matches"),
+    path("matching/grid-workers", views.propose_grid_allocation, name="propose_grid_allocation"),
     path("matches/<int:match_id>/accept", views.accept_match, name="accept_match"),
     path("projects/<int:project_id>/outcome", views.record_outcome, name="record_outcome"),
 ]

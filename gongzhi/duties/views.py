@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import DomainError, NotFound
-from gongzhi.org.models import Organisation, Region
+from gongzhi.org.models import Organisation, Person, Region
 
 from . import forms, queries, services
 from .models import Goal, Match, PowerItem, Project, Responsibility, Scorecard, Task
@@ -535,7 +535,7 @@ def _unserved(request, region: Region, needs) -> list[dict]:
             for u in request.session.get(UNSERVED_KEY.format(region.pk), []) if u["need"] in titles]
 
 
-def _matching_page(request, region: Region, *, forms=None, error=None, status=200):
+def _matching_page(request, region: Region, *, forms=None, error=None, status=200, allocation=None):
     forms = forms or {}
     context = _base(request, region, "matching", error=error)
     match = context["may"]["match"]
@@ -556,7 +556,7 @@ def _matching_page(request, region: Region, *, forms=None, error=None, status=20
         unserved=_unserved(request, region, board["needs"]),
         need_form=forms.get("need") or (_need_form(region) if match else None),
         resource_form=resource_form if resource_form is not None and resource_form.fields["owner"].queryset.exists()
-        else None)
+        else None, allocation=allocation)
     return render(request, "duties/matching.html", context, status=status)
 
 
@@ -603,6 +603,23 @@ def publish_resource(request):
                    page=lambda **kw: _matching_page(request, region, **kw),
                    done=lambda resource: (_("The resource is on the list."),
                                           _url("matching", region, f"resource-{resource.pk}")))
+
+
+@action
+def propose_grid_allocation(request):
+    """Officers: the proposed grid-worker allocation, shown on the matching board (it changes no post)."""
+    region = _region(request)
+    try:
+        result = services.propose_grid_allocation(request.user, region)
+    except DomainError as refused:
+        return _matching_page(request, region, error=refused, status=refused.status)
+    names = dict(Person.objects.filter(pk__in=result.grids).values_list("pk", "name"))
+    grid_names = dict(Region.objects.filter(pk__in=[g for gs in result.grids.values() for g in gs])
+                      .values_list("pk", "name"))
+    rows = [{"worker": names.get(w, w), "grids": [grid_names.get(g, g) for g in gs], "load": round(result.load[w], 1),
+             "contiguous": result.is_contiguous[w]} for w, gs in result.grids.items()]
+    return _matching_page(request, region, allocation={"rows": rows, "max_load": round(result.max_load, 1),
+                                                       "lower_bound": round(result.lower_bound, 1)})
 
 
 @action

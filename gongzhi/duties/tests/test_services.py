@@ -327,3 +327,20 @@ def test_goals_and_tasks_stay_inside_their_region(village, world):
                              target_value=1, direction="higher", start_date=dt.date(2026, 3, 1),
                              deadline=dt.date(2026, 6, 30), owner=world.committee_b)
     assert err.value.code == "wrong_region" and not Goal.objects.exists()
+
+
+def test_grid_workers_are_allocated_by_the_demands_each_grid_receives(dw):
+    w = dw.world
+    second = f.official(w.committee_a, "grid_worker", "gw_a2", grid=w.grid_a2)
+    for _ in range(3):
+        dw.file()  # three demands in A1
+    with clock.frozen_at(dt.datetime(2026, 11, 30, 2, tzinfo=dt.timezone.utc)):
+        result = services.propose_grid_allocation(w.street_official, w.community_a)
+    assigned = sorted(g for grids in result.grids.values() for g in grids)
+    assert assigned == sorted([w.grid_a1.pk, w.grid_a2.pk])
+    assert all(result.is_contiguous.values()) and result.max_load == 3
+    people = {p.person_id for p in second.person.posts.all()} | {dw.grid_worker.person.pk}
+    assert set(result.grids) == people
+    assert Event.objects.filter(kind="duties.propose_grid_allocation").exists()
+    with pytest.raises(PermissionDenied):
+        services.propose_grid_allocation(dw.grid_worker, w.community_a)

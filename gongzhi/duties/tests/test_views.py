@@ -459,3 +459,15 @@ def test_an_officer_edits_a_power_item_and_a_bad_definition_changes_nothing(clie
     assert item.name == "采购管理（修订）"
     client.force_login(village.adults[8].user)
     assert client.post(url, {"definition": json.dumps(item.definition)}).status_code == 403
+
+
+def test_an_officer_sees_a_proposed_grid_worker_allocation_and_a_resident_cannot(client, dw):
+    w = dw.world
+    f.official(w.committee_a, "grid_worker", "gw_a2_view", grid=w.grid_a2)
+    url = reverse("duties:propose_grid_allocation") + f"?region={w.community_a.pk}"
+    client.force_login(w.street_official)
+    response = client.post(url)
+    page = response.content.decode()
+    assert response.status_code == 200 and w.grid_a1.name in page and w.grid_a2.name in page
+    client.force_login(dw.resident)
+    assert client.post(url).status_code == 403
