@@ -8,13 +8,11 @@ Acting needs sign-in: a view calls one use case in services; when it is refused,
 the partial) comes back with the reason and the refusal's status, and nothing has changed.
 """
 
-import functools
 import math
 import uuid
 from urllib.parse import quote
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpResponse
@@ -22,11 +20,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.scrub import scrub
+from gongzhi.core.pages import action, get_or_not_found, public, refusal, submit
 from gongzhi.org.models import Person, Region
 
 from . import permissions, procedures, queries, services
@@ -56,53 +54,14 @@ def _in_chinese() -> bool:
     return (get_language() or "").startswith("zh")
 
 
-def _get(model, pk):
-    found = model.objects.filter(pk=pk).first()
-    if found is None:
-        raise NotFound(f"{model._meta.verbose_name} {pk}")
-    return found
 
 
-def _refusal(error) -> dict | None:
-    """What the page says about a refused act: the domain's message and its status."""
-    if error is None:
-        return None
-    if isinstance(error, DomainError):
-        return {"message": error.message(), "status": error.status}
-    return {"message": str(error), "status": 400}
 
 
-def public(view):
-    """No sign-in needed; a domain error (an unknown id …) renders the error page with its status."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            return render(request, "web/error.html", {"error": error}, status=error.status)
-
-    return wrapper
 
 
-def action(view):
-    """A signed-in POST that acts."""
-    return login_required(require_POST(public(view)))
 
 
-def _submit(request, call, *, page, done, form=None, name=None):
-    """Run one use case with a posted form's data. Done: back to the page with a notice (post/redirect/get).
-    Refused or not filled in: the page again, the form as typed, the reason, and the refusal's status."""
-    kept = {name: form} if form is not None else {}
-    if form is not None and not form.is_valid():
-        return page(forms=kept, error=_("Check the form: nothing was saved."), status=400)
-    try:
-        result = call(form.cleaned_data if form is not None else None)
-    except DomainError as refused:
-        return page(forms=kept, error=refused, status=refused.status)
-    notice, url = done(result)
-    messages.success(request, notice)
-    return redirect(url)
 
 
 def _region_filter_choices():
@@ -163,7 +122,7 @@ def _topics_page(request, *, forms=None, error=None, status=200):
     if proposal is None and user.is_authenticated:
         proposal = ProposeTopicForm(regions=_proposal_regions(user))
     context = {"filter": form, "page_obj": listing, "meetings": meetings[:MEETINGS_LISTED],
-               "propose_form": proposal, "error": _refusal(error), "query": request.GET.urlencode()}
+               "propose_form": proposal, "error": refusal(error), "query": request.GET.urlencode()}
     return render(request, "deliberation/topics.html", context, status=status)
 
 
@@ -172,10 +131,10 @@ def propose(request):
     form = ProposeTopicForm(request.POST, regions=_proposal_regions(request.user))
 
     def call(data):
-        return services.propose_topic(request.user, region=_get(Region, data["region"]), title=data["title"],
+        return services.propose_topic(request.user, region=get_or_not_found(Region, data["region"]), title=data["title"],
                                       description=data["description"])
 
-    return _submit(request, call, form=form, name="propose",
+    return submit(request, call, form=form, name="propose",
                    page=lambda **kw: _topics_page(request, **kw),
                    done=lambda topic: (_("Your topic has been proposed. Ask your neighbours to support it."),
                                        _topic_url(topic.pk)))
@@ -274,7 +233,7 @@ def _card(request, topic: Topic, *, notice=None, error=None) -> dict:
              if user.is_authenticated else 0)
     return {"topic": topic, "statement": statement, "text": scrub(statement.text) if statement else "",
             "may_vote": may_vote, "signed_in": user.is_authenticated, "total": total, "voted": voted,
-            "notice": notice, "error": _refusal(error)}
+            "notice": notice, "error": refusal(error)}
 
 
 def _statements(topic: Topic, may_moderate: bool) -> list[dict]:
@@ -302,7 +261,7 @@ def _topic_context(request, topic: Topic, *, forms=None, error=None) -> dict:
     }
     comments = topic.comments.annotate(reports_count=Count("reports"))
     return {
-        "topic": topic, "may": may, "forms": forms, "error": _refusal(error),
+        "topic": topic, "may": may, "forms": forms, "error": refusal(error),
         "evidence": _evidence(topic.evidence), "procedure": _procedure(topic),
         "support_percent": min(100, round(100 * topic.support_count / topic.support_threshold))
         if topic.support_threshold else 100,
@@ -322,32 +281,32 @@ def _topic_page(request, topic: Topic, *, forms=None, error=None, status=200):
 
 @public
 def topic(request, topic_id: int):
-    return _topic_page(request, _get(Topic, topic_id))
+    return _topic_page(request, get_or_not_found(Topic, topic_id))
 
 
 def _topic_action(request, topic: Topic, call, notice: str, anchor: str, *, form=None, name=None):
-    return _submit(request, call, form=form, name=name,
+    return submit(request, call, form=form, name=name,
                    page=lambda **kw: _topic_page(request, topic, **kw),
                    done=lambda _result: (notice, _topic_url(topic.pk, anchor)))
 
 
 @action
 def support(request, topic_id: int):
-    topic = _get(Topic, topic_id)
+    topic = get_or_not_found(Topic, topic_id)
     return _topic_action(request, topic, lambda _data: services.support_topic(request.user, topic),
                          _("Thank you: your support is counted."), "support")
 
 
 @action
 def add_comment(request, topic_id: int):
-    topic = _get(Topic, topic_id)
+    topic = get_or_not_found(Topic, topic_id)
     return _topic_action(request, topic, lambda data: services.add_comment(request.user, topic, data["text"]),
                          _("Your comment is posted."), "comments", form=CommentForm(request.POST), name="comment")
 
 
 @action
 def report_comment(request, comment_id: int):
-    comment = _get(Comment, comment_id)
+    comment = get_or_not_found(Comment, comment_id)
     return _topic_action(request, comment.topic,
                          lambda data: services.report(request.user, comment=comment, reason=data["reason"]),
                          _("Thank you: the moderators will look at the comment."), f"comment-{comment.pk}",
@@ -356,7 +315,7 @@ def report_comment(request, comment_id: int):
 
 @action
 def hide_comment(request, comment_id: int):
-    comment = _get(Comment, comment_id)
+    comment = get_or_not_found(Comment, comment_id)
     return _topic_action(request, comment.topic,
                          lambda data: services.hide_comment(request.user, comment, data["reason"]),
                          _("The comment is hidden; its place shows your reason."), f"comment-{comment.pk}",
@@ -365,7 +324,7 @@ def hide_comment(request, comment_id: int):
 
 @action
 def add_attachment(request, topic_id: int):
-    topic = _get(Topic, topic_id)
+    topic = get_or_not_found(Topic, topic_id)
 
     def call(data):
         upload = data["file"]
@@ -381,7 +340,7 @@ def add_attachment(request, topic_id: int):
 @public
 def attachment(request, attachment_id: int):
     """A topic's document, downloaded as a file (never shown inline)."""
-    found = _get(Attachment, attachment_id)
+    found = get_or_not_found(Attachment, attachment_id)
     response = HttpResponse(bytes(found.content), content_type=found.content_type)
     response["Content-Disposition"] = _content_disposition(found.name)
     response["X-Content-Type-Options"] = "nosniff"
@@ -394,7 +353,7 @@ def _content_disposition(name: str) -> str:
 
 @action
 def start_procedure(request, topic_id: int):
-    topic = _get(Topic, topic_id)
+    topic = get_or_not_found(Topic, topic_id)
     form = ProcedureForm(request.POST, procedures=procedures.PROCEDURES, chinese=_in_chinese())
     return _topic_action(request, topic, lambda data: services.start_procedure(request.user, topic, data["procedure"]),
                          _("The procedure has started."), "procedure", form=form, name="procedure")
@@ -402,7 +361,7 @@ def start_procedure(request, topic_id: int):
 
 @action
 def schedule_meeting(request, topic_id: int):
-    topic = _get(Topic, topic_id)
+    topic = get_or_not_found(Topic, topic_id)
     bodies = Body.objects.filter(Q(region=topic.region) | Q(region__in=topic.region.ancestors()))
     form = ScheduleMeetingForm(request.POST, bodies=bodies)
 
@@ -410,13 +369,13 @@ def schedule_meeting(request, topic_id: int):
         return services.schedule_meeting(request.user, data["body"], title=data["title"], agenda=data["agenda"],
                                          starts_at=data["starts_at"], place=data["place"], topic=topic)
 
-    return _submit(request, call, form=form, name="meeting", page=lambda **kw: _topic_page(request, topic, **kw),
+    return submit(request, call, form=form, name="meeting", page=lambda **kw: _topic_page(request, topic, **kw),
                    done=lambda meeting: (_("The meeting is called; notice has been given."), _meeting_url(meeting.pk)))
 
 
 @action
 def draft_resolution(request, topic_id: int):
-    topic = _get(Topic, topic_id)
+    topic = get_or_not_found(Topic, topic_id)
     return _topic_action(request, topic, lambda _data: services.draft_resolution_from_consensus(request.user, topic),
                          _("The consensus statements are now the draft resolution."), "draft")
 
@@ -426,7 +385,7 @@ def draft_resolution(request, topic_id: int):
 
 @action
 def add_statement(request, topic_id: int):
-    topic = _get(Topic, topic_id)
+    topic = get_or_not_found(Topic, topic_id)
     return _topic_action(request, topic, lambda data: services.add_statement(request.user, topic, data["text"]),
                          _("Your statement is added; others can now vote on it."), "opinion-map",
                          form=StatementForm(request.POST), name="statement")
@@ -436,7 +395,7 @@ def add_statement(request, topic_id: int):
 def vote_statement(request, statement_id: int):
     """Agree / disagree / pass. htmx gets the card with the next statement (and an event that refreshes the
     map); a plain form goes back to the topic's page."""
-    statement = _get(Statement, statement_id)
+    statement = get_or_not_found(Statement, statement_id)
     topic = statement.topic
     form = VoteForm(request.POST)
     notice, error, status = None, None, 200
@@ -464,13 +423,13 @@ def vote_statement(request, statement_id: int):
 @public
 def opinion_map(request, topic_id: int):
     """The map section alone (htmx refreshes it after each vote)."""
-    topic = _get(Topic, topic_id)
+    topic = get_or_not_found(Topic, topic_id)
     return render(request, "deliberation/_opinion_map.html", {"topic": topic, "map": _opinion_map(request, topic)})
 
 
 @action
 def moderate_statement(request, statement_id: int):
-    statement = _get(Statement, statement_id)
+    statement = get_or_not_found(Statement, statement_id)
     accept = request.POST.get("accept") == "1"
     form = ReasonForm(request.POST)
     if accept:
@@ -487,7 +446,7 @@ def moderate_statement(request, statement_id: int):
 
 @action
 def report_statement(request, statement_id: int):
-    statement = _get(Statement, statement_id)
+    statement = get_or_not_found(Statement, statement_id)
     return _topic_action(request, statement.topic,
                          lambda data: services.report(request.user, statement=statement, reason=data["reason"]),
                          _("Thank you: the moderators will look at the statement."), "vote",
@@ -545,7 +504,7 @@ def _motion_context(request, motion: Motion, *, person=None, entry=None, can_con
     context = {
         "motion": motion, "input": BALLOT_INPUT[motion.method], "yes_no": _yes_no(),
         "options": list(enumerate(motion.options)), "ranks": range(1, len(motion.options) + 1),
-        "entry": entry, "has_voted": has_voted, "receipt": receipt, "error": _refusal(error),
+        "entry": entry, "has_voted": has_voted, "receipt": receipt, "error": refusal(error),
         "ballots_cast": motion.ballots.count(), "result": _result(motion), "can_convene": can_convene,
         "seats": motion.seats,
     }
@@ -588,7 +547,7 @@ def _meeting_context(request, meeting: Meeting, *, forms=None, error=None, recei
         "meeting": meeting, "body": meeting.body, "quorum": _quorum(meeting), "poll_seconds": QUORUM_POLL_SECONDS,
         "can_convene": can_convene, "roll": roll, "entry": entry,
         "awaiting": [r for r in roll or [] if r["awaiting_confirmation"]],
-        "motions": motions, "forms": forms, "error": _refusal(error),
+        "motions": motions, "forms": forms, "error": refusal(error),
     }
 
 
@@ -599,55 +558,55 @@ def _meeting_page(request, meeting: Meeting, *, forms=None, error=None, receipts
 
 @public
 def meeting(request, meeting_id: int):
-    return _meeting_page(request, _get(Meeting, meeting_id))
+    return _meeting_page(request, get_or_not_found(Meeting, meeting_id))
 
 
 @public
 def quorum(request, meeting_id: int):
     """The live quorum box alone (htmx polls it while the meeting is in session)."""
-    found = _get(Meeting, meeting_id)
+    found = get_or_not_found(Meeting, meeting_id)
     return render(request, "deliberation/_quorum.html",
                   {"meeting": found, "quorum": _quorum(found), "poll_seconds": QUORUM_POLL_SECONDS})
 
 
 def _meeting_action(request, found: Meeting, call, notice: str, anchor: str = "", *, form=None, name=None):
-    return _submit(request, call, form=form, name=name,
+    return submit(request, call, form=form, name=name,
                    page=lambda **kw: _meeting_page(request, found, **kw),
                    done=lambda _result: (notice, _meeting_url(found.pk, anchor)))
 
 
 @action
 def open_meeting(request, meeting_id: int):
-    found = _get(Meeting, meeting_id)
+    found = get_or_not_found(Meeting, meeting_id)
     return _meeting_action(request, found, lambda _data: services.open_meeting(request.user, found),
                            _("The meeting is open; its roll is fixed."), "roll")
 
 
 @action
 def sign_in(request, meeting_id: int):
-    found = _get(Meeting, meeting_id)
+    found = get_or_not_found(Meeting, meeting_id)
     return _meeting_action(request, found, lambda _data: services.sign_in(request.user, found),
                            _("You are signed in. You can vote on the motions below."), "motions")
 
 
 @action
 def record_attendance(request, meeting_id: int):
-    found = _get(Meeting, meeting_id)
-    person = _get(Person, request.POST.get("person") if (request.POST.get("person") or "").isdigit() else 0)
+    found = get_or_not_found(Meeting, meeting_id)
+    person = get_or_not_found(Person, request.POST.get("person") if (request.POST.get("person") or "").isdigit() else 0)
     return _meeting_action(request, found, lambda _data: services.record_attendance(request.user, found, person),
                            _("Recorded present. A second officer must confirm it before it counts."), "roll")
 
 
 @action
 def confirm_attendance(request, entry_id: int):
-    entry = _get(RollEntry, entry_id)
+    entry = get_or_not_found(RollEntry, entry_id)
     return _meeting_action(request, entry.meeting, lambda _data: services.confirm_attendance(request.user, entry),
                            _("Attendance confirmed; it now counts."), "roll")
 
 
 @action
 def open_motion(request, meeting_id: int):
-    found = _get(Meeting, meeting_id)
+    found = get_or_not_found(Meeting, meeting_id)
     form = MotionForm(request.POST, stages=_stage_choices(found))
 
     def call(data):
@@ -663,7 +622,7 @@ def open_motion(request, meeting_id: int):
 def cast_ballot(request, motion_id: int):
     """A member votes. The answer shows the tracker and nonce once: the voter keeps them to find the ballot in
     the published list (htmx: the motion's box; a plain form: the meeting's page)."""
-    motion = _get(Motion, motion_id)
+    motion = get_or_not_found(Motion, motion_id)
     receipt, error, status = None, None, 201
     try:
         choice = ballot_choice(motion.method, motion.options, request.POST)
@@ -686,11 +645,11 @@ def cast_ballot(request, motion_id: int):
 
 @action
 def enter_paper_ballot(request, motion_id: int):
-    motion = _get(Motion, motion_id)
+    motion = get_or_not_found(Motion, motion_id)
     voter_id = request.POST.get("voter", "")
 
     def call(_data):
-        voter = _get(Person, voter_id) if voter_id.isdigit() else None
+        voter = get_or_not_found(Person, voter_id) if voter_id.isdigit() else None
         return services.enter_paper_ballot(request.user, motion, ballot_choice(motion.method, motion.options,
                                                                                 request.POST), voter=voter)
 
@@ -714,14 +673,14 @@ def confirm_paper_ballot(request, ballot_id: str):
 
 @action
 def close_motion(request, motion_id: int):
-    motion = _get(Motion, motion_id)
+    motion = get_or_not_found(Motion, motion_id)
     return _meeting_action(request, motion.meeting, lambda _data: services.close_motion(request.user, motion),
                            _("Voting is closed and counted; the ballot list is published."), f"motion-{motion.pk}")
 
 
 @action
 def close_meeting(request, meeting_id: int):
-    found = _get(Meeting, meeting_id)
+    found = get_or_not_found(Meeting, meeting_id)
     return _meeting_action(request, found,
                            lambda data: services.close_meeting(request.user, found, minutes=data["minutes"]),
                            _("The meeting is closed and its minutes are recorded."), "", form=MinutesForm(request.POST),
@@ -736,7 +695,7 @@ def close_meeting(request, meeting_id: int):
 def motion(request, motion_id: int):
     """The result with the rule's explanation and, once voting closed, the published ballot list (tracker and
     choice, no voter) that anyone can recount."""
-    found = _get(Motion, motion_id)
+    found = get_or_not_found(Motion, motion_id)
     published = services.published_ballots(found) if found.status == Motion.Status.CLOSED else None
     context = {
         "motion": found, "meeting": found.meeting, "result": _result(found), "ballots_cast": found.ballots.count(),
@@ -779,7 +738,7 @@ def _disclosures_page(request, *, forms=None, error=None, status=200):
     publish_form = forms.get("publish")
     if publish_form is None and policy.can(user, "deliberation.publish"):
         publish_form = _publish_form(user)
-    context = {"filter": form, "items": items, "publish_form": publish_form, "error": _refusal(error),
+    context = {"filter": form, "items": items, "publish_form": publish_form, "error": refusal(error),
                "signed_in": user.is_authenticated}
     return render(request, "deliberation/disclosures.html", context, status=status)
 
@@ -800,20 +759,20 @@ def publish(request):
     form = _publish_form(request.user, request.POST)
 
     def call(data):
-        return services.publish(request.user, region=_get(Region, data["region"]), kind=data["kind"],
+        return services.publish(request.user, region=get_or_not_found(Region, data["region"]), kind=data["kind"],
                                 title=data["title"], body=data["body"], notice_days=data["notice_days"],
                                 topic=data["topic"])
 
-    return _submit(request, call, form=form, name="publish", page=lambda **kw: _disclosures_page(request, **kw),
+    return submit(request, call, form=form, name="publish", page=lambda **kw: _disclosures_page(request, **kw),
                    done=lambda item: (_("The notice is published; its notice period has started."),
                                       reverse("deliberation:disclosures") + f"#disclosure-{item.pk}"))
 
 
 @action
 def file_objection(request, disclosure_id: int):
-    item = _get(Disclosure, disclosure_id)
+    item = get_or_not_found(Disclosure, disclosure_id)
     form = ObjectionForm(request.POST, prefix=f"object-{item.pk}")
-    return _submit(request, lambda data: services.file_objection(request.user, item, data["text"]), form=form,
+    return submit(request, lambda data: services.file_objection(request.user, item, data["text"]), form=form,
                    name=f"object-{item.pk}", page=lambda **kw: _disclosures_page(request, **kw),
                    done=lambda _o: (_("Your objection is filed. It must be answered before the notice completes."),
                                     reverse("deliberation:disclosures") + f"#disclosure-{item.pk}"))
@@ -821,9 +780,9 @@ def file_objection(request, disclosure_id: int):
 
 @action
 def answer_objection(request, objection_id: int):
-    objection = _get(Objection, objection_id)
+    objection = get_or_not_found(Objection, objection_id)
     form = AnswerForm(request.POST, prefix=f"answer-{objection.pk}")
-    return _submit(request, lambda data: services.answer_objection(request.user, objection, data["answer"]),
+    return submit(request, lambda data: services.answer_objection(request.user, objection, data["answer"]),
                    form=form, name=f"answer-{objection.pk}", page=lambda **kw: _disclosures_page(request, **kw),
                    done=lambda _o: (_("Your answer is published."),
                                     reverse("deliberation:disclosures") + f"#disclosure-{objection.disclosure_id}"))

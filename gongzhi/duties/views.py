@@ -9,18 +9,16 @@ in services; refused, the page comes back with the reason and the refusal's stat
 
 import functools
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
 
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.pages import action, get_or_not_found, public, refusal, submit
 from gongzhi.org.models import Organisation, Person, Region
 
 from . import forms, queries, services
@@ -33,55 +31,14 @@ def _in_chinese() -> bool:
     return (get_language() or "").startswith("zh")
 
 
-def _get(model, pk):
-    found = model.objects.filter(pk=pk).first()
-    if found is None:
-        raise NotFound(f"{model._meta.verbose_name} {pk}")
-    return found
 
 
-def _refusal(error) -> dict | None:
-    """What the page says about a refused act: the domain's message (a power-list verdict's reason in
-    Chinese first) and its status."""
-    if error is None:
-        return None
-    if isinstance(error, DomainError):
-        return {"message": error.message(), "status": error.status,
-                "explanation_zh": error.context.get("explanation_zh", "")}
-    return {"message": str(error), "status": 400, "explanation_zh": ""}
 
 
-def public(view):
-    """No sign-in needed; a domain error (an unknown id …) renders the error page with its status."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            return render(request, "web/error.html", {"error": error}, status=error.status)
-
-    return wrapper
 
 
-def action(view):
-    """A signed-in POST that acts."""
-    return login_required(require_POST(public(view)))
 
 
-def _submit(request, call, *, page, done, form=None, name=None):
-    """Run one use case with a posted form's data. Done: back to the page with a notice (post/redirect/get).
-    Refused or not filled in: the page again, the form as typed, the reason, and the refusal's status."""
-    kept = {name: form} if form is not None else {}
-    if form is not None and not form.is_valid():
-        return page(forms=kept, error=_("Check the form: nothing was saved."), status=400)
-    try:
-        result = call(form.cleaned_data if form is not None else None)
-    except DomainError as refused:
-        return page(forms=kept, error=refused, status=refused.status)
-    notice, url = done(result)
-    messages.success(request, notice)
-    return redirect(url)
 
 
 def _region(request) -> Region:
@@ -108,7 +65,7 @@ def _may(user, region: Region) -> dict:
 
 
 def _base(request, region: Region, section: str, *, error=None) -> dict:
-    return {"region": region, "section": section, "may": _may(request.user, region), "error": _refusal(error),
+    return {"region": region, "section": section, "may": _may(request.user, region), "error": refusal(error),
             "places": queries.places(),
             "signed_in": request.user.is_authenticated}
 
@@ -156,13 +113,13 @@ def _powers_page(request, region: Region, *, forms=None, error=None, status=200)
 @action
 def edit_power_item(request, item_id: int):
     """An officer edits an item of the place's power list (its thresholds, procedure, disclosures)."""
-    item = _get(PowerItem, item_id)
+    item = get_or_not_found(PowerItem, item_id)
     form = _edit_form(item, request.POST)
 
     def call(data):
         return services.edit_power_item(request.user, item, data["definition"])
 
-    return _submit(request, call, form=form, name=f"edit-{item.pk}",
+    return submit(request, call, form=form, name=f"edit-{item.pk}",
                    page=lambda **kw: _powers_page(request, item.region, **kw),
                    done=lambda row: (_("The item is changed; the change is logged."),
                                      _url("powers", row.region, f"item-{row.pk}")))
@@ -176,7 +133,7 @@ def powers(request):
 @action
 def adopt_power_list(request):
     region = _region(request)
-    return _submit(request, lambda _data: services.adopt_power_list(request.user, region),
+    return submit(request, lambda _data: services.adopt_power_list(request.user, region),
                    page=lambda **kw: _powers_page(request, region, **kw),
                    done=lambda items: (ngettext("The preset power list is adopted: %(n)d item.",
                                                 "The preset power list is adopted: %(n)d items.",
@@ -185,7 +142,7 @@ def adopt_power_list(request):
 
 @action
 def record_decision(request, item_id: int):
-    item = _get(PowerItem, item_id)
+    item = get_or_not_found(PowerItem, item_id)
     region = item.region
     form = _decision_form(region, item.pk, request.POST)
 
@@ -202,7 +159,7 @@ def record_decision(request, item_id: int):
                                  _("It is published on the disclosure board."))
         return notice, _url("powers", region, f"decision-{decision.pk}")
 
-    return _submit(request, call, form=form, name=f"decision-{item.pk}",
+    return submit(request, call, form=form, name=f"decision-{item.pk}",
                    page=lambda **kw: _powers_page(request, region, **kw), done=done)
 
 
@@ -244,7 +201,7 @@ def _set_responsibility(request, region: Region, form, entry=None):
                                            duty=data["duty"], priority=data["priority"] or 0, role=data["role"],
                                            entry=entry)
 
-    return _submit(request, call, form=form, name=f"edit-{entry.pk}" if entry else "add",
+    return submit(request, call, form=form, name=f"edit-{entry.pk}" if entry else "add",
                    page=lambda **kw: _responsibilities_page(request, region, **kw),
                    done=lambda saved: (_("The responsibility list is saved; demands are now routed by it."),
                                        _url("responsibilities", region, f"entry-{saved.pk}")))
@@ -258,16 +215,16 @@ def add_responsibility(request):
 
 @action
 def edit_responsibility(request, entry_id: int):
-    entry = _get(Responsibility, entry_id)
+    entry = get_or_not_found(Responsibility, entry_id)
     region = _region(request)
     return _set_responsibility(request, region, _responsibility_form(region, entry, request.POST), entry)
 
 
 @action
 def retire_responsibility(request, entry_id: int):
-    entry = _get(Responsibility, entry_id)
+    entry = get_or_not_found(Responsibility, entry_id)
     region = _region(request)
-    return _submit(request, lambda _data: services.retire_responsibility(request.user, entry),
+    return submit(request, lambda _data: services.retire_responsibility(request.user, entry),
                    page=lambda **kw: _responsibilities_page(request, region, **kw),
                    done=lambda _e: (_("The entry is retired; its demands are routed as before it."),
                                     _url("responsibilities", region)))
@@ -318,7 +275,7 @@ def create_goal(request):
                                     unit_of_measure=data["unit_of_measure"], live_indicator=data["live_indicator"],
                                     parent=data["parent"])
 
-    return _submit(request, call, form=_goal_form(region, request.POST), name="goal",
+    return submit(request, call, form=_goal_form(region, request.POST), name="goal",
                    page=lambda **kw: _goals_page(request, region, **kw),
                    done=lambda goal: (_("The goal is set; its status is computed from the progress reported."),
                                       reverse("duties:goal", args=[goal.pk])))
@@ -333,7 +290,7 @@ def hold_review(request):
                                     participants=data["participants"], conclusions=data["conclusions"],
                                     goals=list(data["goals"]))
 
-    return _submit(request, call, form=_review_form(region, request.POST), name="review",
+    return submit(request, call, form=_review_form(region, request.POST), name="review",
                    page=lambda **kw: _goals_page(request, region, **kw),
                    done=lambda review: (_("The review meeting is recorded."),
                                         _url("goals", region, f"review-{review.pk}")))
@@ -376,18 +333,18 @@ def _progress_form(data=None):
 
 @public
 def goal(request, goal_id: int):
-    return _goal_page(request, _get(Goal, goal_id))
+    return _goal_page(request, get_or_not_found(Goal, goal_id))
 
 
 @action
 def report_progress(request, goal_id: int):
-    found = _get(Goal, goal_id)
+    found = get_or_not_found(Goal, goal_id)
 
     def call(data):
         return services.report_progress(request.user, goal=found, value=data["value"], note=data["note"],
                                         evidence=data["evidence"])
 
-    return _submit(request, call, form=_progress_form(request.POST), name="progress",
+    return submit(request, call, form=_progress_form(request.POST), name="progress",
                    page=lambda **kw: _goal_page(request, found, **kw),
                    done=lambda _r: (_("The progress is reported; the status is computed again."),
                                     reverse("duties:goal", args=[found.pk]) + "#progress"))
@@ -395,14 +352,14 @@ def report_progress(request, goal_id: int):
 
 @action
 def add_task(request, goal_id: int):
-    found = _get(Goal, goal_id)
+    found = get_or_not_found(Goal, goal_id)
 
     def call(data):
         return services.add_task(request.user, goal=found, title=data["title"], unit=data["unit"],
                                  deadline=data["deadline"], quality_standard=data["quality_standard"],
                                  parent=data["parent"])
 
-    return _submit(request, call, form=_task_form(found, request.POST), name="task",
+    return submit(request, call, form=_task_form(found, request.POST), name="task",
                    page=lambda **kw: _goal_page(request, found, **kw),
                    done=lambda task: (_("The task is added."),
                                       reverse("duties:goal", args=[found.pk]) + f"#task-{task.pk}"))
@@ -412,7 +369,7 @@ def add_task(request, goal_id: int):
 def complete_task(request, task_id: int):
     """The task's unit reports it done (an officer may also check its quality): back to its goal's page, or
     to the matching board for a project's task."""
-    task = _get(Task, task_id)
+    task = get_or_not_found(Task, task_id)
     form = _complete_form(task, request.POST)
     if task.goal_id:
         page = functools.partial(_goal_page, request, task.goal)
@@ -420,7 +377,7 @@ def complete_task(request, task_id: int):
     else:
         page = functools.partial(_matching_page, request, task.project.region)
         url = _url("matching", task.project.region, f"task-{task.pk}")
-    return _submit(request, lambda data: services.complete_task(request.user, task, quality_met=form.quality_met(),
+    return submit(request, lambda data: services.complete_task(request.user, task, quality_met=form.quality_met(),
                                                                 note=data["note"]),
                    form=form, name=f"done-{task.pk}", page=page,
                    done=lambda _t: (_("The task is reported done."), url))
@@ -469,7 +426,7 @@ def define_scorecard(request):
     region = _region(request)
     form = _scorecard_form(request.POST)
     number = Scorecard.objects.filter(region=region).count() + 1
-    return _submit(request, lambda _data: services.define_scorecard(request.user, region, form.scorecard_data(number)),
+    return submit(request, lambda _data: services.define_scorecard(request.user, region, form.scorecard_data(number)),
                    form=form, name="scorecard", page=lambda **kw: _scorecards_page(request, region, **kw),
                    done=lambda card: (_("The scorecard is defined. Compute the scores for a period below."),
                                       _url("scorecards", region, f"scorecard-{card.pk}")))
@@ -483,7 +440,7 @@ def compute_scores(request):
         return services.compute_scores(request.user, data["scorecard"], list(queries.units_in(region)),
                                        data["period_start"], data["period_end"])
 
-    return _submit(request, call, form=_compute_form(region, request.POST), name="compute",
+    return submit(request, call, form=_compute_form(region, request.POST), name="compute",
                    page=lambda **kw: _scorecards_page(request, region, **kw),
                    done=lambda rows: (ngettext("%(n)d unit scored.", "%(n)d units scored.", len(rows))
                                       % {"n": len(rows)},
@@ -496,10 +453,10 @@ def evaluate_unit(request):
     form = _evaluate_form(Organisation.objects.filter(pk=request.POST.get("unit") or 0), request.POST)
 
     def call(data):
-        return services.evaluate_unit(request.user, _get(Organisation, data["unit"]), score=data["score"],
+        return services.evaluate_unit(request.user, get_or_not_found(Organisation, data["unit"]), score=data["score"],
                                       comment=data["comment"])
 
-    return _submit(request, call, form=form, name="evaluate",
+    return submit(request, call, form=form, name="evaluate",
                    page=lambda **kw: _scorecards_page(request, region, **kw),
                    done=lambda _e: (_("Thank you: your evaluation is counted."), _url("scorecards", region)))
 
@@ -584,7 +541,7 @@ def publish_need(request):
                                      quantity=data["quantity"], urgency=data["urgency"],
                                      longitude=data["longitude"], latitude=data["latitude"], source="board")
 
-    return _submit(request, call, form=_need_form(region, request.POST), name="need",
+    return submit(request, call, form=_need_form(region, request.POST), name="need",
                    page=lambda **kw: _matching_page(request, region, **kw),
                    done=lambda need: (_("The need is on the list."), _url("matching", region, f"need-{need.pk}")))
 
@@ -599,7 +556,7 @@ def publish_resource(request):
                                          longitude=data["longitude"], latitude=data["latitude"],
                                          max_distance_km=data["max_distance_km"])
 
-    return _submit(request, call, form=_resource_form(request, region, request.POST), name="resource",
+    return submit(request, call, form=_resource_form(request, region, request.POST), name="resource",
                    page=lambda **kw: _matching_page(request, region, **kw),
                    done=lambda resource: (_("The resource is on the list."),
                                           _url("matching", region, f"resource-{resource.pk}")))
@@ -642,19 +599,19 @@ def propose_matches(request):
                                      len(result.unserved)) % {"n": len(result.unserved)}
         return notice, _url("matching", region, "proposed")
 
-    return _submit(request, call, page=lambda **kw: _matching_page(request, region, **kw), done=done)
+    return submit(request, call, page=lambda **kw: _matching_page(request, region, **kw), done=done)
 
 
 @action
 def accept_match(request, match_id: int):
-    found = _get(Match, match_id)
+    found = get_or_not_found(Match, match_id)
     region = found.need.region
 
     def call(data):
         return services.accept_match(request.user, found, deadline=data["deadline"],
                                      quality_standard=data["quality_standard"])
 
-    return _submit(request, call, form=_accept_form(found, request.POST), name=f"accept-{found.pk}",
+    return submit(request, call, form=_accept_form(found, request.POST), name=f"accept-{found.pk}",
                    page=lambda **kw: _matching_page(request, region, **kw),
                    done=lambda m: (_("The match is accepted: a project with a task for the unit."),
                                    _url("matching", region, f"project-{m.project_id}")))
@@ -662,9 +619,9 @@ def accept_match(request, match_id: int):
 
 @action
 def record_outcome(request, project_id: int):
-    project = _get(Project, project_id)
+    project = get_or_not_found(Project, project_id)
     region = project.region
-    return _submit(request, lambda data: services.record_project_outcome(request.user, project, data["outcome"]),
+    return submit(request, lambda data: services.record_project_outcome(request.user, project, data["outcome"]),
                    form=_outcome_form(project, request.POST), name=f"outcome-{project.pk}",
                    page=lambda **kw: _matching_page(request, region, **kw),
                    done=lambda p: (_("The outcome is recorded; the needs it served are closed."),

@@ -20,7 +20,7 @@ from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.demands.forms import category_name
 from gongzhi.demands.models import Category
 from gongzhi.org.models import Region
-from gongzhi.org.views import page
+from gongzhi.core.pages import page
 
 from . import queries, services
 from .models import HotSpot, Issue, Warning

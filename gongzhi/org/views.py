@@ -6,11 +6,9 @@ queries.scoped, every object fetched with queries.get_scoped) or calls a service
 Scope and permission decisions live in permissions.py; a domain error becomes its HTTP status.
 """
 
-import functools
 from collections import defaultdict
 
 from django import forms
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import render
@@ -19,7 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core import clock
-from gongzhi.core.errors import DomainError, ValidationFailed
+from gongzhi.core.errors import ValidationFailed
+from gongzhi.core.pages import page
 
 from . import queries, services
 from .models import Building, Household, Organisation, Person, Post, Region
@@ -28,20 +27,6 @@ TREE_DEPTH = 2  # levels shown below each root in the region browser
 ORGANISATIONS_PER_PAGE = 50
 RESIDENTS_LISTED = 200  # on a grid's page; a grid has a few hundred households at most
 
-
-def page(view):
-    """Sign-in required; a domain error (NotFound for anything out of scope, PermissionDenied …)
-    renders the error page with its status instead of a bare 500."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as error:
-            return render(request, "web/error.html", {"error": error}, status=error.status)
-
-    return wrapper
 
 
 # ---------------------------------------------------------------------------------------------
