@@ -21,9 +21,9 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.pages import page
 from gongzhi.org import queries as org_queries
 from gongzhi.org.models import Region
-from gongzhi.core.pages import page
 
 from . import hooks, queries, rules, services
 from .forms import ACTION_FORMS, ACTION_LABELS, STEP_LABELS, DashboardFilter, FileDemandForm, category_name

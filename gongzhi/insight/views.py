@@ -17,10 +17,10 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core import policy
 from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.pages import page
 from gongzhi.demands.forms import category_name
 from gongzhi.demands.models import Category
 from gongzhi.org.models import Region
-from gongzhi.core.pages import page
 
 from . import queries, services
 from .models import HotSpot, Issue, Warning
