@@ -66,7 +66,7 @@ def test_an_officer_records_a_routine_decision_on_the_power_list_at_phone_width(
     for code in ("handler", "party_secretary", "committee_director"):
         item.locator(f"input[name=signatories][value={code}]").check()
     assert fits(tab)
-    item.locator("button[type=submit]").click()
+    item.locator(".decision-form button[type=submit]").click()
     tab.wait_for_load_state()
     assert tab.locator(".messages li.success a[href*='/deliberation/disclosures/']").count() == 1
     decision = Decision.objects.get()
