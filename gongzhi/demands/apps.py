@@ -18,6 +18,13 @@ class DemandsConfig(AppConfig):
 
         indicators.register_all()  # the three rates as duties' live indicators
 
+        from gongzhi.duties import matters
+
+        from .models import Category
+
+        matters.register(lambda codes: {c.code: (c.name, c.name_en or c.name)
+                                        for c in Category.objects.filter(code__in=codes)})
+
         from gongzhi.org import demo as org_demo
 
         from . import demo

@@ -21,7 +21,7 @@ from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.pages import action, get_or_not_found, public, refusal, submit
 from gongzhi.org.models import Organisation, Person, Region
 
-from . import forms, queries, services
+from . import forms, matters, queries, services
 from .models import Goal, Match, PowerItem, Project, Responsibility, Scorecard, Task
 
 UNSERVED_KEY = "duties.unserved.{}"  # the last matching run's unserved needs, per place, in the session
@@ -180,9 +180,13 @@ def _responsibilities_page(request, region: Region, *, forms=None, error=None, s
     forms = forms or {}
     context = _base(request, region, "responsibilities", error=error)
     manage = context["may"]["manage"]
-    entries = [{"entry": e, "form": forms.get(f"edit-{e.pk}") or (_responsibility_form(region, e) if manage
-                                                                 else None)}
-               for e in queries.responsibilities(region)]
+    rows = list(queries.responsibilities(region))
+    names = matters.names(code for e in rows for code in e.matters)
+    chinese = _in_chinese()
+    entries = [{"entry": e, "matters": [{"code": code, "name": names[code][0 if chinese else 1] if code in names
+                                         else ""} for code in e.matters],
+                "form": forms.get(f"edit-{e.pk}") or (_responsibility_form(region, e) if manage else None)}
+               for e in rows]
     context.update(entries=entries, add_form=forms.get("add") or (_responsibility_form(region) if manage else None))
     return render(request, "duties/responsibilities.html", context, status=status)
 

@@ -172,6 +172,10 @@ def test_the_responsibility_list_is_public_and_says_that_routing_follows_it(as_,
                                 matters=["environment.garbage"], duty="小区内垃圾清运", priority=5)
     body = page(as_().get(url("responsibilities", w.community_a)))
     assert "东园物业" in body and "environment.garbage" in body and "小区内垃圾清运" in body
+    from gongzhi.demands.models import Category
+
+    garbage = Category.objects.get(code="environment.garbage")
+    assert (garbage.name_en or garbage.name) in body  # the matter by its name, from demands' registered lookup
     assert "The demands routing follows this list" in body
     assert "Add to the list" not in body and "张三" not in body and "13900001111" not in body
 
