@@ -60,6 +60,7 @@ def on_model_validation_error(request, exc: DjangoValidationError):
 
 def _mount():
     from gongzhi.deliberation.api import router as deliberation_router
+    from gongzhi.duties.api import router as duties_router
     from gongzhi.demands.api import router as demands_router
     from gongzhi.demands.notifications_api import router as notifications_router
     from gongzhi.ledger.api import router as ledger_router
@@ -68,6 +69,7 @@ def _mount():
     api.add_router("/ledger/", ledger_router)
     api.add_router("/org/", org_router)
     api.add_router("/deliberation/", deliberation_router)
+    api.add_router("/duties/", duties_router)
     api.add_router("/demands/", demands_router)
     api.add_router("/notifications/", notifications_router)
 
