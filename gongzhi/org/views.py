@@ -21,7 +21,7 @@ from gongzhi.core.errors import ValidationFailed
 from gongzhi.core.pages import page
 
 from . import queries, services
-from .models import Building, Household, Organisation, Person, Post, Region
+from .models import Building, Organisation, Person, Post, Region
 
 TREE_DEPTH = 2  # levels shown below each root in the region browser
 ORGANISATIONS_PER_PAGE = 50
