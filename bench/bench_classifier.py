@@ -4,9 +4,11 @@ Prints stratified k-fold cross-validated macro-F1 and accuracy (each fold trains
 temperature calibration included), the calibration error of the held-out confidences, batch and single-message
 speed on one core, the model's size, and the machine. Goals: macro-F1 >= 0.92, >= 2,000 messages/s in batch,
 p95 <= 5 ms for one message, <= 200 MB in memory. `--variants` also cross-validates the alternatives that were
-measured before the present model was chosen.
+measured before the present model was chosen. `--learning-curve` trains the scorer on growing parts of each training
+fold, fits macro-F1 against log(training size) and says how many labelled messages the F1 goal would take at that rate.
 
     cd /work/main && .venv/bin/python bench/bench_classifier.py [--folds 5] [--variants] [--group-duplicates]
+    cd /work/main && .venv/bin/python bench/bench_classifier.py --learning-curve
 """
 
 import os
@@ -129,6 +131,45 @@ def compare_variants(texts, titles, labels, folds: int):
               f"accuracy {accuracy_score(labels, predicted):.4f} ({time.perf_counter() - started:.0f} s)", flush=True)
 
 
+LEARNING_FRACTIONS = (0.4, 0.55, 0.7, 0.85, 1.0)
+
+
+def learning_curve(texts, labels, folds: int):
+    """Macro-F1 on each held-out fold of the scorer trained on a random part of the other folds, for each fraction.
+
+    Returns the mean training sizes, the per-fraction fold F1s, and the least-squares line F1 = a + b·ln(n).
+    Without calibration (arg-max of the scores, which is the calibrated model's label too)."""
+    from sklearn.metrics import f1_score
+
+    texts_array, labels_array = np.array(texts, dtype=object), np.array(labels)
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=SEED)
+    order = np.random.RandomState(SEED)
+    sizes = {f: [] for f in LEARNING_FRACTIONS}
+    scores = {f: [] for f in LEARNING_FRACTIONS}
+    for train, test in splitter.split(texts, labels):
+        shuffled = order.permutation(train)
+        for fraction in LEARNING_FRACTIONS:
+            part = shuffled[:round(fraction * len(train))]
+            scorer = textclass.build_scorer().fit(list(texts_array[part]), labels_array[part])
+            predicted = scorer.predict(list(texts_array[test]))
+            scores[fraction].append(f1_score(labels_array[test], predicted, average="macro"))
+            sizes[fraction].append(len(part))
+    mean_sizes = [statistics.mean(sizes[f]) for f in LEARNING_FRACTIONS]
+    slope, intercept = np.polyfit(np.log(mean_sizes), [statistics.mean(scores[f]) for f in LEARNING_FRACTIONS], 1)
+    return mean_sizes, scores, intercept, slope
+
+
+def report_learning_curve(texts, labels, folds: int):
+    print(f"  learning curve ({folds}-fold stratified, seed {SEED}; scorer trained on part of each training fold):")
+    sizes, scores, intercept, slope = learning_curve(texts, labels, folds)
+    for size, fraction in zip(sizes, LEARNING_FRACTIONS):
+        f1s = scores[fraction]
+        print(f"    {size:7,.0f} training messages: macro-F1 {statistics.mean(f1s):.4f} ± {statistics.stdev(f1s):.4f}")
+    print(f"  fit F1 = {intercept:.4f} + {slope:.4f}·ln(n): +{slope * np.log(2):.4f} per doubling of the labelled data; "
+          f"at all {len(texts):,} messages {intercept + slope * np.log(len(texts)):.4f}; the goal {GOAL_MACRO_F1} at "
+          f"about {np.exp((GOAL_MACRO_F1 - intercept) / slope):,.0f} labelled messages, if the curve did not flatten")
+
+
 def model_size(model):
     with tempfile.TemporaryDirectory() as folder:
         path = model.save(Path(folder) / "model.bin")
@@ -148,6 +189,8 @@ def main(argv=None):
     parser.add_argument("--variants", action="store_true", help="also cross-validate the alternatives")
     parser.add_argument("--group-duplicates", action="store_true",
                         help="keep messages with the same title in one fold (StratifiedGroupKFold)")
+    parser.add_argument("--learning-curve", action="store_true",
+                        help="only the learning curve: macro-F1 against the number of labelled messages")
     parser.add_argument("--csv", type=Path, default=DATA)
     args = parser.parse_args(argv)
 
@@ -169,6 +212,10 @@ def main(argv=None):
     print(f"  data: {args.csv.name}, {len(texts)} messages; text = 留言主题 + 留言详情 where present "
           f"({with_detail} have a detail, mean {statistics.mean(map(len, texts)):.0f} characters)")
     print("  labels: " + ", ".join(f"{label} {n}" for label, n in counts.items()))
+
+    if args.learning_curve:
+        report_learning_curve(texts, labels, args.folds)
+        return 0
 
     kind = "stratified group (same title, same fold)" if args.group_duplicates else "stratified"
     print(f"  {args.folds}-fold {kind} cross-validation, shuffle seed {SEED}:")
