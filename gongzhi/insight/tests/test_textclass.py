@@ -256,3 +256,24 @@ def test_unusable_files_raise_a_data_error_naming_the_problem(tmp_path, content,
 def test_a_missing_file_is_a_data_error(tmp_path):
     with pytest.raises(DataError, match="missing.csv: no such file"):
         textclass.read_labelled_csv(tmp_path / "missing.csv", ["主题"], "标签")
+
+
+def test_the_benchmark_learning_curve_rises_with_more_labelled_demands():
+    """bench/bench_classifier.py --learning-curve: the scorer trained on growing parts of each training fold. With
+    few demands per category some wordings are never seen, so the smallest part must score lower than the whole."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[3] / "bench" / "bench_classifier.py"
+    spec = importlib.util.spec_from_file_location("bench_classifier", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    texts, labels = generated_demands(12, seed=5)
+    sizes, scores, intercept, slope = bench.learning_curve(texts, labels, folds=3)
+    assert sizes == sorted(sizes) and len(set(sizes)) == len(bench.LEARNING_FRACTIONS)
+    assert sizes[-1] == pytest.approx(len(texts) * 2 / 3, abs=1)
+    assert all(len(scores[f]) == 3 and all(0 <= s <= 1 for s in scores[f]) for f in bench.LEARNING_FRACTIONS)
+    smallest, whole = (np.mean(scores[f]) for f in (bench.LEARNING_FRACTIONS[0], bench.LEARNING_FRACTIONS[-1]))
+    assert whole > smallest
+    assert slope > 0
+    assert intercept + slope * np.log(sizes[-1]) == pytest.approx(whole, abs=0.1)
