@@ -258,12 +258,17 @@ def test_a_missing_file_is_a_data_error(tmp_path):
         textclass.read_labelled_csv(tmp_path / "missing.csv", ["主题"], "标签")
 
 
-def test_the_benchmark_learning_curve_rises_with_more_labelled_demands():
+def test_the_benchmark_learning_curve_rises_with_more_labelled_demands(monkeypatch):
     """bench/bench_classifier.py --learning-curve: the scorer trained on growing parts of each training fold. With
     few demands per category some wordings are never seen, so the smallest part must score lower than the whole."""
     import importlib.util
+    import sys
     from pathlib import Path
 
+    # The benchmark sets the BLAS thread variables and puts the repository on sys.path: undone after the test.
+    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(name, "1")
+    monkeypatch.setattr(sys, "path", list(sys.path))
     path = Path(__file__).resolve().parents[3] / "bench" / "bench_classifier.py"
     spec = importlib.util.spec_from_file_location("bench_classifier", path)
     bench = importlib.util.module_from_spec(spec)
