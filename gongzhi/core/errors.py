@@ -75,3 +75,18 @@ class ImportRejected(DomainError):
     status = 400
     message_zh = "导入被拒绝，未保存任何数据"
     message_en = "Import rejected, nothing was stored"
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind in a window; `retry_after` (seconds) says when to try again."""
+
+    code = "rate_limited"
+    status = 429
+    message_zh = "请求过于频繁，请稍后再试"
+    message_en = "Too many requests, try again later"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None, **context):
+        self.retry_after = retry_after
+        if retry_after is not None:
+            context.setdefault("retry_after", retry_after)
+        super().__init__(detail, **context)
