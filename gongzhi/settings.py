@@ -168,6 +168,9 @@ GONGZHI_LEDGER_KEY = Path(os.environ.get("GONGZHI_LEDGER_KEY", VAR_DIR / "ledger
 GONGZHI_AUTO_CLASSIFY_CONFIDENCE = float(os.environ.get("GONGZHI_AUTO_CLASSIFY_CONFIDENCE", "0.9"))
 # Open311 POST answers with a token (filed by the intake worker) instead of filing in the request.
 GONGZHI_OPEN311_TOKENS = _truthy(os.environ.get("GONGZHI_OPEN311_TOKENS"))
+# At most this many reveals of residents' personal data per user in any hour, counted from the access
+# log in the database (so it holds across processes); more answer 429 rate_limited.
+GONGZHI_REVEALS_PER_HOUR = int(os.environ.get("GONGZHI_REVEALS_PER_HOUR", "30"))
 GONGZHI_LEDGER_SEQUENCER = os.environ.get("GONGZHI_LEDGER_SEQUENCER", "inline")
 GONGZHI_LEDGER_BATCH_SIZE = int(os.environ.get("GONGZHI_LEDGER_BATCH_SIZE", "2000"))
 # Witness keys (cosignature/v1 vkeys, comma-separated) whose cosignatures POST /api/v1/ledger/cosignatures

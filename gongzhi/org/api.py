@@ -18,14 +18,7 @@ router = Router(tags=["org"])
 @router.get("/regions", response=list[RegionOut])
 @paginate(LimitOffsetPagination)
 def list_regions(request, parent: int | None = None, level: int | None = None, kind: str | None = None):
-    qs = queries.scoped(request.auth, Region)
-    if parent is not None:
-        qs = qs.filter(parent_id=parent)
-    if level is not None:
-        qs = qs.filter(level=level)
-    if kind is not None:
-        qs = qs.filter(kind=kind)
-    return qs.order_by("path")
+    return queries.regions(request.auth, parent=parent, level=level, kind=kind)
 
 
 @router.get("/regions/tree", response=list[RegionTreeNode])
@@ -95,10 +88,7 @@ def locate(request, longitude: float = Query(..., ge=-180, le=180), latitude: fl
 @router.get("/buildings", response=list[BuildingOut])
 @paginate(LimitOffsetPagination)
 def list_buildings(request, grid: int | None = None):
-    qs = queries.scoped(request.auth, Building)
-    if grid is not None:
-        qs = qs.filter(grid_id=grid)
-    return qs.order_by("grid_id", "name")
+    return queries.buildings(request.auth, grid=grid)
 
 
 @router.get("/buildings/{building_id}", response=BuildingOut)
@@ -109,14 +99,7 @@ def get_building(request, building_id: int):
 @router.get("/organisations", response=list[OrganisationOut])
 @paginate(LimitOffsetPagination)
 def list_organisations(request, region: int | None = None, kind: str | None = None, party: bool | None = None):
-    qs = queries.scoped(request.auth, Organisation)
-    if region is not None:
-        qs = qs.filter(region_id=region)
-    if kind is not None:
-        qs = qs.filter(kind=kind)
-    if party is not None:
-        qs = qs.filter(kind__in=Organisation.PARTY_KINDS) if party else qs.exclude(kind__in=Organisation.PARTY_KINDS)
-    return qs
+    return queries.organisations(request.auth, region=region, kind=kind, party=party)
 
 
 @router.get("/organisations/{organisation_id}", response=OrganisationOut)
@@ -128,16 +111,7 @@ def get_organisation(request, organisation_id: int):
 @paginate(LimitOffsetPagination)
 def list_posts(request, organisation: int | None = None, person: int | None = None, role: str | None = None,
                active: bool = True):
-    qs = queries.scoped(request.auth, Post).select_related("person")
-    if organisation is not None:
-        qs = qs.filter(organisation_id=organisation)
-    if person is not None:
-        qs = qs.filter(person_id=person)
-    if role is not None:
-        qs = qs.filter(role=role)
-    if active:
-        qs = qs.filter(queries.active_posts_q())
-    return qs
+    return queries.posts(request.auth, organisation=organisation, person=person, role=role, active=active)
 
 
 def _resolve(request, model, pk, action="org.view"):
@@ -170,13 +144,7 @@ def end_post(request, post_id: int, payload: PostEndIn):
 @router.get("/people", response=list[PersonOut])
 @paginate(LimitOffsetPagination)
 def list_people(request, region: int | None = None, household: int | None = None):
-    if region is not None:
-        qs = queries.people_in(request.auth, queries.get_scoped(request.auth, Region, region))
-    else:
-        qs = queries.scoped(request.auth, Person)
-    if household is not None:
-        qs = qs.filter(household_id=household)
-    return qs.select_related("personal_data").order_by("id")
+    return queries.people(request.auth, region=region, household=household)
 
 
 @router.get("/people/{person_id}", response=PersonOut)

@@ -29,6 +29,66 @@ def get_scoped(user, model, pk, action: str | None = None, queryset=None):
     return obj
 
 
+def _named(user, model, pk, action: str | None = None):
+    """An object a list is filtered by (``?grid=``, ``?organisation=`` …), checked like a path id."""
+    return None if pk is None else get_scoped(user, model, pk, action)
+
+
+def regions(user, *, parent: int | None = None, level: int | None = None, kind: str | None = None):
+    """The regions `user` may see, under `parent` (NotFound when the parent is out of scope)."""
+    qs = scoped(user, Region)
+    if parent is not None:
+        qs = qs.filter(parent=_named(user, Region, parent))
+    if level is not None:
+        qs = qs.filter(level=level)
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    return qs.order_by("path")
+
+
+def buildings(user, *, grid: int | None = None):
+    """The buildings `user` may see, in `grid` (NotFound when the grid is out of scope)."""
+    qs = scoped(user, Building)
+    if grid is not None:
+        qs = qs.filter(grid=_named(user, Region, grid))
+    return qs.order_by("grid_id", "name")
+
+
+def organisations(user, *, region: int | None = None, kind: str | None = None, party: bool | None = None):
+    """The organisations `user` may see, of `region` (NotFound when the region is out of scope)."""
+    qs = scoped(user, Organisation)
+    if region is not None:
+        qs = qs.filter(region=_named(user, Region, region))
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if party is not None:
+        qs = qs.filter(kind__in=Organisation.PARTY_KINDS) if party else qs.exclude(kind__in=Organisation.PARTY_KINDS)
+    return qs
+
+
+def posts(user, *, organisation: int | None = None, person: int | None = None, role: str | None = None,
+          active: bool = True):
+    """The posts `user` may see, of `organisation` or `person` (NotFound when either is out of scope)."""
+    qs = scoped(user, Post).select_related("person")
+    if organisation is not None:
+        qs = qs.filter(organisation=_named(user, Organisation, organisation))
+    if person is not None:
+        qs = qs.filter(person=_named(user, Person, person))
+    if role is not None:
+        qs = qs.filter(role=role)
+    if active:
+        qs = qs.filter(active_posts_q())
+    return qs
+
+
+def people(user, *, region: int | None = None, household: int | None = None):
+    """The people `user` may see, in `region` or `household` (NotFound when either is out of scope)."""
+    qs = people_in(user, _named(user, Region, region)) if region is not None else scoped(user, Person)
+    if household is not None:
+        qs = qs.filter(household=_named(user, Household, household))
+    return qs.select_related("personal_data").order_by("id")
+
+
 def active_posts_q(day=None) -> Q:
     return Post.in_force_q(day or clock.today())
 

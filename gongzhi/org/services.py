@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from gongzhi.core import clock, events, policy
-from gongzhi.core.errors import Conflict, ValidationFailed
+from gongzhi.core.errors import Conflict, NotFound, ValidationFailed
 
 from .models import Person, PersonalData, PersonalDataAccess, Post
 from .rules import MASKERS
@@ -68,12 +68,25 @@ def end_post(user, post: Post, end_date) -> Post:
     return post
 
 
+def require_visible(user, obj, what: str | None = None) -> None:
+    """An object named inside a request (in its body or query) is checked exactly like one named in
+    its path: outside the caller's scope it does not exist for them (NotFound, as queries.get_scoped
+    answers), so a request cannot reach, or learn of, another place's people and units."""
+    if obj is not None and not policy.can(user, "org.view", obj):
+        raise NotFound(f"{what or obj._meta.model_name} {obj.pk}")
+
+
 def appoint(user, *, person: Person, organisation, role: str, start_date, **where) -> Post:
     """Appoint `person` to a post; one person may hold several posts at once (一肩挑).
 
     Only a leader whose scope covers the post may appoint; nobody appoints themselves; leading
-    posts are filled from a level above (see permissions.may_appoint).
+    posts are filled from a level above (see permissions.may_appoint). The person, the
+    organisation and the grid, building or unit the post names must all lie in the caller's scope.
     """
+    require_visible(user, person)
+    require_visible(user, organisation)
+    for place in ("grid", "building", "served_organisation"):
+        require_visible(user, where.get(place))
     if role not in Post.Role.values:
         raise ValidationFailed(f"unknown role {role!r}")
     post = Post(person=person, organisation=organisation, role=role, start_date=start_date, **where)
