@@ -32,6 +32,9 @@ class LogHead(models.Model):
     root = models.BinaryField(_("root hash"), max_length=32)
     frontier = models.TextField(help_text="merkle.Frontier.to_json() of the tree of `size` leaves")
     checkpoint = models.TextField(_("latest checkpoint"), blank=True)
+    # The index of the first entry whose actor is a pseudonym per person per subject (set by the first
+    # batch sequenced since that scheme; earlier entries keep the legacy per-person pseudonym).
+    actors_per_subject_from = models.BigIntegerField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

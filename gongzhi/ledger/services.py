@@ -7,9 +7,12 @@ Entries. An entry is the canonical JSON (core.canonical, RFC 8785) of one core.E
      "fields": {...}, "kind": "org.post_appointed", "subject": "org.post:17",
      "time": "2026-11-26T08:00:00.123456Z"}
 
-* `actor` is a pseudonym: HMAC-SHA256(server secret, user id), first 16 bytes as hex. The secret is
-  generated on first use into GONGZHI_LEDGER_PSEUDONYM_KEY (default var/ledger/pseudonym.key); the
-  same official always gets the same pseudonym, but only the server can link it to a person.
+* `actor` is a pseudonym per person per subject: HMAC-SHA256(server secret, canonical_json(["actor",
+  user id, "<subject type>:<subject id>"])), first 16 bytes as hex. The secret is generated on first
+  use into GONGZHI_LEDGER_PSEUDONYM_KEY (default var/ledger/pseudonym.key). The same person acting on
+  the same subject always gets the same pseudonym; entries about different subjects cannot be joined,
+  and only the server can link a pseudonym to a person. Entries before LogHead.actors_per_subject_from
+  carry the legacy pseudonym HMAC-SHA256(server secret, user id), one per person across the log.
 * `fields` is the event's `data`, published as is, except the top-level keys listed in
   GONGZHI_LEDGER_PRIVATE_KEYS (a safety net: phone, name, id_number, free text, …).
 * `commitments` holds, for each value of the event's `private` dict and each safety-net key, the hex
@@ -154,11 +157,18 @@ def _pseudonym_key() -> bytes:
     return cached
 
 
-def pseudonym(user_id: int | None) -> str | None:
-    """The stable, unlinkable-without-the-server-secret id of a user in the public log."""
+def pseudonym(user_id: int | None, subject: str | None = None) -> str | None:
+    """The id of a user in the public log, unlinkable to the person without the server secret.
+
+    With `subject` ("<subject type>:<subject id>", as in the entry), one pseudonym per person per
+    subject: the entries about one demand, topic, statement or motion show that the same person acted,
+    but a person's entries about two subjects cannot be joined. Without it, the legacy pseudonym (one per
+    person across the whole log), which entries sequenced before `LogHead.actors_per_subject_from` carry.
+    """
     if user_id is None:
         return None
-    return hmac.new(_pseudonym_key(), str(user_id).encode(), hashlib.sha256).digest()[:PSEUDONYM_BYTES].hex()
+    message = str(user_id).encode() if subject is None else canonical_json(["actor", user_id, subject])
+    return hmac.new(_pseudonym_key(), message, hashlib.sha256).digest()[:PSEUDONYM_BYTES].hex()
 
 
 # --- entries ----------------------------------------------------------------------------------------
@@ -203,7 +213,7 @@ def _entry_text(event_id, kind, subject_type, subject_id, actor, at, fields, hid
     })
 
 
-def expected_entry(event, salts: dict[str, str]) -> bytes:
+def expected_entry(event, salts: dict[str, str], *, actor_per_subject: bool = True) -> bytes:
     """The entry text `event` must have been sequenced as, given its opening's salts ({field: hex}).
 
     The inverse of build_entry's choices: a field with a salt was committed (its value is in
@@ -214,9 +224,10 @@ def expected_entry(event, salts: dict[str, str]) -> bytes:
     data = event.data or {}
     hidden = {name: private[name] if name in private else data.get(name) for name in salts}
     fields = {name: value for name, value in data.items() if name not in salts}
+    subject = f"{event.subject_type}:{event.subject_id}" if actor_per_subject else None
     return _entry_text(
-        event.pk, event.kind, event.subject_type, event.subject_id, pseudonym(event.actor_id), event.at, fields,
-        hidden, {name: bytes.fromhex(salt) for name, salt in salts.items()},
+        event.pk, event.kind, event.subject_type, event.subject_id, pseudonym(event.actor_id, subject), event.at,
+        fields, hidden, {name: bytes.fromhex(salt) for name, salt in salts.items()},
     )
 
 
@@ -317,15 +328,17 @@ def _sequence_batch(limit: int) -> int:
         if frontier.size != head.size:
             raise RuntimeError(f"ledger head size {head.size} but frontier size {frontier.size}")
         private_keys = _private_keys()
-        actors: dict[int | None, str | None] = {}
+        if head.actors_per_subject_from is None:
+            # The first batch since per-subject pseudonyms: earlier entries keep the legacy ones (the log
+            # is append-only), this and every later entry carries one pseudonym per person per subject.
+            head.actors_per_subject_from = head.size
         entries, subtrees, openings = [], [], []
         for event_id, kind, subject_type, subject_id, actor_id, at, data, private in rows:
-            if actor_id not in actors:
-                actors[actor_id] = pseudonym(actor_id)
             index = frontier.size
             text, salts = build_entry(
                 event_id=event_id, kind=kind, subject_type=subject_type, subject_id=subject_id,
-                actor=actors[actor_id], at=at, data=data, private=private, private_keys=private_keys,
+                actor=pseudonym(actor_id, f"{subject_type}:{subject_id}"), at=at, data=data, private=private,
+                private_keys=private_keys,
             )
             leaf = merkle.leaf_hash(text)
             subtrees.extend(node for node in frontier.append(leaf) if node[0])

@@ -357,6 +357,9 @@ class DatabaseSource(Source):
 
         head = queries.head()
         self.head_size = head.size if head else 0
+        # Entries before this index carry the legacy per-person actor pseudonym; from it on, per subject.
+        per_subject_from = head.actors_per_subject_from if head else None
+        self.actors_per_subject_from = self.head_size if per_subject_from is None else per_subject_from
         self.description = f"the database ({services.origin()})"
         self._leaves: dict[int, bytes] = {}
         self._event_ids: dict[int, int] = {}
@@ -416,7 +419,8 @@ class DatabaseSource(Source):
             if parsed is not None and parsed.get("commitments") and index not in salts:
                 report.fail(f"entry {index}: the opening of its commitments is missing", index)
                 continue
-            expected = services.expected_entry(event, salts.get(index, {}))
+            expected = services.expected_entry(event, salts.get(index, {}),
+                                               actor_per_subject=index >= self.actors_per_subject_from)
             if expected != data:
                 differ = sorted(name for name, value in json.loads(expected).items()
                                 if parsed is None or parsed.get(name) != value)
@@ -450,6 +454,9 @@ class DatabaseSource(Source):
         both = Pending.objects.filter(event__ledger_entry__isnull=False).values_list("event_id", flat=True).first()
         if both is not None:
             report.fail(f"event {both} has a ledger entry and is still queued")
+        if 0 < self.actors_per_subject_from < size:
+            report.notes.append(f"entries 0 to {self.actors_per_subject_from - 1} name their actors by the legacy "
+                                f"per-person pseudonym; later entries by one pseudonym per person per subject")
         waiting = Pending.objects.count()
         if waiting:
             report.notes.append(f"{waiting} events are queued for the sequencer (not yet in the log)")

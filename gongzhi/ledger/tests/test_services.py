@@ -179,18 +179,24 @@ def test_the_same_value_gets_a_different_commitment_in_each_entry():
 
 
 @pytest.mark.django_db
-def test_actor_is_a_stable_pseudonym_that_reveals_no_user_id():
+def test_actor_is_a_pseudonym_per_person_per_subject_that_reveals_no_user_id():
     users = get_user_model().objects
     alice, bob = users.create_user("alice"), users.create_user("bob")
     with transaction.atomic():
-        events.record("test.step", "a", actor=alice)
-        events.record("test.step", "b", actor=bob)
-        events.record("test.step", "c", actor=alice)
+        events.record("demand.filed", "D-1", actor=alice)
+        events.record("demand.rated", "D-1", actor=bob)
+        events.record("demand.rated", "D-1", actor=alice)
+        events.record("demand.filed", "D-2", actor=alice)
     services.sequence_pending()
     actors = [json.loads(t)["actor"] for t in Entry.objects.order_by("index").values_list("text", flat=True)]
-    assert actors[0] == actors[2] != actors[1]
+    # Same person, same subject: the same pseudonym ("the one who filed D-1 rated it").
+    assert actors[0] == actors[2]
+    # Two persons, same subject: different; same person, two subjects: different (D-1 and D-2 cannot be joined).
+    assert actors[1] != actors[0] and actors[3] != actors[0]
+    assert len(set(actors)) == 3
     assert len(actors[0]) == 32 and actors[0] not in (str(alice.pk), "alice")
-    assert actors[0] == services.pseudonym(alice.pk)
+    assert actors[0] == services.pseudonym(alice.pk, "str:D-1") != services.pseudonym(alice.pk)
+    assert LogHead.objects.get().actors_per_subject_from == 0
 
 
 @pytest.mark.django_db

@@ -104,6 +104,36 @@ def test_a_clean_log_verifies_from_the_database_with_every_event_matched(log, tm
 
 
 @pytest.mark.django_db
+def test_entries_from_before_per_subject_pseudonyms_still_verify_and_new_ones_use_them(tmp_path, monkeypatch):
+    from django.contrib.auth import get_user_model
+
+    alice = get_user_model().objects.create_user("alice")
+    per_subject = services.pseudonym
+    # A log sequenced by the earlier version: one pseudonym per person, no switch index on the head.
+    monkeypatch.setattr(services, "pseudonym", lambda user_id, subject=None: per_subject(user_id))
+    with transaction.atomic():
+        events.record("demand.filed", "D-1", actor=alice)
+        events.record("demand.filed", "D-2", actor=alice)
+    services.sequence_pending()
+    LogHead.objects.update(actors_per_subject_from=None)
+    monkeypatch.setattr(services, "pseudonym", per_subject)
+    with transaction.atomic():
+        events.record("demand.rated", "D-1", actor=alice)
+        events.record("demand.rated", "D-2", actor=alice)
+    services.sequence_pending()
+    actors = [json.loads(t)["actor"] for t in Entry.objects.order_by("index").values_list("text", flat=True)]
+    assert actors[0] == actors[1] == services.pseudonym(alice.pk)  # old entries stay as they were
+    assert actors[2] != actors[3] and services.pseudonym(alice.pk) not in actors[2:]
+    assert LogHead.objects.get().actors_per_subject_from == 2
+    out, err = run_verify("--db", state=tmp_path / "state.json")
+    assert "OK " in out and "4 events compared" in out
+    assert "entries 0 to 1 name their actors by the legacy per-person pseudonym" in out + err
+    # The switch index is checked, not trusted: moving it makes the old entries fail.
+    LogHead.objects.update(actors_per_subject_from=0)
+    assert failure("--db", state=tmp_path / "state2.json").startswith("FAILED: entry 0: does not match event")
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("tamper,expected", TAMPERING)
 def test_tampering_with_the_database_is_detected_and_the_first_bad_entry_named(log, tmp_path, tamper, expected):
     tamper()
