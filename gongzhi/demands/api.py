@@ -7,11 +7,11 @@ from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from gongzhi.core import clock, policy
-from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.errors import NotFound
 from gongzhi.org.models import Organisation, Region
 from gongzhi.org.queries import get_scoped
 
-from . import hooks, queries, services
+from . import queries, services
 from .schemas import (
     ActionIn, CategoryNode, DemandDetailOut, DemandIn, DemandOut, EventOut, RatesOut, SimilarOut, StepOut,
     SubmissionOut,
@@ -21,9 +21,11 @@ router = Router(tags=["demands"])
 
 
 def _unit(pk: int) -> Organisation:
+    """The organisation a request names; 404 unknown_unit when there is none, the same answer
+    services.dispatch gives for a unit the caller may not send the demand to."""
     found = Organisation.objects.filter(pk=pk).first()
     if found is None:
-        raise ValidationFailed(f"no organisation {pk}", code="unknown_unit")
+        raise NotFound(f"organisation {pk}", code="unknown_unit")
     return found
 
 
@@ -165,12 +167,12 @@ def demand_events(request, number: str):
 
 @router.get("/{number}/similar", response=list[SimilarOut])
 def similar_demands(request, number: str):
-    """Open demands nearby that say the same, best first, for a dispatcher deciding whether to merge
-    (403 for anyone who may not merge this demand; empty when no analysis app offers suggestions)."""
+    """Open demands nearby that say the same and that the caller may see, best first, for a dispatcher
+    deciding whether to merge (403 for anyone who may not merge this demand; empty when no analysis app
+    offers suggestions)."""
     demand = queries.get_visible(request.auth, number)
     policy.require(request.auth, "demands.merge", demand)
-    find = hooks.get("similar_demands")
-    return [{"number": s.number, "score": s.score, "parts": s.parts} for s in find(demand, 10)] if find else []
+    return [{"number": s.number, "score": s.score, "parts": s.parts} for s in queries.similar(request.auth, demand, 10)]
 
 
 @router.post("/{number}/actions/{action}", response=StepOut)

@@ -114,10 +114,10 @@ class FileDemandForm(forms.Form):
 class ActionForm(forms.Form):
     """No input: the button is the whole form (accept, start work)."""
 
-    def __init__(self, *args, demand: Demand, action: str, **kwargs):
+    def __init__(self, *args, demand: Demand, action: str, user=None, **kwargs):
         kwargs.setdefault("auto_id", f"id_{demand.number}_{action}_%s")
         super().__init__(*args, **kwargs)
-        self.demand, self.action = demand, action
+        self.demand, self.action, self.user = demand, action, user
 
 
 class NoteForm(ActionForm):
@@ -160,7 +160,8 @@ class DispatchForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        units = queries.dispatch_units(self.demand)
+        # The units this user may send it to; dispatch refuses any other (services.dispatch).
+        units = queries.dispatch_units(self.user, self.demand)
         self.fields["unit"].queryset = units
         self.fields["assisting"].queryset = units
         self.fields["category"].choices = category_choices(blank=_("— keep —"))

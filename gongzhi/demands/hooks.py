@@ -28,8 +28,9 @@ NAMES = ("propose_category", "similar_demands", "check_reply")
 
 
 def register(name: str, function: Callable) -> None:
-    """propose_category(text) -> Proposal | None; similar_demands(demand, limit) -> list[SimilarDemand];
-    check_reply(demand, reply_text) -> dict with score, missing, messages."""
+    """propose_category(text) -> Proposal | None; similar_demands(demand, limit, *, user) ->
+    list[SimilarDemand] of demands `user` may see only; check_reply(demand, reply_text) -> dict with score,
+    missing, messages."""
     if name not in NAMES:
         raise ValueError(f"unknown hook {name!r}; one of {', '.join(NAMES)}")
     _registry[name] = function

@@ -10,14 +10,20 @@ Four kinds of people act on a demand, all through their posts in force today (or
 - grid workers of the demand's grid verify it; they and the leaders of the governing bodies over it
   (party and administrative, not government departments, which see what is assigned to them) view it.
 queries.visible_q uses the same tables, so a list never shows what can() would refuse.
+
+A unit named in a dispatch is checked too ("demands.dispatch_to" on a DispatchTarget): a dispatcher
+sends a demand only to the units serving its place (dispatch_targets_q), since the lead and assisting
+units see the reporter's name and phone.
 """
+
+from dataclasses import dataclass
 
 from django.db.models import Q
 
-from gongzhi.org.models import Post, Region
+from gongzhi.org.models import Organisation, Post, Region
 from gongzhi.org.permissions import GOVERNING_KINDS, OFFICE, active_posts
 
-from .models import Assignment, Demand
+from .models import Assignment, Demand, RoutingRule
 
 R = Post.Role
 DESK_KINDS = frozenset({"street_office", "township_government", "residents_committee", "villagers_committee"})
@@ -73,7 +79,44 @@ def is_reporter(user, demand: Demand) -> bool:
     return demand.reporter_user_id is not None and demand.reporter_user_id == user.pk
 
 
+@dataclass(frozen=True)
+class DispatchTarget:
+    """A unit a dispatcher names as lead or assisting unit of a demand (the object of "demands.dispatch_to")."""
+
+    demand: Demand
+    unit: Organisation
+
+
+def dispatch_targets_q(user, demand: Demand) -> Q:
+    """The organisations `user` may send `demand` to, as a Q over Organisation: never a party
+    organisation, and only
+    - a unit of a region above or at the demand's grid (district departments and companies registered
+      at the district, the street office, the committee): they serve the place;
+    - a unit inside the subtree of a desk of the user's that covers the demand (a street desk: its
+      street's committees and property companies; a committee: its own community's);
+    - a unit a routing rule names for the demand's place (a rule of any of its regions, or of every
+      region), whatever its own region: the responsibility list says it handles matters there.
+    A desk of another street or township never receives a demand from here, nor sees its reporter."""
+    ancestry = [int(x) for x in demand.grid.path.strip("/").split("/")]
+    places = Q(region_id__in=ancestry)
+    desks = [path for path in dispatcher_paths(user) if demand.grid.path.startswith(path)]
+    if getattr(user, "is_superuser", False):
+        desks.append("/" + "/".join(str(x) for x in ancestry[:2]) + "/")  # the demand's street
+    for path in desks:
+        places |= Q(region__path__startswith=path)
+    routed = RoutingRule.objects.filter(Q(region_id__in=ancestry) | Q(region__isnull=True), is_active=True)
+    places |= Q(pk__in=routed.values("unit_id"))
+    return places & ~Q(kind__in=Organisation.PARTY_KINDS)
+
+
+def may_dispatch_to(user, target: DispatchTarget) -> bool:
+    return (is_dispatcher(user, target.demand)
+            and Organisation.objects.filter(dispatch_targets_q(user, target.demand), pk=target.unit.pk).exists())
+
+
 def rule(user, action: str, obj) -> bool:
+    if action == "demands.dispatch_to":
+        return isinstance(obj, DispatchTarget) and may_dispatch_to(user, obj)
     if action == "demands.file":
         return True  # any signed-in person may file (can() already refused inactive users)
     if action == "demands.patrol":

@@ -13,9 +13,9 @@ from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.org.models import Region
 
-from . import rules
+from . import hooks, rules
 from .models import Assignment, Category, Demand, DemandEvent
-from .permissions import dispatcher_paths, grid_worker_paths, unit_ids, visible_q
+from .permissions import dispatch_targets_q, dispatcher_paths, grid_worker_paths, unit_ids, visible_q
 
 
 def visible(user):
@@ -62,6 +62,20 @@ def queue(user):
         q |= Q(state=rules.CLOSED, reporter_user_id=user.pk)
     return (Demand.objects.filter(q).select_related("category", "merged_into", "suggested_category")
             .order_by(F("feedback_due").asc(nulls_last=True), "id"))
+
+
+def similar(user, demand: Demand, limit: int = 5) -> list[hooks.SimilarDemand]:
+    """Open demands like `demand` nearby that `user` may see (the similar_demands hook, when an app offers
+    it), best first, for a dispatcher deciding whether to merge it: empty for anyone who may not merge it,
+    or when its state allows no merge. The hook is asked for the user's demands only, and what it answers
+    is narrowed again by visible(): a suggestion never names a demand a direct GET would answer 404 for."""
+    find = hooks.get("similar_demands")
+    if find is None or not policy.can(user, "demands.merge", demand) or "merge" not in rules.allowed_actions(
+            demand.state):
+        return []
+    found = find(demand, limit, user=user)
+    seen = set(visible(user).filter(number__in=[s.number for s in found]).values_list("number", flat=True))
+    return [s for s in found if s.number in seen]
 
 
 def assisting_unit_ids(demand: Demand) -> list[int]:
@@ -238,16 +252,12 @@ def grid_outlines() -> list[dict]:
              "geometry": g.polygon} for g in rows]
 
 
-def dispatch_units(demand: Demand):
-    """Units a dispatcher may send `demand` to: the non-party organisations serving its grid or a region
-    above it (district departments, the street office …) or a region inside its street (committees,
-    property companies)."""
+def dispatch_units(user, demand: Demand):
+    """Units `user` may send `demand` to (permissions.dispatch_targets_q: the units serving its place, those
+    inside the user's desk and those the routing rules name for it), the same ones dispatch accepts."""
     from gongzhi.org.models import Organisation
 
-    ancestry = [int(x) for x in demand.grid.path.strip("/").split("/")]
-    street_path = "/" + "/".join(str(x) for x in ancestry[:2]) + "/"
-    return (Organisation.objects.filter(Q(region_id__in=ancestry) | Q(region__path__startswith=street_path))
-            .exclude(kind__in=Organisation.PARTY_KINDS).select_related("region")
+    return (Organisation.objects.filter(dispatch_targets_q(user, demand)).select_related("region")
             .order_by("region__path", "kind", "name"))
 
 

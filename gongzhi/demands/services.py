@@ -23,6 +23,7 @@ from gongzhi.org.models import Organisation, Person, Region
 from gongzhi.org.rules import mask_phone
 
 from . import defaults, hooks, rules
+from .permissions import DispatchTarget
 from .calendar import DEFAULT_TIME_LIMITS, TimeLimit, add_working_time
 from .models import (
     Assignment, Category, Demand, DemandContact, DemandContactAccess, DemandCounter, DemandEvent, Open311Client,
@@ -590,10 +591,34 @@ def triage(user, demand: Demand, *, category, urgency: str | None = None) -> Ste
     return Step(demand, steps)
 
 
+def confirm_urgency(user, demand: Demand, *, urgency: str | None = None, note: str = "") -> Step:
+    """The dispatch desk confirms the urgency of an open demand (确认紧急程度): the reporter's suggestion
+    when `urgency` is empty, or the urgency the desk decides. The feedback deadline (and, at the desk, the
+    dispatch deadline) follows the confirmed urgency; the state does not change."""
+    given = _urgency(urgency)
+    with transaction.atomic():
+        demand, from_state, _ = _begin(user, demand, "confirm_urgency")
+        confirmed = given or demand.suggested_urgency
+        if not confirmed:
+            raise ValidationFailed("the reporter suggested no urgency: name one", code="urgency_required")
+        demand.urgency, demand.urgency_overridden = confirmed, True
+        dispatch_due, demand.feedback_due = time_limit_for(demand.category, confirmed).deadlines(
+            _local(demand.received_at))
+        if from_state in rules.AT_DESK_STATES:
+            demand.dispatch_due = dispatch_due
+        demand.save()
+        step = _record(demand, "confirm_urgency", user, from_state, note=note, urgency=confirmed,
+                       suggested_urgency=demand.suggested_urgency or None, **_deadlines_public(demand))
+    return Step(demand, [step])
+
+
 def dispatch(user, demand: Demand, *, unit: Organisation | None = None, assisting=(), category=None,
              note: str = "") -> Step:
     """Dispatch (派单) to a lead unit, with assisting units for co-handling (主办 + 协办). Without a unit,
-    routing decides; with no matching rule the desk must name one. A category may be set in the same step."""
+    routing decides; with no matching rule the desk must name one. A category may be set in the same step.
+    Every unit named must be one the dispatcher may send this demand to ("demands.dispatch_to": the units
+    serving its place, see permissions.dispatch_targets_q); any other is answered as unknown (404), as if it
+    did not exist, since the units handling a demand see the reporter's name and phone."""
     assisting = list(assisting)
     if unit is not None and unit in assisting:
         raise ValidationFailed("the lead unit cannot also assist", code="lead_also_assisting")
@@ -601,6 +626,8 @@ def dispatch(user, demand: Demand, *, unit: Organisation | None = None, assistin
         raise ValidationFailed("an assisting unit is named twice", code="assisting_twice")
     with transaction.atomic():
         demand, from_state, _ = _begin(user, demand, "dispatch")
+        for named in ([unit] if unit is not None else []) + assisting:
+            _require_dispatch_target(user, demand, named)
         if category not in (None, ""):
             demand.category = _category(category)
         if demand.category is None:
@@ -614,6 +641,13 @@ def dispatch(user, demand: Demand, *, unit: Organisation | None = None, assistin
             unit, found_rule = found.unit, found.rule
         step = _dispatch(demand, user, unit, assisting, note=note.strip(), rule=found_rule)
     return Step(demand, [step])
+
+
+def _require_dispatch_target(user, demand: Demand, unit: Organisation) -> None:
+    """NotFound (code unknown_unit) unless `user` may send `demand` to `unit`: the same answer as for a unit
+    that does not exist, so a desk cannot learn of units outside its reach."""
+    if not policy.can(user, "demands.dispatch_to", DispatchTarget(demand, unit)):
+        raise NotFound(f"organisation {unit.pk}", code="unknown_unit")
 
 
 def accept(user, demand: Demand) -> Step:
@@ -736,12 +770,14 @@ def _reopen(demand: Demand, actor, *, note: str) -> DemandEvent:
 
 def merge_into(user, demand: Demand, original: Demand, *, note: str = "") -> Step:
     """Mark a demand as a duplicate of `original` (same problem, same place); it ends here and the
-    original carries the work."""
+    original carries the work. An original the user may not view is answered as unknown (404), before
+    anything about it (its state) is said."""
+    if not policy.can(user, "demands.view", original):
+        raise NotFound(f"demand {original.number}")
     if original.pk == demand.pk:
         raise ValidationFailed("a demand cannot duplicate itself", code="merge_into_itself")
     if original.state in rules.FINAL_STATES:
         raise ValidationFailed(f"{original.number} is {original.state}", code="merge_into_final")
-    policy.require(user, "demands.view", original)
     with transaction.atomic():
         demand, from_state, to_state = _begin(user, demand, "merge")
         _end_assignments(demand, clock.now())

@@ -25,7 +25,7 @@ from gongzhi.core.pages import page
 from gongzhi.org import queries as org_queries
 from gongzhi.org.models import Region
 
-from . import hooks, queries, rules, services
+from . import hooks, queries, services
 from .forms import ACTION_FORMS, ACTION_LABELS, STEP_LABELS, DashboardFilter, FileDemandForm, category_name
 from .models import Demand
 
@@ -75,7 +75,7 @@ def _actions(user, demand: Demand, forms: dict | None = None) -> list[dict]:
     forms = forms or {}
     result = []
     for name in queries.actions_for(user, demand):
-        form = forms.get(name) or ACTION_FORMS[name](demand=demand, action=name)
+        form = forms.get(name) or ACTION_FORMS[name](demand=demand, action=name, user=user)
         result.append({"name": name, "label": ACTION_LABELS[name], "form": form,
                        "open": name == "rate" or bool(form.errors)})
     return result
@@ -115,16 +115,9 @@ def _detail_context(user, demand: Demand, *, forms=None, notice=None, error=None
 
 
 def _similar(user, demand: Demand) -> list:
-    """Similar open demands nearby (the similar_demands hook, when an app offers it), for a dispatcher who
-    may merge this one into one of them in one click."""
-    find = hooks.get("similar_demands")
-    if find is None or not policy.can(user, "demands.merge", demand):
-        return []
-    try:
-        rules.next_state(demand.state, "merge")
-    except DomainError:
-        return []
-    return find(demand, 5)
+    """Similar open demands nearby that the user may see (queries.similar), for a dispatcher who may merge
+    this one into one of them in one click."""
+    return queries.similar(user, demand, 5)
 
 
 @page
@@ -238,7 +231,7 @@ def act(request, number: str, action: str):
     user = request.user
     demand = queries.get_visible(user, number)
     view = request.POST.get("view") if request.POST.get("view") in PARTIALS else "detail"
-    form = ACTION_FORMS[action](request.POST, demand=demand, action=action)
+    form = ACTION_FORMS[action](request.POST, demand=demand, action=action, user=user)
     error, status = None, 400
     if form.is_valid():
         try:

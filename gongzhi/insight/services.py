@@ -20,6 +20,7 @@ from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import Conflict, NotFound, ValidationFailed
 from gongzhi.core.scrub import scrub
 from gongzhi.demands import hooks
+from gongzhi.demands import queries as demand_queries
 from gongzhi.demands import rules as demand_rules
 from gongzhi.demands import services as demands
 from gongzhi.demands.models import Category, Demand
@@ -186,13 +187,16 @@ def _signature_of(demand: Demand) -> similar.Signature:
     return similar.signature(demand.text)
 
 
-def _nearby(demand: Demand, *, open_only: bool, window_days: int = ISSUE_WINDOW_DAYS) -> list[dict]:
-    """Profiled demands in the demand's grid and its neighbours within the window, as plain rows."""
+def _nearby(demand: Demand, *, open_only: bool, window_days: int = ISSUE_WINDOW_DAYS, among=None) -> list[dict]:
+    """Profiled demands in the demand's grid and its neighbours within the window, as plain rows; only those
+    of the demand queryset `among` when given (the demands a user may see)."""
     grids = [demand.grid_id, *grid_neighbours().get(demand.grid_id, [])]
     window = dt.timedelta(days=window_days)
-    rows = (DemandProfile.objects.filter(grid_id__in=grids, received_at__gte=demand.received_at - window,
-                                         received_at__lte=demand.received_at + window)
-            .exclude(demand_id=demand.pk)
+    rows = DemandProfile.objects.filter(grid_id__in=grids, received_at__gte=demand.received_at - window,
+                                        received_at__lte=demand.received_at + window)
+    if among is not None:
+        rows = rows.filter(demand_id__in=among.values("pk"))
+    rows = (rows.exclude(demand_id=demand.pk)
             .values("demand_id", "signature", "issue_id", "grid_id", "received_at", "demand__longitude",
                     "demand__latitude", "demand__state", "demand__reporter_user_id", "demand__number"))
     if open_only:
@@ -213,9 +217,11 @@ def _index(rows: list[dict], *, distance_half_m: float = 500.0) -> similar.Simil
     return index
 
 
-def similar_demands(demand: Demand, limit: int = 5) -> list[hooks.SimilarDemand]:
-    """demands' similar_demands hook: the most similar open demands nearby, best first, for merging."""
-    rows = _nearby(demand, open_only=True)
+def similar_demands(demand: Demand, limit: int = 5, *, user) -> list[hooks.SimilarDemand]:
+    """demands' similar_demands hook: the most similar open demands nearby that `user` may see
+    (demands.queries.visible), best first, for merging. A neighbouring grid may lie in another community
+    or street: its demands are suggested only to those who may see them."""
+    rows = _nearby(demand, open_only=True, among=demand_queries.visible(user))
     if not rows:
         return []
     index = _index(rows)

@@ -111,7 +111,7 @@ def test_similar_open_demands_nearby_are_found_and_far_ones_are_not(dw, model_di
                   at=THURSDAY_9AM - dt.timedelta(days=200))
     services.profile_new_demands()
     again = dw.file(text="东园路1号门口的垃圾三天了都没人来清运", at=THURSDAY_9AM + dt.timedelta(days=1))
-    found = services.similar_demands(again)
+    found = services.similar_demands(again, user=dw.dispatcher)
     assert found and found[0].number == original.number
     assert far.number not in [s.number for s in found]
     assert found[0].score > 0.2 and "similarity" in found[0].parts
