@@ -16,6 +16,7 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from gongzhi.core import canonical, clock, events, policy
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gongzhi.core.text import clean_text
 from gongzhi.org.models import Organisation, Person, Post, Region
 
 from . import opinions, procedures, rules, voting
@@ -54,12 +55,8 @@ def _get_locked(model, pk):
 
 
 def _text(value: str, what: str, *, max_length: int | None = None) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed(f"{what} is empty", code="empty")
-    if max_length and len(value) > max_length:
-        raise ValidationFailed(f"{what} is longer than {max_length} characters", code="too_long")
-    return value
+    """Free text through the one check (core.text): no NUL, not only invisible characters, not too long."""
+    return clean_text(value, what, max_length=max_length)
 
 
 # --- bodies and their members --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from gongzhi.core import bulk, clock, events, policy
 from gongzhi.core.groupcommit import GroupCommit
+from gongzhi.core.text import clean_optional_text, clean_text
 from gongzhi.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gongzhi.ledger import services as ledger
 from gongzhi.org import locating
@@ -239,10 +240,23 @@ def _begin(user, demand: Demand, action: str) -> tuple[Demand, str, str]:
 
 
 def _required(value: str | None, what: str, code: str) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise ValidationFailed(f"{what} is required", code=code)
-    return text
+    """Free text through the one check (core.text): refused when empty, only invisible characters or NUL."""
+    return clean_text(value, what, code=code)
+
+
+def _optional_texts(address: str, contact_name: str, contact_phone: str) -> tuple[str, str, str]:
+    """A demand's optional texts: may be empty, but never hold a NUL or control character."""
+    return (clean_optional_text(address, "address", what_zh="地址"),
+            clean_optional_text(contact_name, "contact name", what_zh="联系人"),
+            clean_optional_text(contact_phone, "contact phone", what_zh="联系电话"))
+
+
+def _open311_text(description: str, category) -> str:
+    """An Open311 description is optional (the service's name stands in), but one that was typed and
+    holds only invisible characters or a NUL is refused like any demand text."""
+    if not (description or "").strip():
+        return category.name
+    return _required(description, "a description", "text_required")
 
 
 def _end_assignments(demand: Demand, now) -> None:
@@ -268,6 +282,7 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
         raise ValidationFailed(f"unknown channel {channel!r}", code="unknown_channel")
     category = _category(category)
     given_urgency = _urgency(urgency)
+    address, contact_name, contact_phone = _optional_texts(address, contact_name, contact_phone)
     if longitude is not None or latitude is not None:
         if longitude is None or latitude is None:
             raise ValidationFailed("give both longitude and latitude", code="location_incomplete")
@@ -367,6 +382,7 @@ def submit_demand(user, *, text: str, longitude: float | None, latitude: float |
     grid_id = locating.grid_id_at(longitude, latitude)
     if grid_id is None:
         raise OutsideGrids(f"{longitude}, {latitude}")
+    address, contact_name, contact_phone = _optional_texts(address, contact_name, contact_phone)
     payload = {"text": text, "longitude": longitude, "latitude": latitude, "address": address.strip()[:200],
                "category": code, "urgency": urgency, "contact_name": contact_name.strip()[:60],
                "contact_phone": contact_phone.strip()[:20]}
@@ -942,9 +958,10 @@ def file_open311_request(client, *, service_code: str, longitude: float | None =
         name = " ".join(part for part in (first_name, last_name) if part)
     with transaction.atomic():
         account = _open311_account(client)
-        step = file_demand(account, text=description.strip() or category.name, channel=Demand.Channel.OPEN311,
-                           longitude=longitude, latitude=latitude, address=address, category=category,
-                           contact_name=name, contact_phone=phone, received_at=received_at)
+        step = file_demand(account, text=_open311_text(description, category), channel=Demand.Channel.OPEN311,
+                           longitude=longitude, latitude=latitude, grid=grid if longitude is None else None,
+                           address=address, category=category, contact_name=name, contact_phone=phone,
+                           received_at=received_at)
         demand = step.demand
         Demand.objects.filter(pk=demand.pk).update(reporter_user=None)
         demand.reporter_user = None
@@ -987,7 +1004,8 @@ def submit_open311_request(client, *, service_code: str, longitude: float | None
                "address_id": address_id, "address": address, "description": description,
                "first_name": first_name, "last_name": last_name, "phone": phone, "email": email,
                "device_id": device_id, "account_id": account_id, "media_url": media_url}
-    payload = {"text": description.strip() or category.name, "longitude": point[0], "latitude": point[1],
+    address, _, phone = _optional_texts(address, "", phone)
+    payload = {"text": _open311_text(description, category), "longitude": point[0], "latitude": point[1],
                "address": address.strip()[:200], "category": category.code, "urgency": None,
                "contact_name": " ".join(p for p in (first_name, last_name) if p)[:60],
                "contact_phone": phone.strip()[:20], "open311": request}

@@ -13,6 +13,7 @@ from django.utils import timezone
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gongzhi.core.scrub import scrub
+from gongzhi.core.text import clean_optional_text, clean_text
 from gongzhi.deliberation import services as deliberation
 from gongzhi.deliberation.models import Motion, StageRecord, Topic
 from gongzhi.org.models import Organisation, Person, Post, Region
@@ -24,12 +25,8 @@ from .signals import responsibilities_changed
 
 
 def _text(value: str, what: str, *, max_length: int | None = None) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise ValidationFailed(f"{what} is empty", code="empty")
-    if max_length and len(value) > max_length:
-        raise ValidationFailed(f"{what} is longer than {max_length} characters", code="too_long")
-    return value
+    """Free text through the one check (core.text): no NUL, not only invisible characters, not too long."""
+    return clean_text(value, what, max_length=max_length)
 
 
 def _locked(model, pk):
@@ -475,7 +472,8 @@ def evaluate_unit(user, unit: Organisation, *, score: int, comment: str = "") ->
         if ResidentEvaluation.objects.filter(unit=unit, evaluator=user, period_start=month).exists():
             raise Conflict("you have evaluated this unit this month", code="already_evaluated")
         row = ResidentEvaluation.objects.create(unit=unit, evaluator=user, period_start=month, score=score,
-                                                comment=comment.strip(), at=clock.now())
+                                                comment=clean_optional_text(comment, "comment", max_length=2000),
+                                                at=clock.now())
         events.record("duties.evaluate", unit, actor=user, score=score, private={"comment": row.comment})
     return row
 
