@@ -8,6 +8,7 @@ GONGZHI_ALLOWED_HOSTS comma-separated; default localhost names
 GONGZHI_LEDGER_*      the transparency log: origin, key path, sequencer mode (see gongzhi/ledger/services.py)
 """
 
+import datetime
 import importlib.util
 import os
 import secrets
@@ -60,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "gongzhi.core",
     "gongzhi.ledger",
     "gongzhi.org",
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lock-out page
 ]
 
 ROOT_URLCONF = "gongzhi.urls"
@@ -124,10 +127,34 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Argon2id for new and changed passwords; PBKDF2 stays listed so existing hashes still verify (Django
+# rehashes them with Argon2 at the next sign-in).
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+]
+
+# Sign-in lock-out (django-axes): after GONGZHI_LOGIN_FAILURE_LIMIT wrong passwords for one username, or
+# from one address, sign-in (/accounts/login/ and /admin/login/) is refused for
+# GONGZHI_LOGIN_COOLOFF_MINUTES. Unlock early: `gongzhi axes_reset_username NAME`, `gongzhi axes_reset_ip ADDR`.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("GONGZHI_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("GONGZHI_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own: per user, per address
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "gongzhi.web.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "gongzhi.core.clientaddress.client_address"
+# How many reverse proxies in front of gongzhi append to X-Forwarded-For (0: use the socket's address).
+GONGZHI_PROXY_COUNT = int(os.environ.get("GONGZHI_PROXY_COUNT", "0"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

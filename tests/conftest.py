@@ -46,6 +46,7 @@ def live_world(transactional_db, settings):
     from gongzhi.org.tests.factories import World
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # tests only: fast sign-in
+    settings.AXES_ENABLED = True  # sign in through the form with the lock-out on, as in production
 
     return World()
 
