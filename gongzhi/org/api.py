@@ -1,6 +1,8 @@
 """org's JSON API: regions (tree and GeoJSON), grids, point-to-grid, buildings, organisations, posts,
 people (masked) and personal data (revealed only by need, logged), the coverage report."""
 
+import datetime as dt
+
 from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -8,7 +10,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from . import locating, queries, services
 from .models import Building, Organisation, Person, Post, Region
 from .schemas import (
-    BuildingOut, CoverageOut, LocateOut, OrganisationOut, PersonalDataIn, PersonalDataOut, PersonOut, PostEndIn, PostIn,
+    AccessLogEntryOut, BuildingOut, CoverageOut, LocateOut, OrganisationOut, PersonalDataIn, PersonalDataOut, PersonOut, PostEndIn, PostIn,
     PostOut, RegionDetailOut, RegionOut, RegionTreeNode,
 )
 
@@ -155,13 +157,23 @@ def get_person(request, person_id: int):
 
 @router.post("/people/{person_id}/personal-data", response=PersonalDataOut)
 def reveal_personal_data(request, person_id: int, payload: PersonalDataIn):
-    """Reveal phone / ID number to a post with need in the person's region; others get them masked.
+    """Reveal the masked fields (name, party membership, address, phone, ID number) the caller's posts let
+    them reveal; the others stay as the caller always sees them.
 
-    Every reveal is written to the personal-data access log with the stated purpose.
+    The purpose must be in words (400 purpose_not_meaningful otherwise); every reveal is written to the
+    personal-data access log; more than GONGZHI_REVEALS_PER_HOUR reveals an hour answer 429 rate_limited.
     """
     person = queries.get_scoped(request.auth, Person, person_id)
-    view = services.read_personal_data(request.auth, person, purpose=payload.purpose, channel="api")
-    return {"person_id": person.id, **view.values, "revealed": view.revealed}
+    fields = tuple(payload.fields) if payload.fields else services.PERSONAL_FIELDS
+    return services.read_personal_data(request.auth, person, purpose=payload.purpose, channel="api", fields=fields)
+
+
+@router.get("/access-log", response=list[AccessLogEntryOut])
+@paginate(LimitOffsetPagination)
+def access_log(request, user: str | None = None, since: dt.date | None = None, until: dt.date | None = None):
+    """The personal-data access log of the caller's district, newest first: for its data officer only
+    (and the administrator); 403 for everyone else. Filter by username and by date (inclusive)."""
+    return queries.access_log(request.auth, user=user, since=since, until=until)
 
 
 @router.get("/coverage", response=CoverageOut)

@@ -24,10 +24,57 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "org.change": frozenset(LEADERS | {R.STAFF}),
     # Appointing is for leaders only, and see may_appoint() for the further limits.
     "org.appoint": frozenset(LEADERS),
-    # Personal data is for those who serve residents face to face (need-to-know).
-    "org.personal.phone": frozenset(LEADERS | {R.GRID_WORKER, R.BUILDING_LEAD}),
-    "org.personal.id_number": frozenset(LEADERS | {R.GRID_WORKER}),
+    # The personal-data access log (who revealed whose data, why): the district's data officer only.
+    "org.view_access_log": frozenset({R.DATA_OFFICER}),
 }
+
+# What each post sees of a resident's personal data (个人信息保护法 art. 6: no more than its task needs).
+#   SHOWN  - in full wherever the person appears;
+#   REVEAL - masked (张某, 138****5678, 东园路**); shown in full on request with a purpose in real
+#            words, each reveal written to the access log and counted against the hourly limit;
+#   MASKED - masked, with no way to reveal.
+# Each pair is (post acting at community / village level or below - it serves residents face to face,
+# post acting above it - street, township, district: an overseer). docs/security.md copies this table.
+SHOWN, REVEAL, MASKED = "shown", "reveal", "masked"
+PERSONAL_FIELDS = ("name", "party", "address", "phone", "id_number")
+_LEADER_ACCESS = {"name": (SHOWN, REVEAL), "party": (SHOWN, REVEAL), "address": (SHOWN, REVEAL),
+                  "phone": (REVEAL, MASKED), "id_number": (REVEAL, MASKED)}
+PERSONAL_DATA_ACCESS: dict[str, dict[str, tuple[str, str]]] = {
+    R.SECRETARY: _LEADER_ACCESS,
+    R.DEPUTY_SECRETARY: _LEADER_ACCESS,
+    R.DIRECTOR: _LEADER_ACCESS,
+    R.DEPUTY_DIRECTOR: _LEADER_ACCESS,
+    R.MEMBER: {"name": (SHOWN, REVEAL), "party": (SHOWN, MASKED), "address": (SHOWN, REVEAL),
+               "phone": (MASKED, MASKED), "id_number": (MASKED, MASKED)},
+    R.STAFF: {"name": (SHOWN, REVEAL), "party": (SHOWN, MASKED), "address": (SHOWN, REVEAL),
+              "phone": (MASKED, MASKED), "id_number": (MASKED, MASKED)},
+    R.GROUP_LEADER: {"name": (SHOWN, MASKED), "party": (SHOWN, MASKED), "address": (SHOWN, MASKED),
+                     "phone": (MASKED, MASKED), "id_number": (MASKED, MASKED)},
+    R.GRID_WORKER: {"name": (SHOWN, MASKED), "party": (SHOWN, MASKED), "address": (SHOWN, MASKED),
+                    "phone": (REVEAL, MASKED), "id_number": (REVEAL, MASKED)},
+    # A building lead, a resident volunteer, for the people of their own building only.
+    R.BUILDING_LEAD: {"name": (SHOWN, MASKED), "party": (MASKED, MASKED), "address": (SHOWN, MASKED),
+                      "phone": (REVEAL, MASKED), "id_number": (MASKED, MASKED)},
+    R.INSTRUCTOR: {"name": (SHOWN, MASKED), "party": (SHOWN, MASKED), "address": (MASKED, MASKED),
+                   "phone": (MASKED, MASKED), "id_number": (MASKED, MASKED)},
+    R.LIAISON: {"name": (SHOWN, MASKED), "party": (MASKED, MASKED), "address": (MASKED, MASKED),
+                "phone": (MASKED, MASKED), "id_number": (MASKED, MASKED)},
+    # The data officer audits reveals; they never need a resident's data themselves.
+    R.DATA_OFFICER: {f: (MASKED, MASKED) for f in PERSONAL_FIELDS},
+}
+_NO_ACCESS = (MASKED, MASKED)
+for _field in PERSONAL_FIELDS:
+    _tiers = {role: PERSONAL_DATA_ACCESS.get(role, {}).get(_field, _NO_ACCESS) for role in R.values}
+    # org.see.<field>: shown without asking; org.personal.<field>: may be revealed (logged).
+    ROLE_ACTIONS[f"org.see.{_field}"] = frozenset(r for r, t in _tiers.items() if SHOWN in t)
+    ROLE_ACTIONS[f"org.personal.{_field}"] = frozenset(r for r, t in _tiers.items() if set(t) & {SHOWN, REVEAL})
+
+
+def personal_access(post: "Post", field: str) -> str:
+    """SHOWN, REVEAL or MASKED: what `post` gives its holder of `field` for the people in its scope."""
+    near, far = PERSONAL_DATA_ACCESS.get(post.role, {}).get(field, _NO_ACCESS)
+    return near if post.scope_region.level >= FACE_TO_FACE_LEVEL else far
+
 # Posts in these bodies govern their region. A post in a property company, owners' committee,
 # social organisation or co-building unit only lets its holder view the region's structure
 # (regions, buildings, organisations): not its residents, not coverage, not changes.
@@ -40,14 +87,14 @@ UNIT_ACTIONS = frozenset({"org.view"})
 # Which view action guards each model (people are more sensitive than buildings).
 VIEW_ACTION = {Person: "org.view_people", Household: "org.view_people", PersonalData: "org.view_people",
                Post: "org.view_people"}
-PEOPLE_ACTIONS = frozenset({"org.view_people", "org.personal.phone", "org.personal.id_number"})
+PEOPLE_ACTIONS = frozenset({"org.view_people"} | {f"org.{kind}.{f}" for kind in ("see", "personal")
+                                                    for f in PERSONAL_FIELDS})
 # A building lead acts on the people of one building, not the whole grid.
 BUILDING_LOOKUP = {Person: "household__building_id", Household: "building_id",
                    PersonalData: "person__household__building_id"}
 
-# Personal data only to posts acting at community level or below: a street or district post
-# has no routine need for an individual resident's phone or ID number.
-PERSONAL_MIN_LEVEL = Region.Level.COMMUNITY
+# Posts acting at this level or below serve residents face to face (see PERSONAL_DATA_ACCESS).
+FACE_TO_FACE_LEVEL = Region.Level.COMMUNITY
 
 # How to reach the region path from each model, for queryset scoping.
 PATH_LOOKUP = {
@@ -98,7 +145,9 @@ def scopes(user, action: str) -> list[Scope]:
         if post.organisation.kind not in GOVERNING_KINDS and action not in UNIT_ACTIONS:
             continue
         region = post.scope_region
-        if action.startswith("org.personal.") and region.level < PERSONAL_MIN_LEVEL:
+        kind, _, field = action.removeprefix("org.").partition(".")
+        if kind in ("see", "personal") and personal_access(post, field) not in (
+                (SHOWN,) if kind == "see" else (SHOWN, REVEAL)):
             continue
         building = post.building_id if post.role == R.BUILDING_LEAD and action in PEOPLE_ACTIONS else None
         found.append(Scope(region.path, region.level, building))
@@ -186,4 +235,53 @@ def scope_q(user, action: str, model) -> Q:
             # People with no household are placed by their residence; post holders also where they serve.
             q |= Q(household__isnull=True, residence__path__startswith=scope.path)
             q |= Exists(in_post.filter(organisation__region__path__startswith=scope.path))
+    return q
+
+
+class PersonalSight:
+    """What one user sees of each personal field of the people they may view (PERSONAL_DATA_ACCESS),
+    worked out once per request so a list can ask it row by row without a query per row."""
+
+    def __init__(self, user):
+        self.is_superuser = bool(getattr(user, "is_superuser", False) and getattr(user, "is_active", False))
+        self._scopes = {(kind, f): scopes(user, f"org.{kind}.{f}")
+                        for kind in ("see", "personal") for f in PERSONAL_FIELDS}
+
+    def tier(self, person: Person, field: str, paths: list[str] | None = None) -> str:
+        """SHOWN, REVEAL or MASKED. `paths` defaults to where the person lives; pass region_paths_of()
+        to count the places they hold posts too, as can() does."""
+        if self.is_superuser:  # the administrator, as can() lets them, yet every contact read is logged
+            return REVEAL if field in ("phone", "id_number") else SHOWN
+        if paths is None:
+            home = person.home_region
+            paths = [home.path] if home else []
+        building = building_of(person)
+        for kind, tier in (("see", SHOWN), ("personal", REVEAL)):
+            if any((building is not None and building == scope.building_id) or any(scope.covers_path(p) for p in paths)
+                   for scope in self._scopes[(kind, field)]):
+                return tier
+        return MASKED
+
+
+def personal_sight(user) -> PersonalSight:
+    """The user's PersonalSight, cached on the user object for the request (like active_posts)."""
+    sight = getattr(user, "_gongzhi_sight", None)
+    if sight is None:
+        sight = PersonalSight(user)
+        if user is not None:
+            user._gongzhi_sight = sight
+    return sight
+
+
+def access_log_q(user) -> Q:
+    """The access-log rows a data officer audits: reveals of the data of people living in their region,
+    and reveals by people holding a post there. The administrator sees them all."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return Q()
+    q = Q(pk__in=[])
+    for scope in scopes(user, "org.view_access_log"):
+        q |= Q(person__household__building__grid__path__startswith=scope.path)
+        q |= Q(person__household__isnull=True, person__residence__path__startswith=scope.path)
+        q |= Exists(Post.objects.filter(person__user=OuterRef("user"),
+                                        organisation__region__path__startswith=scope.path))
     return q

@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound
 
-from .models import Building, Household, Organisation, Person, Post, Region
-from .permissions import VIEW_ACTION, scope_q
+from .models import Building, Household, Organisation, Person, PersonalDataAccess, Post, Region
+from .permissions import VIEW_ACTION, access_log_q, scope_q
 
 
 def scoped(user, model, action: str | None = None):
@@ -86,7 +86,22 @@ def people(user, *, region: int | None = None, household: int | None = None):
     qs = people_in(user, _named(user, Region, region)) if region is not None else scoped(user, Person)
     if household is not None:
         qs = qs.filter(household=_named(user, Household, household))
-    return qs.select_related("personal_data").order_by("id")
+    return qs.select_related("personal_data", "household__building__grid", "residence", "party_branch").order_by("id")
+
+
+def access_log(viewer, *, user: str | None = None, since=None, until=None):
+    """The personal-data access log `viewer` audits (permissions.access_log_q), newest first; filtered by
+    the revealing user's username and by day (inclusive). PermissionDenied for anyone but a data officer
+    or the administrator."""
+    policy.require(viewer, "org.view_access_log")
+    qs = PersonalDataAccess.objects.filter(access_log_q(viewer)).select_related("user__person", "person")
+    if user:
+        qs = qs.filter(user__username=user)
+    if since is not None:
+        qs = qs.filter(at__date__gte=since)
+    if until is not None:
+        qs = qs.filter(at__date__lte=until)
+    return qs.order_by("-at", "-id")
 
 
 def active_posts_q(day=None) -> Q:

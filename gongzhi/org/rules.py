@@ -23,7 +23,47 @@ def mask_id_number(id_number: str) -> str:
     return value[:6] + "*" * (len(value) - 8) + value[-2:]
 
 
-MASKERS = {"phone": mask_phone, "id_number": mask_id_number}
+def mask_name(name: str) -> str:
+    """张某 for a Chinese name (surname kept, the rest hidden); Z*** for a latin one."""
+    value = name.strip()
+    if not value:
+        return ""
+    if _CJK.match(value[0]):
+        return value[0] + "某"
+    return value[0] + "*" * max(len(value) - 1, 2)
+
+
+def mask_address(address: str) -> str:
+    """An address down to what an overseer needs: no house, building or room number."""
+    value = address.strip()
+    if not value:
+        return ""
+    return _ADDRESS_NUMBER.sub("**", value)
+
+
+MASKERS = {"phone": mask_phone, "id_number": mask_id_number, "name": mask_name, "address": mask_address}
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# A number with what follows it as a house / building / unit / room marker (12号, 3栋, 2-202, 101室).
+_ADDRESS_NUMBER = re.compile(r"[0-9０-９]+(?:[-－][0-9]+)*\s*(?:号楼|号院|号|栋|幢|座|单元|楼|层|室|户)?"
+                             r"|[A-Za-z]?[0-9]+(?:[-－][0-9]+)+")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Stock filler that says nothing about a need, whatever its length.
+_EMPTY_PURPOSES = frozenset({"测试", "无", "没有", "不知道", "随便", "看看", "查看", "test", "none", "n/a", "asdf"})
+
+
+def is_meaningful_purpose(purpose: str) -> bool:
+    """A purpose in real words (个人信息保护法 art. 6: a clear, reasonable purpose): at least two different
+    Chinese characters, or at least three different latin words of two letters or more. Punctuation,
+    digits, one repeated character and stock filler (测试, test) are not a purpose."""
+    value = " ".join((purpose or "").split())
+    if value.lower() in _EMPTY_PURPOSES:
+        return False
+    chinese = _CJK.findall(value)
+    if len(set(chinese)) >= 2:
+        return True
+    words = {w.lower() for w in _LATIN_WORD.findall(value) if len(set(w.lower())) > 1}
+    return len(words - _EMPTY_PURPOSES) >= 3
 
 
 def id_number_check_digit(first17: str) -> str:

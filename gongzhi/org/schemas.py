@@ -1,9 +1,11 @@
 """API shapes for org. Personal data never appears here except through PersonalDataOut."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, Schema
+
+from .rules import mask_name
 
 
 class RegionOut(Schema):
@@ -86,40 +88,99 @@ class PostEndIn(Schema):
 
 
 class PersonOut(Schema):
-    """A person as any viewer in scope sees them: phone and ID number masked."""
+    """A person as the viewer may see them (PERSONAL_DATA_ACCESS): name and party membership in full for
+    posts serving them face to face, masked (张某, null) for overseers; phone and ID number always masked."""
 
     id: int
     name: str
     gender: str
-    household_id: int | None
-    is_party_member: bool
+    household_id: int | None = Field(description="null when the viewer's posts do not show the address")
+    is_party_member: bool | None = Field(description="null when the viewer's posts do not show party membership")
     phone_masked: str
     id_number_masked: str
 
     @staticmethod
-    def resolve_phone_masked(obj):
-        return masked(obj).get("phone", "")
+    def resolve_name(obj, context):
+        return card(obj, context).name
 
     @staticmethod
-    def resolve_id_number_masked(obj):
-        return masked(obj).get("id_number", "")
+    def resolve_household_id(obj, context):
+        return obj.household_id if "address" in card(obj, context).shown else None
+
+    @staticmethod
+    def resolve_is_party_member(obj, context):
+        return card(obj, context).is_party_member
+
+    @staticmethod
+    def resolve_phone_masked(obj, context):
+        return card(obj, context).phone
+
+    @staticmethod
+    def resolve_id_number_masked(obj, context):
+        return card(obj, context).id_number
 
 
-def masked(person) -> dict[str, str]:
-    from .services import masked_personal_data
+def card(person, context):
+    """The person's card for the requesting user, computed once per person and request."""
+    from .services import person_card
 
-    return masked_personal_data(person)
+    cached = getattr(person, "_gongzhi_card", None)
+    if cached is None:
+        request = (context or {}).get("request")
+        cached = person._gongzhi_card = person_card(getattr(request, "auth", None), person)
+    return cached
 
 
 class PersonalDataIn(Schema):
-    purpose: str = Field(..., max_length=120, description="why the personal data is needed (logged)")
+    purpose: str = Field(..., min_length=1, max_length=120,
+                         description="why the data is needed, in words (at least two Chinese characters or "
+                                     "three words); logged")
+    fields: list[Literal["name", "party", "address", "phone", "id_number"]] | None = Field(None, description="which of name, party, address, phone, id_number to "
+                                                       "reveal; all the caller may reveal when omitted")
 
 
 class PersonalDataOut(Schema):
+    """The fields revealed in full (listed in `revealed`, each reveal logged); the others as the caller
+    always sees them (full or masked)."""
+
     person_id: int
+    name: str
+    is_party_member: bool | None
+    party_branch: str | None
+    address: str
     phone: str
     id_number: str
     revealed: list[str]
+    revealable: list[str] = Field(description="fields still masked that the caller may reveal")
+
+
+class AccessLogEntryOut(Schema):
+    """One reveal of personal data: who (in full), whose (masked), which fields, why, when, through what."""
+
+    id: int
+    at: dt.datetime
+    user: str
+    person_id: int
+    person: str = Field(description="the person's name, masked")
+    fields: list[str]
+    purpose: str
+    channel: str
+
+    @staticmethod
+    def resolve_user(obj):
+        return access_log_user(obj)
+
+    @staticmethod
+    def resolve_person(obj):
+        return mask_name(obj.person.name)
+
+
+def access_log_user(entry) -> str:
+    """Who revealed: their name and username (officials are accountable by name), or the console."""
+    if entry.user is None:
+        return "console"
+    person = getattr(entry.user, "person", None)
+    return f"{person.name} ({entry.user.username})" if person else entry.user.username
 
 
 class LocateOut(Schema):

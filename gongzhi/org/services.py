@@ -1,57 +1,165 @@
 """Org use cases: each checks can(), runs in one transaction and records its event."""
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from gongzhi.core import clock, events, policy
-from gongzhi.core.errors import Conflict, NotFound, ValidationFailed
+from gongzhi.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
 
 from .models import Person, PersonalData, PersonalDataAccess, Post
-from .rules import MASKERS
+from .permissions import PERSONAL_FIELDS, REVEAL, SHOWN, personal_sight, region_paths_of
+from .rules import MASKERS, is_meaningful_purpose, mask_address, mask_id_number, mask_name, mask_phone
 
-PERSONAL_FIELDS = ("phone", "id_number")
+CONTACT_FIELDS = ("phone", "id_number")  # kept in PersonalData, apart from Person
+REVEAL_WINDOW = dt.timedelta(hours=1)
 
 
 @dataclass
-class PersonalDataView:
-    values: dict[str, str]
-    revealed: list[str]
+class PersonCard:
+    """A person as one user sees them: each field of PERSONAL_FIELDS in full or masked.
+
+    `is_party_member` and `party_branch` are None when party membership is masked; `revealable` lists
+    the masked fields the user may have shown with a purpose; `revealed` those this request showed."""
+
+    person_id: int
+    name: str
+    is_party_member: bool | None
+    party_branch: str | None
+    address: str
+    phone: str
+    id_number: str
+    shown: list[str] = field(default_factory=list)
+    revealable: list[str] = field(default_factory=list)
+    revealed: list[str] = field(default_factory=list)
+
+    @property
+    def masked(self) -> list[str]:
+        return [f for f in PERSONAL_FIELDS if f not in self.shown and f not in self.revealed]
+
+
+def home_address(person: Person) -> str:
+    """Where the person lives, as precisely as the register knows: building address, building, flat."""
+    if not person.household_id:
+        return ""
+    building = person.household.building
+    return " ".join(part for part in (building.address, building.name, person.household.unit) if part)
+
+
+def _full_values(person: Person, fields) -> dict:
+    values = {
+        "name": person.name,
+        "party": (person.is_party_member, person.party_branch.name if person.party_branch_id else None),
+        "address": home_address(person),
+    }
+    if set(fields) & set(CONTACT_FIELDS):
+        try:
+            record = person.personal_data  # uses select_related("personal_data") when the caller did
+        except PersonalData.DoesNotExist:
+            record = None
+        values.update({f: getattr(record, f, "") if record else "" for f in CONTACT_FIELDS})
+    return values
+
+
+def person_card(user, person: Person, *, reveal=(), paths: list[str] | None = None) -> PersonCard:
+    """`person` as `user` sees them under PERSONAL_DATA_ACCESS; fields in `reveal` that the user may reveal
+    come back in full (the caller logs them: see read_personal_data)."""
+    sight = personal_sight(user)
+    tiers = {f: sight.tier(person, f, paths) for f in PERSONAL_FIELDS}
+    full = _full_values(person, PERSONAL_FIELDS)
+    shown = [f for f, t in tiers.items() if t == SHOWN]
+    revealed = [f for f in reveal if tiers[f] == REVEAL]
+    visible = set(shown) | set(revealed)
+    party, branch = full["party"] if "party" in visible else (None, None)
+    return PersonCard(
+        person_id=person.pk,
+        name=full["name"] if "name" in visible else mask_name(full["name"]),
+        is_party_member=party, party_branch=branch,
+        address=full["address"] if "address" in visible else mask_address(full["address"]),
+        phone=full["phone"] if "phone" in visible else mask_phone(full["phone"]),
+        id_number=full["id_number"] if "id_number" in visible else mask_id_number(full["id_number"]),
+        shown=shown,
+        revealable=[f for f, t in tiers.items() if t == REVEAL and f not in revealed and _has(full[f])],
+        revealed=revealed,
+    )
+
+
+def _has(value) -> bool:
+    return bool(value[0]) if isinstance(value, tuple) else bool(value)
+
+
+def check_purpose(purpose: str) -> str:
+    """The purpose, tidied; ValidationFailed unless it is in real words (rules.is_meaningful_purpose)."""
+    if not is_meaningful_purpose(purpose or ""):
+        raise ValidationFailed(
+            "state the purpose in words: at least two Chinese characters or three words",
+            code="purpose_not_meaningful",
+            explanation_zh="请用文字说明用途：至少两个汉字，或三个英文单词",
+        )
+    return " ".join(purpose.split())[:120]
+
+
+def reveals_left(user) -> tuple[int, int]:
+    """(reveals the user may still make in the current hour, seconds until the next one frees up)."""
+    limit = settings.GONGZHI_REVEALS_PER_HOUR
+    since = clock.now() - REVEAL_WINDOW
+    recent = PersonalDataAccess.objects.filter(user=user, at__gt=since)
+    used = recent.count()
+    if used < limit:
+        return limit - used, 0
+    # The window frees up when the (used - limit + 1)-th oldest row in it turns an hour old.
+    oldest = recent.order_by("at").values_list("at", flat=True)[used - limit]
+    return 0, max(1, int((oldest + REVEAL_WINDOW - clock.now()).total_seconds()) + 1)
 
 
 def read_personal_data(user, person: Person, *, purpose: str, channel: str,
-                       fields: tuple[str, ...] = PERSONAL_FIELDS) -> PersonalDataView:
-    """The person's phone / ID number as `user` may see them (个人信息保护法 art. 5-6, need-to-know).
+                       fields: tuple[str, ...] = PERSONAL_FIELDS) -> PersonCard:
+    """Show `user` the masked fields of `person` their posts let them reveal (个人信息保护法 art. 5-6,
+    need-to-know; PERSONAL_DATA_ACCESS says who may reveal what).
 
-    A field the user's posts grant (org.personal.<field> within the person's region) is returned in
-    full and the read is written to the access log; any other field comes back masked. Nothing is
-    revealed without a stated purpose.
+    The purpose must be in real words; each reveal is one access-log row (who, whose, which fields, why,
+    when, through what) and counts against GONGZHI_REVEALS_PER_HOUR, counted from that log so the limit
+    holds across processes. Fields the user may not reveal come back masked and are not logged.
     """
     unknown = set(fields) - set(PERSONAL_FIELDS)
     if unknown:
         raise ValidationFailed(f"unknown personal data fields: {', '.join(sorted(unknown))}")
-    record = PersonalData.objects.filter(person=person).first()
-    values = {f: getattr(record, f, "") if record else "" for f in fields}
-    if not purpose.strip():
-        raise ValidationFailed("a purpose is required to read personal data")
-    revealed = [f for f in fields if values[f] and policy.can(user, f"org.personal.{f}", person)]
-    result = {f: (values[f] if f in revealed else MASKERS[f](values[f])) for f in fields}
-    if revealed:
-        with transaction.atomic():
-            PersonalDataAccess.objects.create(
-                user=user if getattr(user, "is_authenticated", False) else None,
-                person=person, fields=revealed, purpose=purpose.strip()[:120], channel=channel, at=clock.now(),
-            )
-    return PersonalDataView(values=result, revealed=revealed)
+    purpose = check_purpose(purpose)
+    paths = region_paths_of(person)
+    card = person_card(user, person, reveal=fields, paths=paths)
+    if not card.revealed:
+        return card
+    full = _full_values(person, card.revealed)
+    card.revealed = [f for f in card.revealed if _has(full[f])]
+    if not card.revealed:
+        return person_card(user, person, paths=paths)
+    with transaction.atomic():
+        if getattr(user, "pk", None) is not None:
+            # One reveal at a time per user, so concurrent requests cannot all slip under the limit.
+            type(user).objects.select_for_update().filter(pk=user.pk).first()
+            left, retry_after = reveals_left(user)
+            if left <= 0:
+                raise RateLimited(
+                    f"at most {settings.GONGZHI_REVEALS_PER_HOUR} reveals of personal data per hour",
+                    retry_after=retry_after,
+                    explanation_zh=f"每小时最多查看 {settings.GONGZHI_REVEALS_PER_HOUR} 次个人信息",
+                )
+        PersonalDataAccess.objects.create(
+            user=user if getattr(user, "is_authenticated", False) else None,
+            person=person, fields=card.revealed, purpose=purpose, channel=channel, at=clock.now(),
+        )
+    return card
 
 
 def masked_personal_data(person: Person) -> dict[str, str]:
-    """Masked values only: safe for any page that shows a person to someone without need."""
+    """Masked phone and ID number only: safe for any page that shows a person to someone without need."""
     try:
         record = person.personal_data  # uses select_related("personal_data") when the caller did
     except PersonalData.DoesNotExist:
         record = None
-    return {f: MASKERS[f](getattr(record, f, "") if record else "") for f in PERSONAL_FIELDS}
+    return {f: MASKERS[f](getattr(record, f, "") if record else "") for f in CONTACT_FIELDS}
 
 
 def end_post(user, post: Post, end_date) -> Post:

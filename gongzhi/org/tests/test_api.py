@@ -105,11 +105,13 @@ def test_secretary_reveals_personal_data_and_the_read_is_logged(as_user, world):
     assert access.purpose == "上门走访" and access.channel == "api"
 
 
-def test_street_official_gets_masked_personal_data_and_nothing_is_logged(as_user, world):
+def test_street_official_never_gets_phone_or_id_number_and_a_refused_field_is_not_logged(as_user, world):
     body = as_user(world.street_official)(
-        "post", f"/api/v1/org/people/{world.resident_a.id}/personal-data", data={"purpose": "统计"}
+        "post", f"/api/v1/org/people/{world.resident_a.id}/personal-data",
+        data={"purpose": "统计", "fields": ["phone", "id_number"]},
     ).json()
     assert body["phone"] == "139****1111"
+    assert body["id_number"] == "110105**********32"
     assert body["revealed"] == []
     assert PersonalDataAccess.objects.count() == 0
 
