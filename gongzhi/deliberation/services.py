@@ -54,6 +54,17 @@ def _get_locked(model, pk):
         raise NotFound(f"{model._meta.verbose_name} {pk}") from None
 
 
+def _require_known(user, obj, what: str) -> None:
+    """A person or unit named inside a request is checked against the caller's scope like one in the path:
+    one the caller's posts do not let them see is answered exactly as an id that does not exist."""
+    if obj is not None and not policy.can(user, "org.view", obj):
+        raise ValidationFailed(f"no {what} {obj.pk}", code=f"unknown_{what}")
+
+
+def _lies_in(inner: Region, outer: Region) -> bool:
+    return inner.path.startswith(outer.path)
+
+
 def _text(value: str, what: str, *, max_length: int | None = None) -> str:
     """Free text through the one check (core.text): no NUL, not only invisible characters, not too long."""
     return clean_text(value, what, max_length=max_length)
@@ -72,6 +83,9 @@ def create_body(user, *, region: Region, kind: str, name: str, organisation: Org
                 rule_code: str | None = None, custom_rule: dict | None = None) -> Body:
     """A deciding body of a community or village; its decision rule defaults to the statutory preset."""
     policy.require(user, "deliberation.manage", region)
+    _require_known(user, organisation, "organisation")
+    if organisation is not None and not _lies_in(organisation.region, region):
+        raise ValidationFailed("the organisation is outside the body's region", code="wrong_region")
     if kind not in Body.Kind.values:
         raise ValidationFailed(f"unknown body kind {kind!r}", code="unknown_kind")
     if region.level != Region.Level.COMMUNITY:
@@ -101,6 +115,10 @@ def create_body(user, *, region: Region, kind: str, name: str, organisation: Org
 def add_body_member(user, body: Body, person: Person, *, is_principal: bool = False,
                     unit: Organisation | None = None) -> BodyMember:
     policy.require(user, "deliberation.manage", body.region)
+    _require_known(user, person, "person")
+    _require_known(user, unit, "organisation")
+    if unit is not None and not (_lies_in(unit.region, body.region) or _lies_in(body.region, unit.region)):
+        raise ValidationFailed("the unit does not serve the body's region", code="wrong_region")
     if not body.is_configured:
         raise ValidationFailed("this body's members come from the register, not from a list", code="derived_body")
     with transaction.atomic():
@@ -539,6 +557,7 @@ def record_attendance(user, meeting: Meeting, person: Person) -> RollEntry:
             raise ValidationFailed("the meeting is not in session", code="meeting_not_open")
         entry = RollEntry.objects.select_for_update().filter(meeting=meeting, person=person).first()
         if entry is None:
+            _require_known(user, person, "person")
             raise ValidationFailed(f"person {person.pk} is not on this meeting's roll", code="not_on_roll")
         if entry.present_since is not None:
             raise Conflict("already recorded present", code="already_present")
@@ -635,6 +654,8 @@ def open_motion(user, meeting: Meeting, *, text: str, method: str = "yes_no", op
         _require_secretary(user, meeting)
         if meeting.status != Meeting.Status.OPEN:
             raise ValidationFailed("the meeting is not in session", code="meeting_not_open")
+        if topic is not None and not _lies_in(topic.region, meeting.body.region):
+            raise ValidationFailed("the topic is outside the body's region", code="wrong_region")
         topic = topic or meeting.topic
         if stage_code:
             _check_stage_motion(meeting, topic, stage_code)
@@ -976,6 +997,7 @@ def record_stage(user, topic: Topic, stage_code: str, *, meeting: Meeting | None
         meeting = Meeting.objects.get(pk=meeting.pk) if meeting else None
         motion = Motion.objects.get(pk=motion.pk) if motion else None
         disclosure = Disclosure.objects.get(pk=disclosure.pk) if disclosure else None
+        _check_stage_references(topic, meeting, motion, disclosure)
         due = present = None
         if stage.kind == procedures.StageKind.MEETING:
             if meeting is None or motion is None:
@@ -1031,12 +1053,29 @@ def record_stage(user, topic: Topic, stage_code: str, *, meeting: Meeting | None
     return record
 
 
+def _check_stage_references(topic: Topic, meeting: Meeting | None, motion: Motion | None,
+                            disclosure: Disclosure | None) -> None:
+    """Whatever a stage record names, of whatever kind the stage is, belongs to this topic: a meeting of a body
+    over the topic's place, a motion put on this topic (in that meeting), the topic's own disclosure. A record
+    never rests on another place's or another topic's votes (duties reads these records for decisions)."""
+    if meeting is not None and not _lies_in(topic.region, meeting.body.region):
+        raise ValidationFailed("the meeting's body is outside the topic's region", code="wrong_region")
+    if motion is not None and (motion.topic_id != topic.pk or (meeting is not None and motion.meeting_id != meeting.pk)):
+        raise ValidationFailed("the motion was not put on this topic and stage in that meeting", code="wrong_motion")
+    if disclosure is not None and disclosure.topic_id != topic.pk:
+        raise ValidationFailed("a publication stage names the topic's disclosure", code="disclosure_required")
+
+
 # --- disclosure ---------------------------------------------------------------------------------------
 
 def publish(user, *, region: Region, kind: str, title: str, body: str, notice_days: int,
             topic: Topic | None = None) -> Disclosure:
     """Publish a notice (公示) on the public board for `notice_days` days."""
     policy.require(user, "deliberation.publish", region)
+    if topic is not None:
+        if not (_lies_in(topic.region, region) or _lies_in(region, topic.region)):
+            raise ValidationFailed("the topic is outside the notice's region", code="wrong_region")
+        policy.require(user, "deliberation.publish", topic)
     if kind not in Disclosure.Kind.values:
         raise ValidationFailed(f"unknown kind {kind!r}", code="unknown_kind")
     if not 1 <= notice_days <= 90:
