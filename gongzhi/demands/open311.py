@@ -3,30 +3,40 @@ in XML (element names as the standard) and JSON (its Spark mapping of the XML), 
 format. Demands are filed through services.file_open311_request and read through queries.open311_*.
 
 Status: "open" or "closed", mapped from our states by queries.open311_status (closed = closed, rated,
-merged, rejected). Privacy: GET responses never carry the reporter's name, phone or email. The resident's
-own words — description, the typed address, media_url and the unit's reply in status_notes — may name
-people too, so they are shown only to callers presenting a valid api_key, and only for demands filed
-through Open311, unless settings.GONGZHI_OPEN311_PUBLIC_FREE_TEXT is True; otherwise `address` is the
-grid, community and street the demand lies in, and `description` / `media_url` are empty.
+merged, rejected). Privacy: GET responses never carry the reporter's name, phone or email. A client's key
+shows that client's own requests in full: the description, the typed address, the exact point, the
+address_id, media_url and the unit's reply in status_notes. Everyone else — no key, or another client's
+key — sees a request as the public does: the description scrubbed (core.scrub: phone and ID numbers, the
+reporter's name), `address` the grid, community and street it lies in, the point to about 100 m, and the
+media_url the client published. settings.GONGZHI_OPEN311_PUBLIC_FREE_TEXT shows everything to everyone.
+
+Every answer under /open311/v2/, errors included (404, 405, a malformed body, a failure), is in the
+standard's format: JSON for a .json path, XML otherwise. HEAD is answered by core.head as a GET.
 """
 
 import datetime as dt
 import json
+import logging
 import xml.etree.ElementTree as ET
 
 from django.conf import settings
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
-from django.http import HttpResponse
+from django.http import HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from gongzhi.core import clock
 from gongzhi.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gongzhi.core.scrub import scrub
 
 from . import queries, services
 from .models import Demand
+
+logger = logging.getLogger(__name__)
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
@@ -139,7 +149,8 @@ def _coarse(value: float | None, exact: bool) -> float | None:
     return value if value is None or exact else round(value, 3)
 
 
-def _request(demand: Demand, intake: dict, free_text: bool) -> dict:
+def _request(demand: Demand, intake: dict, free_text: bool, names=()) -> dict:
+    """One service request: in full for its own client (free_text), else as the public sees it."""
     category = demand.category
     agency = demand.lead_unit or demand.desk
     return {
@@ -148,29 +159,34 @@ def _request(demand: Demand, intake: dict, free_text: bool) -> dict:
         "status_notes": _status_notes(demand, free_text),
         "service_name": category.name if category else None,
         "service_code": category.code if category else None,
-        "description": demand.text if free_text else None,
+        "description": demand.text if free_text else scrub(demand.text, names),
         "agency_responsible": agency.name if agency else None,
         "service_notice": None,
         "requested_datetime": _w3c(demand.received_at),
         "updated_datetime": _w3c(_updated(demand)),
         "expected_datetime": _w3c(demand.feedback_due),
         "address": demand.address if free_text and demand.address else _place(demand),
-        "address_id": intake.get("address_id"),
+        "address_id": intake.get("address_id") if free_text else None,  # a building is a door too
         "zipcode": None,
         # A point can be someone's door: public callers get it to ~100 m (3 decimals).
         "lat": _coarse(demand.latitude, free_text),
         "long": _coarse(demand.longitude, free_text),
-        "media_url": intake.get("media_url") if free_text else None,
+        "media_url": intake.get("media_url") or None,  # published by the client with the request
     }
 
 
 def _requests(demands, client) -> list[dict]:
-    """Serialise demands; free text for key holders on Open311 demands, or for all with the setting on."""
+    """Serialise demands: in full those `client` filed itself (or all, with the setting on), the others as
+    the public sees them, scrubbed of the reporter's name as well as of phone and ID numbers."""
     public = getattr(settings, "GONGZHI_OPEN311_PUBLIC_FREE_TEXT", False)
 
     intake = queries.open311_intake([d.pk for d in demands])
-    return [_request(d, intake.get(d.pk, {}), public or (client is not None and d.channel == Demand.Channel.OPEN311))
-            for d in demands]
+    names = queries.reporter_names(demands)
+
+    def own(demand) -> bool:
+        return client is not None and intake.get(demand.pk, {}).get("client") == client.pk
+
+    return [_request(d, intake.get(d.pk, {}), public or own(d), names.get(d.pk, ())) for d in demands]
 
 
 # --- parsing --------------------------------------------------------------------------------------------------
@@ -255,22 +271,37 @@ def _media_url(value: str) -> str:
 
 # --- views ----------------------------------------------------------------------------------------------------
 
+# What Django raises for a request body it cannot read (too big, too many fields, a broken multipart form).
+UNREADABLE = (BadRequest, SuspiciousOperation, MultiPartParserError, UnreadablePostError)
+
+
 def endpoint(*methods):
-    """An Open311 view: known format or 404, allowed method or 405, domain errors in the standard's format."""
+    """An Open311 view: known format or 404, allowed method or 405 (HEAD wherever GET is), domain errors,
+    an unreadable body (400) and any failure (500, logged with its traceback) in the standard's format."""
+    allowed = (*methods, "HEAD") if "GET" in methods else methods
+
     def wrap(view):
         @csrf_exempt
         def handle(request, fmt, **kwargs):
             if fmt not in FORMATS:
                 return error_response("xml", 404, f"unknown_format: .{fmt} (use .xml or .json)")
-            if request.method not in methods:
+            if request.method not in allowed:
                 response = error_response(fmt, 405, f"method_not_allowed: {request.method}")
-                response["Allow"] = ", ".join(methods)
+                response["Allow"] = ", ".join(allowed)
                 return response
             try:
                 _check_jurisdiction(request.POST if request.method == "POST" else request.GET)
                 return view(request, fmt, **kwargs)
             except DomainError as err:
                 return error_response(fmt, err.status, f"{err.code}: {err.message()}")
+            except RequestDataTooBig:
+                return error_response(fmt, 413, "request_too_large: the request body is too large")
+            except UNREADABLE as err:
+                logger.warning("Open311 %s %s: unreadable request: %s", request.method, request.path, err)
+                return error_response(fmt, 400, "bad_request: the request could not be read")
+            except Exception:
+                logger.exception("Open311 %s %s failed", request.method, request.path)
+                return error_response(fmt, 500, "server_error: the request failed; it has been logged")
 
         handle.__name__ = handle.__qualname__ = view.__name__
         handle.__doc__ = view.__doc__
@@ -384,5 +415,6 @@ def token(request, fmt, token_id):
 
 @csrf_exempt
 def not_found(request, path=""):
-    """Anything else under /open311/v2/: the standard's 404."""
-    return error_response("xml", 404, f"not_found: /open311/v2/{path}")
+    """Anything else under /open311/v2/: the standard's 404, in JSON when the path asks for .json."""
+    fmt = "json" if path.lower().endswith(".json") else "xml"
+    return error_response(fmt, 404, f"not_found: /open311/v2/{path}")

@@ -301,10 +301,13 @@ def open311_requests(*, numbers: list[str] | None = None, service_codes: list[st
                      start: dt.datetime | None = None, end: dt.datetime | None = None,
                      statuses: list[str] | None = None, limit: int = OPEN311_MAX_REQUESTS):
     """Demands as Open311 service requests, newest first, at most `limit`. `numbers` (service_request_id)
-    overrides every other filter, as the standard says; otherwise requested_datetime in [start, end]."""
+    overrides every other filter, as the standard says; otherwise requested_datetime in [start, end].
+    A demand still without a category is not one yet: its service_code would be null, which the standard's
+    schema refuses; it appears once the desk has triaged it."""
     from django.db.models import Max
 
-    qs = (Demand.objects.select_related("category", "lead_unit", "desk", "merged_into", "grid__parent__parent")
+    qs = (Demand.objects.filter(category__isnull=False)
+          .select_related("category", "lead_unit", "desk", "merged_into", "reporter", "grid__parent__parent")
           .annotate(last_event_at=Max("events__at")))
     if numbers is not None:
         qs = qs.filter(number__in=numbers)
@@ -319,6 +322,20 @@ def open311_requests(*, numbers: list[str] | None = None, service_codes: list[st
             closed = Q(state__in=OPEN311_CLOSED_STATES)
             qs = qs.filter(closed if "closed" in statuses else ~closed)
     return qs.order_by("-received_at", "-id")[:limit]
+
+
+def reporter_names(demands) -> dict[int, list[str]]:
+    """{demand id: the names its reporter is known by (the contact's, the person's)}, for core.scrub to
+    mask in text shown to people with no need for them."""
+    from .models import DemandContact
+
+    names: dict[int, list[str]] = {}
+    for demand_id, name in DemandContact.objects.filter(demand__in=demands).values_list("demand_id", "name"):
+        names.setdefault(demand_id, []).append(name)
+    for demand in demands:
+        if demand.reporter is not None:
+            names.setdefault(demand.pk, []).append(demand.reporter.name)
+    return names
 
 
 def open311_intake(demand_ids) -> dict[int, dict]:

@@ -922,6 +922,32 @@ def open311_client_for(raw_key: str | None):
     return client
 
 
+def _open311_location(longitude: float | None, latitude: float | None, address_id: str, address: str):
+    """Where an Open311 request lies: (longitude, latitude, grid, building, address). The point when given;
+    else the building an address_id names; else where address_string lies by the address register (org's
+    place_address: a building, or a grid without a point). An address the register cannot place is refused
+    with a reason: no demand is filed without a grid."""
+    from gongzhi.org.models import Building
+
+    building = grid = None
+    if longitude is None and latitude is None and address_id:
+        building = Building.objects.filter(pk=int(address_id) if address_id.isdigit() else None).first()
+        if building is None:
+            raise ValidationFailed(f"unknown address_id {address_id!r}", code="unknown_address_id")
+    elif longitude is None and latitude is None and address:
+        found = locating.place_address(address)
+        if found is None:
+            raise ValidationFailed(f"address_string {address!r} names no place in the district's address "
+                                   "register: give lat and long, or an address_id", code="unknown_address")
+        building, grid = found.building, found.grid
+    elif longitude is None and latitude is None:
+        raise ValidationFailed("a location is required: lat and long, an address_id or an address_string",
+                               code="location_required")
+    if building is not None:
+        return building.longitude, building.latitude, building.grid, building, address or building.address
+    return longitude, latitude, grid, None, address
+
+
 def file_open311_request(client, *, service_code: str, longitude: float | None = None,
                          latitude: float | None = None, address_id: str = "", address: str = "",
                          description: str = "", first_name: str = "", last_name: str = "", phone: str = "",
@@ -930,28 +956,17 @@ def file_open311_request(client, *, service_code: str, longitude: float | None =
     """POST Service Request of Open311 GeoReport v2, filed through file_demand (channel "open311").
 
     service_code is a category code (404 when unknown, as the standard says). The location is lat/long,
-    or an address_id naming one of our buildings (org's address register); a free address_string alone
-    cannot be placed (no geocoding here) and is refused. Without a description the service's name is the
-    demand's text (the standard makes description optional). The reporter's name and phone go to the
-    demand's contact; email, device_id, account_id and media_url to the private part of a
-    demands.open311_filed event (the ledger publishes only commitments to them). The resident has no
-    account here, so the demand has no reporter account: as for hotline demands, the desk takes the 回访
-    after calling back. Everything in one transaction: on any error nothing is stored."""
-    from gongzhi.org.models import Building
-
+    an address_id naming one of our buildings, or an address_string alone, placed by the district's address
+    register (_open311_location); an address the register cannot place is refused with its reason. Without
+    a description the service's name is the demand's text (the standard makes description optional). The
+    reporter's name and phone go to the demand's contact; email, device_id, account_id and media_url to the
+    private part of a demands.open311_filed event (the ledger publishes only commitments to them). The
+    resident has no account here, so the demand has no reporter account: as for hotline demands, the desk
+    takes the 回访 after calling back. Everything in one transaction: on any error nothing is stored."""
     from .queries import open311_service
 
     category = open311_service(service_code)
-    building = None
-    if longitude is None and latitude is None and address_id:
-        building = Building.objects.filter(pk=int(address_id) if address_id.isdigit() else None).first()
-        if building is None:
-            raise ValidationFailed(f"unknown address_id {address_id!r}", code="unknown_address_id")
-        longitude, latitude = building.longitude, building.latitude
-        address = address or building.address
-    elif longitude is None and latitude is None:
-        raise ValidationFailed("a location is required: lat and long, or an address_id (an address_string "
-                               "alone cannot be placed in a grid)", code="location_required")
+    longitude, latitude, grid, building, address = _open311_location(longitude, latitude, address_id, address)
     if first_name and last_name and not (first_name + last_name).isascii():
         name = f"{last_name}{first_name}"  # Chinese order: family name first, no space
     else:
@@ -981,25 +996,21 @@ def submit_open311_request(client, *, service_code: str, longitude: float | None
                            ) -> Submission:
     """POST Service Request answered with a token (GeoReport v2 allows it; GONGZHI_OPEN311_TOKENS): the
     checks of file_open311_request that need no lock now (unknown service_code 404, no location, a point
-    outside every grid, an unknown address_id), the request stored as a submission through the fast intake
-    path, and file_open311_request run by the intake worker. GET tokens/{token} then gives the id."""
-    from gongzhi.org.models import Building
-
+    outside every grid, an unknown address_id or address_string), the request stored as a submission
+    through the fast intake path, and file_open311_request run by the intake worker. GET tokens/{token}
+    then gives the id."""
     from .queries import open311_service
 
     category = open311_service(service_code)
-    point = (longitude, latitude)
-    if longitude is None and latitude is None and address_id:
-        building = Building.objects.filter(pk=int(address_id) if address_id.isdigit() else None).first()
-        if building is None:
-            raise ValidationFailed(f"unknown address_id {address_id!r}", code="unknown_address_id")
-        point = (building.longitude, building.latitude)
-    elif longitude is None or latitude is None:
-        raise ValidationFailed("a location is required: lat and long, or an address_id (an address_string "
-                               "alone cannot be placed in a grid)", code="location_required")
-    grid_id = locating.grid_id_at(*point)
-    if grid_id is None:
-        raise OutsideGrids(f"{point[0]}, {point[1]}")
+    if (longitude is None) != (latitude is None):
+        raise ValidationFailed("give both lat and long", code="location_incomplete")
+    *point, grid, _building, _address = _open311_location(longitude, latitude, address_id, address)
+    if point[0] is None:
+        grid_id = grid.pk  # placed by the address register in a grid, without a point
+    else:
+        grid_id = locating.grid_id_at(*point)
+        if grid_id is None:
+            raise OutsideGrids(f"{point[0]}, {point[1]}")
     request = {"client": client.pk, "service_code": category.code, "longitude": longitude, "latitude": latitude,
                "address_id": address_id, "address": address, "description": description,
                "first_name": first_name, "last_name": last_name, "phone": phone, "email": email,

@@ -1,16 +1,18 @@
 """Point to grid against the database: one in-memory spatial.GridIndex per process, of every grid with a
 boundary and every building, kept fresh by signals in this process and by a database fingerprint
-(checked at most every FRESHNESS) for changes made by other processes or without signals."""
+(checked at most every FRESHNESS) for changes made by other processes or without signals; and a typed
+address to its place by the address register (place_address)."""
 
 import datetime as dt
 import hashlib
 import itertools
 import logging
 import threading
+import unicodedata
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, ExpressionWrapper, F, FloatField, Sum, TextField
+from django.db.models import Count, ExpressionWrapper, F, FloatField, Sum, TextField, Value
 from django.db.models.functions import MD5, Cast
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -55,6 +57,31 @@ def grid_id_at(longitude: float, latitude: float) -> int | None:
     """Only the id of the grid covering the point (None off every grid), from the index alone: no query,
     for the intake fast path. The id may name a grid deleted by another process within FRESHNESS."""
     return _hit(longitude, latitude).grid_id
+
+
+def place_address(text: str) -> Location | None:
+    """Where a typed address lies, by the district's own address register (each building's address):
+    the building whose address the text contains, the longest such address winning ("东园路1号门口" →
+    东园路1号); else, when the text is the start of addresses that all lie in one grid (a road and gate
+    number naming a compound), that grid without a building. None when the register names no place, or
+    several grids. No geocoding service is asked: the register is the authority."""
+    given = "".join(unicodedata.normalize("NFKC", text or "").split())
+    if len(given) < 2:
+        return None
+    registered = Building.objects.exclude(address="").select_related("grid")
+    contained = list(registered.alias(given=Value(given)).filter(given__contains=F("address")))
+    if contained:
+        longest = max(len(b.address) for b in contained)
+        best = sorted((b for b in contained if len(b.address) == longest), key=lambda b: b.pk)
+        if len(best) == 1:
+            return Location(best[0].grid, best[0], None)
+        grids = {b.grid_id for b in best}
+        return Location(best[0].grid, None, None) if len(grids) == 1 else None
+    started = list(registered.filter(address__startswith=given).order_by("grid_id").values_list("grid_id", flat=True)
+               .distinct()[:2])
+    if len(started) == 1:
+        return Location(Region.objects.get(pk=started[0]), None, None)
+    return None
 
 
 def _hit(longitude, latitude) -> spatial.Located:
