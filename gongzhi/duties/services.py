@@ -126,6 +126,7 @@ def record_decision(user, item: PowerItem, *, title: str, amount=None, kind: str
     refusal is logged, and so is an attempt to override it, which is refused too. Disclosed where the item
     says so."""
     policy.require(user, "duties.decide", item.region)
+    _check_decision_record(user, item, topic, motion)
     title = _text(title, "title", max_length=160)
     amount = _amount(amount)
     definition = powers.item_from_data(item.definition)
@@ -136,8 +137,6 @@ def record_decision(user, item: PowerItem, *, title: str, amount=None, kind: str
         verdict = powers.check_decision(definition, proposed, record)
     except ValueError as exc:
         raise ValidationFailed(str(exc), code="invalid_decision") from None
-    if topic is not None and topic.region_id != item.region_id and not topic.region.path.startswith(item.region.path):
-        raise ValidationFailed("the topic is outside the item's region", code="wrong_region")
     facts = {"item": item.code, "title": title, "amount": str(amount) if amount is not None else None,
              "topic": getattr(topic, "pk", None), "motion": getattr(motion, "pk", None),
              "signatories": sorted(signatories)}
@@ -162,6 +161,21 @@ def record_decision(user, item: PowerItem, *, title: str, amount=None, kind: str
         events.record("duties.record_decision", decision, actor=user, major=decision.is_major,
                       disclosure=getattr(notice, "pk", None), **facts)
     return decision
+
+
+def _check_decision_record(user, item: PowerItem, topic: Topic | None, motion: Motion | None) -> None:
+    """A decision rests only on the deliberation record of the item's own place: the topic and the motion it
+    cites lie in the item's region (a village's decision cannot cite another village's vote), the caller may
+    decide there, and a motion cited with a topic was put on that topic."""
+    if topic is not None and not (topic.region.path.startswith(item.region.path)
+                                  and policy.can(user, "duties.decide", topic.region)):
+        raise ValidationFailed("the topic is outside the item's region", code="wrong_region")
+    if motion is not None:
+        place = motion.meeting.body.region
+        if not (place.path.startswith(item.region.path) and policy.can(user, "duties.decide", place)):
+            raise ValidationFailed("the motion was voted outside the item's region", code="wrong_region")
+        if topic is not None and motion.topic_id != topic.pk:
+            raise ValidationFailed("the motion was not put on this topic", code="wrong_motion")
 
 
 def _disclose(user, decision: Decision, item: powers.PowerItem):
@@ -195,6 +209,8 @@ def set_responsibility(user, *, unit: Organisation, region: Region, matters: lis
                        priority: int = 0, role: str = "", entry: Responsibility | None = None) -> Responsibility:
     """Add an entry to the responsibility list, or change one; routing follows in the same transaction."""
     policy.require(user, "duties.manage", region)
+    if entry is not None:
+        policy.require(user, "duties.manage", entry.region)
     if role and role not in Post.Role.values:
         raise ValidationFailed(f"unknown post {role!r}", code="unknown_role")
     matters = sorted({str(m).strip() for m in matters if str(m).strip()})
@@ -233,6 +249,13 @@ def retire_responsibility(user, entry: Responsibility) -> Responsibility:
 
 
 # --- goals and tasks --------------------------------------------------------------------------------------
+
+def _require_known(user, obj, what: str) -> None:
+    """A person named inside a request is checked against the caller's scope like an id in the path: one the
+    caller's posts do not let them see is answered exactly as an id that does not exist."""
+    if obj is not None and not policy.can(user, "org.view", obj):
+        raise ValidationFailed(f"no {what} {obj.pk}", code=f"unknown_{what}")
+
 
 def _within(region: Region, other_region: Region, what: str) -> None:
     """`what` must serve inside `region` (or be a unit above it serving it, e.g. the street office)."""
@@ -315,6 +338,7 @@ def add_task(user, *, title: str, unit: Organisation, deadline: dt.date, quality
         raise ValidationFailed("a task serves a goal or a project", code="invalid")
     policy.require(user, "duties.plan", goal or project)
     _within((goal or project).region, unit.region, "the responsible unit")
+    _require_known(user, person, "person")
     if parent is not None and (parent.goal_id != getattr(goal, "pk", None) or parent.project_id != getattr(project, "pk", None)):
         raise ValidationFailed("a sub-task belongs to its parent's goal or project", code="wrong_parent")
     with transaction.atomic():
@@ -482,6 +506,11 @@ def record_accountability(user, *, unit: Organisation, facts: str, outcome: str,
                           task: Task | None = None, decision: Decision | None = None) -> AccountabilityRecord:
     """An accountability record (问责) with the facts and the outcome, on the ledger."""
     policy.require(user, "duties.hold_accountable", unit.region)
+    _require_known(user, person, "person")
+    if task is not None and task.unit_id != unit.pk:
+        raise ValidationFailed("the task is not the unit's", code="wrong_task")
+    if decision is not None:
+        policy.require(user, "duties.hold_accountable", decision.item.region)
     with transaction.atomic():
         row = AccountabilityRecord.objects.create(unit=unit, person=person, task=task, decision=decision,
                                                   facts=_text(facts, "facts"), outcome=_text(outcome, "outcome"),
@@ -622,6 +651,9 @@ def accept_match(user, match: Match, *, project: Project | None = None, deadline
                  quality_standard: str) -> Match:
     """Accept a proposed match: it becomes (part of) a project with a task for the resource's unit."""
     policy.require(user, "duties.match", match.need.region)
+    if project is not None:
+        policy.require(user, "duties.match", project.region)
+        _within(match.need.region, project.region, "the project")
     with transaction.atomic():
         match = _locked(Match, match.pk)
         if match.state != Match.State.PROPOSED:
