@@ -9,7 +9,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
-from gongzhi.core import clock
+from gongzhi.core import clock, policy
+from gongzhi.core.errors import NotFound
 from gongzhi.demands import rules as demand_rules
 from gongzhi.demands.models import Category, Demand
 from gongzhi.org.models import Region
@@ -25,6 +26,25 @@ def viewable_regions(user) -> list[Region]:
         return list(Region.objects.filter(parent__isnull=True).order_by("id"))
     paths = sorted(set(overseer_paths(user)), key=lambda p: (p.count("/"), p))
     return [r for r in (Region.objects.filter(path=p).first() for p in paths) if r is not None]
+
+
+def cockpit_region(user, chosen: str | int | None = None) -> Region:
+    """The region whose cockpit `user` asks for: `chosen` (an id; NotFound when there is no such region),
+    else the widest they oversee. PermissionDenied unless they may view its cockpit ("insight.view"): the
+    region named in the query is checked like any object the user names."""
+    chosen = str(chosen or "")
+    if chosen:
+        known = chosen.isdigit() and int(chosen) < 2**63  # a larger id names nothing (and overflows the database)
+        region = Region.objects.defer("polygon").filter(pk=int(chosen)).first() if known else None
+        if region is None:
+            raise NotFound(f"region {chosen}")
+    else:
+        viewable = viewable_regions(user)
+        region = viewable[0] if viewable else None
+    policy.require(user, "insight.view", region)
+    if region is None:  # a superuser on an empty deployment
+        raise NotFound("region")
+    return region
 
 
 @dataclass

@@ -51,20 +51,8 @@ def _category_names(codes) -> dict[str, str]:
 
 
 def _region(request) -> Region:
-    """The region of ?region=<id> (404 when unknown), else the widest the user oversees; 403 unless the
-    user may view its cockpit."""
-    chosen = request.GET.get("region", "")
-    if chosen:
-        region = Region.objects.defer("polygon").filter(pk=chosen).first() if chosen.isdigit() else None
-        if region is None:
-            raise NotFound(f"region {chosen}")
-    else:
-        viewable = queries.viewable_regions(request.user)
-        region = viewable[0] if viewable else None
-    policy.require(request.user, "insight.view", region)
-    if region is None:  # a superuser on an empty deployment
-        raise NotFound("region")
-    return region
+    """The cockpit's region: ?region=<id>, else the widest the user oversees (queries.cockpit_region)."""
+    return queries.cockpit_region(request.user, request.GET.get("region", ""))
 
 
 def _region_choices(user) -> list[dict]:
