@@ -1,14 +1,18 @@
 """The JSON API under /api/v1/: one NinjaAPI, each app contributes its router; domain errors map to 4xx JSON."""
 
+import logging
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError as NinjaValidationError
 
 from gongzhi.core.auth import api_auth
 from gongzhi.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from gongzhi.core.openapi import DocumentedAPI, bound_integers
 
-api = NinjaAPI(
+logger = logging.getLogger("gongzhi.api")
+
+api = DocumentedAPI(
     title="gongzhi API",
     version="1",
     description="共治 gongzhi: grassroots governance platform. Authenticate with `Authorization: Bearer <token>` "
@@ -47,6 +51,8 @@ def on_not_found(request, exc):
 
 @api.exception_handler(NinjaValidationError)
 def on_validation_error(request, exc: NinjaValidationError):
+    if exc.errors and all(e.get("loc", ("",))[0] == "path" for e in exc.errors):
+        return _error(request, NotFound(request.path))  # a path that names nothing, e.g. an unknown action
     errors = [
         {"field": ".".join(str(p) for p in e.get("loc", [])), "message": e.get("msg", "")} for e in exc.errors
     ]
@@ -56,6 +62,21 @@ def on_validation_error(request, exc: NinjaValidationError):
 @api.exception_handler(DjangoValidationError)
 def on_model_validation_error(request, exc: DjangoValidationError):
     return _error(request, ValidationFailed("; ".join(exc.messages)))
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request, exc):
+    # A number too large for the database that no schema bound caught (e.g. one inside a path string).
+    return _error(request, ValidationFailed("a number is out of range", code="out_of_range"))
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    """Any other failure: logged with its traceback, answered in the house format (never Django's HTML)."""
+    logger.exception("unhandled error on %s %s", request.method, request.get_full_path())
+    error = DomainError("internal error", code="server_error")
+    error.status = 500
+    return _error(request, error)
 
 
 def _mount():
@@ -75,3 +96,4 @@ def _mount():
 
 
 _mount()
+bound_integers(api)

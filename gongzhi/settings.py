@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "gongzhi.core.head.HeadAsGetMiddleware",  # first: HEAD is answered as GET without the body
     "django.middleware.security.SecurityMiddleware",
+    "gongzhi.core.middleware.ApiErrorsAsJsonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gongzhi.core.middleware.ChosenLanguageMiddleware",
@@ -216,5 +217,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "gongzhi": {"handlers": ["console"], "level": os.environ.get("GONGZHI_LOG_LEVEL", "INFO")},
+        # Every 500 logged with its traceback, also outside DEBUG (Django's default only mails admins).
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

@@ -13,6 +13,16 @@ class BearerToken(HttpBearer):
         return user
 
 
+class SignedInSession(SessionAuth):
+    """The browser session. CSRF guards a session that exists: a caller with no signed-in session is
+    answered 401 (sign in), not a CSRF 403."""
+
+    def _get_key(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super()._get_key(request)
+
+
 def api_auth():
     """Token first, then the session cookie (ninja enforces CSRF for unsafe methods on it)."""
-    return [BearerToken(), SessionAuth()]
+    return [BearerToken(), SignedInSession()]

@@ -21,3 +21,30 @@ class ChosenLanguageMiddleware:
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response
+
+
+class ApiErrorsAsJsonMiddleware:
+    """Under /api/v1/ every refusal is the JSON {"code", "message"} the README promises, including the
+    ones Django and ninja answer before an operation runs (an unknown path, a method not allowed)."""
+
+    PREFIX = "/api/v1/"
+    CODES = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 500: "server_error"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (not request.path.startswith(self.PREFIX) or response.status_code < 400
+                or response.get("Content-Type", "").startswith("application/json")):
+            return response
+        from django.http import JsonResponse  # noqa: PLC0415 (kept local: this module loads early)
+
+        status = response.status_code
+        message = {404: "Not found", 405: "Method not allowed", 500: "Internal error"}.get(
+            status, response.reason_phrase)
+        answer = JsonResponse({"code": self.CODES.get(status, "error"), "message": message}, status=status)
+        for header in ("Allow", "Retry-After"):
+            if header in response:
+                answer[header] = response[header]
+        return answer

@@ -238,7 +238,11 @@ def sign_in(request, meeting_id: int):
 
 @router.get("/meetings/{meeting_id}/quorum", response=QuorumOut, auth=None)
 def meeting_quorum(request, meeting_id: int):
-    return queries.quorum_out(_get(Meeting, meeting_id))
+    """The quorum of an open or closed meeting; 404 `meeting_not_open` while it is still scheduled."""
+    quorum = queries.quorum_out(_get(Meeting, meeting_id))
+    if quorum is None:
+        raise NotFound("the quorum is counted once the meeting opens", code="meeting_not_open")
+    return quorum
 
 
 @router.get("/meetings/{meeting_id}/roll", response=list[RollEntryOut])

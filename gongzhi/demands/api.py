@@ -2,6 +2,7 @@
 with its ledger receipt), their timeline, the category tree and the three rates."""
 
 import datetime as dt
+from typing import Literal
 
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -14,8 +15,9 @@ from gongzhi.org.queries import get_scoped
 from . import queries, services
 from .schemas import (
     ActionIn, CategoryNode, DemandDetailOut, DemandIn, DemandOut, EventOut, RatesOut, SimilarOut, StepOut,
-    SubmissionOut,
+    SubmissionIn, SubmissionOut,
 )
+from .models import Demand
 
 router = Router(tags=["demands"])
 
@@ -71,7 +73,10 @@ ACTIONS = {
     "reopen": lambda u, d, p: services.reopen(u, d, reason=p.reason),
     "merge": lambda u, d, p: services.merge_into(u, d, queries.get_visible(u, p.original or ""), note=p.note),
     "reject": lambda u, d, p: services.reject(u, d, reason=p.reason),
+    "confirm_urgency": lambda u, d, p: services.confirm_urgency(u, d, urgency=p.urgency, note=p.note),
 }
+
+ActionName = Literal[tuple(ACTIONS)]
 
 
 @router.get("/categories", response=list[CategoryNode])
@@ -101,7 +106,8 @@ def rates(request, level: str = "street", start: dt.date | None = None, end: dt.
 def file_demand(request, payload: DemandIn):
     """File a demand. 400 `outside_grids` when the point lies outside every grid (nothing is stored)."""
     step = services.file_demand(
-        request.auth, text=payload.text, channel=payload.channel, longitude=payload.longitude,
+        request.auth, text=payload.text, channel=Demand.Channel.PATROL if payload.patrol else Demand.Channel.API,
+        longitude=payload.longitude,
         latitude=payload.latitude, address=payload.address, category=payload.category, urgency=payload.urgency,
         contact_name=payload.contact_name, contact_phone=payload.contact_phone,
     )
@@ -120,12 +126,12 @@ def submission_answer(submission, *, receipt=None) -> dict:
 
 
 @router.post("/submissions", response={202: SubmissionOut})
-def submit_demand(request, payload: DemandIn):
+def submit_demand(request, payload: SubmissionIn):
     """The fast intake path: the demand is stored durably and answered 202 at once; the intake worker
     (`gongzhi demands work`) then places, numbers and routes it. Bad input (unknown category, a point
     outside every grid …) is refused here with its 4xx and nothing is stored."""
     submission = services.submit_demand(
-        request.auth, text=payload.text, channel=payload.channel, longitude=payload.longitude,
+        request.auth, text=payload.text, channel=Demand.Channel.API, longitude=payload.longitude,
         latitude=payload.latitude, address=payload.address, category=payload.category, urgency=payload.urgency,
         contact_name=payload.contact_name, contact_phone=payload.contact_phone,
     )
@@ -176,11 +182,10 @@ def similar_demands(request, number: str):
 
 
 @router.post("/{number}/actions/{action}", response=StepOut)
-def act(request, number: str, action: str, payload: ActionIn):
+def act(request, number: str, action: ActionName, payload: ActionIn):
     """Move the demand: triage, dispatch, accept, return, start_work, reply, verify, close, rate, reopen,
-    merge, reject. 409 `illegal_transition` when the state does not allow it; nothing changes then."""
-    if action not in ACTIONS:
-        raise NotFound(f"action {action}")
+    merge, reject, confirm_urgency. 409 `illegal_transition` when the state does not allow it; nothing
+    changes then."""
     demand = queries.get_visible(request.auth, number)
     return _step(request.auth, ACTIONS[action](request.auth, demand, payload))
 

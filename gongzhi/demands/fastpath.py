@@ -19,7 +19,8 @@ from gongzhi.core.models import ApiToken
 
 from . import services
 from .api import submission_answer
-from .schemas import DemandIn
+from .models import Demand
+from .schemas import SubmissionIn
 
 PATH = "/api/v1/demands/submissions"
 MAX_BODY = 64 * 1024
@@ -66,7 +67,7 @@ def _try_fast(environ) -> tuple[str, bytes] | None:
     signals.request_started.send(sender=__name__, environ=environ)
     try:
         try:
-            payload = DemandIn.model_validate_json(body)
+            payload = SubmissionIn.model_validate_json(body)
         except ValidationError:
             return None
         user = ApiToken.find_user(authorization[7:].strip())
@@ -74,7 +75,7 @@ def _try_fast(environ) -> tuple[str, bytes] | None:
             return None
         try:
             submission = services.submit_demand(
-                user, text=payload.text, channel=payload.channel, longitude=payload.longitude,
+                user, text=payload.text, channel=Demand.Channel.API, longitude=payload.longitude,
                 latitude=payload.latitude, address=payload.address, category=payload.category,
                 urgency=payload.urgency, contact_name=payload.contact_name, contact_phone=payload.contact_phone,
             )

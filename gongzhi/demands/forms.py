@@ -29,6 +29,7 @@ ACTION_LABELS = {
     "reopen": _("Reopen"),
     "merge": _("Merge as duplicate"),
     "reject": _("Reject"),
+    "confirm_urgency": _("Confirm urgency"),
 }
 STEP_LABELS = {
     "file": _("Filed"),
@@ -44,6 +45,7 @@ STEP_LABELS = {
     "reopen": _("Reopened"),
     "merge": _("Merged as duplicate"),
     "reject": _("Rejected"),
+    "confirm_urgency": _("Urgency confirmed"),
 }
 
 
@@ -185,6 +187,18 @@ class MergeForm(ActionForm):
     note = forms.CharField(label=_("Note"), max_length=2000, required=False, strip=True)
 
 
+class ConfirmUrgencyForm(ActionForm):
+    urgency = forms.ChoiceField(label=_("Urgency"), required=False)
+    note = forms.CharField(label=_("Note"), max_length=2000, required=False, strip=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        suggested = self.demand.suggested_urgency
+        blank = (_("— as the reporter suggested (%(urgency)s) —") % {"urgency": self.demand.get_suggested_urgency_display()}
+                 if suggested else _("— choose —"))
+        self.fields["urgency"].choices = [("", blank), *Urgency.choices]
+
+
 ACTION_FORMS: dict[str, type[ActionForm]] = {
     "triage": TriageForm,
     "dispatch": DispatchForm,
@@ -198,6 +212,7 @@ ACTION_FORMS: dict[str, type[ActionForm]] = {
     "reopen": ReasonForm,
     "merge": MergeForm,
     "reject": ReasonForm,
+    "confirm_urgency": ConfirmUrgencyForm,
 }
 assert set(ACTION_FORMS) == set(rules.ACTIONS), "every workflow action needs a form"
 

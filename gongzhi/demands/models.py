@@ -119,6 +119,10 @@ class Demand(models.Model):
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="demands")
     urgency = models.CharField(_("urgency"), max_length=12, choices=Urgency.choices, default=Urgency.ORDINARY)
     urgency_overridden = models.BooleanField(_("urgency set by hand"), default=False)
+    # What the reporter asked for (a resident's urgency is a suggestion the dispatch desk confirms: it sets no
+    # deadline until the desk confirms it with "confirm_urgency" or triage).
+    suggested_urgency = models.CharField(_("urgency suggested by the reporter"), max_length=12,
+                                         choices=Urgency.choices, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)

@@ -30,7 +30,7 @@ DESK_KINDS = frozenset({"street_office", "township_government", "residents_commi
 OVERSEER_KINDS = GOVERNING_KINDS - {"department"}
 
 DISPATCHER_ACTIONS = frozenset({"demands.triage", "demands.dispatch", "demands.close", "demands.reopen",
-                                "demands.merge", "demands.reject"})
+                                "demands.merge", "demands.reject", "demands.confirm_urgency"})
 LEAD_ACTIONS = frozenset({"demands.accept", "demands.return", "demands.start_work", "demands.reply"})
 
 
@@ -122,6 +122,9 @@ def rule(user, action: str, obj) -> bool:
     if action == "demands.patrol":
         # 巡查上报: grid workers report what they find in their own grid.
         return isinstance(obj, Region) and _covers(grid_worker_paths(user), obj)
+    if action == "demands.confirm_urgency" and isinstance(obj, Region):
+        # Filing in a grid the user dispatches for: their urgency is the desk's own, not a suggestion.
+        return _covers(dispatcher_paths(user), obj)
     if action == "demands.view_rates":
         return bool(overseer_paths(user) or unit_ids(user)) if obj is None else _covers(overseer_paths(user), obj)
     if action == "demands.view_any":

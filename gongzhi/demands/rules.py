@@ -54,6 +54,9 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     **{(state, "merge"): MERGED for state in (RECEIVED, RETURNED, DISPATCHED, ACCEPTED, IN_PROGRESS)},
     (RECEIVED, "reject"): REJECTED,
     (RETURNED, "reject"): REJECTED,
+    # The desk confirms (or changes) the urgency a resident suggested while the demand is open; the
+    # state stays, the deadlines follow the confirmed urgency.
+    **{(state, "confirm_urgency"): state for state in (RECEIVED, RETURNED, DISPATCHED, ACCEPTED, IN_PROGRESS)},
 }
 ACTIONS = tuple(dict.fromkeys(action for _, action in TRANSITIONS))
 # Actions whose note is mandatory (退单 and rejection must say why).

@@ -3,21 +3,39 @@ units handling the demand (and each such read logged)."""
 
 import datetime as dt
 
+from typing import Literal
+
 from ninja import Field, Schema
+
+from gongzhi.core.openapi import free_text, optional_text
 
 from gongzhi.ledger.schemas import ReceiptOut
 
+Urgency = Literal["emergency", "utilities", "ordinary", "complex"]
+
 
 class DemandIn(Schema):
-    text: str = Field(..., max_length=4000, description="the description, in the resident's words")
-    longitude: float | None = Field(None, ge=-180, le=180)
-    latitude: float | None = Field(None, ge=-90, le=90)
-    address: str = Field("", max_length=200)
+    """A demand as a resident (or a grid worker on patrol) files it. The channel is not a field: the server
+    sets it from the entry point (this API: "api"; `patrol`: "patrol")."""
+
+    text: str = free_text(4000, description="the description, in the resident's words")
+    longitude: float = Field(..., ge=-180, le=180, description="with latitude: the point, inside a grid")
+    latitude: float = Field(..., ge=-90, le=90)
+    address: str = optional_text(200)
     category: str | None = Field(None, description="a category code (GET categories); empty: the desk triages")
-    urgency: str | None = Field(None, description="emergency | utilities | ordinary | complex; empty: proposed")
-    channel: str = Field("api", description="web | patrol | hotline | api")
-    contact_name: str = Field("", max_length=60)
-    contact_phone: str = Field("", max_length=20)
+    urgency: Urgency | None = Field(
+        None, description="the reporter's suggestion, which the dispatch desk confirms (confirm_urgency); "
+        "applied at once only when the caller dispatches for the demand's grid; empty: proposed from the text")
+    patrol: bool = Field(False, description="a grid worker's report from patrol (巡查上报) in their own grid; "
+                         "403 for anyone else")
+    contact_name: str = optional_text(60)
+    contact_phone: str = optional_text(20)
+
+
+class SubmissionIn(DemandIn):
+    """A demand for the fast intake path (patrol reports are filed directly, with POST /demands/)."""
+
+    patrol: Literal[False] = Field(False, description="always false here")
 
 
 class ActionIn(Schema):
@@ -26,7 +44,8 @@ class ActionIn(Schema):
     unit_id: int | None = Field(None, description="dispatch: the lead unit (empty: routing decides)")
     assisting_unit_ids: list[int] = Field([], description="dispatch: assisting units (协办)")
     category: str | None = Field(None, description="triage / dispatch: category code")
-    urgency: str | None = Field(None, description="triage: override the proposed urgency")
+    urgency: Urgency | None = Field(None, description="triage: override the proposed urgency; confirm_urgency: "
+                                    "the urgency confirmed (empty: the reporter's suggestion)")
     reason: str = Field("", max_length=2000, description="return / reject / reopen: required")
     text: str = Field("", max_length=4000, description="reply: the answer to the resident")
     note: str = Field("", max_length=2000)
@@ -43,6 +62,8 @@ class DemandOut(Schema):
     category: str | None
     category_name: str | None
     urgency: str
+    suggested_urgency: str | None = Field(None, description="the reporter's suggestion, when they gave one")
+    is_urgency_confirmed: bool = Field(False, description="set by the dispatch desk (or a rule proposing it)")
     longitude: float | None
     latitude: float | None
     address: str
@@ -72,6 +93,14 @@ class DemandOut(Schema):
     @staticmethod
     def resolve_suggested_category(obj):
         return obj.suggested_category.code if obj.suggested_category_id else None
+
+    @staticmethod
+    def resolve_suggested_urgency(obj):
+        return obj.suggested_urgency or None
+
+    @staticmethod
+    def resolve_is_urgency_confirmed(obj):
+        return obj.urgency_overridden
 
     @staticmethod
     def resolve_category(obj):

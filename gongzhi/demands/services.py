@@ -271,8 +271,12 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
                 reporter: Person | None = None, received_at: dt.datetime | None = None) -> Step:
     """File a demand from any channel (接诉). The point is placed in its grid (org's point-to-grid), and so
     in its community and street; a point outside every grid is refused and nothing is stored. Urgency is
-    proposed from the category and the text's cue words unless given. With a category the demand is routed
-    at once (a matching rule dispatches it to its unit); without, it waits at the dispatch desk for triage.
+    proposed from the category and the text's cue words; an urgency given by a resident is kept as their
+    suggestion for the desk to confirm (confirm_urgency), and applies at once only when it comes from the
+    desk itself: a hotline operator, a grid worker on patrol, or a dispatcher of the demand's grid. The
+    channel is the entry point's (the caller's code passes it; no request field chooses it). With a
+    category the demand is routed at once (a matching rule dispatches it to its unit); without, it waits at
+    the dispatch desk for triage.
     """
     policy.require(user, "demands.file")
     text = _required(text, "a description", "text_required")
@@ -295,6 +299,9 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
         raise ValidationFailed(f"{grid} is not a grid", code="not_a_grid")
     if channel == Demand.Channel.PATROL:
         policy.require(user, "demands.patrol", grid)
+    suggested_urgency = ""
+    if given_urgency and not _sets_urgency(user, channel, grid):
+        suggested_urgency, given_urgency = given_urgency, None
     if reporter is None:
         reporter = Person.objects.filter(user=user).first()
     street_id, community_id = (int(x) for x in grid.path.strip("/").split("/")[1:3])
@@ -309,8 +316,9 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
         demand = Demand(
             number=_allocate_number(now), channel=channel, reporter_user=user, reporter=reporter, text=text,
             category=category, urgency=given_urgency or _proposed_urgency(text, category),
-            urgency_overridden=given_urgency is not None, longitude=longitude, latitude=latitude,
-            address=address.strip()[:200], grid=grid, community_id=community_id, street_id=street_id,
+            urgency_overridden=given_urgency is not None, suggested_urgency=suggested_urgency,
+            longitude=longitude, latitude=latitude, address=address.strip()[:200], grid=grid,
+            community_id=community_id, street_id=street_id,
             desk=dispatch_desk(grid), received_at=now, suggested_category=suggested,
             suggestion_confidence=proposal.confidence if proposal else None,
             suggestion={"alternatives": proposal.alternatives, "source": proposal.source} if proposal else {},
@@ -327,7 +335,7 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
         filed = _record(demand, "file", user, "", unit=demand.desk, private=private, channel=channel,
                         grid=grid.pk, community=community_id, street=street_id,
                         category=category.code if category else None, urgency=demand.urgency,
-                        category_source=category_source or None,
+                        suggested_urgency=suggested_urgency or None, category_source=category_source or None,
                         suggested=suggested.code if suggested else None,
                         confidence=round(proposal.confidence, 4) if proposal else None,
                         **_deadlines_public(demand))
@@ -335,6 +343,13 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
         if category is not None:
             steps += _route_and_dispatch(demand)
     return Step(demand, steps)
+
+
+def _sets_urgency(user, channel: str, grid: Region) -> bool:
+    """Whether an urgency given at filing is the desk's decision rather than a resident's suggestion."""
+    if channel in (Demand.Channel.HOTLINE, Demand.Channel.PATROL):
+        return True  # the operator who took the call / the grid worker who saw it (both checked above)
+    return policy.can(user, "demands.confirm_urgency", grid)
 
 
 # --- the fast intake path (docs/decisions/0005-intake-queue.md) --------------------------------------------

@@ -49,6 +49,7 @@ ACTIONS = {
     "reopen": lambda u, d, c: services.reopen(u, d, reason=c["reason"]),
     "merge": lambda u, d, c: services.merge_into(u, d, queries.get_visible(u, c["original"]), note=c["note"]),
     "reject": lambda u, d, c: services.reject(u, d, reason=c["reason"]),
+    "confirm_urgency": lambda u, d, c: services.confirm_urgency(u, d, urgency=c["urgency"] or None, note=c["note"]),
 }
 # The partial an htmx action answers with, by the `view` the form was posted from.
 PARTIALS = {"card": "demands/_card.html", "detail": "demands/_detail_body.html"}

@@ -60,9 +60,20 @@ def _check_size(size: int | None, *, what: str = "tree_size") -> int:
     return size
 
 
+# No log grows past 2^62 entries; an index beyond it (or a tile past it) is answered 404 before it
+# reaches the database, whose 64-bit integers it could overflow.
+MAX_INDEX = 2**62
+
+
+def _within_any_tree(first: int, what: str) -> None:
+    if first >= MAX_INDEX:
+        raise NotFound(f"{what} is beyond any tree")
+
+
 def entry(index: int) -> dict:
     if index < 0:
         raise ValidationFailed("index must not be negative", code="negative_index")
+    _within_any_tree(index, f"entry {index}")
     rows = storage.entry_texts(index, index + 1)
     if not rows:
         raise NotFound(f"entry {index}", tree_size=tree_size())
@@ -163,6 +174,7 @@ def tile(level: int, index: int, width: int | None) -> bytes:
     want = width or TILE_WIDTH
     if level * tiles.TILE_HEIGHT >= 64:
         raise NotFound(f"tile level {level} is beyond any tree")
+    _within_any_tree((index + 1) * TILE_WIDTH << (level * tiles.TILE_HEIGHT), f"tile {level}/{index}")
     hashes = storage.level_hashes(level * tiles.TILE_HEIGHT, index * TILE_WIDTH, index * TILE_WIDTH + want)
     if len(hashes) < want:
         raise NotFound(f"tile {level}/{index} has {len(hashes)} of {want} hashes")
@@ -171,6 +183,7 @@ def tile(level: int, index: int, width: int | None) -> bytes:
 
 def entry_bundle(index: int, width: int | None) -> bytes:
     want = width or TILE_WIDTH
+    _within_any_tree((index + 1) * TILE_WIDTH, f"entry bundle {index}")
     rows = storage.entry_texts(index * TILE_WIDTH, index * TILE_WIDTH + want)
     if len(rows) < want:
         raise NotFound(f"entry bundle {index} has {len(rows)} of {want} entries")
