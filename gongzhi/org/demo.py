@@ -132,6 +132,7 @@ LOGINS = (
     LoginPlan("grid_worker", "网格员", "grid worker"),
     LoginPlan("building_lead", "楼栋长", "building lead"),
     LoginPlan("property_staff", "物业公司项目经理（共建单位）", "property company staff (co-building unit)"),
+    LoginPlan("data_officer", "区数据安全员（查看个人信息访问记录）", "district data officer (reads the access log)"),
     LoginPlan("resident", "居民", "resident"),
 )
 
@@ -354,6 +355,7 @@ class _Builder:
         self.populate()
         self.community_posts()
         planted = self.responsibility_posts()
+        self.data_officer()
         self.save_people_and_posts()
         self.users()
         counts = demo_counts(district)
@@ -653,6 +655,13 @@ class _Builder:
         company = self.units["北京永宁物业管理有限公司"]
         self.login_people["property_staff"] = self.staff(is_party_member=False)
         post(self.login_people["property_staff"], company, "staff", "项目经理", dt.date(2022, 3, 1))
+
+    def data_officer(self):
+        """The district's data officer (数据安全员), who audits reveals of personal data. Made last so the
+        random draws of everyone before stay as they were."""
+        self.login_people["data_officer"] = self.staff(party_branch=self.district_party)
+        self.post(self.login_people["data_officer"], self.district_government, "data_officer", "数据安全员",
+                  dt.date(2023, 3, 1))
 
     def responsibility_posts(self) -> dict[str, list[str]]:
         """Grid workers, building leads, instructors and party group leaders, except the planted gaps."""

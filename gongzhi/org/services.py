@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from gongzhi.core import clock, events, policy
@@ -138,7 +139,7 @@ def read_personal_data(user, person: Person, *, purpose: str, channel: str,
     with transaction.atomic():
         if getattr(user, "pk", None) is not None:
             # One reveal at a time per user, so concurrent requests cannot all slip under the limit.
-            type(user).objects.select_for_update().filter(pk=user.pk).first()
+            get_user_model().objects.select_for_update().filter(pk=user.pk).first()
             left, retry_after = reveals_left(user)
             if left <= 0:
                 raise RateLimited(

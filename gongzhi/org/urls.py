@@ -13,4 +13,5 @@ urlpatterns = [
     path("people/<int:person_id>/", views.person, name="person"),
     path("people/<int:person_id>/personal-data/", views.reveal_personal_data, name="reveal_personal_data"),
     path("coverage/", views.coverage, name="coverage"),
+    path("access-log/", views.access_log, name="access_log"),
 ]

@@ -9,6 +9,7 @@ Scope and permission decisions live in permissions.py; a domain error becomes it
 from collections import defaultdict
 
 from django import forms
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.shortcuts import render
@@ -17,11 +18,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core import clock
-from gongzhi.core.errors import ValidationFailed
+from gongzhi.core.errors import RateLimited, ValidationFailed
 from gongzhi.core.pages import page
 
 from . import queries, services
 from .models import Building, Organisation, Person, Post, Region
+from .rules import mask_name
+from .schemas import access_log_user
 
 TREE_DEPTH = 2  # levels shown below each root in the region browser
 ORGANISATIONS_PER_PAGE = 50
@@ -75,8 +78,10 @@ def region(request, region_id: int):
         "grid_workers": queries.scoped(user, Post)
         .filter(queries.active_posts_q(), role=Post.Role.GRID_WORKER, grid=region)
         .select_related("person", "organisation"),
-        "residents": queries.people_in(user, region).select_related("household__building")
-        .order_by("household__building__name", "household__unit", "name")[:RESIDENTS_LISTED],
+        # Each resident as the user may see them: 张某 and no flat for an overseer (PERSONAL_DATA_ACCESS).
+        "residents": [{"person": p, "card": services.person_card(user, p)} for p in
+                      queries.people_in(user, region).select_related("household__building__grid", "residence")
+                      .order_by("household__building__name", "household__unit", "name")[:RESIDENTS_LISTED]],
         "map_data": _map_data(region, children, buildings),
     }
     return render(request, "org/region.html", context)
@@ -159,14 +164,14 @@ def _person(user, person_id: int) -> Person:
         "household__building__grid", "residence", "registered_residence", "party_branch"))
 
 
-def _person_context(user, person: Person, **extra) -> dict:
+def _person_context(user, person: Person, card=None, **extra) -> dict:
+    posts = list(queries.scoped(user, Post).filter(queries.active_posts_q(), person=person).select_related("organisation"))
+    card = card or services.person_card(user, person, paths=services.region_paths_of(person))
     return {
         "person": person,
+        "card": card,
         "age": person.age_on(clock.today()),
-        "posts": queries.scoped(user, Post).filter(queries.active_posts_q(), person=person)
-        .select_related("organisation"),
-        "personal": services.masked_personal_data(person),
-        "revealed": None,
+        "posts": posts,
         "form": RevealForm(),
         **extra,
     }
@@ -181,21 +186,51 @@ def person(request, person_id: int):
 @page
 @require_POST
 def reveal_personal_data(request, person_id: int):
-    """htmx swaps the result into the page; without JavaScript the whole page comes back."""
+    """htmx swaps the result into the page; without JavaScript the whole page comes back. A purpose not in
+    words is answered 400, one reveal too many in the hour 429, each with the reason shown."""
     person = _person(request.user, person_id)
     form = RevealForm(request.POST)
-    status, extra = 200, {"form": form}
+    status, extra, card, retry_after = 200, {"form": form}, None, None
     if form.is_valid():
         try:
-            result = services.read_personal_data(request.user, person, purpose=form.cleaned_data["purpose"],
-                                                 channel="web")
-            extra.update(personal=result.values, revealed=result.revealed)
-        except ValidationFailed as error:
+            card = services.read_personal_data(request.user, person, purpose=form.cleaned_data["purpose"],
+                                               channel="web")
+        except (ValidationFailed, RateLimited) as error:
             status, extra["error"] = error.status, error.message()
+            retry_after = getattr(error, "retry_after", None)
     else:
         status = 400
     template = "org/_personal_data.html" if request.htmx else "org/person.html"
-    return render(request, template, _person_context(request.user, person, **extra), status=status)
+    response = render(request, template, _person_context(request.user, person, card, **extra), status=status)
+    if status == 429:
+        response["Retry-After"] = str(retry_after or 60)
+    return response
+
+
+class AccessLogFilter(forms.Form):
+    user = forms.CharField(label=_("User name"), required=False, max_length=150)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+ACCESS_LOG_PER_PAGE = 50
+
+
+@page
+def access_log(request):
+    """The personal-data access log for the district's data officer: who revealed which field of whom
+    (the person masked), why, when and through what. Anyone else gets 403."""
+    form = AccessLogFilter(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    entries = queries.access_log(request.user, user=filters.get("user") or None, since=filters.get("since"),
+                                 until=filters.get("until"))
+    page_obj = Paginator(entries, ACCESS_LOG_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [{"entry": e, "user": access_log_user(e), "person": mask_name(e.person.name)} for e in page_obj]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "org/access_log.html", {"form": form, "page_obj": page_obj, "rows": rows,
+                                                    "query": query.urlencode(),
+                                                    "limit": settings.GONGZHI_REVEALS_PER_HOUR})
 
 
 # ---------------------------------------------------------------------------------------------
