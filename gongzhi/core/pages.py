@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .errors import DomainError, NotFound
+from .preview import masked_notice
 
 
 def get_or_not_found(model, pk):
@@ -64,5 +65,5 @@ def submit(request, call, *, page, done, form=None, name=None):
     except DomainError as refused:
         return page(forms=kept, error=refused, status=refused.status)
     notice, url = done(result)
-    messages.success(request, notice)
+    messages.success(request, notice + masked_notice(form))
     return redirect(url)

@@ -75,3 +75,13 @@ _WHAT_ZH = {"a description": "诉求内容", "description": "描述", "title": "
             "statement": "观点", "objection": "异议", "reason": "理由", "answer": "答复", "name": "名称",
             "content": "内容", "agenda": "议程", "minutes": "会议记录", "motion": "动议", "view": "意见",
             "note": "说明", "text": "内容", "details": "详情", "file name": "文件名"}
+
+
+def clean_public_text(value: str | None, what: str, *, max_length: int | None = None, code: str = "empty",
+                      what_zh: str = "") -> str:
+    """Free text that is public by nature (a topic, a statement, a disclosure): checked as by clean_text,
+    then scrubbed of personal data (core.scrub) before it is stored, so no page, API answer or ledger
+    entry can show what was masked. The author is shown beforehand what will be masked."""
+    from gongzhi.core.scrub import scrub
+
+    return scrub(clean_text(value, what, max_length=max_length, code=code, what_zh=what_zh))

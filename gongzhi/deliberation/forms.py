@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.errors import ValidationFailed
+from gongzhi.core.preview import masked_preview
 
 from .models import Body, Disclosure, Motion, StatementVote, Topic
 
@@ -51,11 +52,12 @@ class RegionField(forms.IntegerField):
 
 class ProposeTopicForm(forms.Form):
     region = RegionField(label=_("Where"))
-    title = forms.CharField(label=_("Title"), max_length=120,
-                            help_text=_("One line: what should be discussed or decided?"))
-    description = forms.CharField(label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}),
-                                  help_text=_("Why it matters and what you propose. Do not write phone numbers "
-                                              "or other personal details."))
+    title = masked_preview(forms.CharField(label=_("Title"), max_length=120,
+                                           help_text=_("One line: what should be discussed or decided?")))
+    description = masked_preview(forms.CharField(
+        label=_("Description"), widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Why it matters and what you propose. Phone, ID and house numbers are masked when "
+                    "published.")))
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -63,7 +65,8 @@ class ProposeTopicForm(forms.Form):
 
 
 class CommentForm(forms.Form):
-    text = forms.CharField(label=_("Your comment"), max_length=2000, widget=forms.Textarea(attrs=TEXTAREA))
+    text = masked_preview(forms.CharField(label=_("Your comment"), max_length=2000,
+                                          widget=forms.Textarea(attrs=TEXTAREA)))
 
 
 class ReasonForm(forms.Form):
@@ -71,8 +74,9 @@ class ReasonForm(forms.Form):
 
 
 class StatementForm(forms.Form):
-    text = forms.CharField(label=_("Your statement"), max_length=280, widget=forms.Textarea(attrs={"rows": 2}),
-                           help_text=_("One short opinion others can agree or disagree with (up to 280 characters)."))
+    text = masked_preview(forms.CharField(
+        label=_("Your statement"), max_length=280, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("One short opinion others can agree or disagree with (up to 280 characters).")))
 
 
 class VoteForm(forms.Form):
@@ -161,8 +165,8 @@ def ballot_choice(method: str, options: list[str], data) -> object:
 class DisclosureForm(forms.Form):
     region = RegionField(label=_("Region"))
     kind = forms.ChoiceField(label=_("Kind"), choices=Disclosure.Kind.choices)
-    title = forms.CharField(label=_("Title"), max_length=160)
-    body = forms.CharField(label=_("Content"), widget=forms.Textarea(attrs={"rows": 5}))
+    title = masked_preview(forms.CharField(label=_("Title"), max_length=160))
+    body = masked_preview(forms.CharField(label=_("Content"), widget=forms.Textarea(attrs={"rows": 5})))
     notice_days = forms.IntegerField(label=_("Notice period (days)"), initial=7)
     topic = forms.ModelChoiceField(label=_("Topic"), required=False, queryset=Topic.objects.none(),
                                    empty_label=_("none"))
@@ -175,8 +179,10 @@ class DisclosureForm(forms.Form):
 
 
 class ObjectionForm(forms.Form):
-    text = forms.CharField(label=_("Your objection"), max_length=2000, widget=forms.Textarea(attrs=TEXTAREA))
+    text = masked_preview(forms.CharField(label=_("Your objection"), max_length=2000,
+                                          widget=forms.Textarea(attrs=TEXTAREA)))
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(label=_("Answer"), max_length=4000, widget=forms.Textarea(attrs=TEXTAREA))
+    answer = masked_preview(forms.CharField(label=_("Answer"), max_length=4000,
+                                            widget=forms.Textarea(attrs=TEXTAREA)))

@@ -16,7 +16,8 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from gongzhi.core import canonical, clock, events, policy
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from gongzhi.core.text import clean_text
+from gongzhi.core.scrub import scrub
+from gongzhi.core.text import clean_optional_text, clean_public_text
 from gongzhi.org.models import Organisation, Person, Post, Region
 
 from . import opinions, procedures, rules, voting
@@ -66,8 +67,14 @@ def _lies_in(inner: Region, outer: Region) -> bool:
 
 
 def _text(value: str, what: str, *, max_length: int | None = None) -> str:
-    """Free text through the one check (core.text): no NUL, not only invisible characters, not too long."""
-    return clean_text(value, what, max_length=max_length)
+    """Free text through the one check (core.text): no NUL, not only invisible characters, not too long;
+    and, since everything typed here is published, scrubbed of personal data before it is stored."""
+    return clean_public_text(value, what, max_length=max_length)
+
+
+def _optional_public(value: str, what: str) -> str:
+    """An optional published text: may be empty; checked and scrubbed like _text otherwise."""
+    return scrub(clean_optional_text(value, what))
 
 
 # --- bodies and their members --------------------------------------------------------------------------
@@ -1149,3 +1156,4 @@ def complete_due_disclosures() -> int:
         complete_disclosure(item)
         done += 1
     return done
+        reason, minutes = _optional_public(reason, "reason"), _optional_public(minutes, "minutes")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gongzhi.core.scrub import scrub
-from gongzhi.core.text import clean_optional_text, clean_text
+from gongzhi.core.text import clean_optional_text, clean_public_text
 from gongzhi.deliberation import services as deliberation
 from gongzhi.deliberation.models import Motion, StageRecord, Topic
 from gongzhi.org.models import Organisation, Person, Post, Region
@@ -25,8 +25,14 @@ from .signals import responsibilities_changed
 
 
 def _text(value: str, what: str, *, max_length: int | None = None) -> str:
-    """Free text through the one check (core.text): no NUL, not only invisible characters, not too long."""
-    return clean_text(value, what, max_length=max_length)
+    """Free text through the one check (core.text): no NUL, not only invisible characters, not too long;
+    and, since everything typed here is published, scrubbed of personal data before it is stored."""
+    return clean_public_text(value, what, max_length=max_length)
+
+
+def _optional_public(value: str, what: str) -> str:
+    """An optional published text: may be empty; checked and scrubbed like _text otherwise."""
+    return scrub(clean_optional_text(value, what))
 
 
 def _locked(model, pk):
@@ -152,7 +158,7 @@ def record_decision(user, item: PowerItem, *, title: str, amount=None, kind: str
         raise ValidationFailed(verdict.message_en, code=verdict.code, explanation_zh=verdict.message_zh)
     with transaction.atomic():
         decision = Decision.objects.create(
-            item=item, title=title, amount=amount, details=details, is_major=verdict.classification.is_major,
+            item=item, title=title, amount=amount, details=_optional_public(details, "details"), is_major=verdict.classification.is_major,
             topic=topic, motion=motion, verdict=verdict.to_data(), recorded_by=user, recorded_at=clock.now())
         notice = _disclose(user, decision, definition)
         if notice is not None:
@@ -326,8 +332,9 @@ def report_progress(user, *, goal: Goal | None = None, task: Task | None = None,
         raise ValidationFailed("a goal's report gives the indicator's value", code="value_required")
     with transaction.atomic():
         report = ProgressReport.objects.create(goal=goal, task=task, value=value, note=_text(note, "note"),
-                                               evidence=evidence, reported_by=user, on=clock.today(), at=clock.now())
-        events.record("duties.report_progress", subject, actor=user, value=value, evidence=evidence)
+                                               evidence=_optional_public(evidence, "evidence"), reported_by=user,
+                                               on=clock.today(), at=clock.now())
+        events.record("duties.report_progress", subject, actor=user, value=value, evidence=report.evidence)
         _refresh_status(subject)
     return report
 
