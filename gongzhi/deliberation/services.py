@@ -1035,6 +1035,7 @@ def record_stage(user, topic: Topic, stage_code: str, *, meeting: Meeting | None
                                        code="disclosure_not_completed")
         else:
             outcome = outcome or stage.success_outcome
+        reason, minutes = _optional_public(reason, "reason"), _optional_public(minutes, "minutes")
         refusal = procedures.check_can_record(procedure, history, stage_code, outcome, reason)
         if refusal:
             raise ValidationFailed(str(refusal), code=refusal.code)
@@ -1156,4 +1157,3 @@ def complete_due_disclosures() -> int:
         complete_disclosure(item)
         done += 1
     return done
-        reason, minutes = _optional_public(reason, "reason"), _optional_public(minutes, "minutes")
