@@ -33,7 +33,9 @@ def get_visible(user, number: str) -> Demand:
 
 def listed(user, *, state: str | None = None, category: str | None = None, unit: int | None = None,
            overdue: bool | None = None, now=None):
-    """The visible demands, filtered; `category` includes its sub-categories."""
+    """The visible demands, filtered; `category` includes its sub-categories. A `unit` narrows the visible
+    demands to those it handles now, so naming a unit out of the user's reach (or none at all) finds only
+    what they could see anyway: the same empty answer for a unit that exists and one that does not."""
     qs = visible(user).select_related("category", "merged_into", "suggested_category")
     if state:
         qs = qs.filter(state=state)

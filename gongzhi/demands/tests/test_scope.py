@@ -233,3 +233,18 @@ def test_the_dispatch_page_refuses_a_unit_out_of_reach_and_nothing_changes(clien
     demand.refresh_from_db()
     assert demand.state == "received"
 
+
+
+def test_filtering_the_list_by_a_unit_out_of_reach_finds_nothing_of_its_demands(client, dw, desk_a, township):
+    with clock.frozen_at(THURSDAY_9AM):
+        elsewhere = dw.file(where=IN_VILLAGE, category=None)
+        services.dispatch(township.director, elsewhere, unit=township.committee, category="other")
+        mine = dispatch(desk_a, at_desk(dw), unit=dw.city_management).demand
+    _, raw = ApiToken.issue(desk_a)
+    auth = {"Authorization": f"Bearer {raw}"}
+    by_their_unit = client.get(f"{BASE}?unit={township.committee.pk}", headers=auth)
+    by_no_unit = client.get(f"{BASE}?unit=987654", headers=auth)
+    assert by_their_unit.status_code == by_no_unit.status_code == 200
+    assert by_their_unit.json() == by_no_unit.json() == {"items": [], "count": 0}
+    by_my_unit = client.get(f"{BASE}?unit={dw.city_management.pk}", headers=auth).json()
+    assert [row["number"] for row in by_my_unit["items"]] == [mine.number]
