@@ -159,3 +159,16 @@ def visible_q(user) -> Q:
     if units:
         q |= Q(pk__in=Assignment.objects.filter(unit_id__in=units, ended_at__isnull=True).values("demand_id"))
     return q
+
+
+def sees_in_full(user, demand: Demand) -> bool:
+    """Whether `user` reads a demand's free text, address and reply as filed: the reporter, the units
+    handling it, its dispatch desks and its grid's workers, who act on it for the reporter. Anyone else
+    who may see it (leaders of the bodies over it: overseers) reads them scrubbed (#13 item 5)."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return True
+    if is_reporter(user, demand):
+        return True
+    if _covers(dispatcher_paths(user) + grid_worker_paths(user), demand.grid):
+        return True
+    return is_handler(user, demand)

@@ -348,3 +348,32 @@ def open311_intake(demand_ids) -> dict[int, dict]:
     rows = Event.objects.filter(kind="demands.open311_filed", subject_type="demands.demand",
                                 subject_id__in=[str(pk) for pk in demand_ids]).values("subject_id", "data", "private")
     return {int(row["subject_id"]): {**row["data"], **row["private"]} for row in rows}
+
+
+def as_seen_by(user, demand: Demand) -> dict[str, str]:
+    """The demand's text, address and reply as `user` may read them: as filed for those acting on it
+    (permissions.sees_in_full), else with phone and ID numbers, the reporter's name and house numbers
+    scrubbed (core.scrub, org.rules.mask_address): an overseer learns what and where, not who."""
+    cached = getattr(demand, "_gongzhi_seen", None)
+    if cached is not None and cached[0] == getattr(user, "pk", None):
+        return cached[1]
+    from gongzhi.core.scrub import scrub
+    from gongzhi.org.rules import mask_address
+
+    from .permissions import sees_in_full
+
+    if sees_in_full(user, demand):
+        seen = {"text": demand.text, "address": demand.address, "reply": demand.reply}
+    else:
+        from .models import DemandContact
+
+        contact = DemandContact.objects.filter(demand=demand).values_list("name", flat=True).first()
+        names = [contact] if contact else []
+        person = getattr(demand.reporter_user, "person", None) if demand.reporter_user_id else None
+        if person is not None:
+            names.append(person.name)
+        seen = {"text": scrub(demand.text, names=names),
+                "address": mask_address(scrub(demand.address, names=names)),
+                "reply": scrub(demand.reply, names=names)}
+    demand._gongzhi_seen = (getattr(user, "pk", None), seen)
+    return seen

@@ -90,6 +90,19 @@ class DemandOut(Schema):
     suggested_category: str | None = Field(None, description="the classifier's proposal while unclassified")
     suggestion_confidence: float | None = None
 
+    # Text, address and reply as the caller may read them: scrubbed for overseers (queries.as_seen_by).
+    @staticmethod
+    def resolve_text(obj, context):
+        return _seen(obj, context)["text"]
+
+    @staticmethod
+    def resolve_address(obj, context):
+        return _seen(obj, context)["address"]
+
+    @staticmethod
+    def resolve_reply(obj, context):
+        return _seen(obj, context)["reply"]
+
     @staticmethod
     def resolve_suggested_category(obj):
         return obj.suggested_category.code if obj.suggested_category_id else None
@@ -189,3 +202,10 @@ class SimilarOut(Schema):
     number: str
     score: float = Field(description="text similarity × distance decay × time decay, 0..1")
     parts: dict
+
+
+def _seen(obj, context) -> dict:
+    from .queries import as_seen_by
+
+    request = (context or {}).get("request")
+    return as_seen_by(getattr(request, "auth", None), getattr(obj, "_demand", obj))

@@ -86,6 +86,7 @@ def _card(user, demand: Demand, *, view: str, with_timeline: bool = False, with_
           notice=None, error=None):
     return {
         "demand": demand,
+        "seen": queries.as_seen_by(user, demand),  # text, address, reply: scrubbed for overseers
         "category_name": category_name(demand.category),
         "suggested_name": category_name(demand.suggested_category) if demand.suggested_category_id else None,
         "deadlines": _deadlines(demand),
