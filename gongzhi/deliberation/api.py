@@ -14,7 +14,8 @@ from . import procedures, queries, services
 from .models import Attachment, Ballot, Body, Comment, Disclosure, Meeting, Motion, Objection, RollEntry, Statement, Topic
 from .schemas import (
     AnswerIn, BallotIn, BodyIn, BodyOut, CloseMeetingIn, CommentOut, DisclosureIn, DisclosureOut, MeetingIn,
-    MeetingOut, MemberIn, ModerateIn, MotionIn, MotionOut, PaperBallotIn, PersonIn, ProcedureIn, PublishedBallot,
+    MeetingOut, MemberIn, ModerateIn, MotionIn, MotionOut, PaperBallotIn, PaperBallotOut, PaperBallotsOut,
+    PaperVoterIn, PersonIn, ProcedureIn, PublishedBallot,
     QuorumOut, ReasonIn, ReceiptOut, RollEntryOut, StageIn, StatementOut, TextIn, TopicDetailOut, TopicIn, TopicOut,
     VoteIn,
 )
@@ -292,13 +293,35 @@ def cast_ballot(request, motion_id: int, payload: BallotIn):
     return Status(201, {"tracker": receipt.tracker, "nonce": receipt.nonce})
 
 
-@router.post("/motions/{motion_id}/paper-ballots", response={201: dict})
-def enter_paper_ballot(request, motion_id: int, payload: PaperBallotIn):
+def _paper_ballots_out(request, motion: Motion) -> dict:
+    box = services.paper_ballots(request.user, motion)
+    return {"handed_in": box.handed_in, "entered": box.entered, "confirmed": box.confirmed,
+            "box_opened": box.box_opened,
+            "awaiting": [{"ballot": str(b.pk), "choice": choice, "entered_by_me": b.entered_by_id == request.user.pk}
+                         for b, choice in box.awaiting]}
+
+
+@router.post("/motions/{motion_id}/paper-voters", response={201: PaperBallotsOut})
+def mark_paper_ballot(request, motion_id: int, payload: PaperVoterIn):
+    """Secret vote, step one: mark on the roll that a present member handed in a paper ballot. Names no ballot."""
     found = _get(Motion, motion_id)
-    receipt = services.enter_paper_ballot(request.user, found, payload.choice,
-                                          voter=_ref(Person, payload.voter_person_id, "person"))
-    ballot = Ballot.objects.get(tracker=receipt.tracker)
-    return Status(201, {"ballot": str(ballot.pk), "tracker": receipt.tracker})
+    services.mark_paper_ballot(request.user, found, _ref(Person, payload.person_id, "person"))
+    return Status(201, _paper_ballots_out(request, found))
+
+
+@router.post("/motions/{motion_id}/paper-ballots", response={201: PaperBallotOut})
+def enter_paper_ballot(request, motion_id: int, payload: PaperBallotIn):
+    """Enter what a paper ballot says. Open vote: with `voter_person_id`. Secret vote: without it (400
+    `voter_not_allowed`), from the opened box; at most as many as were marked handed in."""
+    ballot = services.enter_paper_ballot(request.user, _get(Motion, motion_id), payload.choice,
+                                         voter=_ref(Person, payload.voter_person_id, "person"))
+    return Status(201, {"ballot": str(ballot.pk), "tracker": ballot.tracker})
+
+
+@router.get("/motions/{motion_id}/paper-ballots", response=PaperBallotsOut)
+def paper_ballots(request, motion_id: int):
+    """For the motion's officers: paper ballots handed in, entered, confirmed, and those awaiting a second officer."""
+    return _paper_ballots_out(request, _get(Motion, motion_id))
 
 
 @router.post("/ballots/{ballot_id}/confirm", response=dict)

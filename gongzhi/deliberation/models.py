@@ -349,13 +349,21 @@ class Ballot(models.Model):
     """One ballot. Open ballots name the voter; secret ballots do not: the voter's mark (VoterMark) is
     kept apart, the ballot has a random id and no time, and the voter keeps its tracker and nonce.
 
-    Paper ballots are entered by the secretary and count only once a second person confirms them."""
+    While a secret vote is open its rows hold the choice and tracker only `sealed` (AES-GCM under a key
+    derived from the server's secret key, which the database does not hold), `choice` and `tracker` are
+    empty: rows written in the order of casting then say nothing about who chose what. Closing the vote
+    opens the seals and rewrites the rows in tracker order under new random ids (see docs/rules.md).
+
+    Paper ballots are entered by the secretary and count only once a second person confirms them. For a
+    secret vote, who handed one in is marked on the roll (VoterMark.is_paper) in a separate step; the
+    ballot entered from the box names no voter."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     motion = models.ForeignKey(Motion, on_delete=models.PROTECT, related_name="ballots")
     voter = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    choice = models.JSONField()
-    tracker = models.CharField(max_length=64, unique=True)
+    choice = models.JSONField(null=True, blank=True)
+    tracker = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    sealed = models.TextField(blank=True)
     is_paper = models.BooleanField(default=False)
     entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
@@ -374,11 +382,13 @@ class Ballot(models.Model):
 
 
 class VoterMark(models.Model):
-    """That a person has voted on a motion (secret or open): stops a second vote, says nothing of how."""
+    """That a person has voted on a motion (secret or open): stops a second vote, says nothing of how, and
+    names no ballot. `is_paper`: marked on the roll by the secretary as having handed in a paper ballot."""
 
     motion = models.ForeignKey(Motion, on_delete=models.PROTECT, related_name="marks")
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
+    is_paper = models.BooleanField(default=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["motion", "person"], name="vote_once")]

@@ -210,8 +210,33 @@ class BallotIn(Schema):
 
 
 class PaperBallotIn(Schema):
+    """A paper ballot as entered: for an open vote with its voter; for a secret vote without one (who handed
+    it in is marked apart, POST /motions/{id}/paper-voters)."""
     choice: Any
     voter_person_id: int | None = None
+
+
+class PaperVoterIn(Schema):
+    person_id: int
+
+
+class PaperBallotOut(Schema):
+    ballot: str
+    tracker: str | None = None  # an open vote's only: a secret vote's tracker is published when it closes
+
+
+class AwaitingBallot(Schema):
+    ballot: str
+    choice: Any
+    entered_by_me: bool
+
+
+class PaperBallotsOut(Schema):
+    handed_in: int
+    entered: int
+    confirmed: int
+    box_opened: bool
+    awaiting: list[AwaitingBallot]
 
 
 class ReceiptOut(Schema):

@@ -2,6 +2,7 @@
 recording its event (which the ledger logs). The rules themselves are in rules.py (quorum and
 thresholds), voting.py (counting), procedures.py (stage order) and opinions.py (the opinion map)."""
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -10,8 +11,11 @@ import secrets
 import uuid
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils.crypto import salted_hmac
 from django.db.models import Exists, F, OuterRef, Q
 
 from gongzhi.core import canonical, clock, events, policy
@@ -753,10 +757,77 @@ def tracker_for(motion_id: int, nonce: str, choice) -> str:
     return hashlib.sha256(canonical.canonical_json({"motion": motion_id, "nonce": nonce, "choice": choice})).hexdigest()
 
 
+# A secret vote's ballots are sealed while it is open (see Ballot): AES-256-GCM under a key derived from the
+# server's secret key and the motion, so that whoever reads the database alone (rows in the order written,
+# its WAL, a backup) cannot tell which choice or tracker a row holds. The close opens the seals.
+SEAL_NONCE_BYTES = 12
+
+
+def _seal_keys(motion_id: int) -> list[bytes]:
+    secrets_ = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return [salted_hmac("gongzhi.deliberation.ballot-seal", str(motion_id), secret=secret,
+                        algorithm="sha256").digest() for secret in secrets_]
+
+
+def _seal(motion_id: int, choice, tracker: str) -> str:
+    nonce = secrets.token_bytes(SEAL_NONCE_BYTES)
+    sealed = AESGCM(_seal_keys(motion_id)[0]).encrypt(
+        nonce, canonical.canonical_json({"choice": choice, "tracker": tracker}), str(motion_id).encode())
+    return base64.b64encode(nonce + sealed).decode("ascii")
+
+
+def _unseal(ballot: Ballot) -> tuple[object, str]:
+    """A ballot's (choice, tracker): opened from its seal while the vote is open, as stored after."""
+    if not ballot.sealed:
+        return ballot.choice, ballot.tracker
+    raw = base64.b64decode(ballot.sealed)
+    for key in _seal_keys(ballot.motion_id):
+        try:
+            opened = AESGCM(key).decrypt(raw[:SEAL_NONCE_BYTES], raw[SEAL_NONCE_BYTES:], str(ballot.motion_id).encode())
+        except InvalidTag:
+            continue
+        data = json.loads(opened)
+        return data["choice"], data["tracker"]
+    raise Conflict("a sealed ballot cannot be opened: the server's secret key changed while the vote was open "
+                   "(put the old key in SECRET_KEY_FALLBACKS)", code="ballot_seal_unreadable")
+
+
 @dataclass(frozen=True)
 class Receipt:
     tracker: str
     nonce: str
+
+
+def _require_voting(motion: Motion) -> None:
+    if motion.status != Motion.Status.OPEN:
+        raise ValidationFailed("voting on this motion has closed", code="vote_closed")
+
+
+def _require_present(motion: Motion, person: Person) -> None:
+    entry = RollEntry.objects.filter(meeting=motion.meeting, person=person).first()
+    if entry is None or not entry.is_present:
+        raise ValidationFailed("the voter is not recorded present", code="not_present")
+
+
+def _mark(motion: Motion, person: Person, *, paper: bool) -> VoterMark:
+    try:
+        with transaction.atomic():
+            return VoterMark.objects.create(motion=motion, person=person, at=clock.now(), is_paper=paper)
+    except IntegrityError:
+        raise Conflict("this person has already voted on this motion", code="already_voted") from None
+
+
+def _new_ballot(motion: Motion, choice, *, voter: Person | None = None, entered_by=None) -> tuple[Ballot, Receipt]:
+    """Store a ballot: for a secret vote sealed, with a random id, no time and no voter."""
+    tracker, nonce = _tracker(motion, choice)
+    paper = entered_by is not None
+    if motion.is_secret:
+        ballot = Ballot.objects.create(motion=motion, sealed=_seal(motion.pk, choice, tracker), is_paper=paper,
+                                       entered_by=entered_by)
+    else:
+        ballot = Ballot.objects.create(motion=motion, voter=voter, choice=choice, tracker=tracker, is_paper=paper,
+                                       entered_by=entered_by)
+    return ballot, Receipt(tracker, nonce)
 
 
 def cast_ballot(user, motion: Motion, choice) -> Receipt:
@@ -765,54 +836,80 @@ def cast_ballot(user, motion: Motion, choice) -> Receipt:
     person = _person_of(user)
     with transaction.atomic():
         motion = _get_locked(Motion, motion.pk)
-        if motion.status != Motion.Status.OPEN:
-            raise ValidationFailed("voting on this motion has closed", code="vote_closed")
+        _require_voting(motion)
         entry = _roll_entry(motion.meeting, person)
         if not entry.is_present:
             raise PermissionDenied("sign in to the meeting before voting", code="not_present")
         choice = _check_choice(motion, choice)
-        return _store_ballot(motion, person, choice, actor=user)
+        _mark(motion, person, paper=False)
+        _ballot, receipt = _new_ballot(motion, choice, voter=person)
+        if motion.is_secret:
+            # Only that this person voted: the event names no ballot, so the log cannot link them.
+            events.record("deliberation.mark_voted", motion, actor=user, paper=False)
+        else:
+            events.record("deliberation.cast_ballot", motion, actor=user, paper=False, tracker=receipt.tracker,
+                          voter=person.pk, choice=choice)
+        return receipt
 
 
-def _store_ballot(motion: Motion, person: Person | None, choice, *, actor, paper: bool = False) -> Receipt:
-    if person is not None:
-        try:
-            with transaction.atomic():
-                VoterMark.objects.create(motion=motion, person=person, at=clock.now())
-        except IntegrityError:
-            raise Conflict("this person has already voted on this motion", code="already_voted") from None
-    tracker, nonce = _tracker(motion, choice)
-    Ballot.objects.create(motion=motion, voter=None if motion.is_secret else person, choice=choice, tracker=tracker,
-                          is_paper=paper, entered_by=actor if paper else None)
-    if motion.is_secret:
-        # Only that this person voted: the event names no ballot, so the log cannot link them.
-        events.record("deliberation.mark_voted", motion, actor=actor, paper=paper)
-    else:
-        events.record("deliberation.cast_ballot", motion, actor=actor, paper=paper, tracker=tracker,
-                      voter=getattr(person, "pk", None), choice=choice)
-    return Receipt(tracker, nonce)
+def _paper_box_opened(motion: Motion) -> bool:
+    return motion.ballots.filter(is_paper=True).exists()
 
 
-def enter_paper_ballot(user, motion: Motion, choice, *, voter: Person | None = None) -> Receipt:
-    """The secretary enters a paper ballot (for an open ballot, naming its voter); it counts once a second
-    person confirms it. Paper ballots cannot outnumber the members present who have not voted."""
+def mark_paper_ballot(user, motion: Motion, person: Person) -> VoterMark:
+    """Secret vote, step one: the secretary marks on the roll that a present member handed in a paper ballot
+    (so they cannot also vote online). The mark names no ballot, and what the ballot says is entered apart,
+    from the box, once the box is opened (enter_paper_ballot); after that nobody can hand one in."""
     with transaction.atomic():
         motion = _get_locked(Motion, motion.pk)
         _require_secretary(user, motion.meeting)
-        if motion.status != Motion.Status.OPEN:
-            raise ValidationFailed("voting on this motion has closed", code="vote_closed")
+        _require_voting(motion)
+        if not motion.is_secret:
+            raise ValidationFailed("an open vote's paper ballot is entered with its voter in one step",
+                                   code="not_secret")
+        if _paper_box_opened(motion):
+            raise ValidationFailed("the ballot box has been opened: no more paper ballots can be handed in",
+                                   code="ballot_box_opened")
+        _require_present(motion, person)
+        mark = _mark(motion, person, paper=True)
+        events.record("deliberation.mark_voted", motion, actor=user, paper=True, private={"person": person.pk})
+    return mark
+
+
+def enter_paper_ballot(user, motion: Motion, choice, *, voter: Person | None = None) -> Ballot:
+    """The secretary enters a paper ballot; it counts once a second person confirms it.
+
+    Open vote: one step, naming the voter, who is marked as having voted. Secret vote: step two, what a
+    ballot taken from the box says, with no voter (marked apart by mark_paper_ballot); entering the first
+    one opens the box (no more can be handed in), and no more can be entered than were handed in."""
+    with transaction.atomic():
+        motion = _get_locked(Motion, motion.pk)
+        _require_secretary(user, motion.meeting)
+        _require_voting(motion)
         choice = _check_choice(motion, choice)
-        # Whoever hands in a paper ballot is marked as having voted (so they cannot also vote online); for a
-        # secret ballot the mark is all that names them, as for a ballot cast online.
+        if motion.is_secret:
+            if voter is not None:
+                raise ValidationFailed("a secret ballot names no voter: mark who handed it in on the paper roll",
+                                       code="voter_not_allowed")
+            handed_in = motion.marks.filter(is_paper=True).count()
+            if motion.ballots.filter(is_paper=True).count() >= handed_in:
+                raise ValidationFailed(f"{handed_in} paper ballots were handed in, and as many are entered",
+                                       code="more_ballots_than_handed_in", handed_in=handed_in)
+            ballot, _receipt = _new_ballot(motion, choice, entered_by=user)
+            events.record("deliberation.enter_paper_ballot", motion, actor=user, ballot=str(ballot.pk))
+            return ballot
         if voter is None:
             raise ValidationFailed("name the member who handed in the ballot", code="voter_required")
-        entry = RollEntry.objects.filter(meeting=motion.meeting, person=voter).first()
-        if entry is None or not entry.is_present:
-            raise ValidationFailed("the voter is not recorded present", code="not_present")
-        return _store_ballot(motion, voter, choice, actor=user, paper=True)
+        _require_present(motion, voter)
+        _mark(motion, voter, paper=True)
+        ballot, receipt = _new_ballot(motion, choice, voter=voter, entered_by=user)
+        events.record("deliberation.cast_ballot", motion, actor=user, paper=True, tracker=receipt.tracker,
+                      voter=voter.pk, choice=choice)
+        return ballot
 
 
 def confirm_paper_ballot(user, ballot: Ballot) -> Ballot:
+    """A second officer confirms what the first entered (two-person rule); only then does it count."""
     with transaction.atomic():
         ballot = _get_locked(Ballot, ballot.pk)
         _require_secretary(user, ballot.motion.meeting)
@@ -820,12 +917,44 @@ def confirm_paper_ballot(user, ballot: Ballot) -> Ballot:
             raise ValidationFailed("nothing to confirm", code="nothing_to_confirm")
         if ballot.entered_by_id == user.pk:
             raise ValidationFailed("a second person must confirm what the secretary entered", code="same_person")
-        if ballot.motion.status != Motion.Status.OPEN:
-            raise ValidationFailed("voting on this motion has closed", code="vote_closed")
+        _require_voting(ballot.motion)
         ballot.confirmed_by = user
         ballot.save(update_fields=["confirmed_by"])
-        events.record("deliberation.confirm_ballot", ballot.motion, actor=user, tracker=ballot.tracker)
+        if ballot.motion.is_secret:
+            events.record("deliberation.confirm_ballot", ballot.motion, actor=user, ballot=str(ballot.pk))
+        else:
+            events.record("deliberation.confirm_ballot", ballot.motion, actor=user, tracker=ballot.tracker)
     return ballot
+
+
+@dataclass(frozen=True)
+class PaperBallots:
+    """A motion's paper ballots for its officers: how many were handed in (secret: marked on the roll),
+    entered and confirmed, and those awaiting a second officer with what they say."""
+    handed_in: int
+    entered: int
+    confirmed: int
+    awaiting: list  # [(Ballot, choice)]
+    box_opened: bool
+
+
+def paper_ballots(user, motion: Motion) -> PaperBallots:
+    _require_secretary(user, motion.meeting)
+    rows = list(motion.ballots.filter(is_paper=True))
+    awaiting = [(b, _unseal(b)[0]) for b in rows if b.confirmed_by_id is None]
+    awaiting.sort(key=lambda pair: str(pair[0].pk))  # ids are random: no order of entry either
+    handed_in = motion.marks.filter(is_paper=True).count()
+    return PaperBallots(handed_in=handed_in, entered=len(rows), confirmed=len(rows) - len(awaiting),
+                        awaiting=awaiting, box_opened=bool(rows))
+
+
+def paper_roll(user, motion: Motion) -> list[tuple[Person, bool]]:
+    """The members present, each with whether they have voted (online or on paper), for the paper roll."""
+    _require_secretary(user, motion.meeting)
+    voted = set(motion.marks.values_list("person_id", flat=True))
+    return [(e.person, e.person_id in voted)
+            for e in motion.meeting.roll.select_related("person").order_by("person__name", "person_id")
+            if e.is_present]
 
 
 def published_ballots(motion: Motion) -> list[dict]:
@@ -859,13 +988,19 @@ def recount(published: list[dict], *, method: str, options: list[str], seats: in
 
 
 def _reshuffle(motion: Motion) -> None:
-    """Rewrite a secret vote's ballots in tracker order, so that the order rows sit in (SQLite's rowid,
-    PostgreSQL's heap) no longer follows the order of casting, which the voter marks' times could match."""
-    rows = list(Ballot.objects.filter(motion=motion).order_by("tracker"))
+    """Open a secret vote's seals and rewrite its ballots in tracker order under new random ids, so that the
+    order rows sit in (SQLite's rowid, PostgreSQL's heap) no longer follows the order of casting, which the
+    voter marks' times could match, and no open row can be matched to a sealed one."""
+    rows = []
+    for ballot in Ballot.objects.filter(motion=motion):
+        choice, tracker = _unseal(ballot)
+        rows.append((tracker, choice, ballot))
+    rows.sort(key=lambda row: row[0])
     Ballot.objects.filter(motion=motion).delete()
-    Ballot.objects.bulk_create([Ballot(id=uuid.uuid4(), motion_id=b.motion_id, voter=None, choice=b.choice,
-                                       tracker=b.tracker, is_paper=b.is_paper, entered_by_id=b.entered_by_id,
-                                       confirmed_by_id=b.confirmed_by_id) for b in rows])
+    Ballot.objects.bulk_create([Ballot(id=uuid.uuid4(), motion_id=b.motion_id, voter=None, choice=choice,
+                                       tracker=tracker, sealed="", is_paper=b.is_paper,
+                                       entered_by_id=b.entered_by_id, confirmed_by_id=b.confirmed_by_id)
+                                for tracker, choice, b in rows])
 
 
 MINUTED_RULES = frozenset({"major_matters_collective_decision"})
@@ -943,6 +1078,11 @@ def close_motion(user, motion: Motion) -> Motion:
         digest = hashlib.sha256(canonical.canonical_json(published)).hexdigest()
         motion.result = {"tally": tally, "ballots": len(published), "due": counts.due, "present": counts.present,
                          "passed": passed, "quorate": quorate, "rule": rule.code, "explanation": explanation}
+        handed_in = motion.marks.filter(is_paper=True).count()
+        if handed_in:
+            # Fewer ballots taken from the box than were handed in is said, not hidden.
+            motion.result["paper"] = {"handed_in": handed_in,
+                                      "entered": sum(1 for b in motion.ballots.all() if b.is_paper)}
         motion.is_passed, motion.published_ballots_sha256 = passed, digest
         motion.status, motion.closed_at = Motion.Status.CLOSED, clock.now()
         motion.save(update_fields=["result", "is_passed", "published_ballots_sha256", "status", "closed_at"])

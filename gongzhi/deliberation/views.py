@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.scrub import scrub
-from gongzhi.core.pages import action, get_or_not_found, public, refusal, submit
+from gongzhi.core.pages import action, get_or_not_found, page, public, refusal, submit
 from gongzhi.org.models import Person, Region
 
 from . import permissions, procedures, queries, services
@@ -509,13 +509,7 @@ def _motion_context(request, motion: Motion, *, person=None, entry=None, can_con
         "seats": motion.seats,
     }
     if can_convene and motion.status == Motion.Status.OPEN:
-        unconfirmed = motion.ballots.filter(is_paper=True, confirmed_by__isnull=True)
-        context["unconfirmed"] = [{"ballot": b, "choice": _choice_text(motion, b.choice),
-                                   "entered_by_me": b.entered_by_id == request.user.pk} for b in unconfirmed]
-        if not motion.is_secret:
-            voted = VoterMark.objects.filter(motion=motion).values_list("person_id", flat=True)
-            context["voters"] = [e.person for e in motion.meeting.roll.select_related("person").exclude(
-                person_id__in=voted) if e.is_present]
+        context["paper"] = services.paper_ballots(request.user, motion)
     return context
 
 
@@ -644,34 +638,6 @@ def cast_ballot(request, motion_id: int):
 
 
 @action
-def enter_paper_ballot(request, motion_id: int):
-    motion = get_or_not_found(Motion, motion_id)
-    voter_id = request.POST.get("voter", "")
-
-    def call(_data):
-        voter = get_or_not_found(Person, voter_id) if voter_id.isdigit() else None
-        return services.enter_paper_ballot(request.user, motion, ballot_choice(motion.method, motion.options,
-                                                                                request.POST), voter=voter)
-
-    return _meeting_action(request, motion.meeting, call,
-                           _("Paper ballot entered. A second officer must confirm it before it counts."),
-                           f"motion-{motion.pk}")
-
-
-@action
-def confirm_paper_ballot(request, ballot_id: str):
-    try:
-        ballot = Ballot.objects.filter(pk=uuid.UUID(ballot_id)).select_related("motion__meeting").first()
-    except ValueError:
-        ballot = None
-    if ballot is None:
-        raise NotFound(f"ballot {ballot_id}")
-    return _meeting_action(request, ballot.motion.meeting,
-                           lambda _data: services.confirm_paper_ballot(request.user, ballot),
-                           _("Paper ballot confirmed; it now counts."), f"motion-{ballot.motion_id}")
-
-
-@action
 def close_motion(request, motion_id: int):
     motion = get_or_not_found(Motion, motion_id)
     return _meeting_action(request, motion.meeting, lambda _data: services.close_motion(request.user, motion),
@@ -685,6 +651,91 @@ def close_meeting(request, meeting_id: int):
                            lambda data: services.close_meeting(request.user, found, minutes=data["minutes"]),
                            _("The meeting is closed and its minutes are recorded."), "", form=MinutesForm(request.POST),
                            name="minutes")
+
+
+# ---------------------------------------------------------------------------------------------
+# Paper ballots: the paper roll (who handed one in) and the ballot box (what the ballots say), two pages
+
+
+def _paper_url(name: str, motion_id: int) -> str:
+    return reverse(f"deliberation:{name}", args=[motion_id])
+
+
+def _paper_context(request, motion: Motion) -> dict:
+    box = services.paper_ballots(request.user, motion)
+    return {"motion": motion, "meeting": motion.meeting, "box": box,
+            "awaiting": [{"ballot": b, "label": str(b.pk)[:8], "choice": _choice_text(motion, choice),
+                          "entered_by_me": b.entered_by_id == request.user.pk} for b, choice in box.awaiting]}
+
+
+def _paper_roll_page(request, motion: Motion, *, forms=None, error=None, status=200):
+    context = {**_paper_context(request, motion), "error": refusal(error),
+               "roll": services.paper_roll(request.user, motion)}
+    return render(request, "deliberation/paper_roll.html", context, status=status)
+
+
+def _ballot_box_page(request, motion: Motion, *, forms=None, error=None, status=200):
+    context = _paper_context(request, motion)
+    voters = [] if motion.is_secret else [p for p, voted in services.paper_roll(request.user, motion) if not voted]
+    m = {"motion": motion, "input": BALLOT_INPUT[motion.method], "yes_no": _yes_no(),
+         "options": list(enumerate(motion.options)), "ranks": range(1, len(motion.options) + 1), "seats": motion.seats}
+    context.update({"error": refusal(error), "voters": voters, "m": m})
+    return render(request, "deliberation/ballot_box.html", context, status=status)
+
+
+@page
+def paper_roll(request, motion_id: int):
+    """Secret vote, step one (for the meeting's officers): mark on the roll who handed in a paper ballot."""
+    return _paper_roll_page(request, get_or_not_found(Motion, motion_id))
+
+
+@page
+def ballot_box(request, motion_id: int):
+    """Paper ballots, entered from the box by one officer and confirmed by another."""
+    return _ballot_box_page(request, get_or_not_found(Motion, motion_id))
+
+
+@action
+def mark_paper_ballot(request, motion_id: int):
+    motion = get_or_not_found(Motion, motion_id)
+    person_id = request.POST.get("person", "")
+
+    def call(_data):
+        person = get_or_not_found(Person, person_id if person_id.isdigit() else 0)
+        return services.mark_paper_ballot(request.user, motion, person)
+
+    return submit(request, call, page=lambda **kw: _paper_roll_page(request, motion, **kw),
+                  done=lambda _mark: (_("Marked on the roll as having handed in a paper ballot."),
+                                      _paper_url("paper_roll", motion.pk)))
+
+
+@action
+def enter_paper_ballot(request, motion_id: int):
+    motion = get_or_not_found(Motion, motion_id)
+    voter_id = request.POST.get("voter", "")
+
+    def call(_data):
+        voter = get_or_not_found(Person, voter_id) if voter_id.isdigit() else None
+        return services.enter_paper_ballot(request.user, motion, ballot_choice(motion.method, motion.options,
+                                                                                request.POST), voter=voter)
+
+    return submit(request, call, page=lambda **kw: _ballot_box_page(request, motion, **kw),
+                  done=lambda _ballot: (_("Paper ballot entered. A second officer must confirm it before it counts."),
+                                        _paper_url("ballot_box", motion.pk)))
+
+
+@action
+def confirm_paper_ballot(request, ballot_id: str):
+    try:
+        ballot = Ballot.objects.filter(pk=uuid.UUID(ballot_id)).select_related("motion__meeting").first()
+    except ValueError:
+        ballot = None
+    if ballot is None:
+        raise NotFound(f"ballot {ballot_id}")
+    motion = ballot.motion
+    return submit(request, lambda _data: services.confirm_paper_ballot(request.user, ballot),
+                  page=lambda **kw: _ballot_box_page(request, motion, **kw),
+                  done=lambda _ballot: (_("Paper ballot confirmed; it now counts."), _paper_url("ballot_box", motion.pk)))
 
 
 # ---------------------------------------------------------------------------------------------

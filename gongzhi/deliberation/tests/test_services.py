@@ -2,8 +2,10 @@
 opinion maps, meetings with quorum, ballots (open, secret, paper), procedures and disclosure."""
 
 import datetime as dt
+import json
 
 import pytest
+from django.db import models
 
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -286,22 +288,171 @@ def test_a_secret_ballot_keeps_no_voter_and_anyone_can_recount_it_from_the_publi
     assert marks.count() == 9 and all("tracker" not in e.data for e in marks)
 
 
-def test_paper_ballots_count_only_after_a_second_person_confirms_them(village):
+def test_an_open_votes_paper_ballot_names_its_voter_and_counts_once_a_second_person_confirms_it(village):
     meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:8])
     with clock.frozen_at(starts + dt.timedelta(minutes=20)):
-        motion = services.open_motion(village.officer, meeting, text="同意", secret=True)
-        receipt = services.enter_paper_ballot(village.officer, motion, "yes", voter=village.adults[7])
+        motion = services.open_motion(village.officer, meeting, text="同意")
+        with pytest.raises(ValidationFailed) as err:
+            services.enter_paper_ballot(village.officer, motion, "yes")
+        assert err.value.code == "voter_required"
+        ballot = services.enter_paper_ballot(village.officer, motion, "yes", voter=village.adults[7])
+        assert ballot.voter == village.adults[7] and ballot.choice == "yes"
         with pytest.raises(Conflict):  # who handed in a paper ballot cannot vote again online
             services.cast_ballot(village.adults[7].user, motion, "no")
         with pytest.raises(ValidationFailed) as err:
             services.close_motion(village.officer, motion)
         assert err.value.code == "unconfirmed_ballots"
-        ballot = Ballot.objects.get(tracker=receipt.tracker)
         with pytest.raises(ValidationFailed):
             services.confirm_paper_ballot(village.officer, ballot)
         services.confirm_paper_ballot(village.clerk, ballot)
         closed = services.close_motion(village.officer, motion)
     assert closed.result["tally"]["yes"] == 1
+
+
+def _secret_paper_vote(village, handed_in, box):
+    """A secret yes/no vote: `handed_in` members marked on the paper roll one by one, then the `box`'s
+    ballots entered by the officer and confirmed by the clerk."""
+    meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:10])
+    now = starts + dt.timedelta(minutes=20)
+    with clock.frozen_at(now):
+        motion = services.open_motion(village.officer, meeting, text="同意修路", secret=True)
+    for i, person in enumerate(handed_in):
+        with clock.frozen_at(now + dt.timedelta(minutes=1 + i)):
+            services.mark_paper_ballot(village.officer, motion, person)
+    entered = []
+    with clock.frozen_at(now + dt.timedelta(minutes=30)):
+        for choice in box:
+            entered.append(services.enter_paper_ballot(village.officer, motion, choice))
+        for ballot in entered:
+            services.confirm_paper_ballot(village.clerk, ballot)
+    return motion, now + dt.timedelta(minutes=31), entered
+
+
+def test_a_secret_paper_ballot_is_marked_on_the_roll_and_entered_from_the_box_in_steps_that_cannot_be_joined(village):
+    voters = village.adults[:3]
+    motion, later, entered = _secret_paper_vote(village, voters, ["no", "yes", "yes"])
+    # The roll mark names no ballot; the ballot names no voter, holds no time, and while the vote is open
+    # not even its choice or tracker in the clear.
+    marks = VoterMark.objects.filter(motion=motion)
+    assert sorted(m.person_id for m in marks) == sorted(p.pk for p in voters) and all(m.is_paper for m in marks)
+    assert not any(isinstance(field, models.ForeignKey) and field.related_model is Ballot
+                   for field in VoterMark._meta.get_fields())
+    assert not any(isinstance(field, (models.DateTimeField, models.DateField)) for field in Ballot._meta.get_fields())
+    for ballot in Ballot.objects.filter(motion=motion):
+        assert ballot.voter_id is None and ballot.choice is None and ballot.tracker is None and ballot.sealed
+        assert ballot.pk.version == 4
+    # The journal: marks name the person only as a private (committed) value and no ballot; entries and
+    # confirmations name a ballot and no person; and every mark precedes every entry, so the order of the
+    # two steps cannot be matched up.
+    log = list(Event.objects.filter(subject_id=str(motion.pk), kind__in=[
+        "deliberation.mark_voted", "deliberation.enter_paper_ballot", "deliberation.confirm_ballot"]).order_by("id"))
+    kinds = [e.kind for e in log]
+    assert kinds == ["deliberation.mark_voted"] * 3 + ["deliberation.enter_paper_ballot"] * 3 \
+        + ["deliberation.confirm_ballot"] * 3
+    for event in log:
+        public = json.dumps(event.data)
+        if event.kind == "deliberation.mark_voted":
+            assert "ballot" not in event.data and event.private == {"person": event.private["person"]}
+        else:
+            assert event.private == {} and not any(str(p.pk) in public.split(":")[-1] for p in [])
+            assert set(event.data) == {"ballot"}
+    # Once the box is opened nobody else can hand one in; no more ballots than were handed in.
+    with clock.frozen_at(later):
+        with pytest.raises(ValidationFailed) as err:
+            services.mark_paper_ballot(village.officer, motion, village.adults[5])
+        assert err.value.code == "ballot_box_opened"
+        with pytest.raises(ValidationFailed) as err:
+            services.enter_paper_ballot(village.officer, motion, "yes")
+        assert err.value.code == "more_ballots_than_handed_in"
+        with pytest.raises(ValidationFailed) as err:
+            services.enter_paper_ballot(village.officer, motion, "yes", voter=village.adults[6])
+        assert err.value.code == "voter_not_allowed"
+        with pytest.raises(Conflict):  # marked as having handed in a paper ballot: no vote online
+            services.cast_ballot(voters[0].user, motion, "yes")
+        services.cast_ballot(village.adults[4].user, motion, "no")
+        closed = services.close_motion(village.officer, motion)
+    assert closed.result["tally"] == {**closed.result["tally"], "yes": 2, "no": 2}
+    assert closed.result["paper"] == {"handed_in": 3, "entered": 3}
+    published = services.published_ballots(closed)
+    assert sorted(row["choice"] for row in published) == ["no", "no", "yes", "yes"]
+    # Closing rewrote the rows under new ids: none of the ids seen while the vote was open survives.
+    assert not Ballot.objects.filter(pk__in=[b.pk for b in entered]).exists()
+
+
+def test_a_secret_paper_ballot_needs_a_present_member_marked_once_and_a_second_officer(village):
+    meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:8])
+    with clock.frozen_at(starts + dt.timedelta(minutes=20)):
+        motion = services.open_motion(village.officer, meeting, text="同意", secret=True)
+        with pytest.raises(ValidationFailed) as err:
+            services.mark_paper_ballot(village.officer, motion, village.adults[10])  # on the roll, absent
+        assert err.value.code == "not_present"
+        with pytest.raises(PermissionDenied):
+            services.mark_paper_ballot(village.adults[5].user, motion, village.adults[2])
+        with pytest.raises(ValidationFailed) as err:  # nothing handed in yet
+            services.enter_paper_ballot(village.officer, motion, "yes")
+        assert err.value.code == "more_ballots_than_handed_in"
+        services.mark_paper_ballot(village.officer, motion, village.adults[2])
+        with pytest.raises(Conflict):
+            services.mark_paper_ballot(village.officer, motion, village.adults[2])
+        ballot = services.enter_paper_ballot(village.officer, motion, "yes")
+        box = services.paper_ballots(village.clerk, motion)
+        assert (box.handed_in, box.entered, box.confirmed, box.box_opened) == (1, 1, 0, True)
+        assert box.awaiting == [(ballot, "yes")]  # the second officer sees what the ballot says
+        with pytest.raises(ValidationFailed) as err:
+            services.confirm_paper_ballot(village.officer, ballot)
+        assert err.value.code == "same_person"
+        with pytest.raises(ValidationFailed) as err:
+            services.close_motion(village.officer, motion)
+        assert err.value.code == "unconfirmed_ballots"
+        services.confirm_paper_ballot(village.clerk, ballot)
+        open_vote = services.open_motion(village.officer, meeting, text="公开表决")
+        with pytest.raises(ValidationFailed) as err:  # an open vote's paper ballot names its voter in one step
+            services.mark_paper_ballot(village.officer, open_vote, village.adults[3])
+        assert err.value.code == "not_secret"
+        assert services.close_motion(village.officer, motion).result["tally"]["yes"] == 1
+
+
+def test_while_a_secret_vote_is_open_a_database_reader_finds_no_choice_or_tracker_in_any_row(village):
+    """What an administrator with the database (not the server's secret key) sees of an open secret vote:
+    rows with random ids, no time and no voter, in the order written, but each choice and tracker sealed."""
+    from django.db import connection
+
+    meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:8])
+    choices = ["yes", "yes", "no", "abstain", "yes", "no"]
+    with clock.frozen_at(starts + dt.timedelta(minutes=20)):
+        motion = services.open_motion(village.officer, meeting, text="同意", secret=True)
+        receipts = [services.cast_ballot(p.user, motion, c) for p, c in zip(village.adults, choices)]
+        table = connection.ops.quote_name(Ballot._meta.db_table)
+        order = "rowid" if connection.vendor == "sqlite" else "ctid"
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {table} WHERE motion_id = %s ORDER BY {order}", [motion.pk])
+            rows = cursor.fetchall()
+        assert len(rows) == len(choices)
+        dump = " ".join(str(value) for row in rows for value in row)
+        for receipt, choice in zip(receipts, choices):
+            assert receipt.tracker not in dump and receipt.nonce not in dump
+        assert not any(word in dump for word in ('"yes"', '"no"', '"abstain"', " yes", " no ", "abstain"))
+        sealed = list(Ballot.objects.filter(motion=motion).values_list("sealed", flat=True))
+        assert len(set(sealed)) == len(choices)  # equal choices do not give equal seals
+        closed = services.close_motion(village.officer, motion)
+    by_tracker = {row["tracker"]: row["choice"] for row in services.published_ballots(closed)}
+    assert [by_tracker[r.tracker] for r in receipts] == choices
+    assert not Ballot.objects.filter(motion=motion).exclude(sealed="").exists()
+
+
+def test_a_sealed_ballot_opens_with_the_previous_secret_key_after_a_key_rotation(village, settings):
+    meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:8])
+    with clock.frozen_at(starts + dt.timedelta(minutes=20)):
+        motion = services.open_motion(village.officer, meeting, text="同意", secret=True)
+        for person in village.adults[:5]:
+            services.cast_ballot(person.user, motion, "yes")
+        old = settings.SECRET_KEY
+        settings.SECRET_KEY = "a-new-secret-key-" + "x" * 40
+        with pytest.raises(Conflict) as err:
+            services.close_motion(village.officer, motion)
+        assert err.value.code == "ballot_seal_unreadable"
+        settings.SECRET_KEY_FALLBACKS = [old]
+        assert services.close_motion(village.officer, motion).result["tally"]["yes"] == 5
 
 
 def test_a_committee_election_needs_more_than_half_to_vote_and_a_majority_to_elect(village):

@@ -15,7 +15,7 @@ from django.urls import reverse
 from gongzhi.core import clock
 from gongzhi.deliberation import services
 from gongzhi.deliberation.models import (Attachment, Ballot, Comment, Disclosure, Meeting, Motion, Objection, RollEntry,
-                                         Statement, StatementVote, Support, Topic)
+                                         Statement, StatementVote, Support, Topic, VoterMark)
 from gongzhi.org.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -503,31 +503,67 @@ def test_the_result_page_shows_instant_runoff_rounds(as_, village):
     assert "Round 2" in body and "甲 &gt; 乙" in body and len(response.context["published"]) == 9
 
 
-def test_paper_ballots_need_a_second_officer_before_they_count(as_, village):
+def test_a_secret_paper_vote_is_marked_on_the_paper_roll_and_entered_from_the_ballot_box_on_two_pages(as_, village):
     meeting, motion, now = open_vote(village, secret=True)
+    officer, handed_in = as_(village.officer), village.adults[7]
     with clock.frozen_at(now):
-        officer = as_(village.officer)
-        assert officer.post(reverse("deliberation:enter_paper_ballot", args=[motion.pk]),
-                            {"choice": "yes", "voter": village.adults[7].pk}).status_code == 302
+        meeting_page = page(officer.get(reverse("deliberation:meeting", args=[meeting.pk])))
+        assert reverse("deliberation:paper_roll", args=[motion.pk]) in meeting_page
+        assert reverse("deliberation:ballot_box", args=[motion.pk]) in meeting_page
+        roll = officer.get(reverse("deliberation:paper_roll", args=[motion.pk]))
+        assert roll.status_code == 200 and handed_in.name in page(roll)
+        # Step one: the roll mark, which takes a person and no choice.
+        marked = officer.post(reverse("deliberation:mark_paper_ballot", args=[motion.pk]), {"person": handed_in.pk})
+        assert marked.status_code == 302 and marked["Location"] == reverse("deliberation:paper_roll", args=[motion.pk])
+        assert VoterMark.objects.get(motion=motion, person=handed_in).is_paper and not Ballot.objects.exists()
+        assert "has voted" in page(officer.get(reverse("deliberation:paper_roll", args=[motion.pk])))
+        # Step two, on the ballot box page: a choice and no voter (a voter given is refused).
+        box = page(officer.get(reverse("deliberation:ballot_box", args=[motion.pk])))
+        assert 'name="voter"' not in box and 'name="choice"' in box
+        named = officer.post(reverse("deliberation:enter_paper_ballot", args=[motion.pk]),
+                             {"choice": "yes", "voter": handed_in.pk})
+        assert named.status_code == 400 and "names no voter" in page(named) and not Ballot.objects.exists()
+        entered = officer.post(reverse("deliberation:enter_paper_ballot", args=[motion.pk]), {"choice": "yes"})
+        assert entered.status_code == 302 and entered["Location"] == reverse("deliberation:ballot_box", args=[motion.pk])
         ballot = Ballot.objects.get()
-        assert "Paper ballots awaiting a second officer" in page(officer.get(reverse("deliberation:meeting",
-                                                                                      args=[meeting.pk])))
+        assert ballot.voter_id is None and ballot.choice is None  # sealed while the vote is open
+        box = page(officer.get(reverse("deliberation:ballot_box", args=[motion.pk])))
+        assert "Paper ballots awaiting a second officer" in box and "entered by you" in box
+        # The box is open: nobody else can hand one in.
+        late = officer.post(reverse("deliberation:mark_paper_ballot", args=[motion.pk]), {"person": village.adults[6].pk})
+        assert late.status_code == 400 and "ballot box has been opened" in page(late)
         same = officer.post(reverse("deliberation:confirm_paper_ballot", args=[ballot.pk]))
         assert same.status_code == 400 and "a second person must confirm" in page(same)
         early = officer.post(reverse("deliberation:close_motion", args=[motion.pk]))
         assert early.status_code == 400 and "paper ballots await" in page(early)
-        # The member who handed in the paper ballot cannot also vote online.
-        again = as_(village.adults[7].user).post(reverse("deliberation:cast_ballot", args=[motion.pk]),
-                                                 {"choice": "no"})
+        again = as_(handed_in.user).post(reverse("deliberation:cast_ballot", args=[motion.pk]), {"choice": "no"})
         assert again.status_code == 409
-        resident = as_(village.adults[5].user).post(reverse("deliberation:enter_paper_ballot", args=[motion.pk]),
-                                                   {"choice": "no", "voter": village.adults[6].pk})
-        assert resident.status_code == 403 and Ballot.objects.count() == 1
-        assert as_(village.clerk).post(reverse("deliberation:confirm_paper_ballot",
-                                               args=[ballot.pk])).status_code == 302
+        resident = as_(village.adults[5].user)
+        assert resident.get(reverse("deliberation:ballot_box", args=[motion.pk])).status_code == 403
+        assert resident.get(reverse("deliberation:paper_roll", args=[motion.pk])).status_code == 403
+        assert resident.post(reverse("deliberation:mark_paper_ballot", args=[motion.pk]),
+                             {"person": village.adults[6].pk}).status_code == 403
+        clerk = as_(village.clerk)
+        assert "yes" in page(clerk.get(reverse("deliberation:ballot_box", args=[motion.pk]))).lower()
+        assert clerk.post(reverse("deliberation:confirm_paper_ballot", args=[ballot.pk])).status_code == 302
         assert as_(village.officer).post(reverse("deliberation:close_motion", args=[motion.pk])).status_code == 302
     motion.refresh_from_db()
     assert motion.status == Motion.Status.CLOSED and motion.result["tally"]["yes"] == 1
+
+
+def test_an_open_votes_paper_ballot_is_entered_with_its_voter_on_the_ballot_box_page(as_, village):
+    meeting, motion, now = open_vote(village)
+    with clock.frozen_at(now):
+        officer = as_(village.officer)
+        box = page(officer.get(reverse("deliberation:ballot_box", args=[motion.pk])))
+        assert 'name="voter"' in box and village.adults[7].name in box
+        assert officer.get(reverse("deliberation:meeting", args=[meeting.pk])).status_code == 200
+        assert officer.post(reverse("deliberation:enter_paper_ballot", args=[motion.pk]),
+                            {"choice": "no", "voter": village.adults[7].pk}).status_code == 302
+        ballot = Ballot.objects.get()
+        assert ballot.voter == village.adults[7] and ballot.choice == "no"
+        assert as_(village.clerk).post(reverse("deliberation:confirm_paper_ballot", args=[ballot.pk])).status_code == 302
+    assert Ballot.objects.get().confirmed_by == village.clerk
 
 
 def test_the_meeting_closes_with_minutes_once_its_votes_are_closed(as_, village):
