@@ -45,9 +45,43 @@ ALLOWED_HOSTS = [
     for h in os.environ.get("GONGZHI_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",")
     if h.strip()
 ]
-# Behind HTTPS set e.g. GONGZHI_CSRF_TRUSTED_ORIGINS=https://gongzhi.example.gov.cn and GONGZHI_SECURE_COOKIES=1.
+# Behind HTTPS set e.g. GONGZHI_CSRF_TRUSTED_ORIGINS=https://gongzhi.example.gov.cn and GONGZHI_HTTPS=1.
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("GONGZHI_CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()]
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _truthy(os.environ.get("GONGZHI_SECURE_COOKIES"))
+# GONGZHI_HTTPS=1: served over HTTPS only. Plain HTTP is redirected, browsers are told to use HTTPS for
+# GONGZHI_HSTS_SECONDS (a year by default; subdomains included, preload allowed) and cookies are sent over
+# HTTPS only. Behind a reverse proxy that ends TLS (GONGZHI_PROXY_COUNT > 0) the proxy must set
+# X-Forwarded-Proto, replacing any value the client sent.
+GONGZHI_HTTPS = _truthy(os.environ.get("GONGZHI_HTTPS"))
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = GONGZHI_HTTPS or _truthy(os.environ.get("GONGZHI_SECURE_COOKIES"))
+if GONGZHI_HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("GONGZHI_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+    if int(os.environ.get("GONGZHI_PROXY_COUNT", "0")) > 0:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True  # X-Content-Type-Options: nosniff
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline or eval'd
+# (htmx runs with allowEval off, see web/base.html). Styles may be inline: plotly and htmx inject <style>
+# elements and a few templates set a bar's width in a style attribute. Maps and charts draw on canvas
+# and in workers from blob: URLs; no tile server or CDN is contacted.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 NINJA_PAGINATION_MAX_LIMIT = 500
 
 INSTALLED_APPS = [
@@ -62,6 +96,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "csp",
     "gongzhi.core",
     "gongzhi.ledger",
     "gongzhi.org",
@@ -75,6 +110,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "gongzhi.core.head.HeadAsGetMiddleware",  # first: HEAD is answered as GET without the body
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "gongzhi.core.middleware.ApiErrorsAsJsonMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

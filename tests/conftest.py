@@ -25,6 +25,47 @@ def _need_browser(reason: str):
     pytest.skip(f"browser tests skipped: {reason}")
 
 
+# Every Content-Security-Policy violation any browser test's page reports (console and the DOM's
+# securitypolicyviolation event): each test fails if its pages reported one (see csp_clean).
+CSP_VIOLATIONS: list[str] = []
+_REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + e.blockedURI + " at " + e.sourceFile + ":" + e.lineNumber);
+});"""
+
+
+def _is_csp_violation(text: str) -> bool:
+    return "Content Security Policy" in text or text.startswith("CSP violation")
+
+
+class CspWatchingBrowser:
+    """The Playwright browser, whose every new context records CSP violations in CSP_VIOLATIONS."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, *args, **kwargs):
+        context = self._browser.new_context(*args, **kwargs)
+        context.add_init_script(_REPORT_VIOLATIONS)
+        context.on("console", lambda message: _is_csp_violation(message.text)
+                   and CSP_VIOLATIONS.append(f"{message.page.url if message.page else '?'}: {message.text}"))
+        return context
+
+    def new_page(self, *args, **kwargs):
+        return self.new_context(*args, **kwargs).new_page()
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
+@pytest.fixture(autouse=True)
+def csp_clean():
+    """No page a test opened may report a Content-Security-Policy violation."""
+    CSP_VIOLATIONS.clear()
+    yield CSP_VIOLATIONS
+    found, CSP_VIOLATIONS[:] = list(CSP_VIOLATIONS), []
+    assert not found, "Content-Security-Policy violations:\n" + "\n".join(found)
+
+
 @pytest.fixture(scope="module")
 def browser():
     """One headless Chromium per test module."""
@@ -36,7 +77,7 @@ def browser():
         _need_browser("the playwright package is not installed (pip install -e '.[dev]')")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
+        yield CspWatchingBrowser(chromium)
         chromium.close()
 
 
