@@ -81,6 +81,17 @@ def _optional_public(value: str, what: str) -> str:
     return scrub(clean_optional_text(value, what))
 
 
+def _published_data(value):
+    """Published structured data (a topic's evidence): every string in it scrubbed, whoever supplied it."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {key: _published_data(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_published_data(item) for item in value]
+    return value
+
+
 # --- bodies and their members --------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -234,7 +245,7 @@ def propose_topic(user, *, region: Region, title: str, description: str, origin:
     with transaction.atomic():
         topic = Topic.objects.create(
             title=_text(title, "title", max_length=120), description=_text(description, "description"),
-            region=region, origin=origin, origin_reference=origin_reference, evidence=evidence or {},
+            region=region, origin=origin, origin_reference=origin_reference, evidence=_published_data(evidence or {}),
             proposer=user, status=Topic.Status.AGENDA if threshold == 0 else Topic.Status.COLLECTING,
             support_threshold=threshold, created_at=now, updated_at=now)
         events.record("deliberation.propose_topic", topic, actor=user, region=region.pk, origin=origin,

@@ -26,6 +26,21 @@ def scrub_published(apps, schema_editor):
                        and scrub(getattr(row, f)) != getattr(row, f)}
             if changed:
                 model.objects.filter(pk=row.pk).update(**changed)
+    topic = apps.get_model("deliberation", "Topic")
+    for row in topic.objects.only("pk", "evidence").iterator(chunk_size=500):
+        scrubbed = _scrub_data(row.evidence)
+        if scrubbed != row.evidence:
+            topic.objects.filter(pk=row.pk).update(evidence=scrubbed)
+
+
+def _scrub_data(value):
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {key: _scrub_data(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_scrub_data(item) for item in value]
+    return value
 
 
 class Migration(migrations.Migration):
