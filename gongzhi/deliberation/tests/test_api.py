@@ -139,3 +139,45 @@ def test_an_officer_attaches_a_document_that_anyone_can_download_with_its_hash(v
     refused = client.post(f"{BASE}topics/{topic.pk}/attachments", {"file": SimpleUploadedFile("x.txt", b"x")},
                           headers={"Authorization": f"Bearer {resident}"})
     assert refused.status_code == 403 and topic.attachments.count() == 1
+
+
+def test_a_secret_paper_ballot_through_the_api_is_a_roll_mark_and_a_separate_ballot_that_names_no_voter(village, api):
+    meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:8])
+    officer, clerk = api(village.officer), api(village.clerk)
+    with clock.frozen_at(starts + dt.timedelta(minutes=20)):
+        motion_id = officer("post", f"meetings/{meeting.pk}/motions", {"text": "同意", "secret": True}).json()["id"]
+        # The old single call (choice and voter together) is refused for a secret vote, and stores nothing.
+        joined = officer("post", f"motions/{motion_id}/paper-ballots",
+                         {"choice": "yes", "voter_person_id": village.adults[7].pk})
+        assert joined.status_code == 400 and joined.json()["code"] == "voter_not_allowed"
+        mark = officer("post", f"motions/{motion_id}/paper-voters", {"person_id": village.adults[7].pk})
+        assert mark.status_code == 201, mark.content
+        assert mark.json() == {"handed_in": 1, "entered": 0, "confirmed": 0, "box_opened": False, "awaiting": []}
+        entered = officer("post", f"motions/{motion_id}/paper-ballots", {"choice": "no"})
+        assert entered.status_code == 201, entered.content
+        body = entered.json()
+        assert set(body) == {"ballot", "tracker"} and body["tracker"] is None  # published only with the list
+        more = officer("post", f"motions/{motion_id}/paper-ballots", {"choice": "yes"})
+        assert more.status_code == 400 and more.json()["code"] == "more_ballots_than_handed_in"
+        late = officer("post", f"motions/{motion_id}/paper-voters", {"person_id": village.adults[6].pk})
+        assert late.status_code == 400 and late.json()["code"] == "ballot_box_opened"
+        assert api(village.adults[6].user)("get", f"motions/{motion_id}/paper-ballots").status_code == 403
+        box = clerk("get", f"motions/{motion_id}/paper-ballots").json()
+        assert box["awaiting"] == [{"ballot": body["ballot"], "choice": "no", "entered_by_me": False}]
+        assert officer("post", f"ballots/{body['ballot']}/confirm").json()["code"] == "same_person"
+        assert clerk("post", f"ballots/{body['ballot']}/confirm").status_code == 200
+        closed = officer("post", f"motions/{motion_id}/close").json()
+    assert closed["result"]["tally"]["no"] == 1 and closed["result"]["paper"] == {"handed_in": 1, "entered": 1}
+    assert [row["choice"] for row in api()("get", f"motions/{motion_id}/ballots").json()] == ["no"]
+
+
+def test_an_open_votes_paper_ballot_through_the_api_names_its_voter_and_answers_its_tracker(village, api):
+    meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:8])
+    officer = api(village.officer)
+    with clock.frozen_at(starts + dt.timedelta(minutes=20)):
+        motion_id = officer("post", f"meetings/{meeting.pk}/motions", {"text": "同意"}).json()["id"]
+        refused = officer("post", f"motions/{motion_id}/paper-voters", {"person_id": village.adults[7].pk})
+        assert refused.status_code == 400 and refused.json()["code"] == "not_secret"
+        entered = officer("post", f"motions/{motion_id}/paper-ballots",
+                          {"choice": "yes", "voter_person_id": village.adults[7].pk})
+        assert entered.status_code == 201 and len(entered.json()["tracker"]) == 64
