@@ -18,7 +18,7 @@ KIND_LABELS = {
     "card_number": gettext_lazy("card number"),
     "email": gettext_lazy("e-mail address"),
     "address": gettext_lazy("house number"),
-    "name": gettext_lazy("name"),
+    "name": gettext_lazy("person's name"),
 }
 
 
