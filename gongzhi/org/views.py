@@ -15,6 +15,7 @@ from django.db.models import Count
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from gongzhi.core import clock
@@ -214,6 +215,19 @@ class AccessLogFilter(forms.Form):
 
 
 ACCESS_LOG_PER_PAGE = 50
+# How the log names what was revealed (permissions.PERSONAL_FIELDS) and where from: words, not field names.
+PERSONAL_FIELD_LABELS = {
+    "name": pgettext_lazy("personal data", "Name"),
+    "party": pgettext_lazy("personal data", "Party membership"),
+    "address": pgettext_lazy("personal data", "Address"),
+    "phone": pgettext_lazy("personal data", "Phone"),
+    "id_number": pgettext_lazy("personal data", "ID number"),
+}
+ACCESS_CHANNEL_LABELS = {
+    "web": pgettext_lazy("access channel", "web page"),
+    "api": pgettext_lazy("access channel", "API"),
+    "export": pgettext_lazy("access channel", "export"),
+}
 
 
 @page
@@ -225,7 +239,10 @@ def access_log(request):
     entries = queries.access_log(request.user, user=filters.get("user") or None, since=filters.get("since"),
                                  until=filters.get("until"))
     page_obj = Paginator(entries, ACCESS_LOG_PER_PAGE).get_page(request.GET.get("page"))
-    rows = [{"entry": e, "user": access_log_user(e), "person": mask_name(e.person.name)} for e in page_obj]
+    rows = [{"entry": e, "user": access_log_user(e) if e.user_id else _("command line"),
+             "person": mask_name(e.person.name),
+             "fields": [PERSONAL_FIELD_LABELS.get(f, f) for f in e.fields],
+             "channel": ACCESS_CHANNEL_LABELS.get(e.channel, e.channel)} for e in page_obj]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "org/access_log.html", {"form": form, "page_obj": page_obj, "rows": rows,
