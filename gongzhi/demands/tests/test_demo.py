@@ -378,3 +378,23 @@ def test_only_dangers_are_proposed_as_emergencies():
             urgency = lookups.proposed_urgency(text, category)
             if urgency == rules.EMERGENCY and category.default_urgency != rules.EMERGENCY:
                 assert any(word in text for word in DANGERS), text
+
+
+def test_every_dispatch_a_demo_desk_makes_by_hand_is_one_it_may_make(small):
+    """The scope check on the units a dispatch names (issue #13) lets through every real dispatch of the demo:
+    to the departments and companies serving the district, the street office, the committee, the property
+    company the routing rules name, and the unit that returned it as a co-handler."""
+    from gongzhi.core import policy
+    from gongzhi.demands.permissions import DispatchTarget
+    from gongzhi.org.models import Organisation
+
+    by_hand = (DemandEvent.objects.filter(action="dispatch", actor__isnull=False)
+               .select_related("demand__grid", "unit", "actor", "event"))
+    checked = 0
+    for step in by_hand:
+        units = [step.unit, *Organisation.objects.filter(pk__in=step.event.data.get("assisting") or [])]
+        for unit in units:
+            assert policy.can(step.actor, "demands.dispatch_to", DispatchTarget(step.demand, unit)), (
+                step.demand.number, unit.name, step.actor.username)
+            checked += 1
+    assert checked >= 5  # the demo logins of community and village desks dispatch some by hand
