@@ -79,12 +79,11 @@ def scrub_findings(text: str, names=()) -> tuple[str, list[Finding]]:
         return text or "", []
     findings: list[Finding] = []
 
-    def sub(pattern, replace, kind, value):
+    def sub(pattern, replace, kind, value, kept=lambda match: ""):
         def one(match):
             shown = replace(match)
-            if shown is None:
-                return match.group(0)
-            findings.append(Finding(kind, match.group(0), shown))
+            prefix = kept(match)  # what the replacement keeps as typed (a road's name) is not a finding
+            findings.append(Finding(kind, match.group(0)[len(prefix):], shown[len(prefix):]))
             return shown
         return pattern.sub(one, value)
 
@@ -102,9 +101,10 @@ def scrub_findings(text: str, names=()) -> tuple[str, list[Finding]]:
     value = sub(MOBILE, lambda m: (d := _digits(m.group(1)))[:3] + "****" + d[-4:], "mobile", value)
     value = sub(LANDLINE, lambda m: (m.group(1) or m.group(2)) + "-****" + _digits(m.group(3))[-4:],
                 "landline", value)
-    value = sub(LOCAL_NUMBER, lambda m: m.group(1) + "****" + _digits(m.group(2))[-4:], "landline", value)
-    value = sub(ROAD_NUMBER, lambda m: m.group(1) + "**号", "address", value)
-    value = sub(VILLAGE_NUMBER, lambda m: m.group(1) + "**号", "address", value)
+    value = sub(LOCAL_NUMBER, lambda m: m.group(1) + "****" + _digits(m.group(2))[-4:], "landline", value,
+                kept=lambda m: m.group(1))
+    value = sub(ROAD_NUMBER, lambda m: m.group(1) + "**号", "address", value, kept=lambda m: m.group(1))
+    value = sub(VILLAGE_NUMBER, lambda m: m.group(1) + "**号", "address", value, kept=lambda m: m.group(1))
     value = sub(HOUSEHOLD, lambda m: "**", "address", value)
     for name in names:
         if name and len(name) > 1 and name in value:

@@ -1,5 +1,6 @@
 """The cockpit pages that read across apps; for now the home page."""
 
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
@@ -20,4 +21,7 @@ def masked_preview(request):
     the CSRF token) so the text stays out of URLs and logs."""
     name = request.headers.get("HX-Trigger-Name") or request.POST.get("field") or ""
     text = request.POST.get(name, "")[:PREVIEW_MAX_CHARS]
-    return render(request, "web/_masked_preview.html", {"findings": preview.findings(text)})
+    found = preview.findings(text)
+    if not found:
+        return HttpResponse("")  # an empty box, hidden by the style sheet
+    return render(request, "web/_masked_preview.html", {"findings": found})
