@@ -1,11 +1,16 @@
 """Personal data out of free text shown to people with no need for it (个人信息保护法): ID and card numbers,
 mobile and landline numbers, e-mail addresses, house numbers, and names the caller knows of.
 
-A pure rule, no Django. Every free text a resident or an official types that reaches an anonymous page,
-the public API, Open311's public answers or a disclosure passes through `scrub` when it is published
-(rendered or serialised for the public), never at storage: the author and the officials entitled to
-the original (the desk handling a demand, a moderator) still read what was typed. `scrub_findings`
-tells the author, while they type, what the public will not see.
+A pure rule, no Django. Where it runs (issue #13 item 2):
+- Text that is public by nature — everything typed in deliberation (topics and their evidence, comments,
+  statements, meetings, motions, stage reasons, disclosures, objections and answers) and the published
+  texts of duties (decisions, goals, tasks, reports, reviews, needs, resources, projects) — is scrubbed
+  when it is stored (`core.text.clean_public_text`, called by those services), so no page, API answer,
+  ledger entry or future view can show it; nobody is entitled to a phone number typed into a public
+  notice. Rows stored earlier were scrubbed by a data migration in each app.
+- Text that is private with public views — a demand's description, seen in full by those handling it —
+  is stored as typed and scrubbed where it is shown to others (Open311's public answers, insight's samples).
+`scrub_findings` tells the author, while they type and after posting (core.preview), what was masked.
 
 Numbers are caught however residents write them: with spaces, dashes or dots between the digits
 (138 1234 5678, 138-1234-5678, +86 138…), in full-width digits, an ID number in groups (110101 19900307
