@@ -138,3 +138,65 @@ def test_the_quorum_moves_when_a_member_signs_in_and_a_secret_ballot_is_found_by
         assert errors == [] and desk_errors == []
         voter.close()
         secretary.close()
+
+
+@pytest.mark.parametrize("viewport,touch", [(PHONE, True), ({"width": 1280, "height": 900}, False)],
+                         ids=["phone-touch", "desktop"])
+def test_secret_paper_ballots_go_through_the_paper_roll_and_the_ballot_box(browser, live_server, village, screenshot,
+                                                                            viewport, touch):
+    """The secretary ticks off on the paper roll who handed in a paper ballot, then enters the box's ballots on
+    the ballot box page, where a second officer confirms them: two pages, at phone (touch) and desktop width."""
+    from gongzhi.deliberation import services
+    from gongzhi.deliberation.models import Ballot, VoterMark
+
+    meeting, starts = village.open_meeting("villagers_meeting", present=village.adults[:8])
+    with clock.frozen_at(starts + dt.timedelta(minutes=20)):
+        motion = services.open_motion(village.officer, meeting, text="是否同意硬化村西道路", secret=True)
+    width = "phone" if touch else "desktop"
+
+    def officer_tab(user):
+        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=viewport, has_touch=touch,
+                                      is_mobile=touch)
+        context.set_default_timeout(15_000)
+        tab = context.new_page()
+        errors = []
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        sign_in(tab, user.username)
+        return context, tab, errors
+
+    with clock.frozen_at(starts + dt.timedelta(minutes=25)):
+        context, tab, errors = officer_tab(village.officer)
+        tab.goto(reverse("deliberation:meeting", args=[meeting.pk]))
+        with tab.expect_navigation():
+            tab.locator(f"a[href='{reverse('deliberation:paper_roll', args=[motion.pk])}']").click()
+        for person in village.adults[5:8]:
+            row = f".paper-roll li:has(.name:text-is('{person.name}'))"
+            with tab.expect_navigation():
+                (tab.locator(f"{row} button").tap if touch else tab.locator(f"{row} button").click)()
+            assert tab.locator(f"{row} button").count() == 0
+        assert VoterMark.objects.filter(motion=motion, is_paper=True).count() == 3
+        assert fits(tab)
+        screenshot(tab, f"deliberation-paper-roll-{width}")
+        with tab.expect_navigation():
+            tab.locator(".paper-steps a[href$='/ballot-box']").click()
+        assert tab.locator("#enter select[name=voter]").count() == 0
+        for choice in ("yes", "no", "yes"):
+            tab.locator(f"#enter input[name=choice][value={choice}]").check()
+            with tab.expect_navigation():
+                tab.locator("#enter button[type=submit]").click()
+        assert Ballot.objects.filter(motion=motion, voter__isnull=True, choice__isnull=True).count() == 3
+        assert tab.locator("#enter form").count() == 0  # as many entered as were handed in
+        assert fits(tab)
+        screenshot(tab, f"deliberation-ballot-box-{width}")
+        assert not errors, errors
+        context.close()
+        context, tab, errors = officer_tab(village.clerk)
+        tab.goto(reverse("deliberation:ballot_box", args=[motion.pk]))
+        assert tab.locator(".awaiting-ballots li").count() == 3
+        screenshot(tab, f"deliberation-ballot-box-second-officer-{width}")
+        while tab.locator(".awaiting-ballots li button").count():
+            with tab.expect_navigation():
+                tab.locator(".awaiting-ballots li button").first.click()
+        assert Ballot.objects.filter(motion=motion, confirmed_by=village.clerk).count() == 3
+        assert not errors, errors
+        context.close()

@@ -443,7 +443,8 @@ def test_a_member_casts_a_secret_ballot_keeps_the_tracker_and_finds_it_published
         body = page(response)
         assert tracker in body and nonce in body and "shown only this once" in body
         assert services.tracker_for(motion.pk, nonce, "yes") == tracker
-        assert Ballot.objects.get(tracker=tracker).voter is None
+        ballot = Ballot.objects.get()  # sealed while the vote is open: no voter, and no tracker in the clear
+        assert ballot.voter is None and ballot.tracker is None and ballot.sealed
         again = client.post(reverse("deliberation:cast_ballot", args=[motion.pk]), {"choice": "no"}, **HTMX)
         assert again.status_code == 409 and "already voted" in page(again)
         assert "You have voted on this motion." in page(client.get(reverse("deliberation:meeting", args=[meeting.pk])))
