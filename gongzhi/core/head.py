@@ -5,7 +5,7 @@ answer GET only, and would each refuse HEAD with a 405 otherwise."""
 
 class HeadAsGetMiddleware:
     """Runs a HEAD request as a GET through the rest of the stack and the view, then drops the body and
-    keeps every header, Content-Length included (CommonMiddleware sets it from the GET body). It sits
+    keeps every header, Content-Length included where GET has one (CommonMiddleware sets it). It sits
     first in MIDDLEWARE so that every layer below (CSRF, caching, the view's method check) sees a GET."""
 
     def __init__(self, get_response):
@@ -24,7 +24,5 @@ class HeadAsGetMiddleware:
             # known, is already in the headers.
             response.streaming_content = []
         else:
-            if not response.has_header("Content-Length"):
-                response.headers["Content-Length"] = str(len(response.content))
-            response.content = b""
+            response.content = b""  # Content-Length, when GET's answer has one, stays as GET's
         return response

@@ -18,7 +18,7 @@ from django.core.management import CommandError, call_command
 from gongzhi.core import clock
 from gongzhi.core.models import Event
 from gongzhi.demands import services
-from gongzhi.demands.models import Demand, DemandContact, DemandCounter, Open311Client, Submission
+from gongzhi.demands.models import Category, Demand, DemandContact, DemandCounter, Open311Client, Submission
 
 from .factories import IN_A1, NOWHERE, THURSDAY_9AM
 
@@ -403,6 +403,110 @@ def test_a_bad_post_is_refused_in_the_standard_format_and_stores_nothing(client,
     description = json_error(response, status) if fmt == "json" else xml_error(response, status)
     assert description.startswith(f"{code}:")
     assert stored() == before and DemandCounter.objects.count() == counters
+
+
+def address_only(**extra) -> dict:
+    """A resident's POST with no point: only the address the resident typed."""
+    return {k: v for k, v in resident_post(**extra).items() if k not in ("lat", "long")}
+
+
+def test_an_address_string_alone_is_placed_by_the_district_address_register(client, dw, key):
+    a1, b1 = dw.world.building_a1, dw.world.building_b1
+    with clock.frozen_at(THURSDAY_9AM):
+        at_gate = form(client, f"{BASE}requests.json", {"api_key": key, **address_only()})  # 东园路1号门口
+        spaced = form(client, f"{BASE}requests.json", {"api_key": key, **address_only(address_string="西园路 9号 3单元")})
+    assert at_gate.status_code == spaced.status_code == 200, (at_gate.content, spaced.content)
+    first = Demand.objects.get(number=json_of(at_gate)[0]["service_request_id"])
+    second = Demand.objects.get(number=json_of(spaced)[0]["service_request_id"])
+    # The building whose registered address the typed one contains: its grid and its point.
+    assert (first.grid, first.longitude, first.latitude) == (dw.world.grid_a1, a1.longitude, a1.latitude)
+    assert first.address == "东园路1号门口" and first.channel == "open311"
+    assert (second.grid, second.longitude) == (dw.world.grid_b1, b1.longitude)
+    [own] = json_of(client.get(f"{BASE}requests/{first.number}.json", {"api_key": key}))
+    assert own["address_id"] == str(a1.pk) and own["address"] == "东园路1号门口"
+
+
+def test_an_address_naming_a_road_in_one_grid_is_placed_in_that_grid_and_one_across_grids_is_refused(
+        client, dw, key):
+    from gongzhi.org.models import Building
+
+    with clock.frozen_at(THURSDAY_9AM):
+        road = form(client, f"{BASE}requests.json", {"api_key": key, **address_only(address_string="西园路")})
+    assert road.status_code == 200, road.content
+    demand = Demand.objects.get(number=json_of(road)[0]["service_request_id"])
+    assert demand.grid == dw.world.grid_b1 and demand.longitude is None and demand.latitude is None
+
+    Building.objects.create(grid=dw.world.grid_a2, name="5号楼", address="东园路5号", longitude=116.015,
+                            latitude=39.905)
+    before = stored()
+    with clock.frozen_at(THURSDAY_9AM):
+        across = form(client, f"{BASE}requests.xml", {"api_key": key, **address_only(address_string="东园路")})
+    assert xml_error(across, 400).startswith("unknown_address:")
+    assert stored() == before
+
+
+def test_with_tokens_an_address_string_alone_is_accepted_and_filed_where_it_lies(client, dw, key, settings):
+    settings.GONGZHI_OPEN311_TOKENS = True
+    with clock.frozen_at(THURSDAY_9AM):
+        response = form(client, f"{BASE}requests.json", {"api_key": key, **address_only(address_string="西园路")})
+    [answer] = json_of(response)
+    assert Submission.objects.get(key=answer["token"]).grid_id == dw.world.grid_b1.pk
+    with clock.frozen_at(THURSDAY_9AM + dt.timedelta(minutes=2)):
+        assert services.file_submissions().filed == 1
+    assert Demand.objects.get().grid == dw.world.grid_b1
+
+
+def test_the_default_list_has_no_request_without_a_service_code(client, dw, key):
+    waiting = dw.file(text="有件事想反映一下")
+    Demand.objects.filter(pk=waiting.pk).update(category=None)  # waits for the desk's triage
+    filed = dw.file(category="traffic.roads", text="路面有大坑")
+    with clock.frozen_at(THURSDAY_9AM + dt.timedelta(minutes=5)):
+        listed = json_of(client.get(f"{BASE}requests.json"))
+        by_id = json_of(client.get(f"{BASE}requests.json", {"service_request_id": f"{waiting.number},{filed.number}"}))
+    assert [r["service_request_id"] for r in listed] == [filed.number] == [r["service_request_id"] for r in by_id]
+    assert all(isinstance(r["service_code"], str) and r["service_code"] for r in listed)
+    assert "unknown_service_request_id" in json_error(client.get(f"{BASE}requests/{waiting.number}.json"), 404)
+    # Once triaged it is a service request like any other.
+    Demand.objects.filter(pk=waiting.pk).update(category=Category.objects.get(code="environment.noise"))
+    with clock.frozen_at(THURSDAY_9AM + dt.timedelta(minutes=5)):
+        assert len(json_of(client.get(f"{BASE}requests.json"))) == 2
+    if SPEC.is_dir():
+        assert validate(listed, "requests.json") == []
+
+
+def test_every_error_is_in_the_standard_format_json_for_json_and_xml_for_xml(client, dw, key, settings):
+    for fmt, error in (("json", json_error), ("xml", xml_error)):
+        refused = client.put(f"{BASE}services.{fmt}")
+        assert error(refused, 405).startswith("method_not_allowed") and refused["Allow"] == "GET, HEAD"
+        assert error(client.delete(f"{BASE}discovery.{fmt}"), 405)
+        assert error(client.get(f"{BASE}no/such/thing.{fmt}"), 404).startswith("not_found")
+        assert error(client.get(f"{BASE}services/no.such.{fmt}"), 404).startswith("unknown_service_code")
+        assert error(client.get(f"{BASE}requests.{fmt}", {"status": "pending"}), 400).startswith("bad_status")
+        # A body Django cannot read: a multipart form without its boundary.
+        broken = client.post(f"{BASE}requests.{fmt}", data=b"api_key=x", content_type="multipart/form-data")
+        assert error(broken, 400).startswith("bad_request")
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    too_big = form(client, f"{BASE}requests.json", {"api_key": key, **resident_post(description="长" * 900)})
+    assert json_error(too_big, 413).startswith("request_too_large")
+    assert Demand.objects.count() == 0
+
+
+def test_a_failure_is_answered_in_the_standard_format_and_logged(client, dw, monkeypatch, caplog):
+    def broken():
+        raise RuntimeError("the taxonomy table is gone")
+
+    monkeypatch.setattr("gongzhi.demands.queries.open311_services", broken)
+    assert xml_error(client.get(f"{BASE}services.xml"), 500).startswith("server_error")
+    assert "the taxonomy table is gone" in caplog.text  # with its traceback, for the operator
+
+
+def test_head_is_answered_like_get_without_the_body(client, dw, key):
+    number = json_of(post_request(client, key))[0]["service_request_id"]
+    for url in ("discovery.json", "discovery.xml", "services.json", "services/environment.garbage.xml",
+                "requests.json", f"requests/{number}.xml", "nothing.json"):
+        got, head = client.get(f"{BASE}{url}"), client.head(f"{BASE}{url}")
+        assert (head.status_code, head["Content-Type"]) == (got.status_code, got["Content-Type"]), url
+        assert head.content == b"" and got.content and head["Content-Length"] == str(len(got.content)), url
 
 
 def test_a_revoked_key_is_refused(client, dw):
