@@ -79,21 +79,30 @@ def _digits(value: str) -> str:
 
 
 def scrub_findings(text: str, names=()) -> tuple[str, list[Finding]]:
-    """The text as the public may see it, and each piece of personal data that was masked."""
+    """The text as the public may see it, and each piece of personal data that was masked. Patterns are
+    matched on a copy with full-width digits read as ASCII; what is not masked keeps its own characters
+    (（）stay full-width)."""
     if not text:
         return text or "", []
     findings: list[Finding] = []
+    value, seen = text, text.translate(_WIDTH)  # the same length, character for character
 
-    def sub(pattern, replace, kind, value, kept=lambda match: ""):
-        def one(match):
-            shown = replace(match)
-            prefix = kept(match)  # what the replacement keeps as typed (a road's name) is not a finding
-            findings.append(Finding(kind, match.group(0)[len(prefix):], shown[len(prefix):]))
-            return shown
-        return pattern.sub(one, value)
+    def sub(pattern, replace, kind, kept=lambda match: "", kind_of=None):
+        nonlocal value, seen
+        out_value, out_seen, at = [], [], 0
+        for match in pattern.finditer(seen):
+            start, end = match.span()
+            prefix = len(kept(match))  # kept as typed (a road's name, "电话："): not part of the finding
+            shown = replace(match)[prefix:]
+            original = value[start + prefix:end]
+            findings.append(Finding(kind_of(shown) if kind_of else kind, original, shown))
+            out_value += [value[at:start + prefix], shown]
+            out_seen += [seen[at:start + prefix], shown]
+            at = end
+        value = "".join(out_value) + value[at:]
+        seen = "".join(out_seen) + seen[at:]
 
-    value = text.translate(_WIDTH)
-    value = sub(EMAIL, lambda m: m.group(1)[0] + "***@" + m.group(2), "email", value)
+    sub(EMAIL, lambda m: m.group(1)[0] + "***@" + m.group(2), "email")
 
     def long_number(m):
         digits = _digits(m.group(0))
@@ -102,30 +111,21 @@ def scrub_findings(text: str, names=()) -> tuple[str, list[Finding]]:
         if len(digits) in (15, 18):
             return "[身份证号]"
         return "[卡号]"
-    value = _sub_kinds(value, findings, LONG_NUMBER, long_number)
-    value = sub(MOBILE, lambda m: (d := _digits(m.group(1)))[:3] + "****" + d[-4:], "mobile", value)
-    value = sub(LANDLINE, lambda m: (m.group(1) or m.group(2)) + "-****" + _digits(m.group(3))[-4:],
-                "landline", value)
-    value = sub(LOCAL_NUMBER, lambda m: m.group(1) + "****" + _digits(m.group(2))[-4:], "landline", value,
-                kept=lambda m: m.group(1))
-    value = sub(ROAD_NUMBER, lambda m: m.group(1) + "**号", "address", value, kept=lambda m: m.group(1))
-    value = sub(VILLAGE_NUMBER, lambda m: m.group(1) + "**号", "address", value, kept=lambda m: m.group(1))
-    value = sub(HOUSEHOLD, lambda m: "**", "address", value)
+    sub(LONG_NUMBER, long_number, "", kind_of=lambda shown: {"[身份证号]": "id_number",
+                                                            "[卡号]": "card_number"}.get(shown, "mobile"))
+    sub(MOBILE, lambda m: (d := _digits(m.group(1)))[:3] + "****" + d[-4:], "mobile")
+    sub(LANDLINE, lambda m: (m.group(1) or m.group(2)) + "-****" + _digits(m.group(3))[-4:], "landline")
+    sub(LOCAL_NUMBER, lambda m: m.group(1) + "****" + _digits(m.group(2))[-4:], "landline",
+        kept=lambda m: m.group(1))
+    sub(ROAD_NUMBER, lambda m: m.group(1) + "**号", "address", kept=lambda m: m.group(1))
+    sub(VILLAGE_NUMBER, lambda m: m.group(1) + "**号", "address", kept=lambda m: m.group(1))
+    sub(HOUSEHOLD, lambda m: "**", "address")
     for name in names:
         if name and len(name) > 1 and name in value:
             shown = name[0] + "某"
             findings.append(Finding("name", name, shown))
             value = value.replace(name, shown)
     return value, findings
-
-
-def _sub_kinds(value, findings, pattern, replace):
-    def one(match):
-        shown = replace(match)
-        kind = {"[身份证号]": "id_number", "[卡号]": "card_number"}.get(shown, "mobile")
-        findings.append(Finding(kind, match.group(0), shown))
-        return shown
-    return pattern.sub(one, value)
 
 
 def scrub(text: str, names=()) -> str:

@@ -70,6 +70,9 @@ def edit_power_item(user, item: PowerItem, definition: dict) -> PowerItem:
         raise ValidationFailed(str(exc), code="invalid_power_item") from None
     if parsed.code != item.code:
         raise ValidationFailed("an item keeps its code", code="code_changed")
+    # The list is published: its free text is scrubbed like any other published text (core.scrub).
+    parsed = dataclasses.replace(parsed, name_zh=scrub(parsed.name_zh), name_en=scrub(parsed.name_en),
+                                 note=scrub(parsed.note), legal_basis=tuple(scrub(b) for b in parsed.legal_basis))
     with transaction.atomic():
         item = _locked(PowerItem, item.pk)
         before = item.definition
