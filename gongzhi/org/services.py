@@ -46,7 +46,9 @@ def home_address(person: Person) -> str:
     if not person.household_id:
         return ""
     building = person.household.building
-    return " ".join(part for part in (building.address, building.name, person.household.unit) if part)
+    # A building named in its own address (东华路1号院2号楼, 2号楼) is not said twice.
+    name = "" if building.name and building.name in building.address else building.name
+    return " ".join(part for part in (building.address, name, person.household.unit) if part)
 
 
 def _full_values(person: Person, fields) -> dict:

@@ -48,7 +48,7 @@ def test_the_access_log_names_the_details_and_channels_in_chinese(client, world,
     services.read_personal_data(world.secretary_a, world.resident_a, purpose="入户走访", channel="web")
     client.force_login(officer)
     page = client.get(reverse("org:access_log"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    table = re.search(r'<table class="access-log">.*?</table>', page, re.S).group(0)
+    table = re.search(r'<table class="access-log[^"]*">.*?</table>', page, re.S).group(0)
     cells = re.sub(r"<[^>]+>", " ", table)
     for label in (*FIELD_LABELS, "查阅人", "被查阅人", "查阅内容", "网页", "接口"):
         assert label in cells, label
