@@ -282,11 +282,11 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
     text = _required(text, "a description", "text_required")
     if len(text) > MAX_TEXT:
         raise ValidationFailed(f"the description is longer than {MAX_TEXT} characters", code="text_too_long")
+    address, contact_name, contact_phone = _optional_texts(address, contact_name, contact_phone)
     if channel not in Demand.Channel.values:
         raise ValidationFailed(f"unknown channel {channel!r}", code="unknown_channel")
     category = _category(category)
     given_urgency = _urgency(urgency)
-    address, contact_name, contact_phone = _optional_texts(address, contact_name, contact_phone)
     if longitude is not None or latitude is not None:
         if longitude is None or latitude is None:
             raise ValidationFailed("give both longitude and latitude", code="location_incomplete")
@@ -383,6 +383,7 @@ def submit_demand(user, *, text: str, longitude: float | None, latitude: float |
     text = _required(text, "a description", "text_required")
     if len(text) > MAX_TEXT:
         raise ValidationFailed(f"the description is longer than {MAX_TEXT} characters", code="text_too_long")
+    address, contact_name, contact_phone = _optional_texts(address, contact_name, contact_phone)
     if channel not in SUBMISSION_CHANNELS:
         raise ValidationFailed(f"channel {channel!r} cannot submit; use one of {', '.join(SUBMISSION_CHANNELS)}",
                                code="unknown_channel")
@@ -397,7 +398,6 @@ def submit_demand(user, *, text: str, longitude: float | None, latitude: float |
     grid_id = locating.grid_id_at(longitude, latitude)
     if grid_id is None:
         raise OutsideGrids(f"{longitude}, {latitude}")
-    address, contact_name, contact_phone = _optional_texts(address, contact_name, contact_phone)
     payload = {"text": text, "longitude": longitude, "latitude": latitude, "address": address.strip()[:200],
                "category": code, "urgency": urgency, "contact_name": contact_name.strip()[:60],
                "contact_phone": contact_phone.strip()[:20]}
