@@ -15,7 +15,7 @@ from gongzhi.core.models import ApiToken
 from gongzhi.deliberation import services as deliberation
 from gongzhi.deliberation.models import Comment, Disclosure, Objection, Statement, Topic
 from gongzhi.deliberation.tests.conftest import MONDAY_9AM, Village
-from gongzhi.demands.tests.conftest import ledger_keys  # noqa: F401 (the fixture)
+from gongzhi.demands.tests.conftest import dw, ledger_keys  # noqa: F401 (fixtures)
 from gongzhi.duties import services as duties
 from gongzhi.ledger import services as ledger
 from gongzhi.ledger.models import Entry
@@ -173,3 +173,24 @@ def test_the_api_refuses_invisible_text_with_a_reason(client, village, text):
         answer = response.json()
         assert answer.get("code") in ("empty", "invalid_text", "invalid", "validation_error") and answer.get("message"), answer
     assert not Comment.objects.exists() and not Statement.objects.exists() and Topic.objects.count() == 1
+
+
+def test_open311_answers_to_the_public_show_no_pii_of_a_demand(client, dw):
+    """A demand's text is private (those handling it read it in full); the public sees it scrubbed."""
+    import urllib.parse
+
+    from gongzhi.demands import services as demands
+    from gongzhi.demands.tests.factories import IN_A1, THURSDAY_9AM
+
+    _, key = demands.issue_open311_key("随手拍", contact="ops@example.org")
+    with clock.frozen_at(THURSDAY_9AM):
+        filed = client.post("/open311/v2/requests.json", data=urllib.parse.urlencode({
+            "api_key": key, "service_code": "environment.garbage", "lat": IN_A1[1], "long": IN_A1[0],
+            "description": f"垃圾没人清运。{PII}"}), content_type="application/x-www-form-urlencoded; charset=utf-8")
+    assert filed.status_code in (200, 201, 202), filed.content
+    if filed.json() and "token" in filed.json()[0]:
+        demands.file_submissions()
+    ledger.sequence_pending()
+    for url in ("/open311/v2/requests.json", "/open311/v2/requests.xml"):
+        body = client.get(url).content.decode()
+        assert "垃圾没人清运" in body and leaked(body) == [], url
