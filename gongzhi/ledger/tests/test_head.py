@@ -46,3 +46,8 @@ def test_head_is_not_a_way_around_a_post_only_route(client, log):
     assert client.post("/ledger/checkpoint").status_code == 405
     assert client.get("/api/v1/demands/submissions").status_code == 405
     assert client.head("/api/v1/demands/submissions").status_code == 405
+
+
+def test_a_refusal_names_head_among_the_allowed_methods_where_get_is(client, log):
+    refused = client.post("/ledger/checkpoint")
+    assert refused.status_code == 405 and refused["Allow"] == "GET, HEAD"
