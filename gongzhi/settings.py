@@ -10,6 +10,7 @@ GONGZHI_LEDGER_*      the transparency log: origin, key path, sequencer mode (se
 
 import datetime
 import importlib.util
+import json
 import os
 import secrets
 from pathlib import Path
@@ -116,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "gongzhi.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "gongzhi.core.ratelimit.RetryAfterMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -193,6 +195,33 @@ AXES_LOCKOUT_CALLABLE = "gongzhi.web.lockout.locked_out"
 AXES_CLIENT_IP_CALLABLE = "gongzhi.core.clientaddress.client_address"
 # How many reverse proxies in front of gongzhi append to X-Forwarded-For (0: use the socket's address).
 GONGZHI_PROXY_COUNT = int(os.environ.get("GONGZHI_PROXY_COUNT", "0"))
+
+# Rate limits on public and resident writes (gongzhi/core/ratelimit.py, docs/decisions/0007-rate-limits.md):
+# for each kind of write, at most N per user and per address in a window ("30/h", "100/10m"; null: none).
+# Open311's "user" is the client's API key. GONGZHI_RATE_LIMITS (JSON) overrides single entries, e.g.
+# GONGZHI_RATE_LIMITS='{"file_demand": {"user": "60/h"}, "receipt_check": {"address": null}}'.
+GONGZHI_RATE_LIMITS = {
+    "file_demand": {"user": "30/h", "address": "300/h"},  # web form, API, fast path
+    "open311_request": {"user": "1000/h", "address": "1000/h"},
+    "statement": {"user": "30/h", "address": "300/h"},
+    "statement_vote": {"user": "600/h", "address": "3000/h"},
+    "objection": {"user": "10/h", "address": "100/h"},
+    "receipt_check": {"user": "300/h", "address": "300/h"},
+}
+for _kind, _limits in json.loads(os.environ.get("GONGZHI_RATE_LIMITS") or "{}").items():
+    GONGZHI_RATE_LIMITS[_kind] = {**GONGZHI_RATE_LIMITS.get(_kind, {}), **_limits}
+# The counters live in files under var/ratelimit, shared by every worker process of this machine (atomic
+# increments under a file lock). Several machines behind one address need a shared cache instead.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {
+        "BACKEND": "gongzhi.core.ratelimit.LockedFileCache",
+        "LOCATION": str(VAR_DIR / "ratelimit"),
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_FAIL_OPEN = True  # a broken counter store must not stop residents from filing
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -5,7 +5,7 @@ from django.http import HttpResponse
 from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
-from gongzhi.core import policy
+from gongzhi.core import policy, ratelimit
 from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.scrub import scrub
 from gongzhi.org.models import Organisation, Person, Region
@@ -151,12 +151,14 @@ def statements(request, topic_id: int):
 
 
 @router.post("/topics/{topic_id}/statements", response={201: StatementOut})
-def add_statement(request, topic_id: int, payload: TextIn):
+def add_statement(request, topic_id: int, payload: StatementIn):
+    ratelimit.check(request, "statement")
     return Status(201, services.add_statement(request.user, _get(Topic, topic_id), payload.text))
 
 
 @router.post("/statements/{statement_id}/vote", response=dict)
 def vote_statement(request, statement_id: int, payload: VoteIn):
+    ratelimit.check(request, "statement_vote")
     row = services.vote_statement(request.user, _get(Statement, statement_id), payload.vote)
     return {"statement": row.statement_id, "vote": row.vote}
 
@@ -398,6 +400,7 @@ def disclosure(request, disclosure_id: int):
 
 @router.post("/disclosures/{disclosure_id}/objections", response={201: dict})
 def file_objection(request, disclosure_id: int, payload: TextIn):
+    ratelimit.check(request, "objection")
     objection = services.file_objection(request.user, _get(Disclosure, disclosure_id), payload.text)
     return Status(201, {"id": objection.pk})
 

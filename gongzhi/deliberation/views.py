@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from gongzhi.core import clock, policy
+from gongzhi.core import clock, policy, ratelimit
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.scrub import scrub
 from gongzhi.core.pages import action, get_or_not_found, page, public, refusal, submit
@@ -385,6 +385,7 @@ def draft_resolution(request, topic_id: int):
 
 @action
 def add_statement(request, topic_id: int):
+    ratelimit.check(request, "statement")
     topic = get_or_not_found(Topic, topic_id)
     return _topic_action(request, topic, lambda data: services.add_statement(request.user, topic, data["text"]),
                          _("Your statement is added; others can now vote on it."), "opinion-map",
@@ -395,6 +396,7 @@ def add_statement(request, topic_id: int):
 def vote_statement(request, statement_id: int):
     """Agree / disagree / pass. htmx gets the card with the next statement (and an event that refreshes the
     map); a plain form goes back to the topic's page."""
+    ratelimit.check(request, "statement_vote")
     statement = get_or_not_found(Statement, statement_id)
     topic = statement.topic
     form = VoteForm(request.POST)
@@ -821,6 +823,7 @@ def publish(request):
 
 @action
 def file_objection(request, disclosure_id: int):
+    ratelimit.check(request, "objection")
     item = get_or_not_found(Disclosure, disclosure_id)
     form = ObjectionForm(request.POST, prefix=f"object-{item.pk}")
     return submit(request, lambda data: services.file_objection(request.user, item, data["text"]), form=form,

@@ -7,7 +7,7 @@ from typing import Literal
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from gongzhi.core import clock, policy
+from gongzhi.core import clock, policy, ratelimit
 from gongzhi.core.errors import NotFound
 from gongzhi.org.models import Organisation, Region
 from gongzhi.org.queries import get_scoped
@@ -105,6 +105,7 @@ def rates(request, level: str = "street", start: dt.date | None = None, end: dt.
 @router.post("/", response={201: StepOut})
 def file_demand(request, payload: DemandIn):
     """File a demand. 400 `outside_grids` when the point lies outside every grid (nothing is stored)."""
+    ratelimit.check(request, "file_demand")
     step = services.file_demand(
         request.auth, text=payload.text, channel=Demand.Channel.PATROL if payload.patrol else Demand.Channel.API,
         longitude=payload.longitude,
@@ -130,6 +131,7 @@ def submit_demand(request, payload: SubmissionIn):
     """The fast intake path: the demand is stored durably and answered 202 at once; the intake worker
     (`gongzhi demands work`) then places, numbers and routes it. Bad input (unknown category, a point
     outside every grid …) is refused here with its 4xx and nothing is stored."""
+    ratelimit.check(request, "file_demand")
     submission = services.submit_demand(
         request.auth, text=payload.text, channel=Demand.Channel.API, longitude=payload.longitude,
         latitude=payload.latitude, address=payload.address, category=payload.category, urgency=payload.urgency,

@@ -14,6 +14,8 @@ from django.http.request import split_domain_port, validate_host
 from ninja.responses import NinjaJSONEncoder
 from pydantic import ValidationError
 
+from gongzhi.core import ratelimit
+from gongzhi.core.clientaddress import address_from_meta
 from gongzhi.core.errors import DomainError
 from gongzhi.core.models import ApiToken
 
@@ -42,7 +44,7 @@ def wrap(django_app):
             answer = _try_fast(environ)
             if answer is not None:
                 status, body = answer
-                start_response(status, [*HEADERS, ("Content-Length", str(len(body)))])
+                start_response(status, [*HEADERS, *_hsts(), ("Content-Length", str(len(body)))])
                 return [body]
         return django_app(environ, start_response)
 
@@ -54,6 +56,8 @@ def _try_fast(environ) -> tuple[str, bytes] | None:
     authorization = environ.get("HTTP_AUTHORIZATION", "")
     if not authorization.startswith("Bearer ") or not _host_allowed(environ):
         return None
+    if settings.SECURE_SSL_REDIRECT and not _is_secure(environ):
+        return None  # Django's SecurityMiddleware redirects it to HTTPS
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:
@@ -74,6 +78,10 @@ def _try_fast(environ) -> tuple[str, bytes] | None:
         if user is None:
             return None
         try:
+            # The same limit as the ninja endpoint; counted here once (Django, if handed the request,
+            # only checks it), and a refusal is Django's to answer (429 with Retry-After).
+            environ[ratelimit.COUNTED] = True
+            ratelimit.hit("file_demand", who=f"user:{user.pk}", address=address_from_meta(environ))
             submission = services.submit_demand(
                 user, text=payload.text, channel=Demand.Channel.API, longitude=payload.longitude,
                 latitude=payload.latitude, address=payload.address, category=payload.category,
@@ -85,6 +93,27 @@ def _try_fast(environ) -> tuple[str, bytes] | None:
         return "202 Accepted", json.dumps(submission_answer(submission), cls=NinjaJSONEncoder).encode()
     finally:
         signals.request_finished.send(sender=__name__)
+
+
+def _is_secure(environ) -> bool:
+    """As HttpRequest.is_secure(): the proxy's header when SECURE_PROXY_SSL_HEADER names one, else the scheme."""
+    if settings.SECURE_PROXY_SSL_HEADER:
+        name, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        if environ.get(name) is not None:
+            return environ[name].split(",", 1)[0].strip() == secure_value
+    return environ.get("wsgi.url_scheme") == "https"
+
+
+def _hsts() -> list[tuple[str, str]]:
+    """Strict-Transport-Security as SecurityMiddleware sends it (the fast path answers only over HTTPS then)."""
+    if not settings.SECURE_HSTS_SECONDS:
+        return []
+    value = f"max-age={settings.SECURE_HSTS_SECONDS}"
+    if settings.SECURE_HSTS_INCLUDE_SUBDOMAINS:
+        value += "; includeSubDomains"
+    if settings.SECURE_HSTS_PRELOAD:
+        value += "; preload"
+    return [("Strict-Transport-Security", value)]
 
 
 def _host_allowed(environ) -> bool:

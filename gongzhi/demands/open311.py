@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from gongzhi.core import clock
+from gongzhi.core import clock, ratelimit
 from gongzhi.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from gongzhi.core.scrub import scrub
 
@@ -375,6 +375,7 @@ def request_detail(request, fmt, service_request_id):
 def _create(request, fmt):
     data = request.POST
     client = _client(data, request.GET, required=True)
+    ratelimit.check(request, "open311_request", who=f"open311:{client.pk}")
     service_code = _param(data, "service_code")
     if not service_code:
         raise ValidationFailed("service_code was not provided", code="service_code_required")

@@ -19,7 +19,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.core import clock, policy
+from gongzhi.core import clock, policy, ratelimit
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.pages import page
 from gongzhi.org import queries as org_queries
@@ -165,6 +165,8 @@ def _done_notice(action: str, step: services.Step) -> str:
 @page
 def new(request):
     """File a demand: text, an optional category, a point on the grid map (or a grid and an address)."""
+    if request.method == "POST":
+        ratelimit.check(request, "file_demand")
     grids = queries.grid_outlines()
     form = FileDemandForm(request.POST or None, grids=grids)
     if request.method == "POST" and form.is_valid():

@@ -1,7 +1,9 @@
 """The ledger's public JSON API under /api/v1/ledger/ (no login): checkpoint, key, entries, proofs,
 receipts and their check, witness cosignatures. The C2SP tile endpoints are plain views (views.py)."""
 
-from ninja import Body, Router, Status
+from ninja import Body, Path, Query, Router, Status
+
+from gongzhi.core import ratelimit
 
 from . import queries, services
 from .schemas import (
@@ -63,6 +65,7 @@ def verify_receipt(request, receipt: dict = Body(...)):
     """Check a receipt (as GET /receipts/{index} returns it) against the current checkpoint: entry hash,
     checkpoint signature, inclusion, consistency with the current checkpoint, and any openings.
     A receipt that fails a check is still a 200: `ok` is false and the failed checks say why."""
+    ratelimit.check(request, "receipt_check")
     return services.verify_receipt(receipt).as_dict()
 
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from gongzhi.core.errors import NotFound
+from gongzhi.core import ratelimit
+from gongzhi.core.errors import NotFound, RateLimited
 
 from . import queries, receipts, services, tiles
 
@@ -97,6 +98,10 @@ def receipt(request):
     """Paste or upload a receipt; services.verify_receipt checks it, exactly as the JSON API does."""
     text, result, error = "", None, None
     if request.method == "POST":
+        try:
+            ratelimit.check(request, "receipt_check")
+        except RateLimited as refused:
+            return render(request, "web/error.html", {"error": refused}, status=refused.status)
         upload = request.FILES.get("file")
         raw = upload.read(receipts.MAX_RECEIPT_BYTES + 1) if upload else request.POST.get("receipt", "").encode()
         text = raw.decode("utf-8", "replace")
