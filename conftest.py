@@ -16,6 +16,19 @@ def sign_in_lockout_off(settings):
     settings.AXES_ENABLED = False
 
 
+@pytest.fixture(autouse=True)
+def generous_rate_limits(settings):
+    """Writes are counted as in production, but in this process's memory (no counts left over from another
+    test or run) and with limits no test meets by accident; the rate-limit tests lower them."""
+    from django.core.cache import caches
+
+    settings.CACHES = {**settings.CACHES, "ratelimit": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gongzhi-tests-ratelimit"}}
+    settings.GONGZHI_RATE_LIMITS = {kind: {"user": "100000/h", "address": "100000/h"}
+                                    for kind in settings.GONGZHI_RATE_LIMITS}
+    caches["ratelimit"].clear()
+
+
 @pytest.fixture
 def world(db):
     from gongzhi.org.tests.factories import World

@@ -35,7 +35,10 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     var = tmp_path_factory.mktemp("demo-var")
-    env = {**os.environ, "GONGZHI_VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{var}/demo.sqlite3"}
+    env = {**os.environ, "GONGZHI_VAR_DIR": str(var), "DATABASE_URL": f"sqlite:///{var}/demo.sqlite3",
+           # The resident's 41 submissions below are within reach; receipt checks are limited low enough
+           # to see the two workers share one count (test_rate_limits_are_shared_by_the_workers).
+           "GONGZHI_RATE_LIMITS": json.dumps({"file_demand": {"user": "1000/h"}, "receipt_check": {"address": "4/h"}})}
     env.pop("DEBUG", None)
     run = lambda *args: subprocess.run([str(BIN / "gongzhi"), *args], env=env, check=True,  # noqa: E731
                                        capture_output=True, text=True, timeout=300)
@@ -232,3 +235,21 @@ def test_the_demo_power_list_and_decision_are_public_over_http(served):
     assert not re.search(r"1[3-9]\d{9}", html)
     _, _, body = get(served["base"] + f"/api/v1/deliberation/disclosures?region_id={village_id}")
     assert any(d["title"] == "决策公开：村集体投资建设果蔬冷库" for d in json.loads(body))
+
+
+def test_rate_limits_are_shared_by_the_workers(served):
+    """Two gunicorn workers count receipt checks in one place (var/ratelimit): the fifth check from one address
+    within the hour is refused whichever worker answers it, with 429, Retry-After and the JSON reason."""
+    url = served["base"] + "/api/v1/ledger/receipts/verify"
+    answers = []
+    for _ in range(8):
+        request = urllib.request.Request(url, data=b"{}", method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answers.append((response.status, None, None))
+        except urllib.error.HTTPError as err:
+            answers.append((err.code, err.headers.get("Retry-After"), json.loads(err.read())))
+    assert all(status != 429 for status, _, _ in answers[:4])
+    assert all(status == 429 for status, _, _ in answers[4:])
+    _, retry_after, body = answers[4]
+    assert int(retry_after) > 0 and body["code"] == "rate_limited"

@@ -12,3 +12,19 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+
+// Any other htmx request refused for going too fast (429, a rate limit): say why at the top of the page,
+// with the reason the server's error page gives.
+document.addEventListener("htmx:responseError", function (event) {
+  var xhr = event.detail.xhr;
+  var main = document.querySelector("main");
+  if (xhr.status !== 429 || !main) return;
+  var page = new DOMParser().parseFromString(xhr.responseText, "text/html");
+  var reason = page.querySelector(".error-page .reason");
+  var notice = document.getElementById("rate-limited") || document.createElement("p");
+  notice.id = "rate-limited";
+  notice.className = "error";
+  notice.setAttribute("role", "alert");
+  notice.textContent = reason ? reason.textContent : xhr.statusText;
+  main.insertBefore(notice, main.firstChild);
+});
