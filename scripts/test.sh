@@ -7,11 +7,13 @@ BIN=.venv/bin
 is_ci() { [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; }
 banner() { printf '\n==================== %s ====================\n' "$*"; }
 
-# Chromium for the browser tests (Debian's package; Playwright never downloads a browser here).
-if ! [ -x /usr/bin/chromium ]; then
+# Chromium for the browser tests and a Chinese font so screenshots show Chinese (Debian's packages;
+# Playwright never downloads a browser here).
+if ! [ -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk\|wqy'; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    banner "installing Debian's chromium for the browser tests"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+    banner "installing Debian's chromium and fonts-noto-cjk for the browser tests"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk
   fi
 fi
 if ! [ -x /usr/bin/chromium ]; then
@@ -19,6 +21,9 @@ if ! [ -x /usr/bin/chromium ]; then
   banner "WARNING: no /usr/bin/chromium: browser tests will be SKIPPED"
 fi
 export GONGZHI_REQUIRE_BROWSER=$(is_ci && echo 1 || echo 0)
+# Both cores: pytest-xdist, one worker per core (GONGZHI_TEST_WORKERS overrides; 0 runs in one process).
+WORKERS=${GONGZHI_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}
+set -- -n "$WORKERS" --dist loadfile "$@"
 
 status=0
 banner "tests on SQLite"
