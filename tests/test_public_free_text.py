@@ -194,3 +194,19 @@ def test_open311_answers_to_the_public_show_no_pii_of_a_demand(client, dw):
     for url in ("/open311/v2/requests.json", "/open311/v2/requests.xml"):
         body = client.get(url).content.decode()
         assert "垃圾没人清运" in body and leaked(body) == [], url
+
+
+def test_the_migration_scrubs_rows_stored_before(village):
+    """Rows written before published text was scrubbed on storage are scrubbed by the data migration."""
+    import importlib
+
+    from django.apps import apps
+
+    topic = deliberation.propose_topic(village.officer, region=village.village, title="修路", description="积水",
+                                       origin="agenda")
+    Topic.objects.filter(pk=topic.pk).update(description=PII, evidence={"samples": [PII]})  # as stored before
+    migration = importlib.import_module("gongzhi.deliberation.migrations.0004_scrub_published_texts")
+    migration.scrub_published(apps, None)
+    topic.refresh_from_db()
+    assert leaked(topic.description) == [] and leaked(json.dumps(topic.evidence, ensure_ascii=False)) == []
+    assert topic.title == "修路" and "137****1357" in topic.description
