@@ -2,16 +2,37 @@
 mounted: integers bounded to what the database stores (a larger one is a 400, not a 500), and the error
 answers ({"code", "message"}) each operation can give declared beside its success."""
 
+import datetime as dt
+import re
 import types
 import typing
 from typing import Annotated, Any, Union
 
 from ninja import NinjaAPI, Schema
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 # A 64-bit signed integer column holds these; ids, offsets and counts beyond them cannot exist.
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 Int64 = Annotated[int, Field(ge=INT_MIN, le=INT_MAX)]
+
+# Dates and times as the document says (format date / date-time): ISO 8601 text only. Pydantic alone
+# would also take a number ("0" as 1970-01-01), which no generated client would send on purpose.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def _iso_only(pattern: re.Pattern, what: str):
+    def check(value):
+        if isinstance(value, (str, bytes)) and not pattern.match(value if isinstance(value, str) else value.decode()):
+            raise ValueError(f"give an ISO 8601 {what}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            raise ValueError(f"give an ISO 8601 {what}")
+        return value
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[dt.date, _iso_only(_ISO_DATE, "date (YYYY-MM-DD)")]
+IsoDateTime = Annotated[dt.datetime, _iso_only(_ISO_DATETIME, "date-time")]
 
 
 class ErrorOut(Schema):
@@ -39,6 +60,10 @@ def _bounded(annotation: Any, seen: set) -> Any:
     nested models, which are rebuilt in place)."""
     if annotation is int:
         return Int64
+    if annotation is dt.datetime:
+        return IsoDateTime
+    if annotation is dt.date:
+        return IsoDate
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         bound_model(annotation, seen)
         return annotation
@@ -76,6 +101,11 @@ def bound_model(model: type[BaseModel], seen: set | None = None) -> None:
                 field.metadata.append(Field(ge=INT_MIN).metadata[0])
             changed = True
             continue
+        if field.annotation in (dt.date, dt.datetime):
+            field.metadata.append(_iso_only(*((_ISO_DATE, "date") if field.annotation is dt.date
+                                              else (_ISO_DATETIME, "date-time"))))
+            changed = True
+            continue
         new = _bounded(field.annotation, seen)
         if new is not field.annotation:
             field.annotation, changed = new, True
@@ -102,6 +132,7 @@ def declare_errors(schema: dict) -> dict:
     """Add to each operation of an OpenAPI document the error answers it can give, all as ErrorOut:
     400 for any input, 401/403 when it needs a signed-in caller, 404 for anything it looks up,
     409 and 429 for writes."""
+    _no_empty_files(schema)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
     ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
@@ -121,6 +152,18 @@ def declare_errors(schema: dict) -> dict:
                 if code not in responses and str(code) not in responses:
                     responses[code] = {"description": ERROR_DESCRIPTIONS[code], **ref}
     return schema
+
+
+def _no_empty_files(node) -> None:
+    """A file upload is at least one byte (Django drops an empty file part, so it would not arrive)."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and node.get("format") == "binary":
+            node.setdefault("minLength", 1)
+        for value in node.values():
+            _no_empty_files(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_empty_files(value)
 
 
 class DocumentedAPI(NinjaAPI):

@@ -16,7 +16,8 @@ from .schemas import (
     AnswerIn, BallotIn, BodyIn, BodyOut, CloseMeetingIn, CommentOut, DisclosureIn, DisclosureOut, MeetingIn,
     MeetingOut, MemberIn, ModerateIn, MotionIn, MotionOut, PaperBallotIn, PaperBallotOut, PaperBallotsOut,
     PaperVoterIn, PersonIn, ProcedureIn, PublishedBallot,
-    QuorumOut, ReasonIn, ReceiptOut, RollEntryOut, StageIn, StatementOut, TextIn, TopicDetailOut, TopicIn, TopicOut,
+    QuorumOut, ReasonIn, ReceiptOut, RollEntryOut, StageIn, StatementIn, StatementOut, TextIn, TopicDetailOut, TopicIn,
+    TopicOut,
     VoteIn,
 )
 

@@ -1,17 +1,27 @@
 """Shapes of deliberation's JSON API. Public shapes carry no names: people appear as counts or trackers."""
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
-from ninja import Schema
+from ninja import Field, Schema
+
+from gongzhi.core.openapi import free_text, optional_text
+
+from . import rules
+from .models import Body, Disclosure, Motion, Topic
+
+
+def _choices(choices) -> Any:
+    return Literal[tuple(choices.values)]
 
 
 class BodyIn(Schema):
     region_id: int
-    kind: str
-    name: str
-    organisation_id: int | None = None
-    rule_code: str | None = None
+    kind: _choices(Body.Kind)
+    name: str = free_text(120)
+    organisation_id: int | None = Field(None, description="the committee or branch, for the kinds that name one")
+    rule_code: Literal[tuple([*rules.PRESETS, "custom"])] | None = Field(
+        None, description="a preset decision rule, or custom (with custom_rule); empty: the kind's default")
     custom_rule: dict | None = None
 
 
@@ -32,12 +42,12 @@ class MemberIn(Schema):
 
 class TopicIn(Schema):
     region_id: int
-    title: str
-    description: str
-    origin: str = "resident"
-    origin_reference: str = ""
+    title: str = free_text(120)
+    description: str = free_text(20000)
+    origin: _choices(Topic.Origin) = "resident"
+    origin_reference: str = optional_text(80)
     evidence: dict | None = None
-    support_threshold: int | None = None
+    support_threshold: int | None = Field(None, ge=0)
 
 
 class StageOut(Schema):
@@ -78,11 +88,15 @@ class TopicDetailOut(TopicOut):
 
 
 class TextIn(Schema):
-    text: str
+    text: str = free_text(2000)
+
+
+class StatementIn(Schema):
+    text: str = free_text(280)
 
 
 class ReasonIn(Schema):
-    reason: str
+    reason: str = free_text(200)
 
 
 class CommentOut(Schema):
@@ -104,12 +118,12 @@ class StatementOut(Schema):
 
 
 class VoteIn(Schema):
-    vote: int
+    vote: Literal[1, -1, 0] = Field(description="1 agree, -1 disagree, 0 pass")
 
 
 class ModerateIn(Schema):
     accept: bool
-    reason: str = ""
+    reason: str = optional_text(200, description="required when refusing")
 
 
 class ProcedureIn(Schema):
@@ -129,10 +143,10 @@ class StageIn(Schema):
 
 class MeetingIn(Schema):
     body_id: int
-    title: str
-    agenda: str
+    title: str = free_text(160)
+    agenda: str = free_text(20000)
     starts_at: dt.datetime
-    place: str = ""
+    place: str = optional_text(160)
     topic_id: int | None = None
 
 
@@ -164,7 +178,7 @@ class PersonIn(Schema):
 
 
 class CloseMeetingIn(Schema):
-    minutes: str
+    minutes: str = free_text(100000)
 
 
 class RollEntryOut(Schema):
@@ -177,10 +191,10 @@ class RollEntryOut(Schema):
 
 
 class MotionIn(Schema):
-    text: str
-    method: str = "yes_no"
-    options: list[str] = []
-    seats: int = 1
+    text: str = free_text(20000)
+    method: _choices(Motion.Method) = "yes_no"
+    options: list[str] = Field([], description="for an election: two or more distinct options")
+    seats: int = Field(1, ge=1)
     secret: bool = False
     topic_id: int | None = None
     stage_code: str = ""
@@ -251,10 +265,10 @@ class PublishedBallot(Schema):
 
 class DisclosureIn(Schema):
     region_id: int
-    kind: str
-    title: str
-    body: str
-    notice_days: int
+    kind: _choices(Disclosure.Kind)
+    title: str = free_text(160)
+    body: str = free_text(100000)
+    notice_days: int = Field(..., ge=1, le=90)
     topic_id: int | None = None
 
 
@@ -281,4 +295,4 @@ class DisclosureOut(Schema):
 
 
 class AnswerIn(Schema):
-    answer: str
+    answer: str = free_text(4000)

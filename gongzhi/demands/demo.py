@@ -36,6 +36,7 @@ says. Texts come from demo_texts, filled with the district's own buildings and r
 import datetime as dt
 import random
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -256,11 +257,12 @@ class _Flow:
 
     def file(self, at, actor, *, number: str, text: str, channel: str, longitude: float, latitude: float,
              grid: Region, address: str = "", category: Category | None = None, contact_name: str = "",
-             contact_phone: str = "", reporter: Person | None = None) -> None:
+             contact_phone: str = "", reporter: Person | None = None, suggested_urgency: str = "") -> None:
         street_id, community_id = (int(x) for x in grid.path.strip("/").split("/")[1:3])
         d = self.demand = Demand(
             number=number, channel=channel, reporter_user=actor, reporter=reporter, text=text, category=category,
-            urgency=self.lookups.proposed_urgency(text, category), urgency_overridden=False, longitude=longitude,
+            urgency=self.lookups.proposed_urgency(text, category), urgency_overridden=False,
+            suggested_urgency=suggested_urgency, longitude=longitude,
             latitude=latitude, address=address.strip()[:200], grid=grid, community_id=community_id,
             street_id=street_id, desk=self.lookups.desk(grid), received_at=at,
         )
@@ -272,7 +274,8 @@ class _Flow:
                    **{f"contact_{k}": v for k, v in contact.items() if v}}
         self._record(at, "file", actor, "", unit=d.desk, private=private, channel=channel, grid=grid.pk,
                      community=community_id, street=street_id, category=category.code if category else None,
-                     urgency=d.urgency, category_source="reporter" if category else None, suggested=None,
+                     urgency=d.urgency, suggested_urgency=suggested_urgency or None,
+                     category_source="reporter" if category else None, suggested=None,
                      confidence=None, **self._deadlines_public())
         if category is not None:
             self._route_and_dispatch(at)
@@ -310,6 +313,17 @@ class _Flow:
                      **self._deadlines_public())
         if from_state == rules.RECEIVED:
             self._route_and_dispatch(at)
+
+    def confirm_urgency(self, at, actor) -> None:
+        """The desk confirms the urgency the resident suggested (services.confirm_urgency)."""
+        from_state, _ = self._locked("confirm_urgency")
+        d = self.demand
+        d.urgency, d.urgency_overridden = d.suggested_urgency, True
+        dispatch_due, d.feedback_due = self.lookups.limit(d.category, d.urgency).deadlines(_local(d.received_at))
+        if from_state in rules.AT_DESK_STATES:
+            d.dispatch_due = dispatch_due
+        self._record(at, "confirm_urgency", actor, from_state, urgency=d.urgency,
+                     suggested_urgency=d.suggested_urgency, **self._deadlines_public())
 
     def dispatch(self, at, actor, *, unit: Organisation, assisting=(), category: Category | None = None,
                  note: str = "") -> None:
@@ -831,6 +845,15 @@ class _Builder:
         except _NotYet:
             pass
 
+    @staticmethod
+    def suggested_urgency(plan: _Plan) -> str:
+        """About one in twenty residents filing online suggest an urgency (a suggestion the desk confirms);
+        chosen by the time and text of the demand (not its number, which depends on what was filed before)
+        and not drawn, so the random stream of the rest of the story is unchanged."""
+        if plan.channel not in ("web", "api") or zlib.crc32(f"{plan.received_at:%s}{plan.text}".encode()) % 20 != 7:
+            return ""
+        return "utilities" if plan.intended.default_urgency == "utilities" else "complex"
+
     def story(self, plan: _Plan, flow: _Flow) -> None:
         """Play the plan's steps until it is done or its next step lies after the end of the year. Delays
         are drawn as shares of the time limit in force, so that most steps are in time and some late."""
@@ -860,10 +883,14 @@ class _Builder:
         flow.file(t, plan.filer, number=plan.number, text=plan.text, channel=plan.channel,
                   longitude=place.longitude, latitude=place.latitude, grid=place.grid, address=self.address(plan),
                   category=plan.category, contact_name=plan.contact_name, contact_phone=plan.contact_phone,
-                  reporter=Person(pk=plan.reporter) if plan.reporter else None)
+                  reporter=Person(pk=plan.reporter) if plan.reporter else None,
+                  suggested_urgency=self.suggested_urgency(plan))
         demand = flow.demand
         desk = self.desk_actor(plan)
         desk_in_time = lambda: not chance(P_LATE_DISPATCH)  # noqa: E731
+        if demand.suggested_urgency and plan.fate == "normal":
+            t = at(within(demand.dispatch_due, t, in_time=True), "confirm_urgency")
+            flow.confirm_urgency(t, desk)
 
         if plan.fate == "merge":
             t = at(within(demand.dispatch_due, t, in_time=desk_in_time()), "merge")

@@ -135,6 +135,9 @@ def rule(user, action: str, obj) -> bool:
         return is_reporter(user, obj) or _covers(overseer_paths(user), obj.grid) or is_handler(user, obj)
     if action == "demands.view_contact":
         return is_handler(user, obj)
+    if action == "demands.confirm_urgency":
+        # Only while a reporter's suggestion awaits the desk (the desk sets urgency itself at triage).
+        return bool(obj.suggested_urgency) and not obj.urgency_overridden and is_dispatcher(user, obj)
     if action in DISPATCHER_ACTIONS:
         return is_dispatcher(user, obj)
     if action in LEAD_ACTIONS:

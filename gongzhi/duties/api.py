@@ -1,10 +1,13 @@
 """duties' JSON API under /api/v1/duties/: the public power and responsibility lists, decisions, goals with
 their computed status; recording a decision, changing the responsibility list and reporting progress."""
 
-from ninja import Router, Schema, Status
+from typing import Literal
+
+from ninja import Field, Router, Schema, Status
 
 from gongzhi.core.errors import NotFound, ValidationFailed
-from gongzhi.org.models import Organisation, Region
+from gongzhi.core.openapi import free_text, optional_text
+from gongzhi.org.models import Organisation, Post, Region
 
 from . import services
 from .models import Decision, Goal, PowerItem, Responsibility
@@ -33,28 +36,29 @@ def _decision_out(d: Decision) -> dict:
 
 
 class DecisionIn(Schema):
-    title: str
-    amount: str | None = None
+    title: str = free_text(160)
+    amount: str | None = Field(None, pattern=r"^\s*[0-9]{1,13}(\.[0-9]{1,2})?\s*$",
+                               description="yuan, to the fen, as a string such as \"50000\" or \"1234.50\"")
     kind: str | None = None
     topic_id: int | None = None
     motion_id: int | None = None
     signatories: list[str] = []
-    details: str = ""
+    details: str = optional_text(4000)
 
 
 class ResponsibilityIn(Schema):
     unit_id: int
     region_id: int
-    matters: list[str]
-    duty: str
+    matters: list[str] = Field(..., min_length=1, description="demand category codes (at least one)")
+    duty: str = free_text(4000)
     priority: int = 0
-    role: str = ""
+    role: Literal[("", *Post.Role.values)] = Field("", description="a post, or empty for the whole unit")
 
 
 class ProgressIn(Schema):
     value: float
-    note: str
-    evidence: str = ""
+    note: str = free_text(4000)
+    evidence: str = optional_text(4000)
 
 
 @router.get("/power-items", response=list[dict], auth=None)

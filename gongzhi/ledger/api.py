@@ -38,24 +38,25 @@ def key(request):
 
 
 @router.get("/entries/{index}", response={200: EntryOut, **ERRORS})
-def entry(request, index: int):
+def entry(request, index: int = Path(..., ge=0)):
     return queries.entry(index)
 
 
 @router.get("/proof/inclusion", response={200: InclusionOut, **ERRORS})
-def inclusion_proof(request, index: int, tree_size: int | None = None):
+def inclusion_proof(request, index: int = Query(..., ge=0), tree_size: int | None = Query(None, ge=0)):
     """RFC 6962 audit path of entry `index` in the tree of `tree_size` (default: current)."""
     return queries.inclusion(index, tree_size)
 
 
 @router.get("/proof/consistency", response={200: ConsistencyOut, **ERRORS})
-def consistency_proof(request, first: int, second: int | None = None):
+def consistency_proof(request, first: int = Query(..., ge=0), second: int | None = Query(None, ge=0)):
     """RFC 6962 proof that the tree of size `second` (default: current) extends that of size `first`."""
     return queries.consistency(first, second)
 
 
 @router.get("/proof/by-hash", response={200: InclusionOut, **ERRORS})
-def proof_by_hash(request, hash: str, tree_size: int | None = None):
+def proof_by_hash(request, hash: str = Query(..., pattern="^[0-9a-fA-F]{64}$"),
+                  tree_size: int | None = Query(None, ge=0)):
     """Inclusion proof of the entry whose leaf hash (hex) is `hash`."""
     return queries.by_hash(hash, tree_size)
 
@@ -71,7 +72,7 @@ def verify_receipt(request, receipt: dict = Body(...)):
 
 # Declared after /receipts/verify, whose path it would otherwise swallow.
 @router.get("/receipts/{index}", response={200: ReceiptOut, **ERRORS})
-def receipt(request, index: int):
+def receipt(request, index: int = Path(..., ge=0)):
     """Entry `index`, its inclusion proof and the latest checkpoint it is proven against."""
     return queries.receipt(index)
 

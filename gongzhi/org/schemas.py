@@ -5,6 +5,9 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
+from gongzhi.core.openapi import optional_text
+
+from .models import Post
 from .rules import mask_name
 
 
@@ -75,8 +78,8 @@ class PostOut(Schema):
 class PostIn(Schema):
     person_id: int
     organisation_id: int
-    role: str
-    title: str = ""
+    role: Literal[tuple(Post.Role.values)]
+    title: str = optional_text(60)
     start_date: dt.date
     grid_id: int | None = None
     building_id: int | None = None

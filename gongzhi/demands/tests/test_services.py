@@ -112,7 +112,12 @@ def test_urgency_comes_from_cue_words_and_category_and_can_be_set_by_hand(dw):
     assert dw.file(text="家里停水一天了").urgency == "utilities"
     assert dw.file(text="想咨询养老驿站的开放时间").urgency == "ordinary"
     assert dw.file(text="想咨询供暖费", category="utilities.heating").urgency == "utilities"
-    chosen = dw.file(text="家里停水一天了", urgency="complex")
+    # A resident's urgency is a suggestion for the desk; the desk's own is set at once.
+    suggested = dw.file(text="家里停水一天了", urgency="complex")
+    assert (suggested.urgency, suggested.suggested_urgency, suggested.urgency_overridden) == (
+        "utilities", "complex", False)
+    chosen = services.file_demand(dw.dispatcher, text="家里停水一天了", longitude=IN_A1[0], latitude=IN_A1[1],
+                                  urgency="complex").demand
     assert chosen.urgency == "complex" and chosen.urgency_overridden
 
 

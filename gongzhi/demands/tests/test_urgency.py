@@ -62,14 +62,17 @@ def test_the_desk_confirms_the_suggested_urgency_and_the_deadline_follows(as_use
     assert [e["action"] for e in desk("get", f"{BASE}{number}/events").json()] == ["file", "confirm_urgency"]
 
 
-def test_the_desk_may_change_the_urgency_instead_and_a_demand_without_suggestion_needs_one(as_user, dw):
+def test_the_desk_may_change_the_suggested_urgency_once_and_only_a_suggestion_is_confirmed(as_user, dw):
     desk = as_user(dw.dispatcher)
     suggested = file_as(as_user(dw.resident), urgency="emergency").json()["demand"]["number"]
     changed = desk("post", f"{BASE}{suggested}/actions/confirm_urgency", {"urgency": "utilities"})
     assert changed.json()["demand"]["urgency"] == "utilities"
+    assert "confirm_urgency" not in changed.json()["demand"]["allowed_actions"]
+    again = desk("post", f"{BASE}{suggested}/actions/confirm_urgency", {"urgency": "emergency"})
+    assert again.status_code == 403
     plain = file_as(as_user(dw.resident)).json()["demand"]["number"]
-    missing = desk("post", f"{BASE}{plain}/actions/confirm_urgency", {})
-    assert missing.status_code == 400 and missing.json()["code"] == "urgency_required"
+    assert "confirm_urgency" not in desk("get", f"{BASE}{plain}").json()["allowed_actions"]
+    assert desk("post", f"{BASE}{plain}/actions/confirm_urgency", {}).status_code == 403
 
 
 def test_a_dispatcher_filing_in_their_own_grid_sets_the_urgency_at_once(dw):

@@ -111,11 +111,11 @@ def test_consistency_between_two_published_checkpoints(client, log, record_event
         ("proof/inclusion", {"index": 600}, "beyond_tree_size"),
         ("proof/inclusion", {"index": 3, "tree_size": 3}, "beyond_tree_size"),
         ("proof/inclusion", {"index": 0, "tree_size": 601}, "beyond_tree_size"),
-        ("proof/inclusion", {"index": -1}, "beyond_tree_size"),
+        ("proof/inclusion", {"index": -1}, "invalid"),  # the document says minimum 0
         ("proof/consistency", {"first": 9, "second": 8}, "first_after_second"),
         ("proof/consistency", {"first": 1, "second": 601}, "beyond_tree_size"),
-        ("proof/consistency", {"first": -1, "second": 8}, "negative_size"),
-        ("proof/by-hash", {"hash": "zz"}, "bad_hash"),
+        ("proof/consistency", {"first": -1, "second": 8}, "invalid"),
+        ("proof/by-hash", {"hash": "zz"}, "invalid"),  # the document's pattern: 64 hex digits
         ("proof/inclusion", {"index": "x"}, "invalid"),
     ],
 )
