@@ -73,6 +73,9 @@ def public_objects(village):
     meeting = deliberation.schedule_meeting(officer, village.body("villagers_committee"), title=f"会议{LANDLINE}",
                                             agenda=PII, starts_at=clock.now() + dt.timedelta(days=3),
                                             topic=organised)
+    voting, starts = village.open_meeting("villagers_committee")
+    with clock.frozen_at(starts + dt.timedelta(minutes=20)):
+        motion = deliberation.open_motion(officer, voting, text=f"同意为{HOUSE}（{MOBILE_SPACED}）修缮")
     goal = duties.create_goal(officer, region=village.village, title=f"目标{MOBILE_SPACED}", indicator=PII,
                               unit_of_measure="%", start_value=40, target_value=90, direction="higher",
                               start_date=dt.date(2026, 3, 1), deadline=dt.date(2026, 12, 31),
@@ -85,7 +88,8 @@ def public_objects(village):
     duties.publish_need(officer, region=village.village, title=f"助餐{MOBILE_SPACED}", skills=["cooking"],
                         quantity=2, urgency=1, longitude=116.105, latitude=39.905)
     ledger.sequence_pending()
-    return {"topic": topic, "organised": organised, "disclosure": item, "meeting": meeting, "goal": goal}
+    return {"topic": topic, "organised": organised, "disclosure": item, "meeting": meeting, "goal": goal,
+            "voting": voting, "motion": motion}
 
 
 def test_pii_typed_into_public_fields_is_stored_masked(public_objects):
@@ -105,6 +109,7 @@ def test_no_anonymous_page_shows_pii_typed_into_public_fields(client, village, p
             reverse("deliberation:topic", args=[o["organised"].pk]),
             reverse("deliberation:opinion_map", args=[o["organised"].pk]),
             reverse("deliberation:disclosures"), reverse("deliberation:meeting", args=[o["meeting"].pk]),
+            reverse("deliberation:meeting", args=[o["voting"].pk]), reverse("deliberation:motion", args=[o["motion"].pk]),
             reverse("duties:index") + region, reverse("duties:goals") + region,
             reverse("duties:goal", args=[o["goal"].pk]), reverse("duties:matching") + region, reverse("ledger:index")]
     for url in urls:
@@ -113,6 +118,7 @@ def test_no_anonymous_page_shows_pii_typed_into_public_fields(client, village, p
         assert leaked(response.content.decode()) == [], url
     shown = client.get(reverse("deliberation:topic", args=[o["organised"].pk])).content.decode()
     assert "137****1357" in shown and "136****1864" in shown and "幸福路**号" in shown
+    assert "幸福路**号" in client.get(reverse("deliberation:motion", args=[o["motion"].pk])).content.decode()
 
 
 def test_no_public_api_answer_shows_pii_typed_into_public_fields(client, village, public_objects):
@@ -122,6 +128,7 @@ def test_no_public_api_answer_shows_pii_typed_into_public_fields(client, village
     urls = [f"deliberation/topics", f"deliberation/topics/{topic}", f"deliberation/topics/{organised}",
             f"deliberation/topics/{organised}/comments", f"deliberation/topics/{organised}/statements",
             f"deliberation/topics/{organised}/map", f"deliberation/meetings/{o['meeting'].pk}",
+            f"deliberation/meetings/{o['voting'].pk}", f"deliberation/motions/{o['motion'].pk}",
             "deliberation/disclosures", f"deliberation/disclosures/{o['disclosure'].pk}",
             f"duties/goals?region_id={village.village.pk}", f"duties/decisions?region_id={village.village.pk}",
             f"duties/responsibilities?region_id={village.village.pk}"]
