@@ -53,7 +53,7 @@ _HOUSE_TAIL = (r"(?:\s?(?:" + _BUILDING + r"|" + _UNIT + r"|" + _FLOOR + r"|\d{1
                r"|[-之]\d{1,4}|\d{1,4}(?![\d年月日元万千百块岁个人次天周点分秒米%]))){0,5}")
 ROAD_NUMBER = re.compile(r"((?:路|街|巷|弄|胡同|大道|里弄)\s?)\d{1,5}(?:\s?[-之]\s?\d{1,4})?\s?号院?(?!码|线|文)"
                          + _HOUSE_TAIL)
-VILLAGE_NUMBER = re.compile(r"(\d{1,2}\s?(?:组|社|队)\s?)\d{1,4}\s?号(?!码|线|文)" + _HOUSE_TAIL)
+VILLAGE_NUMBER = re.compile(r"((?:\d{1,2}|[一二三四五六七八九十]{1,3})\s?(?:组|社|队)\s?)\d{1,4}\s?号(?!码|线|文)" + _HOUSE_TAIL)
 # A household without a road: 3栋2单元501, 5号楼1201室, 2单元501, 501室, 3-2-501.
 HOUSEHOLD = re.compile(r"(?:" + _BUILDING + r"\s?)?" + _UNIT + r"\s?(?:" + _FLOOR + r"\s?)?" + _ROOM
                        + r"(?!\d)"
