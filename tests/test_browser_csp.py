@@ -43,3 +43,21 @@ def test_the_main_pages_run_without_a_policy_violation(page, live_world):
     page.goto(reverse("org:region", args=[live_world.community_a.pk]))
     page.wait_for_selector("#map[data-ready=true]")  # plotly drew the map under the policy
     assert errors == []
+
+
+def test_the_admin_runs_without_a_policy_violation(page, live_world):
+    from django.contrib.auth import get_user_model
+
+    from .conftest import PASSWORD
+
+    get_user_model().objects.create_superuser("root", "root@example.org", PASSWORD)
+    page.goto("/admin/login/")
+    page.fill("input[name=username]", "root")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_load_state()
+    for url in ["/admin/", "/admin/org/region/", f"/admin/org/region/{live_world.grid_a1.pk}/change/",
+                "/admin/auth/user/add/"]:
+        response = page.goto(url)
+        assert response.status == 200 and "/login/" not in page.url, url
+        page.wait_for_load_state("networkidle")
