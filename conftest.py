@@ -20,13 +20,14 @@ def sign_in_lockout_off(settings):
 def generous_rate_limits(settings):
     """Writes are counted as in production, but in this process's memory (no counts left over from another
     test or run) and with limits no test meets by accident; the rate-limit tests lower them."""
-    from django.core.cache import caches
+    from django.conf import settings as configured  # read from the real settings: some pure tests stand in
+    from django.core.cache.backends.locmem import LocMemCache
 
-    settings.CACHES = {**settings.CACHES, "ratelimit": {
+    settings.CACHES = {**configured.CACHES, "ratelimit": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "gongzhi-tests-ratelimit"}}
     settings.GONGZHI_RATE_LIMITS = {kind: {"user": "100000/h", "address": "100000/h"}
-                                    for kind in settings.GONGZHI_RATE_LIMITS}
-    caches["ratelimit"].clear()
+                                    for kind in configured.GONGZHI_RATE_LIMITS}
+    LocMemCache("gongzhi-tests-ratelimit", {}).clear()  # the store every cache of that name shares
 
 
 @pytest.fixture
