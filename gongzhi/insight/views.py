@@ -205,8 +205,7 @@ def act_on_warning(request, warning_id: int):
     """Open a proactive demand from a warning (未诉先办) and go to it; a refusal goes back to the cockpit
     with its reason, and nothing is created."""
     warning = Warning.objects.select_related("community").filter(pk=warning_id).first()
-    if warning is None:
-        raise NotFound(f"warning {warning_id}")
+    _require_visible(request.user, warning, f"warning {warning_id}")
     policy.require(request.user, "insight.view", warning.community)
     try:
         demand = services.open_proactive_demand(request.user, warning)
@@ -217,6 +216,15 @@ def act_on_warning(request, warning_id: int):
         return redirect(f"{reverse('insight:cockpit')}?region={region_id}&error={refused.code}#warnings")
     messages.success(request, _("Proactive demand %(number)s opened from the warning.") % {"number": demand.number})
     return redirect(reverse("demands:detail", args=[demand.number]))
+
+
+def _require_visible(user, found, what: str) -> None:
+    """An object of the analysis outside what the user may see (its community or its grid) answers as one
+    that does not exist (404), so nobody learns that another place has a warning, an issue or a hot spot;
+    one the user sees but may not act on is refused by the service (403)."""
+    places = [getattr(found, "community", None), getattr(found, "grid", None)] if found is not None else []
+    if not any(place is not None and policy.can(user, "insight.view", place) for place in places):
+        raise NotFound(what)
 
 
 def _open_topic(request, opener, subject, community: Region, anchor: str):
@@ -238,8 +246,7 @@ def _open_topic(request, opener, subject, community: Region, anchor: str):
 @require_POST
 def open_topic_from_issue(request, issue_id: int):
     issue = Issue.objects.select_related("community", "category").filter(pk=issue_id).first()
-    if issue is None:
-        raise NotFound(f"issue {issue_id}")
+    _require_visible(request.user, issue, f"issue {issue_id}")
     return _open_topic(request, services.open_topic_from_issue, issue, issue.community, "agenda")
 
 
@@ -247,6 +254,5 @@ def open_topic_from_issue(request, issue_id: int):
 @require_POST
 def open_topic_from_hot_spot(request, hot_spot_id: int):
     spot = HotSpot.objects.select_related("grid__parent", "category").filter(pk=hot_spot_id).first()
-    if spot is None:
-        raise NotFound(f"hot spot {hot_spot_id}")
+    _require_visible(request.user, spot, f"hot spot {hot_spot_id}")
     return _open_topic(request, services.open_topic_from_hot_spot, spot, spot.grid.parent, "hot-spots")

@@ -262,10 +262,10 @@ def test_the_dispatcher_sees_the_button_and_opens_a_proactive_demand(as_, dw, co
     assert get(client).context["warnings"] == []  # no longer open
 
 
-def test_a_resident_cannot_act_on_a_warning_and_nothing_is_created(as_, dw, cockpit):
+def test_a_resident_cannot_act_on_a_warning_nor_learn_it_exists_and_nothing_is_created(as_, dw, cockpit):
     before = Demand.objects.count()
     response = act(as_(dw.resident), cockpit["warning"])
-    assert response.status_code == 403
+    assert response.status_code == 404  # the analysis is for officials: to a resident no warning exists
     assert Demand.objects.count() == before and not Demand.objects.filter(channel="proactive").exists()
     cockpit["warning"].refresh_from_db()
     assert cockpit["warning"].state == Warning.State.OPEN
