@@ -31,6 +31,10 @@ def _iso_only(pattern: re.Pattern, what: str):
     return BeforeValidator(check)
 
 
+# No text the database stores may hold a NUL (PostgreSQL refuses it): said once for every string.
+NO_NUL = "^[^\\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
+
 IsoDate = Annotated[dt.date, _iso_only(_ISO_DATE, "date (YYYY-MM-DD)")]
 IsoDateTime = Annotated[dt.datetime, _iso_only(_ISO_DATETIME, "date-time")]
 
@@ -60,6 +64,8 @@ def _bounded(annotation: Any, seen: set) -> Any:
     nested models, which are rebuilt in place)."""
     if annotation is int:
         return Int64
+    if annotation is str:
+        return Text
     if annotation is dt.datetime:
         return IsoDateTime
     if annotation is dt.date:
@@ -100,6 +106,11 @@ def bound_model(model: type[BaseModel], seen: set | None = None) -> None:
             if not any(hasattr(m, "ge") or hasattr(m, "gt") for m in field.metadata):
                 field.metadata.append(Field(ge=INT_MIN).metadata[0])
             changed = True
+            continue
+        if field.annotation is str:
+            if not any(getattr(m, "pattern", None) for m in field.metadata):
+                field.metadata.append(Field(pattern=NO_NUL).metadata[0])
+                changed = True
             continue
         if field.annotation in (dt.date, dt.datetime):
             field.metadata.append(_iso_only(*((_ISO_DATE, "date") if field.annotation is dt.date
