@@ -96,7 +96,8 @@ OPEN311_KEY = "o311-schemathesis-test-key"
 _ERRORS = {"description": "the standard's error list", "content": {"application/json": {"schema": {
     "type": "array", "minItems": 1, "items": {"type": "object", "required": ["code", "description"], "properties": {
         "code": {"type": "integer"}, "description": {"type": "string"}}}}}}}
-_LIST = {"description": "OK", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}
+_LIST = {"description": "OK",
+         "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object"}}}}}
 _REQUEST = {"type": "object", "required": ["service_request_id", "status", "service_code", "requested_datetime"],
             "properties": {"service_request_id": {"type": "string"}, "status": {"enum": ["open", "closed"]},
                            "service_code": {"type": "string"}, "requested_datetime": {"type": "string"},

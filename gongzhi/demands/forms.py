@@ -193,9 +193,9 @@ class ConfirmUrgencyForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        suggested = self.demand.suggested_urgency
-        blank = (_("— as the reporter suggested (%(urgency)s) —") % {"urgency": self.demand.get_suggested_urgency_display()}
-                 if suggested else _("— choose —"))
+        suggested = self.demand.get_suggested_urgency_display()
+        blank = (_("— as the reporter suggested (%(urgency)s) —") % {"urgency": suggested}
+                 if self.demand.suggested_urgency else _("— choose —"))
         self.fields["urgency"].choices = [("", blank), *Urgency.choices]
 
 
