@@ -34,6 +34,7 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 #   signed   signed in; no object in the path (lists, forms that create); anonymous is refused
 #   own      signed in; the object belongs to one user (notifications, submissions): others' answer 404
 #   auth     signing in and out, language
+#   any      nothing to find there (the API's root): only "no 5xx" is checked
 # API routes carry their method ("GET api/v1/…"); page routes are tried with GET and, when GET is not
 # allowed, with POST.
 ROUTES: dict[str, str] = {
@@ -77,8 +78,8 @@ ROUTES: dict[str, str] = {
     "deliberation/statements/<int:statement_id>/vote": "public",
     "deliberation/statements/<int:statement_id>/moderate": "scoped",
     "deliberation/statements/<int:statement_id>/report": "public",
-    "deliberation/meetings/<int:meeting_id>/": "scoped",
-    "deliberation/meetings/<int:meeting_id>/quorum": "scoped",
+    "deliberation/meetings/<int:meeting_id>/": "public",
+    "deliberation/meetings/<int:meeting_id>/quorum": "public",
     "deliberation/meetings/<int:meeting_id>/open": "scoped",
     "deliberation/meetings/<int:meeting_id>/sign-in": "scoped",
     "deliberation/meetings/<int:meeting_id>/attendance": "scoped",
@@ -117,7 +118,7 @@ ROUTES: dict[str, str] = {
     "duties/scorecards/add": "signed",
     "duties/scorecards/compute": "signed",
     "duties/scorecards/evaluate": "signed",
-    "duties/matching/": "signed",
+    "duties/matching/": "public",
     "duties/matching/needs": "signed",
     "duties/matching/resources": "signed",
     "duties/matching/propose": "signed",
@@ -141,7 +142,7 @@ ROUTES: dict[str, str] = {
     "org/access-log/": "signed",
     "masked-preview/": "public",
     # --- the JSON API ----------------------------------------------------------------------------
-    "api/v1/": "public",
+    "api/v1/": "any",
     "api/v1/openapi.json": "public",
     "api/v1/docs": "public",
 }
@@ -177,8 +178,8 @@ PARAMS: dict[str, Locator] = {
     "item_id": Locator("duties.PowerItem", "region__path", public=True),
     "goal_id": Locator("duties.Goal", "region__path", public=True),
     "task_id": Locator("duties.Task", "goal__region__path", public=True),
-    "match_id": Locator("duties.Match", "need__region__path"),
-    "project_id": Locator("duties.Project", "region__path"),
+    "match_id": Locator("duties.Match", "need__region__path", public=True),
+    "project_id": Locator("duties.Project", "region__path", public=True),
     "region_id": Locator("org.Region", "path"),
     "organisation_id": Locator("org.Organisation", "region__path"),
     "person_id": Locator("org.Person", "residence__path", mine=("user",)),
@@ -293,7 +294,7 @@ API_ROUTES: dict[str, str] = {
     "POST api/v1/org/people/<person_id>/personal-data": "scoped",
     "GET api/v1/org/coverage": "signed",
     "GET api/v1/org/access-log": "signed",
-    "GET api/v1/deliberation/bodies": "signed",
+    "GET api/v1/deliberation/bodies": "public",
     "POST api/v1/deliberation/bodies": "signed",
     "POST api/v1/deliberation/bodies/<body_id>/members": "scoped",
     "GET api/v1/deliberation/topics": "public",
@@ -317,12 +318,12 @@ API_ROUTES: dict[str, str] = {
     "POST api/v1/deliberation/topics/<topic_id>/draft-resolution": "scoped",
     "POST api/v1/deliberation/topics/<topic_id>/procedure": "scoped",
     "POST api/v1/deliberation/topics/<topic_id>/stages": "scoped",
-    "GET api/v1/deliberation/procedures": "signed",
+    "GET api/v1/deliberation/procedures": "public",
     "POST api/v1/deliberation/meetings": "signed",
-    "GET api/v1/deliberation/meetings/<meeting_id>": "scoped",
+    "GET api/v1/deliberation/meetings/<meeting_id>": "public",
     "POST api/v1/deliberation/meetings/<meeting_id>/open": "scoped",
     "POST api/v1/deliberation/meetings/<meeting_id>/sign-in": "scoped",
-    "GET api/v1/deliberation/meetings/<meeting_id>/quorum": "scoped",
+    "GET api/v1/deliberation/meetings/<meeting_id>/quorum": "public",
     "GET api/v1/deliberation/meetings/<meeting_id>/roll": "scoped",
     "POST api/v1/deliberation/meetings/<meeting_id>/attendance": "scoped",
     "POST api/v1/deliberation/attendance/<entry_id>/confirm": "scoped",
@@ -480,7 +481,7 @@ def locate(route: Route, user, *, inside: bool):
             return None
         values[name] = getattr(row, locator.value)
         if name == "number" and "event_id" in route.params:
-            values["event_id"] = row.events.order_by("pk").first().pk
+            values["event_id"] = row.events.order_by("pk").first().event_id
     for name, default in (("tile_path", "tile/0/000"), ("token_id", "unknown"), ("service_code", "none"),
                           ("index", 0)):
         if name in route.params:
@@ -550,7 +551,9 @@ def call(client: Client, headers: dict, route: Route, url: str):
     return response, stored
 
 
-NOT_OBJECTS = {"index", "tile_path", "token_id", "service_code", "path"}  # public routes whose value may name nothing
+# The ledger sequences after commit; inside the rolled-back demo it has no checkpoint yet.
+ABSENT_IN_A_ROLLED_BACK_DEMO = {"ledger/checkpoint", "GET api/v1/ledger/checkpoint", "api/v1/"}
+NOT_OBJECTS = {"index", "tile_path", "token_id", "service_code", "path", "event_id"}  # public routes whose value may name nothing
 
 
 @pytest.mark.parametrize("username", sorted(set(ROLES)))
@@ -584,7 +587,7 @@ def test_out_of_scope_is_404_in_scope_is_not_and_nothing_answers_5xx(demo, usern
             if status >= 500:
                 failures.append(f"{where}: {status}")
             elif user is None and kind in ("scoped", "signed", "own"):
-                if status not in (401, 302, 403, 404) or stored:
+                if status not in (302, 400, 401, 403, 404) or stored:
                     failures.append(f"{where}: anonymous got {status}, stored {stored}")
             elif kind in ("scoped", "own") and not inside and locator is not None:
                 if stored:
@@ -599,7 +602,8 @@ def test_out_of_scope_is_404_in_scope_is_not_and_nothing_answers_5xx(demo, usern
                     if absent.status_code != status:
                         failures.append(f"{where}: out of scope answered {status}, an id naming nothing "
                                         f"{absent.status_code}: the difference tells that it exists")
-            elif inside and method == "GET" and status == 404 and not (set(route.params) & NOT_OBJECTS):
+            elif inside and method == "GET" and status == 404 and not (set(route.params) & NOT_OBJECTS) \
+                    and route.key not in ABSENT_IN_A_ROLLED_BACK_DEMO:
                 if kind == "public" or (kind == "scoped" and username in INSIDE_STRICT):
                     failures.append(f"{where}: an object in scope answered 404")
     assert checked > 50
@@ -647,3 +651,130 @@ def test_head_answers_every_get_route_as_get_does_without_the_body(demo):
     for pattern in ("ledger/", r"open311/v2/^discovery\.(?P<fmt>[A-Za-z0-9]+)$", "api/v1/openapi.json", "",
                     r"open311/v2/^requests\.(?P<fmt>[A-Za-z0-9]+)$", "api/v1/demands/<number>", "demands/<str:number>/"):
         assert answered[pattern] == 200, pattern
+
+
+# --- ids named inside a request (body or query) ------------------------------------------------------
+# Each case: a route whose own object is in the caller's scope, and a body or query naming another object.
+# Named out of scope, it must be refused exactly as an id that names nothing (so the answer does not tell
+# that it exists), with a 4xx, storing nothing; named in scope, it must not be refused that way.
+
+
+@dataclass(frozen=True)
+class Reference:
+    name: str
+    method: str
+    route: str  # URL with {number} / {item} / {person} placeholders for the path object
+    path: tuple[str, Locator, Q] | None  # placeholder, locator and filter of the in-scope path object
+    named: Locator  # what the body or query names
+    build: object  # (value, {"organisation": id, "person": id} in scope) -> {"json": body} or {"query": params}
+
+
+ORGANISATION = Locator("org.Organisation", "region__path")
+REGION = Locator("org.Region", "path")
+PERSON = Locator("org.Person", "residence__path")
+HOUSEHOLD = Locator("org.Household", "building__grid__path")
+MOTION = Locator("deliberation.Motion", "meeting__body__region__path", public=True)
+GRID = Locator("org.Region", "path")
+REFERENCES = [
+    Reference("a dispatch's lead unit", "POST", "/api/v1/demands/{number}/actions/dispatch",
+              ("number", DEMAND, Q(state="received")), ORGANISATION, lambda v, here: {"json": {"unit_id": v}}),
+    Reference("a dispatch's assisting unit", "POST", "/api/v1/demands/{number}/actions/dispatch",
+              ("number", DEMAND, Q(state="received")), ORGANISATION,
+              lambda v, here: {"json": {"assisting_unit_ids": [v]}}),
+    Reference("a merge's original", "POST", "/api/v1/demands/{number}/actions/merge",
+              ("number", DEMAND, Q(state="received")), DEMAND, lambda v, here: {"json": {"original": v}}),
+    Reference("the grid of a building list", "GET", "/api/v1/org/buildings", None,
+              Locator("org.Region", "path"), lambda v, here: {"query": {"grid": v}}),
+    Reference("the parent of a region list", "GET", "/api/v1/org/regions", None, REGION,
+              lambda v, here: {"query": {"parent": v}}),
+    Reference("the region of an organisation list", "GET", "/api/v1/org/organisations", None, REGION,
+              lambda v, here: {"query": {"region": v}}),
+    Reference("the organisation of a post list", "GET", "/api/v1/org/posts", None, ORGANISATION,
+              lambda v, here: {"query": {"organisation": v}}),
+    Reference("the person of a post list", "GET", "/api/v1/org/posts", None, PERSON,
+              lambda v, here: {"query": {"person": v}}),
+    Reference("the household of a people list", "GET", "/api/v1/org/people", None, HOUSEHOLD,
+              lambda v, here: {"query": {"household": v}}),
+    Reference("the person appointed to a post", "POST", "/api/v1/org/posts", None, PERSON,
+              lambda v, here: {"json": {"person_id": v, "organisation_id": here["organisation"], "role": "staff",
+                                        "start_date": "2026-01-01"}}),
+    Reference("the organisation of a post", "POST", "/api/v1/org/posts", None, ORGANISATION,
+              lambda v, here: {"json": {"person_id": here["person"], "organisation_id": v, "role": "staff",
+                                        "start_date": "2026-01-01"}}),
+    Reference("the motion a decision rests on", "POST", "/api/v1/duties/power-items/{item}/decisions",
+              ("item", PARAMS["item_id"], Q()), MOTION,
+              lambda v, here: {"json": {"title": "修缮村道", "motion_id": v}}),
+]
+REFERENCE_ROLES = ["street_secretary", "community_secretary", "village_secretary"]
+
+
+def _named(locator: Locator, user, *, inside: bool):
+    from django.apps import apps
+
+    rows = apps.get_model(locator.model).objects.all()
+    paths = scope_paths(user) if inside else anchors(user)
+    near = Q(pk__in=[])
+    for path in paths:
+        near |= Q(**{f"{locator.path}__startswith": path})
+    rows = rows.filter(near) if inside else rows.exclude(near).exclude(**{f"{locator.path}__isnull": True})
+    if locator.model == "org.Region":
+        rows = rows.filter(level=Region.Level.GRID) if inside else rows
+    row = rows.order_by("pk").first()
+    return getattr(row, locator.value) if row is not None else None
+
+
+def _missing(value):
+    return "2099123199999" if isinstance(value, str) else 2_000_000_000
+
+
+@pytest.mark.parametrize("username", REFERENCE_ROLES)
+def test_ids_named_in_a_request_are_checked_against_the_scope_like_the_path(demo, username):
+    from django.apps import apps
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.get(username=username)
+    client, headers = client_for(username)
+    failures, checked = [], 0
+    for ref in REFERENCES:
+        url = ref.route
+        if ref.path:
+            placeholder, locator, extra = ref.path
+            near = Q(pk__in=[])
+            for path in scope_paths(user):
+                near |= Q(**{f"{locator.path}__startswith": path})
+            row = apps.get_model(locator.model).objects.filter(near, extra).order_by("pk").first()
+            if row is None:
+                continue
+            url = url.replace("{" + placeholder + "}", str(getattr(row, locator.value)))
+        outside = _named(ref.named, user, inside=False)
+        if outside is None:
+            continue
+        here = {"organisation": _named(ORGANISATION, user, inside=True), "person": _named(PERSON, user, inside=True)}
+        answers = {}
+        for label, value in (("outside", outside), ("nothing", _missing(outside))):
+            request = ref.build(value, here)
+            before = Event.objects.count()
+            with transaction.atomic():
+                if ref.method == "GET":
+                    response = client.get(url, request.get("query", {}), **headers)
+                else:
+                    response = client.post(url, request.get("json", {}), content_type="application/json", **headers)
+                stored = Event.objects.count() - before
+                transaction.set_rollback(True)
+            answers[label] = (response.status_code, _code(response), stored)
+        checked += 1
+        (status, code, stored), (absent_status, absent_code, _) = answers["outside"], answers["nothing"]
+        where = f"{username}: {ref.name} ({ref.method} {url})"
+        if not 400 <= status < 500 or stored:
+            failures.append(f"{where}: an object out of scope answered {status}, stored {stored}")
+        elif not ref.named.public and (status, code) != (absent_status, absent_code):
+            failures.append(f"{where}: out of scope {status} {code}, naming nothing {absent_status} {absent_code}")
+    assert checked >= 6, f"only {checked} cases found their objects"
+    assert not failures, "\n".join(failures)
+
+
+def _code(response) -> str | None:
+    try:
+        return response.json().get("code")
+    except ValueError:
+        return None

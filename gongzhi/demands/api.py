@@ -22,15 +22,6 @@ from .models import Demand
 router = Router(tags=["demands"])
 
 
-def _unit(pk: int) -> Organisation:
-    """The organisation a request names; 404 unknown_unit when there is none, the same answer
-    services.dispatch gives for a unit the caller may not send the demand to."""
-    found = Organisation.objects.filter(pk=pk).first()
-    if found is None:
-        raise NotFound(f"organisation {pk}", code="unknown_unit")
-    return found
-
-
 class _Detail:
     """A demand with the fields DemandDetailOut adds (which must not touch the model: `contact` is the
     reverse accessor of DemandContact)."""
@@ -61,8 +52,7 @@ def _step(user, step: services.Step) -> dict:
 ACTIONS = {
     "triage": lambda u, d, p: services.triage(u, d, category=p.category, urgency=p.urgency),
     "dispatch": lambda u, d, p: services.dispatch(
-        u, d, unit=_unit(p.unit_id) if p.unit_id is not None else None,
-        assisting=[_unit(pk) for pk in p.assisting_unit_ids], category=p.category, note=p.note),
+        u, d, unit=p.unit_id, assisting=p.assisting_unit_ids, category=p.category, note=p.note),
     "accept": lambda u, d, p: services.accept(u, d),
     "return": lambda u, d, p: services.return_to_dispatch(u, d, reason=p.reason),
     "start_work": lambda u, d, p: services.start_work(u, d),

@@ -643,20 +643,24 @@ def confirm_urgency(user, demand: Demand, *, urgency: str | None = None, note: s
     return Step(demand, [step])
 
 
-def dispatch(user, demand: Demand, *, unit: Organisation | None = None, assisting=(), category=None,
+def dispatch(user, demand: Demand, *, unit: Organisation | int | None = None, assisting=(), category=None,
              note: str = "") -> Step:
     """Dispatch (派单) to a lead unit, with assisting units for co-handling (主办 + 协办). Without a unit,
     routing decides; with no matching rule the desk must name one. A category may be set in the same step.
     Every unit named must be one the dispatcher may send this demand to ("demands.dispatch_to": the units
     serving its place, see permissions.dispatch_targets_q); any other is answered as unknown (404), as if it
-    did not exist, since the units handling a demand see the reporter's name and phone."""
+    did not exist, since the units handling a demand see the reporter's name and phone. Units may be
+    given by id (from a request): they are looked up only once the caller may dispatch at all."""
     assisting = list(assisting)
-    if unit is not None and unit in assisting:
+    pks = [getattr(u, "pk", u) for u in assisting]
+    if unit is not None and getattr(unit, "pk", unit) in pks:
         raise ValidationFailed("the lead unit cannot also assist", code="lead_also_assisting")
-    if len({u.pk for u in assisting}) != len(assisting):
+    if len(set(pks)) != len(pks):
         raise ValidationFailed("an assisting unit is named twice", code="assisting_twice")
     with transaction.atomic():
         demand, from_state, _ = _begin(user, demand, "dispatch")
+        unit = _named_unit(unit) if unit is not None else None
+        assisting = [_named_unit(named) for named in assisting]
         for named in ([unit] if unit is not None else []) + assisting:
             _require_dispatch_target(user, demand, named)
         if category not in (None, ""):
@@ -672,6 +676,15 @@ def dispatch(user, demand: Demand, *, unit: Organisation | None = None, assistin
             unit, found_rule = found.unit, found.rule
         step = _dispatch(demand, user, unit, assisting, note=note.strip(), rule=found_rule)
     return Step(demand, [step])
+
+
+def _named_unit(unit: Organisation | int) -> Organisation:
+    if isinstance(unit, Organisation):
+        return unit
+    found = Organisation.objects.filter(pk=unit).first()
+    if found is None:
+        raise NotFound(f"organisation {unit}", code="unknown_unit")
+    return found
 
 
 def _require_dispatch_target(user, demand: Demand, unit: Organisation) -> None:
