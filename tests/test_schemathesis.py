@@ -30,6 +30,20 @@ FUZZ = settings(max_examples=MAX_EXAMPLES, derandomize=True, deadline=None, data
                 suppress_health_check=list(HealthCheck))
 
 
+@pytest.fixture(autouse=True)
+def connections_kept_open():
+    """As Django's test client does: the app is called in-process inside the test's transaction, so the
+    end of a request must not close the database connection (it would on PostgreSQL)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def fuzz_world(world, settings, tmp_path):
     """The factories' world with demands filed, and a dispatcher of its street with an API token."""
