@@ -6,6 +6,7 @@ import functools
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -65,5 +66,7 @@ def submit(request, call, *, page, done, form=None, name=None):
     except DomainError as refused:
         return page(forms=kept, error=refused, status=refused.status)
     notice, url = done(result)
-    messages.success(request, notice + masked_notice(form))
+    masked = masked_notice(form)
+    # A notice may be safe HTML (a link to what was made); the masked note is plain text, escaped on joining.
+    messages.success(request, format_html("{}{}", notice, masked) if masked else notice)
     return redirect(url)
