@@ -364,7 +364,9 @@ class Submission(models.Model):
     submitter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="submissions")
     channel = models.CharField(_("channel"), max_length=10)
     received_at = models.DateTimeField(_("received at"))
-    grid = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="+")
+    # None only for an Open311 request whose address_string the address register could not place: it
+    # waits, pending, for a dispatch desk to place it (services.place_submission) before it is filed.
+    grid = models.ForeignKey(Region, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     # What the submitter sent (text, point, address, category, urgency, contact); emptied once filed, when
     # the demand and its contact row hold it.
     payload = models.JSONField(default=dict)

@@ -34,7 +34,7 @@ from gongzhi.core.errors import DomainError, NotFound, PermissionDenied, Validat
 from gongzhi.core.scrub import scrub
 
 from . import queries, services
-from .models import Demand
+from .models import Demand, Submission
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,12 @@ WINDOW = dt.timedelta(days=90)  # the standard's default and largest span of GET
 # XML element of one item of each list (the Spark convention maps <services><service>… to a JSON array).
 ITEM = {"services": "service", "service_requests": "request", "attributes": "attribute", "values": "value",
         "endpoints": "endpoint", "formats": "format", "errors": "error"}
+
+
+# Both languages whatever the client asked for: a hotline system relays it to a person.
+PLACEMENT_NOTICE = ("已受理：地址登记中找不到该地址，将由街道（乡镇）派单台人工定位后立案，编号请查询 tokens/%(token)s。"
+                    " Received: the district's address register does not know this address; a dispatch desk "
+                    "will place it on the map and file it. Ask tokens/%(token)s for the request id.")
 
 
 class BadApiKey(PermissionDenied):
@@ -387,16 +393,18 @@ def _create(request, fmt):
         last_name=_param(data, "last_name"), phone=_param(data, "phone"), email=_param(data, "email"),
         device_id=_param(data, "device_id"), account_id=account_id, media_url=_media_url(_param(data, "media_url")),
     )
-    if settings.GONGZHI_OPEN311_TOKENS:
+    received = services.receive_open311_request(client, **fields)
+    if isinstance(received, Submission):
         # The standard's other answer: a token now, the service_request_id from GET tokens/{token} once
-        # the intake worker has filed it (the fast intake path, decision 0005).
-        submission = services.submit_open311_request(client, **fields)
+        # the request is filed: by the intake worker (GONGZHI_OPEN311_TOKENS, decision 0005), or once a
+        # dispatch desk has placed an address the register could not place.
+        if received.grid_id is None:
+            notice = PLACEMENT_NOTICE % {"token": received.key}
+        else:
+            notice = _("Received. Ask tokens/%(token)s for the request id.") % {"token": received.key}
         return render(fmt, "service_requests", [{
-            "token": submission.key, "service_notice": _("Received. Ask tokens/%(token)s for the request id.")
-            % {"token": submission.key}, "account_id": account_id or None,
-        }])
-    step = services.file_open311_request(client, **fields)
-    demand = step.demand
+            "token": received.key, "service_notice": notice, "account_id": account_id or None}])
+    demand = received.demand
     notice = _("Received. First feedback is due by %(due)s.") % {"due": _w3c(demand.feedback_due)}
     return render(fmt, "service_requests", [{
         "service_request_id": demand.number, "service_notice": notice, "account_id": account_id or None,

@@ -129,6 +129,11 @@ def rule(user, action: str, obj) -> bool:
         return bool(overseer_paths(user) or unit_ids(user)) if obj is None else _covers(overseer_paths(user), obj)
     if action == "demands.view_any":
         return bool(overseer_paths(user))
+    if action == "demands.place":
+        # Open311 requests the address register could not place: every dispatch desk sees the queue (the
+        # client serves the whole district), and places one only in a grid it dispatches for.
+        return bool(dispatcher_paths(user)) if obj is None else isinstance(obj, Region) and _covers(
+            dispatcher_paths(user), obj)
     if not isinstance(obj, Demand):
         return False
     if action == "demands.view":

@@ -237,6 +237,28 @@ def at_desk(user, *, order: str = "deadline"):
     return listed.order_by(F("dispatch_due").asc(nulls_last=True), "id")
 
 
+def awaiting_placement(user):
+    """Open311 requests whose address the register could not place, oldest first, for the dispatch desks
+    to place on the map (services.place_submission): all of them to every desk, none to anyone else."""
+    from .models import Submission
+
+    if not policy.can(user, "demands.place"):
+        return Submission.objects.none()
+    return Submission.objects.filter(state=Submission.State.PENDING, grid__isnull=True).order_by("received_at", "id")
+
+
+def placement_grids(user):
+    """The grids `user` may place a request in: those of the desks they sit at (every grid for the
+    superuser), by street, community and name."""
+    grids = Region.objects.filter(level=Region.Level.GRID).select_related("parent").defer("polygon", "parent__polygon")
+    if not (getattr(user, "is_superuser", False) and user.is_active):
+        q = Q(pk__in=[])
+        for path in dispatcher_paths(user):
+            q |= Q(path__startswith=path)
+        grids = grids.filter(q)
+    return grids.order_by("path")
+
+
 def overdue(user, *, within: Region | None = None, now=None):
     """The visible demands past a deadline (Demand.overdue_q), the longest overdue first."""
     qs = visible(user).filter(Demand.overdue_q(now or clock.now())).select_related("category", "grid", "lead_unit")

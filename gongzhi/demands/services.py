@@ -43,6 +43,14 @@ class OutsideGrids(ValidationFailed):
     message_en = "The location lies outside every grid"
 
 
+class UnknownAddress(ValidationFailed):
+    """An address_string the district's address register names no single place for."""
+
+    code = "unknown_address"
+    message_zh = "地址登记中找不到该地址"
+    message_en = "The district's address register names no place for this address"
+
+
 @dataclass
 class Step:
     """What a use case did: the demand as it is now and the events it wrote, oldest first."""
@@ -467,7 +475,9 @@ def _file_pending(report: FilingReport, limit: int, skip_locked: bool) -> None:
     for _ in range(limit):
         try:
             with transaction.atomic():
-                pending = Submission.objects.filter(state=Submission.State.PENDING, id__gt=last_id).order_by("id")
+                # A submission without a grid awaits a desk's placement (place_submission), not the worker.
+                pending = (Submission.objects.filter(state=Submission.State.PENDING, id__gt=last_id,
+                                                     grid__isnull=False).order_by("id"))
                 if skip_locked:
                     pending = pending.select_for_update(skip_locked=True, of=("self",))
                 submission = pending.select_related("submitter").first()
@@ -950,23 +960,27 @@ def open311_client_for(raw_key: str | None):
     return client
 
 
-def _open311_location(longitude: float | None, latitude: float | None, address_id: str, address: str):
+def _open311_location(longitude: float | None, latitude: float | None, address_id: str, address: str,
+                      placed_in: int | None = None):
     """Where an Open311 request lies: (longitude, latitude, grid, building, address). The point when given;
-    else the building an address_id names; else where address_string lies by the address register (org's
-    place_address: a building, or a grid without a point). An address the register cannot place is refused
-    with a reason: no demand is filed without a grid."""
+    else the building an address_id names; else the grid a dispatch desk placed it in (placed_in, see
+    place_submission); else where address_string lies by the address register (org's place_address: a
+    building, or a grid without a point). An address the register cannot place raises UnknownAddress: no
+    demand is filed without a grid (submit_open311_request sends it to the desks instead)."""
     from gongzhi.org.models import Building
 
     building = grid = None
-    if longitude is None and latitude is None and address_id:
+    if longitude is None and latitude is None and placed_in is not None and not address_id:
+        grid = Region.objects.get(pk=placed_in, level=Region.Level.GRID)
+    elif longitude is None and latitude is None and address_id:
         building = Building.objects.filter(pk=int(address_id) if address_id.isdigit() else None).first()
         if building is None:
             raise ValidationFailed(f"unknown address_id {address_id!r}", code="unknown_address_id")
     elif longitude is None and latitude is None and address:
         found = locating.place_address(address)
         if found is None:
-            raise ValidationFailed(f"address_string {address!r} names no place in the district's address "
-                                   "register: give lat and long, or an address_id", code="unknown_address")
+            raise UnknownAddress(f"address_string {address!r} names no place in the district's address "
+                                 "register: give lat and long, or an address_id")
         building, grid = found.building, found.grid
     elif longitude is None and latitude is None:
         raise ValidationFailed("a location is required: lat and long, an address_id or an address_string",
@@ -980,12 +994,13 @@ def file_open311_request(client, *, service_code: str, longitude: float | None =
                          latitude: float | None = None, address_id: str = "", address: str = "",
                          description: str = "", first_name: str = "", last_name: str = "", phone: str = "",
                          email: str = "", device_id: str = "", account_id: str = "", media_url: str = "",
-                         received_at: dt.datetime | None = None) -> Step:
+                         received_at: dt.datetime | None = None, placed_in: int | None = None) -> Step:
     """POST Service Request of Open311 GeoReport v2, filed through file_demand (channel "open311").
 
     service_code is a category code (404 when unknown, as the standard says). The location is lat/long,
     an address_id naming one of our buildings, or an address_string alone, placed by the district's address
-    register (_open311_location); an address the register cannot place is refused with its reason. Without
+    register (_open311_location), or in the grid a desk placed it in (placed_in); an address nobody placed is
+    refused with its reason (receive_open311_request sends it to the desks instead). Without
     a description the service's name is the demand's text (the standard makes description optional). The
     reporter's name and phone go to the demand's contact; email, device_id, account_id and media_url to the
     private part of a demands.open311_filed event (the ledger publishes only commitments to them). The
@@ -994,7 +1009,8 @@ def file_open311_request(client, *, service_code: str, longitude: float | None =
     from .queries import open311_service
 
     category = open311_service(service_code)
-    longitude, latitude, grid, building, address = _open311_location(longitude, latitude, address_id, address)
+    longitude, latitude, grid, building, address = _open311_location(longitude, latitude, address_id, address,
+                                                                     placed_in)
     if first_name and last_name and not (first_name + last_name).isascii():
         name = f"{last_name}{first_name}"  # Chinese order: family name first, no space
     else:
@@ -1024,17 +1040,22 @@ def submit_open311_request(client, *, service_code: str, longitude: float | None
                            ) -> Submission:
     """POST Service Request answered with a token (GeoReport v2 allows it; GONGZHI_OPEN311_TOKENS): the
     checks of file_open311_request that need no lock now (unknown service_code 404, no location, a point
-    outside every grid, an unknown address_id or address_string), the request stored as a submission
-    through the fast intake path, and file_open311_request run by the intake worker. GET tokens/{token}
-    then gives the id."""
+    outside every grid, an unknown address_id), the request stored as a submission through the fast intake
+    path, and file_open311_request run by the intake worker. GET tokens/{token} then gives the id.
+    An address_string the register cannot place is not refused (GeoReport v2 allows an address alone): the
+    submission is stored without a grid and waits for a dispatch desk to place it on the map
+    (place_submission); the worker leaves it alone until then."""
     from .queries import open311_service
 
     category = open311_service(service_code)
     if (longitude is None) != (latitude is None):
         raise ValidationFailed("give both lat and long", code="location_incomplete")
-    *point, grid, _building, _address = _open311_location(longitude, latitude, address_id, address)
+    try:
+        *point, grid, _building, _address = _open311_location(longitude, latitude, address_id, address)
+    except UnknownAddress:
+        point, grid = [None, None], None  # to the desks: a person places it (place_submission)
     if point[0] is None:
-        grid_id = grid.pk  # placed by the address register in a grid, without a point
+        grid_id = grid.pk if grid is not None else None  # placed by the register in a grid, without a point
     else:
         grid_id = locating.grid_id_at(*point)
         if grid_id is None:
@@ -1059,3 +1080,59 @@ def submission_by_key(key: str) -> Submission:
     if found is None:
         raise NotFound(f"token {key}", code="unknown_token")
     return found
+
+
+def receive_open311_request(client, **fields) -> Step | Submission:
+    """POST Service Request: filed in the request (a Step), or answered with a token (a Submission) when the
+    site asks for tokens (GONGZHI_OPEN311_TOKENS) or when the address register cannot place the
+    address_string: GeoReport v2 allows an address alone, so it goes to the dispatch desks to be placed."""
+    if not settings.GONGZHI_OPEN311_TOKENS:
+        try:
+            return file_open311_request(client, **fields)
+        except UnknownAddress:
+            pass  # nothing was stored: the location is checked before the transaction
+    return submit_open311_request(client, **fields)
+
+
+def _awaiting_placement(submission: Submission) -> Submission:
+    """The submission locked, while it still waits for a desk; 404 otherwise (placed, filed or refused
+    meanwhile, or one the intake worker files by itself)."""
+    locked = (Submission.objects.select_for_update()
+              .filter(pk=submission.pk, state=Submission.State.PENDING, grid__isnull=True).first())
+    if locked is None:
+        raise NotFound(f"submission {submission.key}", code="not_awaiting_placement")
+    return locked
+
+
+def place_submission(user, submission: Submission, grid: Region) -> Submission:
+    """A dispatch desk places on the map an Open311 request whose address the register could not place,
+    in a grid of its own dispatch scope (any other grid answers 404, as one that does not exist), and the
+    request is filed at once by the intake worker's own filing (_file_submission): numbered, routed, and
+    received at the submission's time, so the time limits count from the resident's request and the wait
+    for placement counts against the desks. Returns the submission, filed (or refused, with the reason the
+    filing gave)."""
+    policy.require(user, "demands.place")
+    if grid.level != Region.Level.GRID or not policy.can(user, "demands.place", grid):
+        raise NotFound(f"grid {grid.pk}", code="unknown_grid")
+    with transaction.atomic():
+        submission = _awaiting_placement(submission)
+        payload = dict(submission.payload)
+        payload["open311"] = {**payload["open311"], "placed_in": grid.pk}
+        submission.grid, submission.payload = grid, payload
+        submission.save(update_fields=["grid", "payload"])
+        events.record("demands.place_submission", submission, actor=user, grid=grid.pk)
+        _file_submission(submission)
+    return submission
+
+
+def refuse_submission(user, submission: Submission, *, reason: str) -> Submission:
+    """A dispatch desk refuses a request awaiting placement (no such place in the district, not a matter
+    for it), with a reason the Open311 client reads at GET tokens/{token}."""
+    policy.require(user, "demands.place")
+    reason = _required(reason, "a reason", "reason_required")[:400]
+    with transaction.atomic():
+        submission = _awaiting_placement(submission)
+        _close_submission(submission, Submission.State.REFUSED, code="refused_by_desk", message=reason)
+        events.record("demands.refuse_submission", submission, actor=user, code="refused_by_desk",
+                      private={"reason": reason})
+    return submission
