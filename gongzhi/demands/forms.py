@@ -252,3 +252,31 @@ class DashboardFilter(forms.Form):
             first = data["month"]
             return level, first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
         return level, today.replace(day=1), today
+
+
+# --- placing an Open311 request the address register could not place ----------------------------------------
+
+def placement_grid_choices(grids) -> list:
+    """The grids a desk may place a request in (queries.placement_grids), grouped by community."""
+    groups: dict[str, list] = {}
+    for grid in grids:
+        label = f"{grid.name} · {grid.grid_code}" if grid.grid_code else grid.name
+        groups.setdefault(grid.parent.name if grid.parent_id else "", []).append((grid.pk, label))
+    return [("", _("— choose the grid —")), *groups.items()]
+
+
+class PlaceSubmissionForm(forms.Form):
+    # Any grid id is taken (a select offers the desk's own): the use case answers 404 for a grid outside
+    # the desk's scope, as for one that does not exist.
+    grid = forms.IntegerField(label=_("Grid"), widget=forms.Select,
+                              error_messages={"required": _("Choose the grid.")})
+
+    def __init__(self, *args, grids, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].widget.choices = placement_grid_choices(grids)
+
+
+class RefuseSubmissionForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=400, strip=True,
+                             widget=forms.Textarea(attrs={"rows": 2}),
+                             error_messages={"required": _("Give a reason.")})

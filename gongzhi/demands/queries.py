@@ -247,6 +247,10 @@ def awaiting_placement(user):
     return Submission.objects.filter(state=Submission.State.PENDING, grid__isnull=True).order_by("received_at", "id")
 
 
+def categories_by_code(codes) -> dict[str, Category]:
+    return {c.code: c for c in Category.objects.filter(code__in={c for c in codes if c})}
+
+
 def placement_grids(user):
     """The grids `user` may place a request in: those of the desks they sit at (every grid for the
     superuser), by street, community and name."""

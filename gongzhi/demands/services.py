@@ -1104,7 +1104,7 @@ def _awaiting_placement(submission: Submission) -> Submission:
     return locked
 
 
-def place_submission(user, submission: Submission, grid: Region) -> Submission:
+def place_submission(user, submission: Submission, grid_id: int) -> Submission:
     """A dispatch desk places on the map an Open311 request whose address the register could not place,
     in a grid of its own dispatch scope (any other grid answers 404, as one that does not exist), and the
     request is filed at once by the intake worker's own filing (_file_submission): numbered, routed, and
@@ -1112,8 +1112,9 @@ def place_submission(user, submission: Submission, grid: Region) -> Submission:
     for placement counts against the desks. Returns the submission, filed (or refused, with the reason the
     filing gave)."""
     policy.require(user, "demands.place")
-    if grid.level != Region.Level.GRID or not policy.can(user, "demands.place", grid):
-        raise NotFound(f"grid {grid.pk}", code="unknown_grid")
+    grid = Region.objects.filter(pk=grid_id, level=Region.Level.GRID).first()
+    if grid is None or not policy.can(user, "demands.place", grid):
+        raise NotFound(f"grid {grid_id}", code="unknown_grid")
     with transaction.atomic():
         submission = _awaiting_placement(submission)
         payload = dict(submission.payload)

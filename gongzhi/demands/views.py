@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -21,12 +22,15 @@ from django.views.decorators.http import require_POST
 
 from gongzhi.core import clock, policy, ratelimit
 from gongzhi.core.errors import DomainError, NotFound
-from gongzhi.core.pages import page
+from gongzhi.core.pages import action, page, refusal, submit
 from gongzhi.org import queries as org_queries
 from gongzhi.org.models import Region
 
 from . import hooks, queries, services
-from .forms import ACTION_FORMS, ACTION_LABELS, STEP_LABELS, DashboardFilter, FileDemandForm, category_name
+from .forms import (
+    ACTION_FORMS, ACTION_LABELS, STEP_LABELS, DashboardFilter, FileDemandForm, PlaceSubmissionForm,
+    RefuseSubmissionForm, category_name,
+)
 from .models import Demand
 
 PER_PAGE = 30
@@ -215,7 +219,69 @@ def triage(request):
     order = request.GET.get("order") if request.GET.get("order") in queries.DESK_ORDERS else "deadline"
     listing = _paged(request, queries.at_desk(request.user, order=order))
     cards = [_card(request.user, d, view="card") for d in listing]
-    return _page(request, "demands/triage.html", {"page_obj": listing, "cards": cards, "order": order})
+    return _page(request, "demands/triage.html", {"page_obj": listing, "cards": cards, "order": order,
+                                                  "awaiting_placement": queries.awaiting_placement(request.user).count()})
+
+
+# ---------------------------------------------------------------------------------------------
+# Placing Open311 requests the address register could not place (the desks' work before a number)
+
+
+def _placement_page(request, *, forms=None, error=None, status=200):
+    user = request.user
+    policy.require(user, "demands.place")
+    forms = forms or {}
+    grids = list(queries.placement_grids(user))
+    listing = _paged(request, queries.awaiting_placement(user))
+    categories = queries.categories_by_code(s.payload.get("category") for s in listing)
+    rows = [{"submission": s, "text": s.payload.get("text", ""), "address": s.payload.get("address", ""),
+             "category": category_name(categories.get(s.payload.get("category"))),
+             "place_form": forms.get(f"place-{s.key}") or PlaceSubmissionForm(grids=grids, auto_id=f"place-{s.key}-%s"),
+             "refuse_form": forms.get(f"refuse-{s.key}") or RefuseSubmissionForm(auto_id=f"refuse-{s.key}-%s")}
+            for s in listing]
+    context = {"page_obj": listing, "rows": rows, "error": refusal(error), "may_place_anywhere": bool(grids)}
+    return _page(request, "demands/placement.html", context, status=status)
+
+
+@page
+def placement(request):
+    """待定位的诉求: Open311 requests whose address the register could not place, for a desk to place on the
+    map (then they are filed and numbered at once) or to refuse with a reason."""
+    return _placement_page(request)
+
+
+def _awaiting(request, key: str):
+    found = queries.awaiting_placement(request.user).filter(key=key).first()
+    if found is None:
+        raise NotFound(f"submission {key}")
+    return found
+
+
+@action
+def place(request, key: str):
+    submission = _awaiting(request, key)
+    form = PlaceSubmissionForm(request.POST, grids=queries.placement_grids(request.user), auto_id=f"place-{key}-%s")
+
+    def done(placed):
+        if placed.demand_id:
+            link = reverse("demands:detail", args=[placed.demand.number])
+            return format_html('{} <a href="{}">{}</a>', _("Placed and filed:"), link, placed.demand.number), \
+                reverse("demands:placement")
+        return _("Placed, but it could not be filed: %(reason)s") % {"reason": placed.error_message}, \
+            reverse("demands:placement")
+
+    return submit(request, lambda data: services.place_submission(request.user, submission, data["grid"]),
+                  form=form, name=f"place-{key}", page=lambda **kw: _placement_page(request, **kw), done=done)
+
+
+@action
+def refuse(request, key: str):
+    submission = _awaiting(request, key)
+    form = RefuseSubmissionForm(request.POST, auto_id=f"refuse-{key}-%s")
+    return submit(request, lambda data: services.refuse_submission(request.user, submission, reason=data["reason"]),
+                  form=form, name=f"refuse-{key}", page=lambda **kw: _placement_page(request, **kw),
+                  done=lambda _s: (_("Refused; the client reads the reason with its token."),
+                                   reverse("demands:placement")))
 
 
 @page
