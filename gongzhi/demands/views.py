@@ -219,8 +219,10 @@ def triage(request):
     order = request.GET.get("order") if request.GET.get("order") in queries.DESK_ORDERS else "deadline"
     listing = _paged(request, queries.at_desk(request.user, order=order))
     cards = [_card(request.user, d, view="card") for d in listing]
+    # Open311 requests the register could not place come before any triage: the desk's link to them.
+    waiting = queries.awaiting_placement(request.user).count()
     return _page(request, "demands/triage.html", {"page_obj": listing, "cards": cards, "order": order,
-                                                  "awaiting_placement": queries.awaiting_placement(request.user).count()})
+                                                  "awaiting_placement": waiting})
 
 
 # ---------------------------------------------------------------------------------------------
