@@ -666,8 +666,10 @@ def _paper_url(name: str, motion_id: int) -> str:
 def _paper_context(request, motion: Motion) -> dict:
     box = services.paper_ballots(request.user, motion)
     return {"motion": motion, "meeting": motion.meeting, "box": box,
-            "awaiting": [{"ballot": b, "label": str(b.pk)[:8], "choice": _choice_text(motion, choice),
-                          "entered_by_me": b.entered_by_id == request.user.pk} for b, choice in box.awaiting]}
+            # Numbered in the page's order (第 1 张 …): no raw ids for officials; the forms still post the id.
+            "awaiting": [{"ballot": b, "number": number, "choice": _choice_text(motion, choice),
+                          "entered_by_me": b.entered_by_id == request.user.pk}
+                         for number, (b, choice) in enumerate(box.awaiting, start=1)]}
 
 
 def _paper_roll_page(request, motion: Motion, *, forms=None, error=None, status=200):

@@ -530,6 +530,8 @@ def test_a_secret_paper_vote_is_marked_on_the_paper_roll_and_entered_from_the_ba
         assert ballot.voter_id is None and ballot.choice is None  # sealed while the vote is open
         box = page(officer.get(reverse("deliberation:ballot_box", args=[motion.pk])))
         assert "Paper ballots awaiting a second officer" in box and "entered by you" in box
+        # Numbered as listed, not by id: the id is only in the clerk's confirm form's address.
+        assert "Ballot 1" in box and "Ballot 2" not in box and str(ballot.pk)[:8] not in box
         # The box is open: nobody else can hand one in.
         late = officer.post(reverse("deliberation:mark_paper_ballot", args=[motion.pk]), {"person": village.adults[6].pk})
         assert late.status_code == 400 and "ballot box has been opened" in page(late)
