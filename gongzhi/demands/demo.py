@@ -594,6 +594,7 @@ class _Builder:
         self.end = end.astimezone(UTC).replace(microsecond=0)
         self.rng = random.Random(f"{seed}:demands")
         self.lookups = Lookups()
+        services.seed_defaults()  # the taxonomy the year draws from, even where a flush emptied the table
         self.categories = {c.code: c for c in Category.objects.filter(is_active=True)}
 
     # the year -----------------------------------------------------------------------------------------------
