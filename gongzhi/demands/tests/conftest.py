@@ -18,3 +18,19 @@ def dw(world, ledger_keys):
     from .factories import DemandWorld
 
     return DemandWorld(world)
+
+
+
+@pytest.fixture
+def keep_the_test_connection():
+    """As Django's test client does: the request signals must not close the connection that holds the
+    test's transaction (the fast path sends them, like Django's handler, to close stale connections; on
+    PostgreSQL a closed connection fails the test)."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)

@@ -82,18 +82,6 @@ class DjangoApp:
         return [b"django"]
 
 
-@pytest.fixture
-def keep_the_test_connection():
-    from django.core import signals
-    from django.db import close_old_connections
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
 @pytest.mark.parametrize("text", ["\u200b\ufeff", "路灯坏了\x00"])
 def test_the_fast_path_refuses_it_without_storing(dw, bearer, keep_the_test_connection, text):
     payload = json.dumps({"text": text, "longitude": IN_A1[0], "latitude": IN_A1[1]}).encode()

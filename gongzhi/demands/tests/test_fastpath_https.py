@@ -31,7 +31,7 @@ def teapot(environ, start_response):
     return [b""]
 
 
-def submit(dw, django=None, **environ):
+def submit(dw, django, **environ):
     _, raw = ApiToken.issue(dw.resident)
     body = json.dumps({"text": "小区门口垃圾堆了三天没人清运", "longitude": IN_A1[0], "latitude": IN_A1[1]}).encode()
     started = {}
@@ -40,18 +40,18 @@ def submit(dw, django=None, **environ):
            "SERVER_NAME": "testserver", "SERVER_PORT": "80", "wsgi.url_scheme": "http", "REMOTE_ADDR": "203.0.113.9",
            "HTTP_AUTHORIZATION": f"Bearer {raw}", **environ}
     with clock.frozen_at(THURSDAY_9AM):
-        b"".join(fastpath.wrap(django or WSGIHandler())(env, lambda status, headers: started.update(status=status,
+        b"".join(fastpath.wrap(django)(env, lambda status, headers: started.update(status=status,
                                                                                           headers=dict(headers))))
     return started["status"], started["headers"]
 
 
-def test_over_https_the_fast_path_answers_with_hsts(dw, https):
+def test_over_https_the_fast_path_answers_with_hsts(dw, https, keep_the_test_connection):
     status, headers = submit(dw, teapot, HTTP_X_FORWARDED_PROTO="https")
     assert status == "202 Accepted"  # served by the fast path itself
     assert headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
 
 
-def test_plain_http_is_redirected_to_https_by_django(dw, https):
+def test_plain_http_is_redirected_to_https_by_django(dw, https, keep_the_test_connection):
     assert submit(dw, teapot, HTTP_X_FORWARDED_PROTO="http")[0].startswith("418")  # handed to Django
-    status, headers = submit(dw, HTTP_X_FORWARDED_PROTO="http")
+    status, headers = submit(dw, WSGIHandler(), HTTP_X_FORWARDED_PROTO="http")
     assert status.startswith("301") and headers["Location"].startswith("https://testserver/")

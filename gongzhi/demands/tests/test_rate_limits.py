@@ -64,7 +64,8 @@ def test_one_address_past_its_limit_is_refused_whoever_files(client, dw, limits)
     assert file(client, bearer(dw.dispatcher), address="192.0.2.77").status_code == 201
 
 
-def test_the_fast_path_counts_a_submission_once_and_django_answers_the_refusal(dw, limits):
+def test_the_fast_path_counts_a_submission_once_and_django_answers_the_refusal(
+        dw, limits, keep_the_test_connection):
     app = fastpath.wrap(WSGIHandler())
     headers = bearer(dw.resident)
 

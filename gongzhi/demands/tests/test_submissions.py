@@ -198,17 +198,8 @@ def test_bad_input_over_the_api_is_400_with_its_code_and_nothing_is_stored(clien
 # --- the WSGI fast path ------------------------------------------------------------------------------------
 
 @pytest.fixture(autouse=True)
-def keep_the_test_connection():
-    """As Django's test client does: the request signals must not close the connection that holds the
-    test's transaction (the fast path sends them, like Django's handler, to close stale connections)."""
-    from django.core import signals
-    from django.db import close_old_connections
-
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
+def connection_kept(keep_the_test_connection):
+    """The fast path sends the request signals, as Django's handler does (conftest's fixture)."""
 
 
 class DjangoApp:
