@@ -9,7 +9,8 @@ banner() { printf '\n==================== %s ====================\n' "$*"; }
 
 # Chromium for the browser tests and a Chinese font so screenshots show Chinese (Debian's packages;
 # Playwright never downloads a browser here).
-if ! [ -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi 'noto.*cjk\|wqy'; then
+has_cjk_font() { fc-list 2>/dev/null | grep -i 'noto.*cjk\|wqy' >/dev/null; }  # not -q: no SIGPIPE under pipefail
+if ! [ -x /usr/bin/chromium ] || ! has_cjk_font; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     banner "installing Debian's chromium and fonts-noto-cjk for the browser tests"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq \

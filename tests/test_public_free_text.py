@@ -57,7 +57,7 @@ def public_objects(village):
     """Every public free-text field of deliberation and duties, filled with PII by the people who may."""
     resident, officer = village.adults[6].user, village.officer
     topic = deliberation.propose_topic(resident, region=village.village, title=f"修路 {MOBILE_SPACED}",
-                                       description=PII)
+                                       description=PII, origin_reference=f"联系{MOBILE_DASHED}")
     organised = deliberation.propose_topic(officer, region=village.village, title=f"议题{MOBILE_DASHED}",
                                            description=PII, origin="agenda",
                                            evidence={"kind": "issue", "samples": [PII]})
@@ -93,7 +93,7 @@ def public_objects(village):
 
 
 def test_pii_typed_into_public_fields_is_stored_masked(public_objects):
-    texts = [*Topic.objects.values_list("title", "description"), *Comment.objects.values_list("text", "hidden_reason"),
+    texts = [*Topic.objects.values_list("title", "description", "origin_reference"), *Comment.objects.values_list("text", "hidden_reason"),
              *Statement.objects.values_list("text"), *Disclosure.objects.values_list("title", "body"),
              *Objection.objects.values_list("text", "answer")]
     stored = json.dumps(texts, ensure_ascii=False) + json.dumps(public_objects["organised"].evidence, ensure_ascii=False)

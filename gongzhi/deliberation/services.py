@@ -241,6 +241,7 @@ def propose_topic(user, *, region: Region, title: str, description: str, origin:
         threshold = 0
     if threshold < 0:
         raise ValidationFailed("the support threshold cannot be negative", code="invalid_threshold")
+    origin_reference = _optional_public(origin_reference, "origin reference")
     now = clock.now()
     with transaction.atomic():
         topic = Topic.objects.create(
