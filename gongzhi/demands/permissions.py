@@ -27,6 +27,7 @@ from .models import Assignment, Demand, RoutingRule
 
 R = Post.Role
 DESK_KINDS = frozenset({"street_office", "township_government", "residents_committee", "villagers_committee"})
+INTAKE_DESK_KINDS = frozenset({"street_office", "township_government"})
 OVERSEER_KINDS = GOVERNING_KINDS - {"department"}
 
 DISPATCHER_ACTIONS = frozenset({"demands.triage", "demands.dispatch", "demands.close", "demands.reopen",
@@ -37,6 +38,12 @@ LEAD_ACTIONS = frozenset({"demands.accept", "demands.return", "demands.start_wor
 def dispatcher_paths(user) -> list[str]:
     return [p.organisation.region.path for p in active_posts(user)
             if p.role in OFFICE and p.organisation.kind in DESK_KINDS]
+
+
+def intake_desk_paths(user) -> list[str]:
+    """The streets whose street office or township government desk the user sits at."""
+    return [p.organisation.region.path for p in active_posts(user)
+            if p.role in OFFICE and p.organisation.kind in INTAKE_DESK_KINDS]
 
 
 def grid_worker_paths(user) -> list[str]:
@@ -130,10 +137,11 @@ def rule(user, action: str, obj) -> bool:
     if action == "demands.view_any":
         return bool(overseer_paths(user))
     if action == "demands.place":
-        # Open311 requests the address register could not place: every dispatch desk sees the queue (the
-        # client serves the whole district), and places one only in a grid it dispatches for.
-        return bool(dispatcher_paths(user)) if obj is None else isinstance(obj, Region) and _covers(
-            dispatcher_paths(user), obj)
+        # Open311 requests the address register could not place have no place yet, so no community's desk
+        # is theirs: the street offices' and township governments' desks (the district's intake desks) see
+        # the queue, and each places a request only in a grid of its own street.
+        paths = intake_desk_paths(user)
+        return bool(paths) if obj is None else isinstance(obj, Region) and _covers(paths, obj)
     if not isinstance(obj, Demand):
         return False
     if action == "demands.view":

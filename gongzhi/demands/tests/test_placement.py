@@ -12,7 +12,7 @@ import pytest
 from gongzhi.core import clock
 from gongzhi.core.errors import NotFound, PermissionDenied
 from gongzhi.core.models import Event
-from gongzhi.demands import services
+from gongzhi.demands import queries, services
 from gongzhi.demands.models import Demand, Submission
 
 from .factories import THURSDAY_9AM
@@ -90,19 +90,38 @@ def test_a_street_desk_places_it_in_its_street_and_it_is_filed_with_a_number_rec
 
 
 def test_a_grid_outside_the_desks_scope_is_not_found_and_nothing_changes(client, dw, key):
+    from gongzhi.org.tests.factories import region, square
+
     token = token_of(client, key)
     submission = Submission.objects.get(key=token)
-    community_b_desk = dw.world.secretary_b  # director of 西园社区居委会: dispatches for community B only
+    other_street = region("street", dw.world.district, name="和顺街道", admin_code="110199002000")
+    elsewhere = region("grid", region("community", other_street, name="和顺社区", admin_code="110199002001"),
+                       name="和顺一网格", grid_code="C1", polygon=square(116.20, 39.90))
+    street_desk = dw.dispatcher  # staff of 和平街道办事处: dispatches for the whole street
     events = Event.objects.count()
     with pytest.raises(NotFound):
-        services.place_submission(community_b_desk, submission, dw.world.grid_a1.pk)
+        services.place_submission(street_desk, submission, elsewhere.pk)  # another street's grid
     with pytest.raises(NotFound):
-        services.place_submission(community_b_desk, submission, dw.world.community_b.pk)  # not a grid
+        services.place_submission(street_desk, submission, dw.world.community_b.pk)  # not a grid
     submission.refresh_from_db()
     assert submission.grid is None and submission.state == Submission.State.PENDING
     assert Event.objects.count() == events and not Demand.objects.exists()
-    # Its own grid is fine.
-    assert services.place_submission(community_b_desk, submission, dw.world.grid_b1.pk).demand.grid == dw.world.grid_b1
+    # Its own street's grid is fine.
+    assert services.place_submission(street_desk, submission, dw.world.grid_b1.pk).demand.grid == dw.world.grid_b1
+
+
+def test_a_community_desk_neither_sees_nor_handles_the_districts_unplaced_requests(client, dw, key):
+    """An unplaced request belongs to no community yet: only the street's intake desk takes it (review)."""
+    submission = Submission.objects.get(key=token_of(client, key))
+    community_b_desk = dw.world.secretary_b  # director of 西园社区居委会: a desk for community B only
+    assert not queries.awaiting_placement(community_b_desk).exists()
+    assert queries.awaiting_placement(dw.dispatcher).filter(pk=submission.pk).exists()
+    with pytest.raises(PermissionDenied):
+        services.place_submission(community_b_desk, submission, dw.world.grid_b1.pk)
+    with pytest.raises(PermissionDenied):
+        services.refuse_submission(community_b_desk, submission, reason="不是本社区的事")
+    submission.refresh_from_db()
+    assert submission.grid is None and submission.state == Submission.State.PENDING
 
 
 def test_a_resident_or_a_handler_may_neither_place_nor_refuse(client, dw, key):
