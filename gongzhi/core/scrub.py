@@ -12,8 +12,8 @@ A pure rule, no Django. Where it runs (issue #13 item 2):
   is stored as typed and scrubbed where it is shown to others (Open311's public answers, insight's samples).
 `scrub_findings` tells the author, while they type and after posting (core.preview), what was masked.
 
-Numbers are caught however residents write them: with spaces, dashes or dots between the digits
-(138 1234 5678, 138-1234-5678, +86 138…), in full-width digits, an ID number in groups (110101 19900307
+Numbers are caught however residents write them: with up to three spaces, dashes, dots, Chinese commas
+or brackets between the digits (138 1234 5678, 138 - 1234 - 5678, 138，1234，5678, (138)1234-5678, +86 138…), in full-width digits, an ID number in groups (110101 19900307
 123X), a landline with its area code (010-12345678, 0571 8765 4321, (010)12345678) or a bare 7-8 digit
 local number after a word that says it is one (电话 8765 4321). Ordinary numbers stay: amounts
 (120000元), dates (2026-12-07), years, counts, a building alone (3号楼).
@@ -28,7 +28,9 @@ _WIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
                         "－": "-", "（": "(", "）": ")", "＋": "+", "．": ".", "\u3000": " ",
                         "Ｘ": "X", "ｘ": "x"})
 
-_SEP = r"[ \t\u00a0\-‐‑–—.·]?"        # at most one separator between two digits
+# Between two digits: up to three separators (138 - 1234 - 5678, 138，1234，5678, (138)1234-5678). The ASCII
+# comma is left out: 1,380,000 is an amount.
+_SEP = r"[ \t\u00a0\-‐‑–—.·，、()]{0,3}"
 _NOT_BEFORE = r"(?<!\d)"               # a number starts here, not inside another
 _NOT_AFTER = r"(?!\d)"
 

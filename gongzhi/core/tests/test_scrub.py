@@ -28,6 +28,8 @@ def spelled(digits: str, groups: list[int], sep: str) -> str:
 @pytest.mark.parametrize("written", [
     "13812345678", "138 1234 5678", "138-1234-5678", "138.1234.5678", "+86 138 1234 5678", "+86-13812345678",
     "8613812345678", "0086 138 1234 5678", "１３８１２３４５６７８", "1381234 5678", "138 1234-5678",
+    # found in review: two or three separators, Chinese commas, brackets
+    "138  1234  5678", "138 - 1234 - 5678", "(138)1234-5678", "138，1234，5678", "138、1234、5678",
 ])
 def test_a_mobile_number_is_masked_however_it_is_spaced(written):
     shown = scrub(f"我的电话{written}，请联系")
@@ -36,7 +38,7 @@ def test_a_mobile_number_is_masked_however_it_is_spaced(written):
 
 @pytest.mark.parametrize("written", [
     "11010119900307123X", "110101 19900307 123X", "110101-19900307-123x", "1101 0119 9003 0712 3X",
-    "110101199003071234", "110101900307123",
+    "110101199003071234", "110101900307123", "110101 - 19900307 - 123X", "110101，19900307，123X",
 ])
 def test_an_id_number_is_masked_however_it_is_grouped(written):
     shown = scrub(f"身份证 {written} 复印件")
