@@ -159,7 +159,7 @@ def demand_events(request, number: str):
     return [
         {"action": e.action, "from_state": e.from_state, "to_state": e.to_state, "at": e.at, "unit_id": e.unit_id,
          "note": e.note, "event_id": e.event_id, "receipt": services.receipt(e.event, catch_up=False)}
-        for e in queries.timeline(demand)
+        for e in queries.timeline_as_seen_by(request.auth, demand)
     ]
 
 

@@ -389,7 +389,7 @@ def as_seen_by(user, demand: Demand) -> dict[str, str]:
     from .permissions import sees_in_full
 
     if sees_in_full(user, demand):
-        seen = {"text": demand.text, "address": demand.address, "reply": demand.reply}
+        seen = {"text": demand.text, "address": demand.address, "reply": demand.reply, "names": None}
     else:
         from .models import DemandContact
 
@@ -400,6 +400,19 @@ def as_seen_by(user, demand: Demand) -> dict[str, str]:
             names.append(person.name)
         seen = {"text": scrub(demand.text, names=names),
                 "address": mask_address(scrub(demand.address, names=names)),
-                "reply": scrub(demand.reply, names=names)}
+                "reply": scrub(demand.reply, names=names), "names": names}
     demand._gongzhi_seen = (getattr(user, "pk", None), seen)
     return seen
+
+
+def timeline_as_seen_by(user, demand: Demand) -> list[DemandEvent]:
+    """The timeline with each step's note (a rating's comment, a reason for returning or rejecting) as
+    `user` may read it: scrubbed like the text for an overseer (as_seen_by). The rows are not saved."""
+    from gongzhi.core.scrub import scrub
+
+    names = as_seen_by(user, demand)["names"]
+    steps = list(timeline(demand))
+    if names is not None:
+        for step in steps:
+            step.note = scrub(step.note, names=names) if step.note else step.note
+    return steps

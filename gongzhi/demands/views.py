@@ -95,7 +95,7 @@ def _card(user, demand: Demand, *, view: str, with_timeline: bool = False, with_
         "suggested_name": category_name(demand.suggested_category) if demand.suggested_category_id else None,
         "deadlines": _deadlines(demand),
         "actions": _actions(user, demand, forms) if with_actions else [],
-        "timeline": _timeline(demand) if with_timeline else None,
+        "timeline": _timeline(user, demand) if with_timeline else None,
         "view": view,
         "with_timeline": with_timeline,
         "notice": notice,
@@ -103,9 +103,10 @@ def _card(user, demand: Demand, *, view: str, with_timeline: bool = False, with_
     }
 
 
-def _timeline(demand: Demand) -> list[dict]:
+def _timeline(user, demand: Demand) -> list[dict]:
     return [{"event": e, "label": STEP_LABELS.get(e.action, e.action), "state": Demand.State(e.to_state).label,
-             "receipt": services.receipt(e.event, catch_up=False)} for e in queries.timeline(demand)]
+             "receipt": services.receipt(e.event, catch_up=False)}
+            for e in queries.timeline_as_seen_by(user, demand)]
 
 
 def _detail_context(user, demand: Demand, *, forms=None, notice=None, error=None, **extra) -> dict:
