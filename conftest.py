@@ -30,23 +30,6 @@ def generous_rate_limits(settings):
     LocMemCache("gongzhi-tests-ratelimit", {}).clear()  # the store every cache of that name shares
 
 
-@pytest.fixture(autouse=True)
-def migration_data_back_after_a_flush(request, django_db_blocker):
-    """A transactional test ends by emptying every table, the rows data migrations seeded too (the default
-    categories and time limits); put them back, so the tests that run after it in the same process (which
-    pytest-xdist decides) find the database as migrated. Autouse fixtures are set up first, so this one's
-    teardown runs after the flush."""
-    yield
-    marker = request.node.get_closest_marker("django_db")
-    transactional = bool(marker and marker.kwargs.get("transaction")) or bool(
-        {"transactional_db", "live_server", "django_db_reset_sequences"} & set(request.fixturenames))
-    if transactional:
-        from gongzhi.demands.services import seed_defaults
-
-        with django_db_blocker.unblock():
-            seed_defaults()
-
-
 @pytest.fixture
 def world(db):
     from gongzhi.org.tests.factories import World

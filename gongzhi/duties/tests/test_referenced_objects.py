@@ -26,6 +26,9 @@ SPEND = {"title": "采购冷库制冷设备", "amount": "300000.00"}
 
 @pytest.fixture
 def village(world, ledger_keys):
+    from gongzhi.demands.services import seed_defaults
+
+    seed_defaults()  # the responsibility list names demand categories: have them whatever ran before
     with clock.frozen_at(MONDAY_9AM):
         yield Village(world)
 
