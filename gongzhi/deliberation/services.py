@@ -1009,9 +1009,10 @@ def _reshuffle(motion: Motion) -> None:
         rows.append((tracker, choice, ballot))
     rows.sort(key=lambda row: row[0])
     Ballot.objects.filter(motion=motion).delete()
+    # Which ballots came from the box, and who entered and confirmed them, go too: beside the paper voters'
+    # marks they would tell the paper voters' choices (all of them, when one voted on paper or all agreed).
     Ballot.objects.bulk_create([Ballot(id=uuid.uuid4(), motion_id=b.motion_id, voter=None, choice=choice,
-                                       tracker=tracker, sealed="", is_paper=b.is_paper,
-                                       entered_by_id=b.entered_by_id, confirmed_by_id=b.confirmed_by_id)
+                                       tracker=tracker, sealed="", is_paper=False)
                                 for tracker, choice, b in rows])
 
 
@@ -1065,6 +1066,7 @@ def close_motion(user, motion: Motion) -> Motion:
         rule = decision_rule(meeting.body, motion)
         if rule.code in MINUTED_RULES:
             _check_minutes(motion, rule)
+        paper_entered = motion.ballots.filter(is_paper=True).count()
         if motion.is_secret:
             _reshuffle(motion)
         published = published_ballots(motion)
@@ -1093,8 +1095,7 @@ def close_motion(user, motion: Motion) -> Motion:
         handed_in = motion.marks.filter(is_paper=True).count()
         if handed_in:
             # Fewer ballots taken from the box than were handed in is said, not hidden.
-            motion.result["paper"] = {"handed_in": handed_in,
-                                      "entered": sum(1 for b in motion.ballots.all() if b.is_paper)}
+            motion.result["paper"] = {"handed_in": handed_in, "entered": paper_entered}
         motion.is_passed, motion.published_ballots_sha256 = passed, digest
         motion.status, motion.closed_at = Motion.Status.CLOSED, clock.now()
         motion.save(update_fields=["result", "is_passed", "published_ballots_sha256", "status", "closed_at"])

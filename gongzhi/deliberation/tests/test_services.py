@@ -377,6 +377,10 @@ def test_a_secret_paper_ballot_is_marked_on_the_roll_and_entered_from_the_box_in
     assert sorted(row["choice"] for row in published) == ["no", "no", "yes", "yes"]
     # Closing rewrote the rows under new ids: none of the ids seen while the vote was open survives.
     assert not Ballot.objects.filter(pk__in=[b.pk for b in entered]).exists()
+    # Nor which ballots came from the box, nor who entered them: with the paper voters' marks that would
+    # tell the paper voters' choices (all of them, when one voted on paper, or they agreed). Found in review.
+    assert not Ballot.objects.filter(motion=closed).filter(
+        models.Q(is_paper=True) | models.Q(entered_by__isnull=False) | models.Q(confirmed_by__isnull=False)).exists()
 
 
 def test_a_secret_paper_ballot_needs_a_present_member_marked_once_and_a_second_officer(village):
