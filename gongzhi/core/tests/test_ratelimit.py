@@ -51,6 +51,20 @@ def test_an_increment_keeps_the_windows_expiry(tmp_path):
         cache.incr("never-added")
 
 
+def test_ended_windows_are_culled_before_any_live_counter(tmp_path):
+    """Each window has its own key, so ended ones pile up; past MAX_ENTRIES they go first, not a random
+    third of all counters (found in review: that reset live limits)."""
+    cache = ratelimit.LockedFileCache(str(tmp_path), {"OPTIONS": {"MAX_ENTRIES": 12}})
+    live = [f"live-{i}" for i in range(6)]
+    for key in live:
+        cache.add(key, 1, timeout=3600)
+    for i in range(6):
+        cache.set(f"ended-{i}", 1, timeout=-1)  # a window that has ended: written expired
+    cache.add("one-more", 1, timeout=3600)  # past MAX_ENTRIES: culls
+    assert all(cache.get(key) == 1 for key in live) and cache.get("one-more") == 1
+    assert len(list(Path(tmp_path).glob("*.djcache"))) == 7
+
+
 def test_hit_refuses_past_the_limit_per_user_and_per_address(settings):
     settings.GONGZHI_RATE_LIMITS = {"statement": {"user": "2/m", "address": "3/m"}}
     ratelimit.hit("statement", who="user:1", address="192.0.2.1")
