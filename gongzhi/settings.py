@@ -209,6 +209,9 @@ GONGZHI_RATE_LIMITS = {
     "statement": {"user": "30/h", "address": "300/h"},
     "statement_vote": {"user": "600/h", "address": "3000/h"},
     "objection": {"user": "10/h", "address": "100/h"},
+    "topic": {"user": "5/h", "address": "50/h"},  # a resident's proposal
+    "comment": {"user": "30/h", "address": "300/h"},
+    "report": {"user": "20/h", "address": "200/h"},  # reporting a comment or a statement to moderators
     "receipt_check": {"user": "300/h", "address": "300/h"},
 }
 for _kind, _limits in json.loads(os.environ.get("GONGZHI_RATE_LIMITS") or "{}").items():

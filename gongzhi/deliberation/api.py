@@ -79,6 +79,7 @@ def list_topics(request, region_id: int | None = None, status: str | None = None
 
 @router.post("/topics", response={201: TopicOut})
 def propose_topic(request, payload: TopicIn):
+    ratelimit.check(request, "topic")
     topic = services.propose_topic(
         request.user, region=_ref(Region, payload.region_id, "region"), title=payload.title,
         description=payload.description, origin=payload.origin, origin_reference=payload.origin_reference,
@@ -132,6 +133,7 @@ def comments(request, topic_id: int):
 
 @router.post("/topics/{topic_id}/comments", response={201: CommentOut})
 def add_comment(request, topic_id: int, payload: TextIn):
+    ratelimit.check(request, "comment")
     return Status(201, queries.public_comment(services.add_comment(request.user, _get(Topic, topic_id), payload.text)))
 
 
@@ -142,6 +144,7 @@ def hide_comment(request, comment_id: int, payload: ReasonIn):
 
 @router.post("/comments/{comment_id}/report", response={201: dict})
 def report_comment(request, comment_id: int, payload: ReasonIn):
+    ratelimit.check(request, "report")
     row = services.report(request.user, comment=_get(Comment, comment_id), reason=payload.reason)
     return Status(201, {"id": row.pk})
 
@@ -172,6 +175,7 @@ def moderate(request, statement_id: int, payload: ModerateIn):
 
 @router.post("/statements/{statement_id}/report", response={201: dict})
 def report_statement(request, statement_id: int, payload: ReasonIn):
+    ratelimit.check(request, "report")
     row = services.report(request.user, statement=_get(Statement, statement_id), reason=payload.reason)
     return Status(201, {"id": row.pk})
 

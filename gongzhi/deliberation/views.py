@@ -128,6 +128,7 @@ def _topics_page(request, *, forms=None, error=None, status=200):
 
 @action
 def propose(request):
+    ratelimit.check(request, "topic")
     form = ProposeTopicForm(request.POST, regions=_proposal_regions(request.user))
 
     def call(data):
@@ -299,6 +300,7 @@ def support(request, topic_id: int):
 
 @action
 def add_comment(request, topic_id: int):
+    ratelimit.check(request, "comment")
     topic = get_or_not_found(Topic, topic_id)
     return _topic_action(request, topic, lambda data: services.add_comment(request.user, topic, data["text"]),
                          _("Your comment is posted."), "comments", form=CommentForm(request.POST), name="comment")
@@ -306,6 +308,7 @@ def add_comment(request, topic_id: int):
 
 @action
 def report_comment(request, comment_id: int):
+    ratelimit.check(request, "report")
     comment = get_or_not_found(Comment, comment_id)
     return _topic_action(request, comment.topic,
                          lambda data: services.report(request.user, comment=comment, reason=data["reason"]),
@@ -448,6 +451,7 @@ def moderate_statement(request, statement_id: int):
 
 @action
 def report_statement(request, statement_id: int):
+    ratelimit.check(request, "report")
     statement = get_or_not_found(Statement, statement_id)
     return _topic_action(request, statement.topic,
                          lambda data: services.report(request.user, statement=statement, reason=data["reason"]),

@@ -1,4 +1,5 @@
-"""Rate limits on statements, votes on statements and objections, through the JSON API and the pages."""
+"""Rate limits on statements, votes on statements, objections, proposals, comments and reports, through the
+JSON API and the pages."""
 
 import json
 
@@ -21,7 +22,10 @@ def limits(settings):
     settings.GONGZHI_RATE_LIMITS = {**settings.GONGZHI_RATE_LIMITS,
                                     "statement": {"user": "2/h", "address": "100/h"},
                                     "statement_vote": {"user": "3/h", "address": "100/h"},
-                                    "objection": {"user": "1/h", "address": "2/h"}}
+                                    "objection": {"user": "1/h", "address": "2/h"},
+                                    "topic": {"user": "1/h", "address": "100/h"},
+                                    "comment": {"user": "2/h", "address": "100/h"},
+                                    "report": {"user": "1/h", "address": "100/h"}}
 
 
 @pytest.fixture
@@ -75,3 +79,18 @@ def test_objections_are_limited_per_user_and_per_address(client, village, limits
     third = post(client, village.adults[10].user, url, {"text": "请公开发票"})
     assert third.status_code == 429 and third.json()["details"]["scope"] == "address"
     assert Objection.objects.count() == 2
+
+
+def test_proposals_comments_and_reports_are_limited_too(client, village, topic, limits):
+    """Every resident write that reaches others is limited, not only the ones the review listed first."""
+    resident = village.adults[6].user
+    proposal = {"region_id": village.village.pk, "title": "修路", "description": "村西路坑洼"}
+    assert post(client, resident, "topics", proposal).status_code == 201
+    refused = post(client, resident, "topics", {**proposal, "title": "再修路"})
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited" and refused["Retry-After"]
+    for text in ("同意", "支持"):
+        assert post(client, resident, f"topics/{topic.pk}/comments", {"text": text}).status_code == 201
+    assert post(client, resident, f"topics/{topic.pk}/comments", {"text": "再说一句"}).status_code == 429
+    comment = topic.comments.first()
+    assert post(client, resident, f"comments/{comment.pk}/report", {"reason": "广告"}).status_code == 201
+    assert post(client, resident, f"comments/{comment.pk}/report", {"reason": "广告"}).status_code == 429
