@@ -29,14 +29,15 @@ def viewable_regions(user) -> list[Region]:
 
 
 def cockpit_region(user, chosen: str | int | None = None) -> Region:
-    """The region whose cockpit `user` asks for: `chosen` (an id; NotFound when there is no such region),
-    else the widest they oversee. PermissionDenied unless they may view its cockpit ("insight.view"): the
-    region named in the query is checked like any object the user names."""
+    """The region whose cockpit `user` asks for: `chosen` (an id), else the widest they oversee. The region
+    named in the query is checked like any object the user names: one they may not view the cockpit of
+    ("insight.view") answers NotFound, as one that does not exist; with none named, a user who oversees
+    nothing is refused (PermissionDenied)."""
     chosen = str(chosen or "")
     if chosen:
         known = chosen.isdigit() and int(chosen) < 2**63  # a larger id names nothing (and overflows the database)
         region = Region.objects.defer("polygon").filter(pk=int(chosen)).first() if known else None
-        if region is None:
+        if region is None or not policy.can(user, "insight.view", region):
             raise NotFound(f"region {chosen}")
     else:
         viewable = viewable_regions(user)

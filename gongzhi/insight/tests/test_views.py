@@ -204,8 +204,8 @@ def test_a_community_secretary_sees_her_community_only(as_, dw, cockpit):
     assert response.context["region"] == dw.world.community_a
     assert {g["name"] for g in response.context["grids"]} == {"东园一网格", "东园二网格"}
     assert "西园一网格" not in response.content.decode()
-    assert get(client, f"?region={dw.world.street.pk}").status_code == 403
-    assert get(client, f"?region={dw.world.community_b.pk}").status_code == 403
+    assert get(client, f"?region={dw.world.street.pk}").status_code == 404  # as if it did not exist
+    assert get(client, f"?region={dw.world.community_b.pk}").status_code == 404
 
 
 def test_the_street_can_narrow_the_cockpit_to_one_community(as_, dw, cockpit):
@@ -222,7 +222,7 @@ def test_the_street_can_narrow_the_cockpit_to_one_community(as_, dw, cockpit):
 def test_a_resident_is_refused(as_, dw, cockpit):
     client = as_(dw.resident)
     assert get(client).status_code == 403
-    assert get(client, f"?region={dw.world.street.pk}").status_code == 403
+    assert get(client, f"?region={dw.world.street.pk}").status_code == 404  # a named region: as if none
 
 
 def test_an_unknown_region_is_not_found(as_, dw, cockpit):
