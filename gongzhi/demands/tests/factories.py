@@ -71,3 +71,15 @@ class DemandWorld:
                 demand = act(demand).demand
             step += dt.timedelta(hours=1)
         return demand
+
+
+class DjangoApp:
+    """Stands in for Django's WSGI application: records what was handed to it."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, environ, start_response):
+        self.calls.append(environ["wsgi.input"].read())
+        start_response("418 I'm a teapot", [])
+        return [b"django"]

@@ -14,7 +14,7 @@ from gongzhi.core.models import ApiToken, Event
 from gongzhi.demands import fastpath, services
 from gongzhi.demands.models import Demand, Submission
 
-from .factories import IN_A1, THURSDAY_9AM
+from .factories import IN_A1, THURSDAY_9AM, DjangoApp
 
 pytestmark = pytest.mark.django_db
 
@@ -70,16 +70,6 @@ def test_the_api_answers_400_with_the_reason(client, dw, bearer, text):
         answer = response.json()
         assert answer["code"] in ("text_required", "invalid_text", "invalid") and answer["message"], answer
     assert stored() == before
-
-
-class DjangoApp:
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, environ, start_response):
-        self.calls.append(environ["wsgi.input"].read())
-        start_response("418 I'm a teapot", [])
-        return [b"django"]
 
 
 @pytest.mark.parametrize("text", ["\u200b\ufeff", "路灯坏了\x00"])

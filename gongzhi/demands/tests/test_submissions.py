@@ -18,7 +18,7 @@ from gongzhi.demands.models import Category, Demand, DemandContact, RoutingRule,
 from gongzhi.ledger import services as ledger
 from gongzhi.ledger.models import Pending
 
-from .factories import IN_A1, NOWHERE, THURSDAY_9AM
+from .factories import IN_A1, NOWHERE, THURSDAY_9AM, DjangoApp
 
 pytestmark = pytest.mark.django_db
 SUBMISSIONS = "/api/v1/demands/submissions"
@@ -200,18 +200,6 @@ def test_bad_input_over_the_api_is_400_with_its_code_and_nothing_is_stored(clien
 @pytest.fixture(autouse=True)
 def connection_kept(keep_the_test_connection):
     """The fast path sends the request signals, as Django's handler does (conftest's fixture)."""
-
-
-class DjangoApp:
-    """Stands in for Django's WSGI application: records what was handed to it."""
-
-    def __init__(self):
-        self.calls = []
-
-    def __call__(self, environ, start_response):
-        self.calls.append(environ["wsgi.input"].read())
-        start_response("418 I'm a teapot", [])
-        return [b"django"]
 
 
 def call(app, payload: bytes, **environ):
