@@ -30,8 +30,13 @@ demo: install
 	$(BIN)/gongzhi demo
 	$(BIN)/gongzhi collectstatic --noinput -v 0
 	@echo "Serving gongzhi on http://$(HOST):$(PORT)/  (Ctrl-C to stop); submissions filed as they come, deadlines swept every minute"
-	$(BIN)/gongzhi demands work --forever --sweep-interval 60 & trap "kill $$! 2>/dev/null" EXIT INT TERM; \
-	$(BIN)/gunicorn gongzhi.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --log-level warning
+# Both run in the background so that the shell's `wait` (unlike a foreground child) lets the trap run at
+# once. Ctrl-C: the terminal signals all of them; the trap passes INT to gunicorn and TERM to the worker
+# once more (harmless, see core/stopping.py) and waits for both, so a new `make demo` finds no lock.
+	$(BIN)/gongzhi demands work --forever --sweep-interval 60 & worker=$$!; \
+	$(BIN)/gunicorn gongzhi.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --log-level warning & server=$$!; \
+	trap 'trap "" INT TERM; kill -INT $$server 2>/dev/null; kill -TERM $$worker 2>/dev/null; wait $$server; wait $$worker; exit 130' INT TERM; \
+	wait $$server; status=$$?; kill -TERM $$worker 2>/dev/null; wait $$worker; exit $$status
 
 serve: install
 	$(BIN)/gunicorn gongzhi.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -

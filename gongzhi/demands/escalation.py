@@ -116,27 +116,42 @@ class SweepReport:
         return asdict(self)
 
 
-def sweep_deadlines(now: dt.datetime | None = None) -> SweepReport:
+def sweep_deadlines(now: dt.datetime | None = None, *, should_stop=None) -> SweepReport:
     """One pass over every running deadline at `now` (default clock.now()): reminders for those within
     their lead time, supervision orders for those passed, resolution of orders whose step is done, and
     挂牌督办 for open demands reopened or overdue too often. Idempotent; each new row is its own transaction
-    with its core event and notifications."""
+    with its core event and notifications. `should_stop()` is asked between rows (never inside one's
+    transaction): once true the pass ends early, and the next pass does what this one left."""
     now = now or clock.now()
+    stop = should_stop or (lambda: False)
     report = SweepReport()
     max_lead = dt.timedelta(hours=float(_setting("REMINDER_MAX_HOURS", 24)))
+
+    def each(step, pks, *args) -> int:
+        done = 0
+        for pk in pks:
+            if stop():
+                break
+            done += step(pk, *args)
+        return done
+
     for spec in SPECS:
         due = spec.field
         not_reminded = ~Exists(DeadlineReminder.objects.filter(demand=OuterRef("pk"), deadline=spec.kind,
                                                                due=OuterRef(due)))
         near = Demand.objects.filter(not_reminded, state__in=spec.states,
                                      **{f"{due}__gt": now, f"{due}__lte": now + max_lead})
-        report.reminders += sum(_remind(pk, spec, now) for pk in list(near.values_list("pk", flat=True)))
+        report.reminders += each(_remind, list(near.values_list("pk", flat=True)), spec, now)
         not_ordered = ~Exists(SupervisionOrder.objects.filter(demand=OuterRef("pk"), deadline=spec.kind,
                                                               due=OuterRef(due)))
         late = Demand.objects.filter(not_ordered, state__in=spec.states, **{f"{due}__lt": now})
-        report.supervision_orders += sum(_supervise(pk, spec, now) for pk in list(late.values_list("pk", flat=True)))
+        report.supervision_orders += each(_supervise, list(late.values_list("pk", flat=True)), spec, now)
+        if stop():
+            return report
     open_orders = SupervisionOrder.objects.filter(resolved_at__isnull=True).values_list("pk", flat=True)
-    report.resolved = sum(_resolve(pk, now) for pk in list(open_orders))
+    report.resolved = each(_resolve, list(open_orders), now)
+    if stop():
+        return report
     report.listed = _list_repeated(now)
     return report
 

@@ -380,11 +380,13 @@ def queue_unsequenced() -> int:
         return storage.queue_unsequenced()
 
 
-def run_sequencer(*, interval: float = 0.1, should_stop=lambda: False, batch_size: int | None = None) -> int:
+def run_sequencer(*, interval: float = 0.1, should_stop=lambda: False, batch_size: int | None = None,
+                  sleep=time.sleep) -> int:
     """The production loop (`gongzhi ledger sequence --forever`): sequence what is pending, then sleep
     `interval` unless a full batch was waiting. Under a steady stream this gathers about `interval`
     seconds of events per batch, so the batch's fixed cost (head lock, checkpoint signature, tiles) is
-    shared by many entries instead of being paid for every few; a receipt waits at most `interval` more."""
+    shared by many entries instead of being paid for every few; a receipt waits at most `interval` more.
+    `should_stop()` is asked between batches (each one transaction); `sleep` may return early on a stop."""
     queued = queue_unsequenced()
     if queued:
         logger.warning("ledger: queued %d events that had no entry and were not pending", queued)
@@ -400,7 +402,7 @@ def run_sequencer(*, interval: float = 0.1, should_stop=lambda: False, batch_siz
             done = 0
         total += done
         if done < (batch_size or settings.GONGZHI_LEDGER_BATCH_SIZE):
-            time.sleep(interval)
+            sleep(interval)
     return total
 
 

@@ -5,14 +5,13 @@ One verb per subcommand; add new verbs as subparsers with a `_<verb>` method."""
 
 import json
 import logging
-import signal
-import threading
 import time
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from gongzhi.core import periodic
+from gongzhi.core.stopping import StopFlag
 from gongzhi.demands import escalation, imports, notifications, services, tasks
 
 logger = logging.getLogger("gongzhi.demands.sweep")
@@ -66,44 +65,60 @@ class Command(BaseCommand):
             if total.failed:
                 raise CommandError(f"{total.failed} submission(s) could not be filed; see the log")
             return
-        stop = self._stop_on_signals()
+        stop = StopFlag().install()
+        try:
+            self._work_forever(stop, poll, batch, sweep_interval, as_json)
+        finally:
+            stop.restore()
+
+    def _work_forever(self, stop: StopFlag, poll: float, batch: int, sweep_interval: float, as_json: bool):
+        """Steps (a filing pass, the due periodic jobs, a sweep) each commit what they did row by row; the
+        stop flag is checked between them and between a sweep's rows, never inside a transaction."""
         self.stdout.write(f"filing submissions (polling every {poll:g} s), sweeping deadlines every "
                           f"{sweep_interval:g} s; SIGTERM or Ctrl-C to stop")
+        self.stdout.flush()
+        done = {"filed": 0, "refused": 0, "sweeps": 0, "reminders": 0, "supervision_orders": 0}
         next_sweep = time.monotonic()
-        while not stop.is_set():
+        while not stop.requested:
             close_old_connections()
             busy = False
             try:
                 report = services.file_submissions(batch)
                 busy = report.filed + report.refused >= batch
+                done["filed"] += report.filed
+                done["refused"] += report.refused
                 if self.verbosity > 1 or report.refused or report.failed:
                     self.stdout.write("filed {filed}, refused {refused}, failed {failed}".format(**report.as_dict()))
             except Exception:  # a lost connection must not end the loop: logged, next round
                 logger.exception("filing submissions failed; retrying in %g s", poll)
+            if stop.requested:
+                break
             periodic.run_due()  # jobs other apps registered (insight: profiles, hot spots, retraining)
+            if stop.requested:
+                break
             if sweep_interval and time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + sweep_interval
                 try:
-                    self._sweep_once(as_json)
+                    sweep = self._sweep_once(as_json, stop)
+                    done["sweeps"] += 1
+                    done["reminders"] += sweep["reminders"]
+                    done["supervision_orders"] += sweep["supervision_orders"]
                 except Exception:
                     logger.exception("deadline sweep failed; retrying in %g s", sweep_interval)
             if not busy:
                 stop.wait(poll)
+        self._stopped(stop, done)
 
-    @staticmethod
-    def _stop_on_signals() -> threading.Event:
-        stop = threading.Event()
+    def _stopped(self, stop: StopFlag, done: dict) -> None:
+        """Noticed by the loop (not the signal handler, which must not log): the step in progress has
+        finished and committed; close the connection and say what this run did."""
+        logger.info("stopping… (%s)", stop.reason)
+        connections.close_all()
+        logger.info("stopped: %s", ", ".join(f"{key.replace('_', ' ')} {value}" for key, value in done.items()))
 
-        def on_signal(signum, frame):
-            stop.set()
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, on_signal)
-        return stop
-
-    def _sweep_once(self, as_json: bool) -> None:
-        report = escalation.sweep_deadlines().as_dict()
-        report["webhooks"] = notifications.deliver_due()
+    def _sweep_once(self, as_json: bool, stop: StopFlag | None = None) -> dict:
+        report = escalation.sweep_deadlines(should_stop=(lambda: stop.requested) if stop else None).as_dict()
+        report["webhooks"] = {} if stop and stop.requested else notifications.deliver_due()
         if as_json:
             self.stdout.write(json.dumps(report))
         elif any(report[k] for k in ("reminders", "supervision_orders", "resolved", "listed")) or any(
@@ -111,6 +126,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 "reminders {reminders}, supervision orders {supervision_orders}, resolved {resolved}, "
                 "listed {listed}; webhooks {webhooks}".format(**report))
+        return report
 
     def _sweep(self, *, forever=False, enqueue=False, interval=tasks.SWEEP_INTERVAL_SECONDS, as_json=False,
                **options):
@@ -122,12 +138,21 @@ class Command(BaseCommand):
         if not forever:
             self._sweep_once(as_json)
             return
-        stop = self._stop_on_signals()
-        self.stdout.write(f"sweeping every {interval:g} s; SIGTERM or Ctrl-C to stop")
-        while not stop.is_set():
-            close_old_connections()
-            try:
-                self._sweep_once(as_json)
-            except Exception:  # a lost connection or a bad row must not end the loop: logged, next round
-                logger.exception("deadline sweep failed; retrying in %g s", interval)
-            stop.wait(interval)
+        stop = StopFlag().install()
+        try:
+            self.stdout.write(f"sweeping every {interval:g} s; SIGTERM or Ctrl-C to stop")
+            self.stdout.flush()
+            done = {"sweeps": 0, "reminders": 0, "supervision_orders": 0}
+            while not stop.requested:
+                close_old_connections()
+                try:
+                    report = self._sweep_once(as_json, stop)
+                    done["sweeps"] += 1
+                    done["reminders"] += report["reminders"]
+                    done["supervision_orders"] += report["supervision_orders"]
+                except Exception:  # a lost connection or a bad row must not end the loop: logged, next round
+                    logger.exception("deadline sweep failed; retrying in %g s", interval)
+                stop.wait(interval)
+            self._stopped(stop, done)
+        finally:
+            stop.restore()

@@ -2,9 +2,9 @@
 `verify (--url URL | --export FILE | --db)`, `witness --url URL --key SKEY_FILE`, `witness-keygen NAME`."""
 
 import json
+import logging
 import os
 import re
-import signal
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -12,11 +12,14 @@ from django.core.management.base import BaseCommand, CommandError
 from gongzhi.core import clock
 from gongzhi.core.errors import NotFound
 from gongzhi.core.models import Event
+from gongzhi.core.stopping import StopFlag
 from gongzhi.ledger import note, queries, services, verify
 from gongzhi.ledger.models import Entry, Pending
 
 VERIFY_FAILED = 1  # exit status: something does not check
 UNREADABLE = 2  # the log could not be read at all (server down, no file, bad key or state file)
+
+logger = logging.getLogger("gongzhi.ledger.sequencer")
 
 
 class Command(BaseCommand):
@@ -77,17 +80,17 @@ class Command(BaseCommand):
             services.ensure_checkpoint()
             self.stdout.write(f"sequenced {done} entries ({queued} found unqueued); tree size {queries.tree_size()}")
             return
-        stopping = []
-
-        def stop(signum, frame):
-            stopping.append(signum)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"sequencing every {interval:g} s when idle (SIGTERM or Ctrl-C stops)")
-        self.stdout.flush()
-        done = services.run_sequencer(interval=interval, should_stop=lambda: bool(stopping), batch_size=batch_size)
-        self.stdout.write(f"stopped after sequencing {done} entries; tree size {queries.tree_size()}")
+        stop = StopFlag().install()  # the handler only counts; each batch is one transaction (see stopping.py)
+        try:
+            self.stdout.write(f"sequencing every {interval:g} s when idle (SIGTERM or Ctrl-C stops)")
+            self.stdout.flush()
+            done = services.run_sequencer(interval=interval, should_stop=lambda: stop.requested,
+                                          batch_size=batch_size, sleep=stop.wait)
+            logger.info("stopping… (%s)", stop.reason)
+            self.stdout.write(f"stopped after sequencing {done} entries; tree size {queries.tree_size()}")
+            logger.info("stopped after sequencing %d entries", done)
+        finally:
+            stop.restore()
 
     def _keygen(self, *, force=False, **options):
         existed = services.key_path().exists()

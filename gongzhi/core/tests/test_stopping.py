@@ -1,0 +1,75 @@
+"""core.stopping (issue #14): the stop signal handler only counts, so repeated and nested signals neither
+raise, nor hang, nor end the process before the loop has finished its step; a third in a row does."""
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from gongzhi.core.stopping import StopFlag
+
+
+@pytest.fixture
+def flag():
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    stop = StopFlag().install()
+    yield stop
+    stop.restore()
+    assert {sig: signal.getsignal(sig) for sig in before} == before
+
+
+def test_two_quick_sigterms_set_the_flag_without_raising_or_exiting(flag):
+    assert not flag.requested
+    os.kill(os.getpid(), signal.SIGTERM)
+    os.kill(os.getpid(), signal.SIGTERM)
+    flag.wait(5)  # returns as soon as the flag is seen: the signals are handled between bytecodes
+    assert flag.requested and flag.count == 2
+    assert flag.reason == "SIGTERM"
+
+
+def test_sigint_is_a_stop_request_not_a_keyboard_interrupt(flag):
+    os.kill(os.getpid(), signal.SIGINT)
+    assert flag.wait(5)
+    assert flag.reason == "SIGINT"
+
+
+def test_wait_sleeps_the_whole_time_when_nobody_asks_to_stop(flag):
+    started = time.monotonic()
+    assert flag.wait(0.3) is False
+    assert time.monotonic() - started >= 0.3
+
+
+def test_restore_puts_back_the_previous_handlers():
+    def mine(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGTERM, mine)
+    try:
+        with StopFlag():
+            assert signal.getsignal(signal.SIGTERM) != mine
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+RUN = textwrap.dedent("""
+    import os, signal, sys
+    from gongzhi.core.stopping import StopFlag
+    stop = StopFlag().install()
+    for _ in range(int(sys.argv[1])):
+        os.kill(os.getpid(), signal.SIGTERM)
+    stop.wait(2)
+    print("stopping cleanly after", stop.count, flush=True)
+""")
+
+
+def test_a_second_signal_is_harmless_and_a_third_in_a_row_exits_at_once():
+    two = subprocess.run([sys.executable, "-c", RUN, "2"], capture_output=True, text=True, timeout=60)
+    assert two.returncode == 0 and "stopping cleanly after 2" in two.stdout
+    three = subprocess.run([sys.executable, "-c", RUN, "3"], capture_output=True, text=True, timeout=60)
+    assert three.returncode == 1 and "stopping cleanly" not in three.stdout
+    assert "third stop signal" in three.stderr
