@@ -20,9 +20,10 @@ half-recorded; `_exit` skips only Python's cleanup (atexit, buffered output), no
             stop.wait(interval)
         logger.info("stopping…")
     finally:
-        stop.restore()
+        stop.release()    # restore(), unless stopping: late signals of the burst stay harmless
 """
 
+import atexit
 import os
 import signal
 import time
@@ -66,6 +67,19 @@ class StopFlag:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
         self._previous = {}
+
+    def release(self) -> None:
+        """At the end of a command: restore(), unless a stop was asked. Then the rest of a burst of signals
+        (the terminal's and a supervisor's, as `make demo`'s Ctrl-C sends) may still be on its way, and the
+        default action would kill the process as it returns (a -15 exit after a clean stop): keep counting."""
+        if not self.requested:
+            self.restore()
+        else:  # Python resets its handlers to the default late in its shutdown: ignore the burst's tail there
+            atexit.register(self._ignore_from_now_on)
+
+    def _ignore_from_now_on(self) -> None:  # runs after threads are joined, just before the interpreter ends
+        for sig in self.signals:
+            signal.signal(sig, signal.SIG_IGN)
 
     def __enter__(self) -> "StopFlag":
         return self.install()

@@ -73,3 +73,23 @@ def test_a_second_signal_is_harmless_and_a_third_in_a_row_exits_at_once():
     three = subprocess.run([sys.executable, "-c", RUN, "3"], capture_output=True, text=True, timeout=60)
     assert three.returncode == 1 and "stopping cleanly" not in three.stdout
     assert "third stop signal" in three.stderr
+
+
+def test_release_keeps_absorbing_a_burst_once_stopping_and_restores_otherwise():
+    previous = signal.getsignal(signal.SIGTERM)
+    idle = StopFlag().install()
+    idle.release()
+    assert signal.getsignal(signal.SIGTERM) is previous
+    stopping = StopFlag().install()
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        assert stopping.wait(5)
+        stopping.release()
+        os.kill(os.getpid(), signal.SIGTERM)  # late in the burst: counted, does not kill this process
+        deadline = time.monotonic() + 5
+        while stopping.count < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert stopping.count == 2
+    finally:
+        stopping.restore()
+    assert signal.getsignal(signal.SIGTERM) is previous

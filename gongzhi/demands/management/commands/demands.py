@@ -69,7 +69,7 @@ class Command(BaseCommand):
         try:
             self._work_forever(stop, poll, batch, sweep_interval, as_json)
         finally:
-            stop.restore()
+            stop.release()
 
     def _work_forever(self, stop: StopFlag, poll: float, batch: int, sweep_interval: float, as_json: bool):
         """Steps (a filing pass, the due periodic jobs, a sweep) each commit what they did row by row; the
@@ -155,4 +155,4 @@ class Command(BaseCommand):
                 stop.wait(interval)
             self._stopped(stop, done)
         finally:
-            stop.restore()
+            stop.release()

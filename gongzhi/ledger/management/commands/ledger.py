@@ -90,7 +90,7 @@ class Command(BaseCommand):
             self.stdout.write(f"stopped after sequencing {done} entries; tree size {queries.tree_size()}")
             logger.info("stopped after sequencing %d entries", done)
         finally:
-            stop.restore()
+            stop.release()
 
     def _keygen(self, *, force=False, **options):
         existed = services.key_path().exists()
