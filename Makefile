@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo test install install-dev serve bench messages clean
+.PHONY: demo serve-demo test install install-dev serve bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("gongzhi needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -29,6 +29,10 @@ demo: install
 	$(BIN)/gongzhi migrate --noinput
 	$(BIN)/gongzhi demo
 	$(BIN)/gongzhi collectstatic --noinput -v 0
+	@$(MAKE) --no-print-directory serve-demo
+
+# The demo's server and worker alone, on what `make demo` set up (demands/tests/test_stopping.py stops it as Ctrl-C does).
+serve-demo:
 	@echo "Serving gongzhi on http://$(HOST):$(PORT)/  (Ctrl-C to stop); submissions filed as they come, deadlines swept every minute"
 # Both run in the background so that the shell's `wait` (unlike a foreground child) lets the trap run at
 # once. Ctrl-C: the terminal signals all of them; the trap passes INT to gunicorn and TERM to the worker

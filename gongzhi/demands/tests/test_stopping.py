@@ -3,10 +3,12 @@ that is writing, and leaves no lock behind and nothing half-recorded."""
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -117,3 +119,67 @@ def test_a_stop_signal_ends_the_loop_after_its_step_and_it_says_what_it_did(tmp_
     assert worker.returncode == 0, err
     assert "stopping… (SIGTERM)" in err
     assert "stopped: filed 0, refused 0, sweeps " in err
+
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ours(marker: str) -> list[int]:
+    """The processes still running with this test's own GONGZHI_VAR_DIR in their environment."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if marker.encode() in (entry / "environ").read_bytes().split(b"\0"):
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the processes left through /proc")
+def test_ctrl_c_on_make_demos_server_and_worker_stops_both_and_a_new_demo_can_start(tmp_path):
+    database = tmp_path / "db.sqlite3"
+    marker = f"GONGZHI_VAR_DIR={tmp_path}"
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "GONGZHI_VAR_DIR": str(tmp_path),
+           "DJANGO_SETTINGS_MODULE": "gongzhi.settings"}
+    migrate = subprocess.run([str(BIN / "gongzhi"), "migrate", "-v", "0"], env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert migrate.returncode == 0, migrate.stderr
+    port = free_port()
+    # Its own session and process group, as a terminal's foreground job: Ctrl-C signals the whole group.
+    make = subprocess.Popen(["make", "--no-print-directory", "serve-demo", f"BIN={BIN}", f"PORT={port}"], cwd=REPO,
+                            env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: len(ours(marker)) >= 4, 60, "make, the shell, the worker and gunicorn")
+        deadline = time.monotonic() + 60
+        while True:  # gunicorn answers
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and make.poll() is None, make.stdout.read1().decode()
+                time.sleep(0.1)
+        os.killpg(make.pid, signal.SIGINT)
+        make.wait(timeout=5)
+        left = ours(marker)  # make returned: nothing of it may be left running (the worker was waited for)
+    finally:
+        for pid in ours(marker):
+            os.kill(pid, signal.SIGKILL)
+        if make.poll() is None:
+            make.wait()
+    assert left == []
+    with socket.socket() as s:  # the port is free again
+        s.bind(("127.0.0.1", port))
+    connection = sqlite3.connect(database, timeout=0.5, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+    finally:
+        connection.close()
