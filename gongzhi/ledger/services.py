@@ -381,7 +381,7 @@ def queue_unsequenced() -> int:
 
 
 def run_sequencer(*, interval: float = 0.1, should_stop=lambda: False, batch_size: int | None = None,
-                  sleep=time.sleep) -> int:
+                  sleep=None) -> int:
     """The production loop (`gongzhi ledger sequence --forever`): sequence what is pending, then sleep
     `interval` unless a full batch was waiting. Under a steady stream this gathers about `interval`
     seconds of events per batch, so the batch's fixed cost (head lock, checkpoint signature, tiles) is
@@ -402,7 +402,7 @@ def run_sequencer(*, interval: float = 0.1, should_stop=lambda: False, batch_siz
             done = 0
         total += done
         if done < (batch_size or settings.GONGZHI_LEDGER_BATCH_SIZE):
-            sleep(interval)
+            (sleep or time.sleep)(interval)
     return total
 
 
