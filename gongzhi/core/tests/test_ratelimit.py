@@ -83,6 +83,11 @@ def test_hit_refuses_past_the_limit_per_user_and_per_address(settings):
 def test_a_kind_without_limits_is_not_counted(settings):
     settings.GONGZHI_RATE_LIMITS = {"statement": {"user": None, "address": None}}
     for _ in range(5):
+        ratelimit.hit("statement", who="user:1", address="192.0.2.1")  # never refused
+    # Nothing was counted: with a limit of one, the first hit passes and only the second is refused.
+    settings.GONGZHI_RATE_LIMITS = {"statement": {"user": "1/h", "address": None}}
+    ratelimit.hit("statement", who="user:1", address="192.0.2.1")
+    with pytest.raises(RateLimited):
         ratelimit.hit("statement", who="user:1", address="192.0.2.1")
 
 

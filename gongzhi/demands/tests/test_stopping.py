@@ -33,6 +33,16 @@ for _ in range(int(sys.argv[1])):
 OVERDUE = 60
 
 
+def migrated(tmp_path: Path, database: Path) -> dict:
+    """The environment of a console-script process on a migrated SQLite file of its own."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "GONGZHI_VAR_DIR": str(tmp_path),
+           "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "GONGZHI_LOG_LEVEL": "INFO"}
+    migrate = subprocess.run([str(BIN / "gongzhi"), "migrate", "-v", "0"], env=env, capture_output=True, text=True,
+                             timeout=300)
+    assert migrate.returncode == 0, migrate.stderr
+    return env
+
+
 def wait_for(condition, seconds: float, what: str):
     deadline = time.monotonic() + seconds
     while not condition():
@@ -53,11 +63,7 @@ def count(database: Path, sql: str) -> int:
 
 def test_a_burst_of_stop_signals_during_a_writing_sweep_stops_the_worker_and_leaves_no_lock(tmp_path):
     database = tmp_path / "db.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "GONGZHI_VAR_DIR": str(tmp_path),
-           "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "GONGZHI_LOG_LEVEL": "INFO"}
-    migrate = subprocess.run([str(BIN / "gongzhi"), "migrate", "-v", "0"], env=env, capture_output=True, text=True,
-                             timeout=300)
-    assert migrate.returncode == 0, migrate.stderr
+    env = migrated(tmp_path, database)
     build = subprocess.run([sys.executable, "-c", BUILD, str(OVERDUE)], env=env, capture_output=True, text=True,
                            timeout=300)
     assert build.returncode == 0, build.stderr
@@ -98,11 +104,7 @@ def test_a_burst_of_stop_signals_during_a_writing_sweep_stops_the_worker_and_lea
 
 def test_a_stop_signal_ends_the_loop_after_its_step_and_it_says_what_it_did(tmp_path):
     database = tmp_path / "db.sqlite3"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "GONGZHI_VAR_DIR": str(tmp_path),
-           "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "GONGZHI_LOG_LEVEL": "INFO"}
-    migrate = subprocess.run([str(BIN / "gongzhi"), "migrate", "-v", "0"], env=env, capture_output=True, text=True,
-                             timeout=300)
-    assert migrate.returncode == 0, migrate.stderr
+    env = migrated(tmp_path, database)
     worker = subprocess.Popen([str(BIN / "gongzhi"), "demands", "work", "--forever", "--sweep-interval", "1"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -147,11 +149,7 @@ def ours(marker: str) -> list[int]:
 def test_ctrl_c_on_make_demos_server_and_worker_stops_both_and_a_new_demo_can_start(tmp_path):
     database = tmp_path / "db.sqlite3"
     marker = f"GONGZHI_VAR_DIR={tmp_path}"
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "GONGZHI_VAR_DIR": str(tmp_path),
-           "DJANGO_SETTINGS_MODULE": "gongzhi.settings"}
-    migrate = subprocess.run([str(BIN / "gongzhi"), "migrate", "-v", "0"], env=env, capture_output=True, text=True,
-                             timeout=300)
-    assert migrate.returncode == 0, migrate.stderr
+    env = migrated(tmp_path, database)
     port = free_port()
     # Its own session and process group, as a terminal's foreground job: Ctrl-C signals the whole group.
     make = subprocess.Popen(["make", "--no-print-directory", "serve-demo", f"BIN={BIN}", f"PORT={port}"], cwd=REPO,
@@ -175,7 +173,8 @@ def test_ctrl_c_on_make_demos_server_and_worker_stops_both_and_a_new_demo_can_st
         if make.poll() is None:
             make.wait()
     assert left == []
-    with socket.socket() as s:  # the port is free again
+    with socket.socket() as s:  # the port is free again, for a new server (which binds as gunicorn does: a
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # closed connection's TIME_WAIT is no owner)
         s.bind(("127.0.0.1", port))
     connection = sqlite3.connect(database, timeout=0.5, isolation_level=None)
     try:
