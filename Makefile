@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: demo serve-demo test install install-dev serve bench messages clean
+.PHONY: demo run test install install-dev serve bench messages clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("gongzhi needs Python 3.11+") if sys.version_info < (3, 11) else None'
@@ -29,21 +29,19 @@ demo: install
 	$(BIN)/gongzhi migrate --noinput
 	$(BIN)/gongzhi demo
 	$(BIN)/gongzhi collectstatic --noinput -v 0
-	@$(MAKE) --no-print-directory serve-demo
-
-# The demo's server and worker alone, on what `make demo` set up (demands/tests/test_stopping.py stops it as Ctrl-C does).
-serve-demo:
 	@echo "Serving gongzhi on http://$(HOST):$(PORT)/  (Ctrl-C to stop); submissions filed as they come, deadlines swept every minute"
-# Both run in the background so that the shell's `wait` (unlike a foreground child) lets the trap run at
-# once. Ctrl-C: the terminal signals all of them; the trap passes INT to gunicorn and TERM to the worker
-# once more (harmless, see core/stopping.py) and waits for both, so a new `make demo` finds no lock.
-	$(BIN)/gongzhi demands work --forever --sweep-interval 60 & worker=$$!; \
-	$(BIN)/gunicorn gongzhi.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - --log-level warning & server=$$!; \
-	trap 'trap "" INT TERM; kill -INT $$server 2>/dev/null; kill -TERM $$worker 2>/dev/null; wait $$server; wait $$worker; exit 130' INT TERM; \
-	wait $$server; status=$$?; kill -TERM $$worker 2>/dev/null; wait $$worker; exit $$status
+	@$(MAKE) --no-print-directory run
 
+# The server and the workers, in the foreground, on what is set up (scripts/run.sh says which and how they
+# stop: Ctrl-C stops all and waits for each; demands/tests/test_stopping.py checks it).
+run:
+	@BIN=$(BIN) HOST=$(HOST) PORT=$(PORT) scripts/run.sh
+
+# Production on this machine (configuration: README): migrate, collect the static files, run.
 serve: install
-	$(BIN)/gunicorn gongzhi.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+	$(BIN)/gongzhi migrate --noinput
+	$(BIN)/gongzhi collectstatic --noinput -v 0
+	@$(MAKE) --no-print-directory run
 
 test: install-dev
 	bash scripts/test.sh

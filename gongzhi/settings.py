@@ -97,11 +97,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "django_htmx",
+    "gongzhi.core",  # before django_tasks_db: its `db_worker` command is replaced by core's (core/taskworker.py)
     "django_tasks",
     "django_tasks_db",
     "axes",
     "csp",
-    "gongzhi.core",
     "gongzhi.ledger",
     "gongzhi.org",
     "gongzhi.deliberation",

@@ -28,6 +28,8 @@ import os
 import signal
 import time
 
+_installed: list["StopFlag"] = []   # the flags installed now, newest last (main thread only)
+
 EXIT_WINDOW = 5.0     # a third signal within this many seconds of the first of the three: exit at once
 SLICE = 0.1           # wait() looks at the flag this often
 
@@ -61,12 +63,15 @@ class StopFlag:
         """Handle this flag's signals from now on (main thread only); restore() puts the old handlers back."""
         for sig in self.signals:
             self._previous[sig] = signal.signal(sig, self._on_signal)
+        _installed.append(self)
         return self
 
     def restore(self) -> None:
         for sig, handler in self._previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
         self._previous = {}
+        if self in _installed:
+            _installed.remove(self)
 
     def release(self) -> None:
         """At the end of a command: restore(), unless a stop was asked. Then the rest of a burst of signals
@@ -109,3 +114,9 @@ class StopFlag:
                 break
             time.sleep(min(SLICE, left))
         return self.requested
+
+
+def stop_requested() -> bool:
+    """Whether the command this code runs in was asked to stop (a long task, as the deadline sweep under
+    `gongzhi db_worker`, asks between its steps). False outside such a command."""
+    return any(flag.requested for flag in _installed)

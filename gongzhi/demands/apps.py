@@ -30,3 +30,9 @@ class DemandsConfig(AppConfig):
         from . import demo
 
         org_demo.register_extension("demands", demo.build_demo_demands, demo.reset_demo_demands)
+
+        from gongzhi.core import taskworker
+
+        from . import tasks
+
+        taskworker.on_abandoned(tasks.sweep_deadlines_task.module_path, tasks.restart_chain)

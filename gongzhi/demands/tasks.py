@@ -8,7 +8,7 @@ import datetime as dt
 from django.apps import apps
 from django_tasks import TaskResultStatus, task
 
-from gongzhi.core import clock
+from gongzhi.core import clock, stopping
 
 from . import escalation, notifications
 
@@ -18,9 +18,10 @@ SWEEP_INTERVAL_SECONDS = 60
 @task()
 def sweep_deadlines_task(reschedule_seconds: float | None = None) -> dict:
     """Reminders, supervision orders and 挂牌督办 (escalation.sweep_deadlines), then the webhook deliveries
-    due; then, when `reschedule_seconds` is given, the next sweep that many seconds later."""
-    report = escalation.sweep_deadlines().as_dict()
-    report["webhooks"] = notifications.deliver_due()
+    due; then, when `reschedule_seconds` is given, the next sweep that many seconds later. Asked to stop
+    (`gongzhi db_worker` got SIGTERM), it ends after the row in progress and still queues the next."""
+    report = escalation.sweep_deadlines(should_stop=stopping.stop_requested).as_dict()
+    report["webhooks"] = {} if stopping.stop_requested() else notifications.deliver_due()
     if reschedule_seconds:
         schedule_sweep(reschedule_seconds)
     return report
@@ -60,3 +61,10 @@ def _sweep_waiting(backend) -> bool:
         return False
     return DBTaskResult.objects.filter(task_path=sweep_deadlines_task.module_path, backend_name=backend.alias,
                                        status=TaskResultStatus.READY).exists()
+
+
+def restart_chain(task_result) -> None:
+    """A sweep link a stopped worker abandoned (core/taskworker.py): queue the chain again."""
+    seconds = (task_result.args_kwargs.get("kwargs") or {}).get("reschedule_seconds")
+    if seconds:
+        schedule_sweep(seconds, start_now=True)

@@ -93,3 +93,15 @@ def test_release_keeps_absorbing_a_burst_once_stopping_and_restores_otherwise():
     finally:
         stopping.restore()
     assert signal.getsignal(signal.SIGTERM) is previous
+
+
+def test_code_inside_a_stopping_command_can_ask_whether_it_should_stop():
+    from gongzhi.core.stopping import stop_requested
+
+    assert not stop_requested()  # no command loop: never
+    with StopFlag() as stop:
+        assert not stop_requested()
+        os.kill(os.getpid(), signal.SIGTERM)
+        stop.wait(5)
+        assert stop_requested()  # what the deadline sweep task asks between its rows
+    assert not stop_requested()  # restored: the flag is no longer the command's

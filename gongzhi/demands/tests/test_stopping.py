@@ -1,10 +1,11 @@
-"""Issue #14: the worker stops on SIGTERM/SIGINT even when the signals come in a burst during a sweep
-that is writing, and leaves no lock behind and nothing half-recorded."""
+"""Issue #14: the workers (`demands work --forever`, `db_worker`) stop on SIGTERM/SIGINT even when the
+signals come in a burst during a sweep that is writing, and leave no lock behind and nothing half-recorded;
+a restarted worker finishes what the stopped one left. On SQLite and on PostgreSQL (each test has a database
+of its own, core/tests/throwaway.py)."""
 
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
@@ -12,12 +13,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+
+from gongzhi.core.tests.throwaway import GONGZHI, on_postgresql, throwaway_database
 
 BIN = Path(sys.executable).parent
-
-pytestmark = pytest.mark.skipif(settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
-                                reason="runs the real console script against a throwaway SQLite file")
 
 # Run in a subprocess against the throwaway database: org's World, demands' units, and OVERDUE demands
 # dispatched on 26 November 2026 whose accept deadline passed long ago: each needs a supervision order.
@@ -32,15 +31,16 @@ for _ in range(int(sys.argv[1])):
 """
 OVERDUE = 60
 
+ORDERS = "SELECT count(*) FROM demands_supervisionorder"
+EVENTS = "SELECT count(*) FROM core_event WHERE kind = 'demands.supervise'"
+ORPHANS = ("SELECT count(*) FROM demands_supervisionorder o LEFT JOIN core_event e ON e.id = o.event_id "
+           "WHERE e.id IS NULL")
+DEMANDS_SUPERVISED = "SELECT count(DISTINCT demand_id) FROM demands_supervisionorder"
 
-def migrated(tmp_path: Path, database: Path) -> dict:
-    """The environment of a console-script process on a migrated SQLite file of its own."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "GONGZHI_VAR_DIR": str(tmp_path),
-           "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "GONGZHI_LOG_LEVEL": "INFO"}
-    migrate = subprocess.run([str(BIN / "gongzhi"), "migrate", "-v", "0"], env=env, capture_output=True, text=True,
-                             timeout=300)
-    assert migrate.returncode == 0, migrate.stderr
-    return env
+WORKERS = {
+    "demands work": [GONGZHI, "demands", "work", "--forever", "--sweep-interval", "1"],
+    "db_worker": [GONGZHI, "db_worker", "--interval", "0.2", "--no-startup-delay"],
+}
 
 
 def wait_for(condition, seconds: float, what: str):
@@ -51,76 +51,109 @@ def wait_for(condition, seconds: float, what: str):
         time.sleep(0.02)
 
 
-def count(database: Path, sql: str) -> int:
-    connection = sqlite3.connect(database, timeout=0.2)
-    try:
-        return connection.execute(sql).fetchone()[0]
-    except sqlite3.OperationalError:  # locked for a moment by the worker's write, or not created yet
-        return 0
-    finally:
-        connection.close()
+def run(database, *argv, timeout=300):
+    result = subprocess.run(argv, env=database.env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, (argv, result.stdout[-2000:], result.stderr[-4000:])
+    return result
 
 
-def test_a_burst_of_stop_signals_during_a_writing_sweep_stops_the_worker_and_leaves_no_lock(tmp_path):
-    database = tmp_path / "db.sqlite3"
-    env = migrated(tmp_path, database)
-    build = subprocess.run([sys.executable, "-c", BUILD, str(OVERDUE)], env=env, capture_output=True, text=True,
-                           timeout=300)
-    assert build.returncode == 0, build.stderr
-    assert count(database, "SELECT count(*) FROM demands_supervisionorder") == 0
+def assert_every_order_complete(database) -> int:
+    """Every supervision order written has its event, and no order lacks one: none half-recorded."""
+    orders, events, orphans = (database.scalar(sql) for sql in (ORDERS, EVENTS, ORPHANS))
+    assert (orders, orphans) == (events, 0), (orders, events, orphans)
+    return orders
 
-    worker = subprocess.Popen([str(BIN / "gongzhi"), "demands", "work", "--forever", "--sweep-interval", "1"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        # Signal it while the sweep is writing: its first supervision orders are committed, not all of them.
-        wait_for(lambda: count(database, "SELECT count(*) FROM demands_supervisionorder") > 0, 120,
-                 "the sweep to write")
-        worker.send_signal(signal.SIGTERM)
-        time.sleep(0.001)
-        worker.send_signal(signal.SIGTERM)
-        worker.send_signal(signal.SIGINT)
-        worker.wait(timeout=5)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    out, err = worker.communicate()
-    assert worker.returncode in (0, 1), err  # ended by itself (a clean stop or the third signal's _exit)
 
-    connection = sqlite3.connect(database, timeout=0.5, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")  # the write lock, at once: no process holds it any more
-        connection.execute("ROLLBACK")
-        # Every supervision order written is complete: with its event, and no event without its order.
-        orders = connection.execute("SELECT count(*) FROM demands_supervisionorder").fetchone()[0]
-        events = connection.execute("SELECT count(*) FROM core_event WHERE kind = 'demands.supervise'").fetchone()[0]
-        orphans = connection.execute("SELECT count(*) FROM demands_supervisionorder o LEFT JOIN core_event e "
-                                     "ON e.id = o.event_id WHERE e.id IS NULL").fetchone()[0]
-    finally:
-        connection.close()
-    print("supervision orders written before the stop:", orders, "of", OVERDUE, "exit", worker.returncode)
-    assert orders >= 1 and orders == events and orphans == 0
+@pytest.mark.parametrize("worker", list(WORKERS))
+def test_a_burst_of_stop_signals_during_a_writing_sweep_stops_the_worker_and_leaves_no_lock(tmp_path, worker):
+    with throwaway_database(tmp_path, "gongzhi_stop", GONGZHI_LOG_LEVEL="INFO") as database:
+        run(database, sys.executable, "-c", BUILD, str(OVERDUE))
+        assert database.scalar(ORDERS) == 0
+        if worker == "db_worker":  # the deadline sweep as a task, rescheduling itself every 60 s
+            run(database, GONGZHI, "demands", "sweep", "--enqueue", "--interval", "60")
+
+        process = subprocess.Popen(WORKERS[worker], env=database.env, stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            # Signal it while the sweep is writing: its first supervision orders are committed, not all.
+            wait_for(lambda: database.scalar(ORDERS, default=0) > 0, 120, "the sweep to write")
+            process.send_signal(signal.SIGTERM)
+            time.sleep(0.001)
+            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=5)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        _, err = process.communicate()
+        assert process.returncode in (0, 1), err  # ended by itself (a clean stop, or the third signal's _exit)
+
+        database.assert_write_lock_free()
+        written = assert_every_order_complete(database)
+        print(worker, "wrote", written, "supervision orders before the stop; exit", process.returncode)
+        assert 1 <= written
+
+        # Started again, the worker finishes what the stopped one left: every overdue demand supervised once.
+        if worker == "db_worker":
+            # The sweep task the forced exit cut off is marked failed and the chain queued again; --batch
+            # runs what is ready and returns.
+            again = run(database, GONGZHI, "db_worker", "--batch", "--no-startup-delay")
+            assert database.scalar("SELECT count(*) FROM django_tasks_database_dbtaskresult "
+                                   "WHERE status = 'RUNNING'") == 0, again.stdout + again.stderr
+            if process.returncode == 0:  # it stopped cleanly between rows: the next link is a minute away
+                run(database, GONGZHI, "demands", "sweep")
+        else:
+            run(database, GONGZHI, "demands", "sweep")
+        assert database.scalar(DEMANDS_SUPERVISED) == OVERDUE
+        assert_every_order_complete(database)
 
 
 def test_a_stop_signal_ends_the_loop_after_its_step_and_it_says_what_it_did(tmp_path):
-    database = tmp_path / "db.sqlite3"
-    env = migrated(tmp_path, database)
-    worker = subprocess.Popen([str(BIN / "gongzhi"), "demands", "work", "--forever", "--sweep-interval", "1"],
-                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        assert "SIGTERM or Ctrl-C to stop" in worker.stdout.readline()
-        worker.send_signal(signal.SIGTERM)
-        time.sleep(0.001)
-        worker.send_signal(signal.SIGTERM)  # a second one while stopping changes nothing
-        worker.wait(timeout=5)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.wait()
-    _, err = worker.communicate()
-    assert worker.returncode == 0, err
-    assert "stopping… (SIGTERM)" in err
-    assert "stopped: filed 0, refused 0, sweeps " in err
+    with throwaway_database(tmp_path, "gongzhi_stop", GONGZHI_LOG_LEVEL="INFO") as database:
+        worker = subprocess.Popen(WORKERS["demands work"], env=database.env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            assert "SIGTERM or Ctrl-C to stop" in worker.stdout.readline()
+            worker.send_signal(signal.SIGTERM)
+            time.sleep(0.001)
+            worker.send_signal(signal.SIGTERM)  # a second one while stopping changes nothing
+            worker.wait(timeout=5)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+        _, err = worker.communicate()
+        assert worker.returncode == 0, err
+        assert "stopping… (SIGTERM)" in err
+        assert "stopped: filed 0, refused 0, sweeps " in err
+        database.assert_write_lock_free()
+
+
+def test_the_task_worker_stops_after_its_task_and_says_what_it_ran(tmp_path):
+    with throwaway_database(tmp_path, "gongzhi_stop", GONGZHI_LOG_LEVEL="INFO") as database:
+        run(database, GONGZHI, "demands", "sweep", "--enqueue", "--interval", "60")
+        worker = subprocess.Popen(WORKERS["db_worker"], env=database.env, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+        try:
+            # The queued sweep ran (nothing overdue: it is quick) and queued the next one, 60 s on.
+            wait_for(lambda: database.scalar("SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE "
+                                             "status = 'SUCCESSFUL'", default=0) == 1, 60, "the sweep task")
+            worker.send_signal(signal.SIGTERM)
+            time.sleep(0.001)
+            worker.send_signal(signal.SIGINT)  # a second one while stopping changes nothing
+            worker.wait(timeout=5)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+                worker.wait()
+        out, _ = worker.communicate()
+        assert worker.returncode == 0, out
+        assert "SIGTERM or Ctrl-C to stop" in out
+        assert "stopping… (SIGTERM)" in out
+        assert "stopped: tasks succeeded 1, failed 0" in out
+        assert database.scalar("SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'READY'") == 1
+        database.assert_write_lock_free()
 
 
 REPO = Path(__file__).resolve().parents[3]
@@ -145,40 +178,123 @@ def ours(marker: str) -> list[int]:
     return found
 
 
+def answers(port: int, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+            return
+        except OSError:
+            assert time.monotonic() < deadline and process.poll() is None, "the server did not answer"
+            time.sleep(0.1)
+
+
+def commands(pids: list[int]) -> list[str]:
+    found = []
+    for pid in pids:
+        try:
+            found.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip())
+        except OSError:
+            pass
+    return found
+
+
+# How the processes are stopped: as a terminal's Ctrl-C does `make demo`'s (SIGINT to the foreground
+# process group), or as a supervisor stops production's (SIGTERM to scripts/run.sh alone), there with
+# every optional process running too (the ledger sequencer, the task worker).
+STOPS = {
+    "ctrl-c on make": (["make", "--no-print-directory", "run", f"BIN={BIN}"], {}, 4),
+    "supervisor's SIGTERM": (["scripts/run.sh"], {"GONGZHI_LEDGER_SEQUENCER": "loop", "GONGZHI_TASK_WORKER": "1",
+                                                  "BIN": str(BIN)}, 6),
+}
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="finds the processes left through /proc")
-def test_ctrl_c_on_make_demos_server_and_worker_stops_both_and_a_new_demo_can_start(tmp_path):
-    database = tmp_path / "db.sqlite3"
+@pytest.mark.parametrize("stop", list(STOPS))
+def test_stopping_the_server_and_workers_leaves_nothing_running_and_a_new_start_works(tmp_path, stop):
+    argv, extra, at_least = STOPS[stop]
     marker = f"GONGZHI_VAR_DIR={tmp_path}"
-    env = migrated(tmp_path, database)
     port = free_port()
-    # Its own session and process group, as a terminal's foreground job: Ctrl-C signals the whole group.
-    make = subprocess.Popen(["make", "--no-print-directory", "serve-demo", f"BIN={BIN}", f"PORT={port}"], cwd=REPO,
-                            env=env, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        wait_for(lambda: len(ours(marker)) >= 4, 60, "make, the shell, the worker and gunicorn")
-        deadline = time.monotonic() + 60
-        while True:  # gunicorn answers
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
-                break
-            except OSError:
-                assert time.monotonic() < deadline and make.poll() is None, make.stdout.read1().decode()
-                time.sleep(0.1)
-        os.killpg(make.pid, signal.SIGINT)
-        make.wait(timeout=5)
-        left = ours(marker)  # make returned: nothing of it may be left running (the worker was waited for)
-    finally:
-        for pid in ours(marker):
-            os.kill(pid, signal.SIGKILL)
-        if make.poll() is None:
-            make.wait()
-    assert left == []
-    with socket.socket() as s:  # the port is free again, for a new server (which binds as gunicorn does: a
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # closed connection's TIME_WAIT is no owner)
-        s.bind(("127.0.0.1", port))
-    connection = sqlite3.connect(database, timeout=0.5, isolation_level=None)
-    try:
-        connection.execute("BEGIN IMMEDIATE")
-        connection.execute("ROLLBACK")
-    finally:
-        connection.close()
+    with throwaway_database(tmp_path, "gongzhi_stop", PORT=str(port), **extra) as database:
+        # Its own session and process group, as a terminal's foreground job: Ctrl-C signals the whole group.
+        log = tmp_path / "output.log"
+        with log.open("wb") as output_file:
+            process = subprocess.Popen(argv, cwd=REPO, env=database.env, start_new_session=True,
+                                       stdout=output_file, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: len(ours(marker)) >= at_least, 60, f"{at_least} processes")
+            answers(port, process)
+            running = commands(ours(marker))
+            loops = [c for c in running if "/gongzhi " in c]  # the workers (gunicorn runs gongzhi.wsgi)
+            # Each loop has started (installed its handlers and said how to stop it).
+            wait_for(lambda: log.read_text().count("SIGTERM or Ctrl-C to stop") == len(loops), 60, "the loops")
+            if stop == "ctrl-c on make":
+                os.killpg(process.pid, signal.SIGINT)
+            else:
+                assert any("ledger sequence --forever" in c for c in loops), running
+                assert any("db_worker" in c for c in loops), running
+                process.send_signal(signal.SIGTERM)
+            process.wait(timeout=5)
+            left = commands(ours(marker))  # it returned: nothing of it may be left running (each was waited for)
+        finally:
+            for pid in ours(marker):
+                os.kill(pid, signal.SIGKILL)
+            if process.poll() is None:
+                process.wait()
+        output = log.read_text()
+        assert left == [], (left, output[-3000:])
+        assert process.returncode in (130, 143, -signal.SIGINT), output[-3000:]  # make re-raises the SIGINT
+        assert output.count("stopping… (") == len(loops), output[-3000:]  # each said it stopped
+        with socket.socket() as s:  # the port is free again, for a new server (which binds as gunicorn does: a
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # closed connection's TIME_WAIT is no owner)
+            s.bind(("127.0.0.1", port))
+        database.assert_write_lock_free()
+
+        # And it starts again at once, on the same database and port.
+        again = subprocess.Popen(["scripts/run.sh"], cwd=REPO, env={**database.env, "BIN": str(BIN)},
+                                 start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            answers(port, again)
+            again.send_signal(signal.SIGINT)
+            again.wait(timeout=5)
+        finally:
+            for pid in ours(marker):
+                os.kill(pid, signal.SIGKILL)
+            if again.poll() is None:
+                again.wait()
+        assert again.returncode == 130
+
+
+@pytest.mark.django_db
+def test_a_task_left_running_by_a_worker_that_is_gone_is_marked_failed_and_the_sweeps_chain_queued_again():
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from gongzhi.core import taskworker
+    from gongzhi.demands import tasks
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid no process has any more
+    host = socket.gethostname()[:40]
+    assert tasks.schedule_sweep(60, start_now=True)
+    cut_off = DBTaskResult.objects.get(status=TaskResultStatus.READY)
+    cut_off.claim(f"{host}:{gone.pid}:abc")
+    live = DBTaskResult.objects.create(task_path="gongzhi.demands.tasks.deliver_webhook_task", backend_name="default",
+                                       args_kwargs={"args": [1], "kwargs": {}}, status=TaskResultStatus.RUNNING,
+                                       queue_name="default", priority=0,
+                                       worker_ids=[f"{host}:{os.getpid()}:def"])  # this process: alive
+    elsewhere = DBTaskResult.objects.create(task_path=live.task_path, backend_name="default",
+                                            args_kwargs=live.args_kwargs, status=TaskResultStatus.RUNNING,
+                                            queue_name="default", priority=0,
+                                            worker_ids=[f"another-host:{gone.pid}:ghi"])  # cannot tell: left
+
+    assert taskworker.reap_abandoned("default") == 1
+
+    cut_off.refresh_from_db()
+    assert cut_off.status == TaskResultStatus.FAILED
+    assert cut_off.exception_class_path == "gongzhi.core.taskworker.WorkerStopped"
+    assert {r.status for r in DBTaskResult.objects.filter(pk__in=[live.pk, elsewhere.pk])} == {
+        TaskResultStatus.RUNNING}
+    queued = DBTaskResult.objects.get(status=TaskResultStatus.READY)
+    assert queued.task_path == tasks.sweep_deadlines_task.module_path
+    assert queued.args_kwargs["kwargs"] == {"reschedule_seconds": 60}

@@ -7,16 +7,15 @@ by DATABASE_URL), migrated and driven only through subprocesses of the `gongzhi`
 """
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from gongzhi.core.tests.throwaway import throwaway_database
 
 ROOT = Path(__file__).resolve().parents[3]
 GONGZHI = str(Path(sys.executable).parent / "gongzhi")
@@ -72,27 +71,9 @@ print(json.dumps({
 @pytest.fixture
 def log_database(tmp_path):
     """A migrated database for subprocesses, and the environment that points them at it."""
-    server = os.environ.get("DATABASE_URL", "")
-    name = None
-    if server.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        name = f"gongzhi_crash_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    else:
-        url = f"sqlite:///{tmp_path / 'ledger.sqlite3'}"
-    env = {key: value for key, value in os.environ.items() if not key.startswith("GONGZHI_LEDGER_")}
-    env.update(
-        DATABASE_URL=url, GONGZHI_VAR_DIR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="gongzhi.settings",
-        GONGZHI_LEDGER_SEQUENCER="loop", GONGZHI_LEDGER_BATCH_SIZE="50", PYTHONPATH=str(ROOT),
-    )
-    run(env, GONGZHI, "migrate", "-v", "0")
-    yield env
-    if name:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with throwaway_database(tmp_path, "gongzhi_crash", GONGZHI_LEDGER_SEQUENCER="loop",
+                            GONGZHI_LEDGER_BATCH_SIZE="50") as database:
+        yield database.env
 
 
 def run(env, *argv, expect=0, timeout=120, **extra):

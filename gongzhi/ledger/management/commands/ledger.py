@@ -82,7 +82,7 @@ class Command(BaseCommand):
             return
         stop = StopFlag().install()  # the handler only counts; each batch is one transaction (see stopping.py)
         try:
-            self.stdout.write(f"sequencing every {interval:g} s when idle (SIGTERM or Ctrl-C stops)")
+            self.stdout.write(f"sequencing every {interval:g} s when idle; SIGTERM or Ctrl-C to stop")
             self.stdout.flush()
             done = services.run_sequencer(interval=interval, should_stop=lambda: stop.requested,
                                           batch_size=batch_size, sleep=stop.wait)
