@@ -35,3 +35,13 @@ def world(db):
     from gongzhi.org.tests.factories import World
 
     return World()
+
+
+@pytest.fixture(autouse=True)
+def fresh_working_day_calendar():
+    """The working-day calendar is cached per process (core.workdays); each test reads its own database's."""
+    from gongzhi.core import workdays
+
+    workdays.invalidate()
+    yield
+    workdays.invalidate()

@@ -94,3 +94,52 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.prefix}… ({self.user})"
+
+
+class HolidayNotice(models.Model):
+    """One year's holiday arrangement as the State Council General Office's notice gives it (国务院办公厅关于
+    某年部分节假日安排的通知): the days given off (放假) and the weekend days worked instead (调休上班). Working
+    days of every time limit are counted by it (core/workdays.py). Changed only through
+    workdays.import_notices, which validates and records an event."""
+
+    class Source(models.TextChoices):
+        OFFICE = "office", _("imported by the office")
+        BUILT_IN = "builtin", _("shipped with gongzhi")
+
+    year = models.PositiveSmallIntegerField(_("year"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    number = models.CharField(_("document number"), max_length=60, blank=True)
+    published_on = models.DateField(_("published on"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.OFFICE)
+    imported_at = models.DateTimeField(_("imported at"))
+    imported_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("imported by"))
+
+    class Meta:
+        ordering = ["year"]
+        verbose_name = _("holiday notice")
+        verbose_name_plural = _("holiday notices")
+
+    def __str__(self):
+        return f"{self.year}: {self.title}"
+
+
+class NoticeDay(models.Model):
+    """One day a notice names: a holiday (放假), or an adjusted working day (调休上班)."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("holiday")
+        WORKING = "working", _("adjusted working day")
+
+    notice = models.ForeignKey(HolidayNotice, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField(_("day"), unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("festival"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("notice day")
+        verbose_name_plural = _("notice days")
+
+    def __str__(self):
+        return f"{self.day} {self.kind} {self.name}"

@@ -36,3 +36,14 @@ class DemandsConfig(AppConfig):
         from . import tasks
 
         taskworker.on_abandoned(tasks.sweep_deadlines_task.module_path, tasks.restart_chain)
+
+        from gongzhi.core import workdays
+
+        from . import deadlines
+
+        workdays.on_change("deadlines", deadlines.recompute_for_years)
+
+        from gongzhi.core import periodic
+
+        periodic.register("demands.holiday_notice", deadlines.log_missing_notice, every_seconds=86400,
+                          first_after_seconds=86400)  # the worker says it at start; then daily

@@ -1,13 +1,14 @@
 """Time limits of demands: the official Chinese working-day calendar and deadline arithmetic.
 
-Pure: plain dates and datetimes in, plain values out; no Django. The services of the demands app
-compute a demand's deadlines with `TimeLimit.deadlines` and "overdue by" with `working_time_between`.
+Plain dates and datetimes in, plain values out. The services of the demands app compute a demand's
+deadlines with `TimeLimit.deadlines` and "overdue by" with `working_time_between`.
 
 Working days. A day is a working day unless the State Council General Office's yearly notice makes
 it a holiday (放假日, including the weekdays given off in exchange); a Saturday or Sunday is a
-working day only when the notice makes it one (调休上班). Years without a notice in `_NOTICES`
-(see `is_known_year`) fall back to "Monday to Friday", which is wrong around their holidays:
-add the year's notice when the State Council publishes it (usually in October or November).
+working day only when the notice makes it one (调休上班). The notices are data the office keeps
+(core.workdays: `gongzhi calendar import`, /calendar/). A year without one (see `is_known_year`) falls
+back to "Monday to Friday", which is wrong around its holidays: deadlines counted through it are
+provisional until the notice is imported, and are then recomputed.
 
 Local time. All arithmetic is done in the wall-clock time of the datetime given: a timezone-aware
 datetime keeps its tzinfo, so callers pass Asia/Shanghai datetimes (China has no daylight saving
@@ -26,110 +27,37 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from types import MappingProxyType
-from typing import NamedTuple
+
+from gongzhi.core import workdays
 
 __all__ = [
-    "ADJUSTED_WORKING_DAYS",
     "DEFAULT_TIME_LIMITS",
-    "HOLIDAYS",
-    "KNOWN_YEARS",
     "TimeLimit",
     "add_working_time",
     "is_known_year",
     "is_working_day",
+    "provisional_years",
     "working_time_between",
 ]
 
 _ONE_DAY = timedelta(days=1)
 
 
-class _Notice(NamedTuple):
-    holidays: tuple[str, ...]  # "MM-DD" or an inclusive range "MM-DD..MM-DD"
-    adjusted_working_days: tuple[str, ...]  # weekend days worked instead (调休上班)
-
-
-# Transcribed from the notices themselves. A holiday that is "joined to the weekend" (与周末连休)
-# lists only its weekday; weekends are days off anyway. Every year's weekday holidays minus its
-# adjusted working days equals the statutory holiday count of 《全国年节及纪念日放假办法》
-# (11 days; 13 from 2025), which the tests check.
-_NOTICES: dict[int, _Notice] = {
-    # 国务院办公厅关于2024年部分节假日安排的通知 (国办发明电〔2023〕7号), 2023-10-25.
-    2024: _Notice(
-        holidays=(
-            "01-01",  # 元旦, joined to the weekend
-            "02-10..02-17",  # 春节; the notice only *encourages* giving 除夕 (02-09) off: a working day
-            "04-04..04-06",  # 清明节
-            "05-01..05-05",  # 劳动节
-            "06-10",  # 端午节, joined to the weekend
-            "09-15..09-17",  # 中秋节
-            "10-01..10-07",  # 国庆节
-        ),
-        adjusted_working_days=("02-04", "02-18", "04-07", "04-28", "05-11", "09-14", "09-29", "10-12"),
-    ),
-    # 国务院办公厅关于2025年部分节假日安排的通知 (国办发明电〔2024〕12号), 2024-11-12. First year under
-    # the November 2024 amendment of 《全国年节及纪念日放假办法》: 2 more holiday days, 除夕 and 5月2日.
-    2025: _Notice(
-        holidays=(
-            "01-01",  # 元旦, no adjustment
-            "01-28..02-04",  # 春节, from 除夕
-            "04-04..04-06",  # 清明节
-            "05-01..05-05",  # 劳动节
-            "05-31..06-02",  # 端午节
-            "10-01..10-08",  # 国庆节 and 中秋节 together
-        ),
-        adjusted_working_days=("01-26", "02-08", "04-27", "09-28", "10-11"),
-    ),
-    # 国务院办公厅关于2026年部分节假日安排的通知, 2025-11-04 (published by Xinhua the same day).
-    2026: _Notice(
-        holidays=(
-            "01-01..01-03",  # 元旦
-            "02-15..02-23",  # 春节, 9 days from 腊月二十八
-            "04-04..04-06",  # 清明节
-            "05-01..05-05",  # 劳动节
-            "06-19..06-21",  # 端午节
-            "09-25..09-27",  # 中秋节
-            "10-01..10-07",  # 国庆节
-        ),
-        adjusted_working_days=("01-04", "02-14", "02-28", "05-09", "09-20", "10-10"),
-    ),
-}
-
-
-def _parse_days(year: int, specs: tuple[str, ...]) -> set[date]:
-    days: set[date] = set()
-    for spec in specs:
-        first, _, last = spec.partition("..")
-        day = date.fromisoformat(f"{year}-{first}")
-        end = date.fromisoformat(f"{year}-{last or first}")
-        while day <= end:
-            days.add(day)
-            day += _ONE_DAY
-    return days
-
-
-HOLIDAYS: frozenset[date] = frozenset().union(*(_parse_days(y, n.holidays) for y, n in _NOTICES.items()))
-ADJUSTED_WORKING_DAYS: frozenset[date] = frozenset().union(
-    *(_parse_days(y, n.adjusted_working_days) for y, n in _NOTICES.items())
-)
-KNOWN_YEARS: frozenset[int] = frozenset(_NOTICES)
+def is_working_day(day: date) -> bool:
+    """Whether `day` is a working day under the holiday notice for its year (core.workdays)."""
+    return workdays.is_working_day(day)
 
 
 def is_known_year(year: int) -> bool:
-    """Whether `year`'s holiday notice is in this module.
-
-    For any other year every Monday to Friday counts as a working day and every weekend day as a
-    day off: its holidays and adjusted working days are unknown, not absent.
-    """
-    return year in KNOWN_YEARS
+    """Whether `year`'s holiday notice is known (the office's entry or the library's). For any other year
+    every Monday to Friday counts as a working day: its holidays are unknown, not absent."""
+    return workdays.is_known_year(year)
 
 
-def is_working_day(day: date) -> bool:
-    """Whether `day` is a working day under the State Council's holiday notice for its year."""
-    if isinstance(day, datetime):
-        day = day.date()
-    if day in HOLIDAYS:
-        return False
-    return day in ADJUSTED_WORKING_DAYS or day.weekday() < 5
+def provisional_years(start: datetime, end: datetime) -> list[int]:
+    """The years from `start` to `end` whose notice is not known: a deadline counted across them in working
+    days is provisional (recomputed when the notice is imported)."""
+    return [year for year in range(start.year, max(start.year, end.year) + 1) if not is_known_year(year)]
 
 
 def _next_working_day(day: date) -> date:

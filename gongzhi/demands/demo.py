@@ -45,7 +45,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from gongzhi.core import clock, events
+from gongzhi.core import clock, events, workdays
 from gongzhi.core.bulk import refresh_planner_statistics
 from gongzhi.core.models import Event
 from gongzhi.ledger import services as ledger
@@ -54,8 +54,7 @@ from gongzhi.org import locating
 from gongzhi.org.models import Building, Organisation, Person, Post, Region
 
 from . import demo_texts as texts
-from . import rules, services
-from .calendar import HOLIDAYS, add_working_time
+from . import deadlines, rules, services
 from .models import (
     Assignment, Category, Demand, DemandContact, DemandContactAccess, DemandCounter, DemandEvent, RoutingRule,
 )
@@ -266,8 +265,7 @@ class _Flow:
             latitude=latitude, address=address.strip()[:200], grid=grid, community_id=community_id,
             street_id=street_id, desk=self.lookups.desk(grid), received_at=at,
         )
-        limit = self.lookups.limit(category, d.urgency)
-        d.dispatch_due, d.feedback_due = limit.deadlines(_local(at))
+        deadlines.set_filing_dues(d, _local(at), self.lookups.limit(category, d.urgency))
         contact = {"name": contact_name.strip()[:60], "phone": contact_phone.strip()[:20]}
         self.contact = contact if any(contact.values()) else None
         private = {"text": text, "address": d.address, "location": [longitude, latitude],
@@ -295,7 +293,7 @@ class _Flow:
             self.assignments.append(Assignment(demand=d, unit=other, role=Assignment.Role.ASSISTING, assigned_at=at))
         limit = self.lookups.limit(d.category, d.urgency)
         d.lead_unit, d.dispatched_at = unit, at
-        d.accept_due = add_working_time(_local(at), hours=limit.dispatch_hours, working_days=limit.working_days)
+        deadlines.set_due(d, "accept_due", _local(at), limit)
         d.accepted_at = None
         self._record(at, "dispatch", actor, from_state, note=note, unit=unit, assisting=[u.pk for u in assisting],
                      rule=rule.pk if rule else None, category=d.category.code if d.category else None,
@@ -306,9 +304,8 @@ class _Flow:
         d = self.demand
         d.category = category
         d.urgency = self.lookups.proposed_urgency(d.text, category)
-        dispatch_due, d.feedback_due = self.lookups.limit(category, d.urgency).deadlines(_local(d.received_at))
-        if from_state == rules.RECEIVED:
-            d.dispatch_due = dispatch_due
+        deadlines.set_filing_dues(d, _local(d.received_at), self.lookups.limit(category, d.urgency),
+                                  dispatch=from_state == rules.RECEIVED)
         self._record(at, "triage", actor, from_state, category=category.code, urgency=d.urgency,
                      **self._deadlines_public())
         if from_state == rules.RECEIVED:
@@ -319,9 +316,8 @@ class _Flow:
         from_state, _ = self._locked("confirm_urgency")
         d = self.demand
         d.urgency, d.urgency_overridden = d.suggested_urgency, True
-        dispatch_due, d.feedback_due = self.lookups.limit(d.category, d.urgency).deadlines(_local(d.received_at))
-        if from_state in rules.AT_DESK_STATES:
-            d.dispatch_due = dispatch_due
+        deadlines.set_filing_dues(d, _local(d.received_at), self.lookups.limit(d.category, d.urgency),
+                                  dispatch=from_state in rules.AT_DESK_STATES)
         self._record(at, "confirm_urgency", actor, from_state, urgency=d.urgency,
                      suggested_urgency=d.suggested_urgency, **self._deadlines_public())
 
@@ -346,7 +342,7 @@ class _Flow:
         limit = self.lookups.limit(d.category, d.urgency)
         d.state, d.lead_unit = to_state, None
         d.dispatched_at = d.accept_due = d.accepted_at = None
-        d.dispatch_due = add_working_time(_local(at), hours=limit.dispatch_hours, working_days=limit.working_days)
+        deadlines.set_due(d, "dispatch_due", _local(at), limit)
         self._record(at, "return", actor, from_state, note=reason, unit=unit, **self._deadlines_public())
 
     def start_work(self, at, actor) -> None:
@@ -392,8 +388,8 @@ class _Flow:
         local_now = _local(at)
         d.reopen_count += 1
         d.dispatched_at = at
-        d.accept_due = add_working_time(local_now, hours=limit.dispatch_hours, working_days=limit.working_days)
-        _, d.feedback_due = limit.deadlines(local_now)
+        deadlines.set_due(d, "accept_due", local_now, limit)
+        deadlines.set_due(d, "feedback_due", local_now, limit)
         d.accepted_at = d.replied_at = d.verified_at = d.closed_at = None
         self._record(at, "reopen", actor, from_state, note=note, unit=d.lead_unit, reopen_count=d.reopen_count,
                      **self._deadlines_public())
@@ -648,7 +644,7 @@ class _Builder:
         rng = self.rng
         last_day = timezone.localdate(self.end)
         days = [last_day - dt.timedelta(days=k) for k in range(365)][::-1]
-        weights = [MONTH_VOLUME[day.month] * (0.8 if day.weekday() >= 5 else 1.0) * (0.6 if day in HOLIDAYS else 1.0)
+        weights = [MONTH_VOLUME[day.month] * (0.8 if day.weekday() >= 5 else 1.0) * (0.6 if day in workdays.year_calendar(day.year).holidays else 1.0)
                    for day in days]
         tz = timezone.get_default_timezone()
         moments = []

@@ -46,6 +46,7 @@ STEP_LABELS = {
     "merge": _("Merged as duplicate"),
     "reject": _("Rejected"),
     "confirm_urgency": _("Urgency confirmed"),
+    "recompute_deadline": _("Deadline recomputed by a holiday notice"),
 }
 
 

@@ -159,6 +159,10 @@ class Demand(models.Model):
     suggestion = models.JSONField(_("suggestion"), default=dict, blank=True,
                                   help_text="alternatives [[code, probability]…] and the proposing model")
     reopen_count = models.PositiveSmallIntegerField(_("times reopened"), default=0)
+    # What each deadline counted in working days was counted from, and how much: {"feedback_due": {"from":
+    # ISO local time, "hours": h or null, "days": d or null}}; deadlines.py recomputes from it when a holiday
+    # notice is imported. Deadlines that run around the clock have none.
+    deadline_basis = models.JSONField(_("deadline basis"), default=dict, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -23,9 +23,9 @@ from gongzhi.org import locating
 from gongzhi.org.models import Organisation, Person, Region
 from gongzhi.org.rules import mask_phone
 
-from . import defaults, hooks, rules
+from . import deadlines, defaults, hooks, rules
 from .permissions import DispatchTarget
-from .calendar import DEFAULT_TIME_LIMITS, TimeLimit, add_working_time
+from .calendar import DEFAULT_TIME_LIMITS, TimeLimit
 from .models import (
     Assignment, Category, Demand, DemandContact, DemandContactAccess, DemandCounter, DemandEvent, Open311Client,
     RoutingRule, Submission, TimeLimitRule,
@@ -331,8 +331,7 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
             suggestion_confidence=proposal.confidence if proposal else None,
             suggestion={"alternatives": proposal.alternatives, "source": proposal.source} if proposal else {},
         )
-        limit = time_limit_for(category, demand.urgency)
-        demand.dispatch_due, demand.feedback_due = limit.deadlines(_local(now))
+        deadlines.set_filing_dues(demand, _local(now), time_limit_for(category, demand.urgency))
         demand.save()
         contact = {"name": contact_name.strip()[:60], "phone": contact_phone.strip()[:20]}
         if any(contact.values()):
@@ -595,7 +594,7 @@ def _dispatch(demand: Demand, actor, unit: Organisation, assisting: list[Organis
     demand.lead_unit = unit
     demand.dispatched_at = now
     # The unit gets the same window to accept (签收) as the desk had to dispatch.
-    demand.accept_due = add_working_time(_local(now), hours=limit.dispatch_hours, working_days=limit.working_days)
+    deadlines.set_due(demand, "accept_due", _local(now), limit)
     demand.accepted_at = None
     demand.save()
     return _record(demand, "dispatch", actor, from_state, note=note, unit=unit,
@@ -620,10 +619,8 @@ def triage(user, demand: Demand, *, category, urgency: str | None = None) -> Ste
             demand.urgency, demand.urgency_overridden = given_urgency, True
         elif not demand.urgency_overridden:
             demand.urgency = _proposed_urgency(demand.text, category)
-        dispatch_due, demand.feedback_due = time_limit_for(category, demand.urgency).deadlines(
-            _local(demand.received_at))
-        if from_state == rules.RECEIVED:
-            demand.dispatch_due = dispatch_due
+        deadlines.set_filing_dues(demand, _local(demand.received_at), time_limit_for(category, demand.urgency),
+                                  dispatch=from_state == rules.RECEIVED)
         demand.save()
         steps = [_record(demand, "triage", user, from_state, category=category.code, urgency=demand.urgency,
                          **_deadlines_public(demand))]
@@ -643,10 +640,8 @@ def confirm_urgency(user, demand: Demand, *, urgency: str | None = None, note: s
         if not confirmed:
             raise ValidationFailed("the reporter suggested no urgency: name one", code="urgency_required")
         demand.urgency, demand.urgency_overridden = confirmed, True
-        dispatch_due, demand.feedback_due = time_limit_for(demand.category, confirmed).deadlines(
-            _local(demand.received_at))
-        if from_state in rules.AT_DESK_STATES:
-            demand.dispatch_due = dispatch_due
+        deadlines.set_filing_dues(demand, _local(demand.received_at), time_limit_for(demand.category, confirmed),
+                                  dispatch=from_state in rules.AT_DESK_STATES)
         demand.save()
         step = _record(demand, "confirm_urgency", user, from_state, note=note, urgency=confirmed,
                        suggested_urgency=demand.suggested_urgency or None, **_deadlines_public(demand))
@@ -726,7 +721,7 @@ def return_to_dispatch(user, demand: Demand, *, reason: str) -> Step:
         limit = time_limit_for(demand.category, demand.urgency)
         demand.state, demand.lead_unit = to_state, None
         demand.dispatched_at = demand.accept_due = demand.accepted_at = None
-        demand.dispatch_due = add_working_time(_local(now), hours=limit.dispatch_hours, working_days=limit.working_days)
+        deadlines.set_due(demand, "dispatch_due", _local(now), limit)
         demand.save()
         step = _record(demand, "return", user, from_state, note=reason, unit=unit, **_deadlines_public(demand))
     return Step(demand, [step])
@@ -812,8 +807,8 @@ def _reopen(demand: Demand, actor, *, note: str) -> DemandEvent:
     local_now = _local(now)
     demand.reopen_count += 1
     demand.dispatched_at = now
-    demand.accept_due = add_working_time(local_now, hours=limit.dispatch_hours, working_days=limit.working_days)
-    _, demand.feedback_due = limit.deadlines(local_now)
+    deadlines.set_due(demand, "accept_due", local_now, limit)
+    deadlines.set_due(demand, "feedback_due", local_now, limit)
     # A new round: the previous steps stay in the events. The resident's last answer (solved? satisfied?)
     # stands in the rates until they answer again, so a "not solved" keeps counting against the unit.
     demand.accepted_at = demand.replied_at = demand.verified_at = demand.closed_at = None

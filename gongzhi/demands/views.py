@@ -26,7 +26,7 @@ from gongzhi.core.pages import action, page, refusal, submit
 from gongzhi.org import queries as org_queries
 from gongzhi.org.models import Region
 
-from . import hooks, queries, services
+from . import deadlines, hooks, queries, services
 from .forms import (
     ACTION_FORMS, ACTION_LABELS, STEP_LABELS, DashboardFilter, FileDemandForm, PlaceSubmissionForm,
     RefuseSubmissionForm, category_name,
@@ -71,7 +71,8 @@ def _deadlines(demand: Demand) -> list[dict]:
         ("feedback_due", "replied_at", _("First feedback by"), demand.is_feedback_overdue),
     ]
     now = clock.now()
-    return [{"name": name, "label": label, "at": getattr(demand, name), "is_overdue": overdue(now)}
+    return [{"name": name, "label": label, "at": getattr(demand, name), "is_overdue": overdue(now),
+             "provisional": deadlines.provisional(demand, name)}
             for name, done, label, overdue in steps if getattr(demand, name) and not getattr(demand, done)]
 
 

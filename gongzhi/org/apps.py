@@ -13,3 +13,4 @@ class OrgConfig(AppConfig):
         from . import permissions
 
         policy.register("org.", permissions.rule)
+        policy.register("core.calendar.", permissions.calendar_rule)

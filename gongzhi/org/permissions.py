@@ -285,3 +285,13 @@ def access_log_q(user) -> Q:
         q |= Exists(Post.objects.filter(person__user=OuterRef("user"),
                                         organisation__region__path__startswith=scope.path))
     return q
+
+
+# The working-day calendar (core.workdays) is one for the whole installation: kept by the district
+# government (区人民政府), its leaders and staff ("core.calendar.manage"). A superuser may too (core.policy).
+CALENDAR_ROLES = frozenset(LEADERS | {R.STAFF})
+
+
+def calendar_rule(user, action: str, obj) -> bool:
+    return any(post.role in CALENDAR_ROLES and post.organisation.kind == "district_government"
+               for post in active_posts(user))

@@ -6,4 +6,7 @@ app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
     path("masked-preview/", views.masked_preview, name="masked_preview"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("calendar/<int:year>/", views.calendar_year, name="calendar_year"),
+    path("calendar/<int:year>.json", views.calendar_file, name="calendar_file"),
 ]

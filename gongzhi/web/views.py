@@ -1,17 +1,119 @@
-"""The cockpit pages that read across apps; for now the home page."""
+"""The cockpit pages that read across apps: the home page; the working-day calendar (core.workdays)."""
+
+import json
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from gongzhi.core import preview
+from gongzhi.core import clock, policy, preview, workdays
+from gongzhi.core.errors import NotFound, PermissionDenied
+from gongzhi.core.pages import page
 
 # The longest text previewed: longer than any published field takes.
 PREVIEW_MAX_CHARS = 10_000
 
 
 def home(request):
-    return render(request, "web/home.html")
+    return render(request, "web/home.html", {"calendar_warning": _calendar_warning(request.user)})
+
+
+def _calendar_warning(user) -> int | None:
+    """Next year, to officers who keep the calendar, from 1 November while its holiday notice is missing."""
+    if not getattr(user, "is_authenticated", False) or not policy.can(user, "core.calendar.manage"):
+        return None
+    return workdays.missing_next_year()
+
+
+SOURCE_LABELS = {
+    workdays.OFFICE: "imported by the office",
+    workdays.BUILT_IN: "shipped with gongzhi",
+    workdays.LIBRARY: "from the chinese-calendar library",
+    workdays.NONE: "no notice: Monday to Friday count as working days",
+}
+
+MAX_NOTICE_FILE = 256 * 1024
+
+
+@page
+@require_http_methods(["GET", "POST"])
+def calendar(request):
+    """The years and where each one's holidays come from; officers who keep the calendar import notices here."""
+    may_manage = policy.can(request.user, "core.calendar.manage")
+    result = error = None
+    if request.method == "POST":
+        if not may_manage:
+            raise PermissionDenied("core.calendar.manage")
+        upload = request.FILES.get("file")
+        check_only = bool(request.POST.get("check_only"))
+        if upload is None:
+            error = _("Choose the file of the notice first.")
+        elif upload.size > MAX_NOTICE_FILE:
+            error = _("The file is too large for a holiday notice (at most 256 KB).")
+        else:
+            try:
+                result = _import(upload.read(), upload.name, request.user, check_only=check_only)
+            except workdays.CalendarError as failure:
+                error = failure.message()
+        status = 400 if error else 200
+    else:
+        status = 200
+    this_year = clock.today().year
+    years = [{"calendar": c, "source": _(SOURCE_LABELS[c.source]), "summary": _summary(c)}
+             for c in reversed(workdays.overview(this_year - 2, this_year + 1))]
+    return render(request, "web/calendar.html", {
+        "years": years, "may_manage": may_manage, "result": result, "error": error,
+        "missing": workdays.missing_next_year() if may_manage else None,
+    }, status=status)
+
+
+def _import(content: bytes, filename: str, user, *, check_only: bool) -> dict:
+    from django.db import transaction
+
+    notices = workdays.parse(content, filename)
+    if check_only:
+        with transaction.atomic():
+            report = workdays.import_notices(notices, by=user)
+            transaction.set_rollback(True)
+        workdays.invalidate()
+    else:
+        report = workdays.import_notices(notices, by=user)
+    report["check_only"] = check_only
+    report["notices"] = [{"year": n.year, "title": n.title, "number": n.number, **n.summary()} for n in notices]
+    return report
+
+
+def _summary(calendar: workdays.YearCalendar) -> dict:
+    return {"holidays": len(calendar.holidays), "working": len(calendar.working),
+            "statutory": sum(1 for d in calendar.holidays if d.weekday() < 5) - len(calendar.working)}
+
+
+@page
+def calendar_year(request, year: int):
+    if not 2000 <= year <= 2100:
+        raise NotFound(f"year {year}")
+    calendar = workdays.year_calendar(year)
+    return render(request, "web/calendar_year.html", {
+        "calendar": calendar, "source": _(SOURCE_LABELS[calendar.source]), "ranges": workdays.ranges_of(calendar),
+        "summary": _summary(calendar), "may_manage": policy.can(request.user, "core.calendar.manage")})
+
+
+@page
+def calendar_file(request, year: int):
+    """A year's notice in the import format (JSON): to check it, correct it, or start next year's from it."""
+    calendar = workdays.year_calendar(year)
+    if not calendar.known:
+        raise NotFound(f"no holiday notice for {year}")
+    body = {"year": year, "title": calendar.title, "number": calendar.number,
+            "published_on": calendar.published_on.isoformat() if calendar.published_on else None,
+            "holidays": [{"name": r["name"], "from": r["from"].isoformat(), "to": r["to"].isoformat()}
+                         for r in workdays.ranges_of(calendar) if r["kind"] == "holiday"],
+            "working_days": [{"name": r["name"], "day": r["from"].isoformat()}
+                             for r in workdays.ranges_of(calendar) if r["kind"] == "working"]}
+    response = HttpResponse(json.dumps(body, ensure_ascii=False, indent=2), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="holiday-notice-{year}.json"'
+    return response
 
 
 @require_POST

@@ -12,7 +12,7 @@ from django.db import close_old_connections, connections
 
 from gongzhi.core import periodic
 from gongzhi.core.stopping import StopFlag
-from gongzhi.demands import escalation, imports, notifications, services, tasks
+from gongzhi.demands import deadlines, escalation, imports, notifications, services, tasks
 
 logger = logging.getLogger("gongzhi.demands.sweep")
 
@@ -51,6 +51,9 @@ class Command(BaseCommand):
 
     def _work(self, *, forever=False, poll=0.5, batch=500, sweep_interval=tasks.SWEEP_INTERVAL_SECONDS,
               as_json=False, **options):
+        missing = deadlines.missing_notice_warning()  # --forever: and once a day after (a periodic job, logged)
+        if missing:
+            self.stderr.write(f"warning: {missing}")
         if not forever:
             total = services.FilingReport()
             while True:
