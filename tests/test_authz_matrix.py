@@ -144,6 +144,9 @@ ROUTES: dict[str, str] = {
     "org/coverage/": "signed",
     "org/access-log/": "signed",
     "masked-preview/": "public",
+    "calendar/": "signed",
+    "calendar/<int:year>/": "signed",
+    "calendar/<int:year>.json": "signed",
     # --- the JSON API ----------------------------------------------------------------------------
     "api/v1/": "any",
     "api/v1/openapi.json": "public",
@@ -198,7 +201,7 @@ OBJECTS: dict[str, Locator] = {  # route prefix -> locator of its (first) id, wh
     "duties/responsibilities/": Locator("duties.Responsibility", "region__path", public=True),
     "api/v1/duties/responsibilities/": Locator("duties.Responsibility", "region__path", public=True),
 }
-FIXED = {"action": "accept", "fmt": "json", "path": "nothing-here"}  # values that are not objects
+FIXED = {"action": "accept", "fmt": "json", "path": "nothing-here", "year": "2026"}  # values that are not objects
 
 
 @dataclass

@@ -23,6 +23,7 @@ import datetime as dt
 import io
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,25 @@ class CalendarError(ValidationFailed):
     code = "calendar_invalid"
     message_zh = "放假安排无法导入"
     message_en = "The holiday notice cannot be imported"
+
+
+_FIELDS_ZH = {"year": "年份（year）", "title": "标题（title）", "published_on": "发布日期（published_on）",
+              "holidays": "放假日（holidays）"}
+
+
+def _zh(where: str) -> str:
+    """Where in a file, in Chinese: "notice 2, holiday 3" → "第2份通知，第3项放假"."""
+    out = []
+    for part in where.split(", "):
+        if m := re.fullmatch(r"notice (\d+)", part):
+            out.append(f"第{m[1]}份通知")
+        elif m := re.fullmatch(r"holiday (\d+)", part):
+            out.append(f"第{m[1]}项放假")
+        elif m := re.fullmatch(r"working day (\d+)", part):
+            out.append(f"第{m[1]}个调休上班日")
+        else:
+            out.append({"notice": "通知", "published_on": "发布日期"}.get(part, part))
+    return "，".join(out)
 
 
 # --- reading -----------------------------------------------------------------------------------------------
@@ -200,32 +220,32 @@ def _date(value, where: str) -> dt.date:
         return dt.date.fromisoformat(str(value).strip())
     except (TypeError, ValueError):
         raise CalendarError(f"{where}: {value!r} is not a date (YYYY-MM-DD)", code="calendar_unreadable",
-                            explanation_zh=f"{where}：{value!r} 不是日期（应为 YYYY-MM-DD）") from None
+                            explanation_zh=f"{_zh(where)}：{value!r} 不是日期（应为 YYYY-MM-DD）") from None
 
 
 def _days(first: dt.date, last: dt.date, where: str) -> list[dt.date]:
     if last < first:
         raise CalendarError(f"{where}: {last} is before {first}", code="calendar_unreadable",
-                            explanation_zh=f"{where}：结束日 {last} 早于开始日 {first}")
+                            explanation_zh=f"{_zh(where)}：结束日 {last} 早于开始日 {first}")
     if (last - first).days > 31:
         raise CalendarError(f"{where}: {first} to {last} is longer than a month", code="calendar_unreadable",
-                            explanation_zh=f"{where}：{first} 至 {last} 超过一个月")
+                            explanation_zh=f"{_zh(where)}：{first} 至 {last} 超过一个月")
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _notice_from_dict(raw, where: str) -> NoticeData:
     if not isinstance(raw, dict):
         raise CalendarError(f"{where}: a notice is an object with year, title, holidays …",
-                            code="calendar_unreadable", explanation_zh=f"{where}：每份通知应是含 year、title、holidays 等字段的对象")
+                            code="calendar_unreadable", explanation_zh=f"{_zh(where)}：每份通知应是含 year、title、holidays 等字段的对象")
     missing = [key for key in ("year", "title", "published_on", "holidays") if key not in raw]
     if missing:
         raise CalendarError(f"{where}: missing {', '.join(missing)}", code="calendar_unreadable",
-                            explanation_zh=f"{where}：缺少 {', '.join(missing)}")
+                            explanation_zh=f"{_zh(where)}：缺少{'、'.join(_FIELDS_ZH[m] for m in missing)}")
     try:
         year = int(raw["year"])
     except (TypeError, ValueError):
         raise CalendarError(f"{where}: year {raw['year']!r} is not a number", code="calendar_unreadable",
-                            explanation_zh=f"{where}：年份 {raw['year']!r} 不是数字") from None
+                            explanation_zh=f"{_zh(where)}：年份 {raw['year']!r} 不是数字") from None
     holidays: dict[dt.date, str] = {}
     working: dict[dt.date, str] = {}
     for n, entry in enumerate(raw.get("holidays") or [], 1):
@@ -234,12 +254,12 @@ def _notice_from_dict(raw, where: str) -> NoticeData:
             entry = {"from": entry}
         if not isinstance(entry, dict) or "from" not in entry:
             raise CalendarError(f"{spot}: give from (and to, name)", code="calendar_unreadable",
-                                explanation_zh=f"{spot}：应给出 from（及 to、name）")
+                                explanation_zh=f"{_zh(spot)}：应给出 from（及 to、name）")
         first = _date(entry["from"], spot)
         for day in _days(first, _date(entry.get("to") or entry["from"], spot), spot):
             if day in holidays:
                 raise CalendarError(f"{spot}: {day} is listed twice", code="calendar_overlap",
-                                    explanation_zh=f"{spot}：{day} 重复列出")
+                                    explanation_zh=f"{_zh(spot)}：{day} 重复列出")
             holidays[day] = str(entry.get("name") or "")[:40]
     for n, entry in enumerate(raw.get("working_days") or [], 1):
         spot = f"{where}, working day {n}"
@@ -247,11 +267,11 @@ def _notice_from_dict(raw, where: str) -> NoticeData:
             entry = {"day": entry}
         if not isinstance(entry, dict) or "day" not in entry:
             raise CalendarError(f"{spot}: give day (and name)", code="calendar_unreadable",
-                                explanation_zh=f"{spot}：应给出 day（及 name）")
+                                explanation_zh=f"{_zh(spot)}：应给出 day（及 name）")
         day = _date(entry["day"], spot)
         if day in working:
             raise CalendarError(f"{spot}: {day} is listed twice", code="calendar_overlap",
-                                explanation_zh=f"{spot}：{day} 重复列出")
+                                explanation_zh=f"{_zh(spot)}：{day} 重复列出")
         working[day] = str(entry.get("name") or "")[:40]
     return NoticeData(year=year, title=str(raw["title"]).strip()[:200], number=str(raw.get("number") or "").strip()[:60],
                       published_on=_date(raw["published_on"], f"{where}, published_on"), holidays=holidays,

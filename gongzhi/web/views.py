@@ -5,6 +5,7 @@ import json
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.core import clock, policy, preview, workdays
@@ -27,10 +28,10 @@ def _calendar_warning(user) -> int | None:
 
 
 SOURCE_LABELS = {
-    workdays.OFFICE: "imported by the office",
-    workdays.BUILT_IN: "shipped with gongzhi",
-    workdays.LIBRARY: "from the chinese-calendar library",
-    workdays.NONE: "no notice: Monday to Friday count as working days",
+    workdays.OFFICE: gettext_lazy("imported by the office"),
+    workdays.BUILT_IN: gettext_lazy("shipped with gongzhi"),
+    workdays.LIBRARY: gettext_lazy("from the chinese-calendar library"),
+    workdays.NONE: gettext_lazy("no notice: Monday to Friday count as working days"),
 }
 
 MAX_NOTICE_FILE = 256 * 1024
@@ -60,7 +61,7 @@ def calendar(request):
     else:
         status = 200
     this_year = clock.today().year
-    years = [{"calendar": c, "source": _(SOURCE_LABELS[c.source]), "summary": _summary(c)}
+    years = [{"calendar": c, "source": SOURCE_LABELS[c.source], "summary": _summary(c)}
              for c in reversed(workdays.overview(this_year - 2, this_year + 1))]
     return render(request, "web/calendar.html", {
         "years": years, "may_manage": may_manage, "result": result, "error": error,
@@ -95,7 +96,7 @@ def calendar_year(request, year: int):
         raise NotFound(f"year {year}")
     calendar = workdays.year_calendar(year)
     return render(request, "web/calendar_year.html", {
-        "calendar": calendar, "source": _(SOURCE_LABELS[calendar.source]), "ranges": workdays.ranges_of(calendar),
+        "calendar": calendar, "source": SOURCE_LABELS[calendar.source], "ranges": workdays.ranges_of(calendar),
         "summary": _summary(calendar), "may_manage": policy.can(request.user, "core.calendar.manage")})
 
 

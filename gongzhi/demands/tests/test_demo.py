@@ -316,6 +316,26 @@ def test_the_same_seed_and_day_give_the_same_year(small):
     assert fingerprint() == before
 
 
+def test_on_new_years_day_2027_without_its_holiday_notice_the_demo_and_the_sweep_run(small):
+    """Issue #15: the year turns with no notice for 2027 (the library's release ends at 2026)."""
+    from gongzhi.core import workdays
+    from gongzhi.demands import deadlines, escalation
+
+    new_year = dt.datetime(2027, 1, 1, 9, 0, tzinfo=SHANGHAI)
+    assert not workdays.is_known_year(2027)
+    demo.reset_demo_demands()
+    with clock.frozen_at(new_year):
+        built = demo.build_demo_demands(count=SMALL)  # the year ending now
+        report = escalation.sweep_deadlines()
+    assert built.demands >= SMALL and built.last_day == new_year.date()
+    running_into_2027 = [d for d in Demand.objects.filter(state__in=rules.HANDLING_STATES | rules.AT_DESK_STATES,
+                                                          feedback_due__gte=new_year)]
+    assert running_into_2027, "some open demands run into 2027"
+    provisional = [d for d in running_into_2027 if deadlines.provisional(d, "feedback_due")]
+    assert provisional and all(deadlines.provisional(d, "feedback_due") == [2027] for d in provisional)
+    assert report.supervision_orders + report.reminders > 0  # it swept
+
+
 def test_reset_deletes_demands_before_the_district(small):
     org_demo.register_extension("demands", demo.build_demo_demands, demo.reset_demo_demands)
     number = Demand.objects.filter(state=rules.RATED).first().number
