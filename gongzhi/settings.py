@@ -244,6 +244,11 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [
     ("plotly", Path(importlib.util.find_spec("plotly").submodule_search_locations[0]) / "package_data"),
 ]
+# Uploaded files (photos of demands) under var/media, never served as static files: each is answered by a
+# view that checks who asks (demands/photos.py). An S3-compatible store: docs/operations.md.
+MEDIA_ROOT = Path(os.environ.get("GONGZHI_MEDIA_ROOT", VAR_DIR / "media"))
+GONGZHI_PHOTO_MAX_BYTES = int(os.environ.get("GONGZHI_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+DATA_UPLOAD_MAX_NUMBER_FILES = 12
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

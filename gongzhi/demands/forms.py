@@ -46,6 +46,7 @@ STEP_LABELS = {
     "merge": _("Merged as duplicate"),
     "reject": _("Rejected"),
     "confirm_urgency": _("Urgency confirmed"),
+    "photo": _("Photos added"),
     "recompute_deadline": _("Deadline recomputed by a holiday notice"),
 }
 
@@ -77,6 +78,27 @@ def grid_choices(grids: list[dict]) -> list:
     return [("", _("— choose your grid —")), *groups.items()]
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    """Up to photos.MAX_PER_STAGE photos from the camera or the files; checked by content in photos.py."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/*", "multiple": True}))
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        from .photos import MAX_PER_STAGE
+
+        if len(files) > MAX_PER_STAGE:
+            raise forms.ValidationError(_("At most %(count)s photos.") % {"count": MAX_PER_STAGE})
+        return [super(PhotosField, self).clean(f, initial) for f in files]
+
+
 class FileDemandForm(forms.Form):
     text = forms.CharField(label=_("What is the problem?"), max_length=MAX_TEXT, strip=True,
                            widget=forms.Textarea(attrs={"rows": 5}))
@@ -90,6 +112,11 @@ class FileDemandForm(forms.Form):
     contact_name = forms.CharField(label=_("Your name"), max_length=60, required=False)
     contact_phone = forms.CharField(label=_("Your phone"), max_length=20, required=False,
                                     widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}))
+    photos = PhotosField(label=_("Photos (up to 6)"),
+                         help_text=_("Take them with the camera or choose them. Only those handling your report "
+                                     "see them, unless the desk publishes them."))
+    share_location = forms.BooleanField(label=_("Keep where the photos were taken (from the camera's GPS)"),
+                                        required=False)
 
     def __init__(self, *args, grids: list[dict], **kwargs):
         super().__init__(*args, **kwargs)
@@ -137,6 +164,13 @@ class ReplyForm(ActionForm):
     text = forms.CharField(label=_("Reply to the resident"), max_length=MAX_TEXT, strip=True,
                            widget=forms.Textarea(attrs={"rows": 4}),
                            error_messages={"required": _("Write the reply.")})
+    photos = PhotosField(label=_("Photos after handling (up to 6)"))
+
+
+class AddPhotosForm(forms.Form):
+    photos = PhotosField(label=_("Add photos"), required=True)
+    share_location = forms.BooleanField(label=_("Keep where the photos were taken (from the camera's GPS)"),
+                                        required=False)
 
 
 class TriageForm(ActionForm):

@@ -584,3 +584,38 @@ class WebhookDelivery(models.Model):
         verbose_name_plural = _("webhook deliveries")
         constraints = [models.CheckConstraint(condition=Q(delivered_at__isnull=True) | Q(failed_at__isnull=True),
                                               name="webhook_delivery_delivered_or_failed")]
+
+
+class Photo(models.Model):
+    """A photo of a demand: as reported (by the reporter, or the grid worker on patrol), or after handling (the
+    lead unit's reply). Stored re-encoded, without EXIF, with a thumbnail (photos.py). Private to those who
+    handle the demand and its reporter until the dispatch desk publishes it."""
+
+    class Stage(models.TextChoices):
+        REPORT = "report", _("as reported")
+        REPLY = "reply", _("after handling")
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="photos")
+    stage = models.CharField(_("stage"), max_length=10, choices=Stage.choices)
+    image = models.FileField(_("image"), upload_to="demands/photos/%Y/%m/", max_length=200)
+    thumbnail = models.FileField(_("thumbnail"), upload_to="demands/photos/%Y/%m/", max_length=200)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    sha256 = models.CharField(_("SHA-256 of the stored image"), max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+    # Where the camera was, from the photo's EXIF GPS: kept only when the reporter chose to share the location.
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
+
+    class Meta:
+        ordering = ["demand_id", "stage", "id"]
+        verbose_name = _("photo")
+        verbose_name_plural = _("photos")
+
+    def __str__(self):
+        return f"{self.demand_id} {self.stage} {self.pk}"

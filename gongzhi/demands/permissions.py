@@ -23,6 +23,7 @@ from django.db.models import Q
 from gongzhi.org.models import Organisation, Post, Region
 from gongzhi.org.permissions import GOVERNING_KINDS, OFFICE, active_posts
 
+from . import rules
 from .models import Assignment, Demand, RoutingRule
 
 R = Post.Role
@@ -148,6 +149,18 @@ def rule(user, action: str, obj) -> bool:
         return is_reporter(user, obj) or _covers(overseer_paths(user), obj.grid) or is_handler(user, obj)
     if action == "demands.view_contact":
         return is_handler(user, obj)
+    # Photos (photos.py): the reporter adds them (and the desk, filing for a caller) until the demand is
+    # merged or rejected; the lead unit adds "after" photos; those who act on the demand see them; the
+    # desk decides which are public.
+    if action == "demands.add_photo":
+        return obj.state not in rules.FINAL_STATES and (is_reporter(user, obj) or is_dispatcher(user, obj))
+    if action == "demands.add_reply_photo":
+        return is_handler(user, obj, lead_only=True)
+    if action == "demands.view_photo":
+        return (is_reporter(user, obj) or is_handler(user, obj) or is_dispatcher(user, obj)
+                or _covers(grid_worker_paths(user), obj.grid))
+    if action == "demands.publish_photo":
+        return is_dispatcher(user, obj)
     if action == "demands.confirm_urgency":
         # Only while a reporter's suggestion awaits the desk (the desk sets urgency itself at triage).
         return bool(obj.suggested_urgency) and not obj.urgency_overridden and is_dispatcher(user, obj)

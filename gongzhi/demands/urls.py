@@ -19,5 +19,9 @@ urlpatterns = [
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/actions/<str:action>/", views.act, name="act"),
     path("<str:number>/reply-check/", views.reply_check, name="reply_check"),
+    path("<str:number>/photos/", views.add_photos, name="add_photos"),
+    path("<str:number>/photos/<int:photo_id>.jpg", views.photo, name="photo"),
+    path("<str:number>/photos/<int:photo_id>-thumb.jpg", views.photo, {"size": "thumb"}, name="photo_thumb"),
+    path("<str:number>/photos/<int:photo_id>/publish/", views.publish_photo, name="publish_photo"),
     path("<str:number>/receipts/<int:event_id>.json", views.receipt, name="receipt"),
 ]

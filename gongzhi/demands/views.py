@@ -11,27 +11,29 @@ import math
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.db import transaction
+from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from gongzhi.core import clock, policy, ratelimit
 from gongzhi.core.errors import DomainError, NotFound
-from gongzhi.core.pages import action, page, refusal, submit
+from gongzhi.core.pages import action, page, public, refusal, submit
 from gongzhi.org import queries as org_queries
 from gongzhi.org.models import Region
 
-from . import deadlines, hooks, queries, services
+from . import deadlines, hooks, photos, queries, services
 from .forms import (
-    ACTION_FORMS, ACTION_LABELS, STEP_LABELS, DashboardFilter, FileDemandForm, PlaceSubmissionForm,
+    ACTION_FORMS, ACTION_LABELS, STEP_LABELS, AddPhotosForm, DashboardFilter, FileDemandForm, PlaceSubmissionForm,
     RefuseSubmissionForm, category_name,
 )
-from .models import Demand
+from .models import Demand, Photo
 
 PER_PAGE = 30
 OVERDUE_LISTED = 100
@@ -46,7 +48,7 @@ ACTIONS = {
     "accept": lambda u, d, c: services.accept(u, d),
     "return": lambda u, d, c: services.return_to_dispatch(u, d, reason=c["reason"]),
     "start_work": lambda u, d, c: services.start_work(u, d),
-    "reply": lambda u, d, c: services.reply(u, d, text=c["text"]),
+    "reply": lambda u, d, c: _reply_with_photos(u, d, c),
     "verify": lambda u, d, c: services.verify(u, d, note=c["note"]),
     "close": lambda u, d, c: services.close(u, d, note=c["note"]),
     "rate": lambda u, d, c: services.rate(u, d, solved=c["solved"], satisfaction=c["satisfaction"], note=c["note"]),
@@ -55,6 +57,17 @@ ACTIONS = {
     "reject": lambda u, d, c: services.reject(u, d, reason=c["reason"]),
     "confirm_urgency": lambda u, d, c: services.confirm_urgency(u, d, urgency=c["urgency"] or None, note=c["note"]),
 }
+
+
+def _reply_with_photos(user, demand: Demand, cleaned: dict) -> services.Step:
+    """The reply and its "after" photos: one transaction (a refused photo leaves the demand unreplied)."""
+    contents = [photos.read_upload(f) for f in cleaned.get("photos") or []]
+    with transaction.atomic():
+        step = services.reply(user, demand, text=cleaned["text"])
+        photos.add(user, step.demand, contents, stage=Photo.Stage.REPLY)
+    return step
+
+
 # The partial an htmx action answers with, by the `view` the form was posted from.
 PARTIALS = {"card": "demands/_card.html", "detail": "demands/_detail_body.html"}
 
@@ -118,7 +131,25 @@ def _detail_context(user, demand: Demand, *, forms=None, notice=None, error=None
         "contact": services.contact_for_handler(user, demand, purpose=CONTACT_PURPOSE, channel="web"),
         "similar": _similar(user, demand),
         "can_check_reply": hooks.get("check_reply") is not None and policy.can(user, "demands.reply", demand),
+        "photos": _photos(user, demand),
         **extra,
+    }
+
+
+def _photos(user, demand: Demand) -> dict:
+    shown = photos.visible(user, demand)
+    may_add = policy.can(user, "demands.add_photo", demand)
+    report = [p for p in shown if p.stage == Photo.Stage.REPORT]
+    for item in shown:  # the thumbnail's size, so the page does not jump as they load
+        scale = min(1.0, photos.THUMB_SIDE / max(item.width, item.height))
+        item.thumb_width, item.thumb_height = round(item.width * scale), round(item.height * scale)
+    reply = [p for p in shown if p.stage == Photo.Stage.REPLY]
+    return {
+        "report": report,
+        "reply": reply,
+        "groups": [(report, Photo.Stage.REPORT.label), (reply, Photo.Stage.REPLY.label)],
+        "may_publish": policy.can(user, "demands.publish_photo", demand),
+        "add_form": AddPhotosForm() if may_add and len(report) < photos.MAX_PER_STAGE else None,
     }
 
 
@@ -174,16 +205,19 @@ def new(request):
     if request.method == "POST":
         ratelimit.check(request, "file_demand")
     grids = queries.grid_outlines()
-    form = FileDemandForm(request.POST or None, grids=grids)
+    form = FileDemandForm(request.POST or None, request.FILES or None, grids=grids)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            step = services.file_demand(
-                request.user, text=data["text"], channel=Demand.Channel.WEB, longitude=data["longitude"],
-                latitude=data["latitude"], grid=form.grid_region(), address=data["address"],
-                category=data["category"] or None, contact_name=data["contact_name"],
-                contact_phone=data["contact_phone"],
-            )
+            contents = [photos.read_upload(f) for f in data["photos"]]
+            with transaction.atomic():  # the demand and its photos, or nothing
+                step = services.file_demand(
+                    request.user, text=data["text"], channel=Demand.Channel.WEB, longitude=data["longitude"],
+                    latitude=data["latitude"], grid=form.grid_region(), address=data["address"],
+                    category=data["category"] or None, contact_name=data["contact_name"],
+                    contact_phone=data["contact_phone"],
+                )
+                photos.add(request.user, step.demand, contents, keep_location=data["share_location"])
         except DomainError as error:
             if error.status != 400:
                 raise
@@ -288,6 +322,56 @@ def refuse(request, key: str):
                                    reverse("demands:placement")))
 
 
+@public
+def photo(request, number: str, photo_id: int, size: str = "full"):
+    """A photo of a demand, to those who may see it (photos.may_view): 404 to everyone else, as for an id that
+    names nothing. Never cached by shared caches."""
+    demand = Demand.objects.filter(number=number).select_related("grid").first()
+    if demand is None:
+        raise NotFound(f"demand {number}")
+    found = photos.get_visible(request.user, demand, photo_id)
+    stored = found.thumbnail if size == "thumb" else found.image
+    response = FileResponse(stored.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600" if found.published_at is None else "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@page
+@require_POST
+def add_photos(request, number: str):
+    """The reporter (or the desk) adds photos to a demand after filing it ("add to it")."""
+    demand = queries.get_visible(request.user, number)
+    ratelimit.check(request, "file_demand")
+    form = AddPhotosForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(reverse("demands:detail", args=[number]) + "#photos")
+    try:
+        added = photos.add(request.user, demand, [photos.read_upload(f) for f in form.cleaned_data["photos"]],
+                           keep_location=form.cleaned_data["share_location"])
+    except DomainError as refused:
+        if refused.status >= 500:
+            raise
+        messages.error(request, refused.message())
+    else:
+        messages.success(request, ngettext("%(count)s photo added.", "%(count)s photos added.", len(added))
+                         % {"count": len(added)})
+    return redirect(reverse("demands:detail", args=[number]) + "#photos")
+
+
+@page
+@require_POST
+def publish_photo(request, number: str, photo_id: int):
+    """The dispatch desk makes a photo public, or private again."""
+    demand = queries.get_visible(request.user, number)
+    found = photos.get_visible(request.user, demand, photo_id)
+    published = request.POST.get("published") != "0"
+    photos.publish(request.user, found, published=published)
+    messages.success(request, _("The photo is public.") if published else _("The photo is private again."))
+    return redirect(reverse("demands:detail", args=[number]) + "#photos")
+
+
 @page
 def detail(request, number: str):
     demand = queries.get_visible(request.user, number)
@@ -305,7 +389,7 @@ def act(request, number: str, action: str):
     user = request.user
     demand = queries.get_visible(user, number)
     view = request.POST.get("view") if request.POST.get("view") in PARTIALS else "detail"
-    form = ACTION_FORMS[action](request.POST, demand=demand, action=action, user=user)
+    form = ACTION_FORMS[action](request.POST, request.FILES, demand=demand, action=action, user=user)
     error, status = None, 400
     if form.is_valid():
         try:
