@@ -88,6 +88,20 @@ CONTENT_SECURITY_POLICY = {
 }
 NINJA_PAGINATION_MAX_LIMIT = 500
 
+# Maps (Leaflet, django-leaflet's bundled files). A base map from a tile server, e.g. the office's own or
+# 天地图 with its key: "https://t0.tianditu.gov.cn/vec_w/wmts?...&tk=KEY" style URLs, with {z}/{x}/{y}. Without
+# one, maps draw the district's own layers (grids and their names) on a plain background. Coordinates are
+# stored in WGS-84 (CGCS2000 differs by centimetres): tiles in GCJ-02 (高德, 腾讯) would shift every point
+# by a few hundred metres, so use WGS-84/CGCS2000 tiles such as 天地图's.
+GONGZHI_MAP_TILES = os.environ.get("GONGZHI_MAP_TILES", "")
+GONGZHI_MAP_ATTRIBUTION = os.environ.get("GONGZHI_MAP_ATTRIBUTION", "")
+if GONGZHI_MAP_TILES:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _tiles = _urlsplit(GONGZHI_MAP_TILES.replace("{s}", "a"))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        f"{_tiles.scheme}://{_tiles.netloc.replace('a.', '*.', 1) if '{s}' in GONGZHI_MAP_TILES else _tiles.netloc}")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -243,6 +257,9 @@ STATIC_ROOT.mkdir(exist_ok=True)
 # (The folder also holds plotly's sample datasets; staticfiles can only take whole folders.)
 STATICFILES_DIRS = [
     ("plotly", Path(importlib.util.find_spec("plotly").submodule_search_locations[0]) / "package_data"),
+    # Leaflet as django-leaflet bundles it (leaflet.js, leaflet.css, the marker images), served as
+    # static/leaflet/…; the app itself is not installed (its form widgets need GeoDjango, which we do not use).
+    ("leaflet", Path(importlib.util.find_spec("leaflet").submodule_search_locations[0]) / "static" / "leaflet"),
 ]
 # Uploaded files (photos of demands) under var/media, never served as static files: each is answered by a
 # view that checks who asks (demands/photos.py). An S3-compatible store: docs/operations.md.

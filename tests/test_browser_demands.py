@@ -78,7 +78,7 @@ def test_a_demand_goes_round_the_loop_on_a_phone(demand_world, phone, shots):
     resident.fill("textarea[name=text]", "小区门口垃圾堆了三天没人清运，气味很大")
     resident.fill("input[name=contact_name]", "张三")
     resident.fill("input[name=contact_phone]", CONTACT_PHONE)
-    grid_a1 = resident.locator("#demand-map .scatterlayer .trace").nth(0).locator(".fills path")
+    grid_a1 = resident.locator(f"#demand-map path.grid-{dw.world.grid_a1.pk}")
     grid_a1.scroll_into_view_if_needed()
     box = grid_a1.bounding_box()
     resident.touchscreen.tap(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
@@ -176,10 +176,10 @@ def test_a_tap_outside_every_grid_sets_no_point(demand_world, phone):
     resident = phone(demand_world.resident.username)
     resident.goto(reverse("demands:new"))
     resident.wait_for_selector("#demand-map[data-ready=true]")
-    plot = resident.locator("#demand-map .nsewdrag")
+    plot = resident.locator("#demand-map")
     plot.scroll_into_view_if_needed()
     box = plot.bounding_box()
-    # The grids form a row across the middle; the top-left corner of the plot lies north of all of them.
+    # The grids form a row across the middle; the top-left corner of the map lies north of all of them.
     resident.touchscreen.tap(box["x"] + 8, box["y"] + 8)
     resident.locator("#located.outside").wait_for()
     assert resident.input_value("input[name=longitude]") == ""
@@ -197,3 +197,38 @@ def test_the_dashboard_draws_its_chart_on_a_phone(demand_world, phone, shots):
     assert official.locator("#rates-table tbody tr").count() == 1
     assert "东园社区" in official.locator("#rates-table").inner_text()
     shots(official, "9-dashboard")
+
+
+DESKTOP = {"width": 1366, "height": 900}
+
+
+def test_on_a_desktop_a_mouse_click_sets_the_point_and_the_pin_can_be_dragged(demand_world, browser, live_server,
+                                                                                shots):
+    """The bug of issue #16: a click with a mouse on the desktop map did nothing."""
+    dw = demand_world
+    context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport=DESKTOP)
+    try:
+        page = context.new_page()
+        sign_in(page, dw.resident.username)
+        page.goto(reverse("demands:new"))
+        page.wait_for_selector("#demand-map[data-ready=true]")
+        grid_a1 = page.locator(f"#demand-map path.grid-{dw.world.grid_a1.pk}")
+        grid_a1.scroll_into_view_if_needed()
+        box = grid_a1.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.5)
+        page.locator("#located.inside").wait_for()
+        first = float(page.input_value("input[name=longitude]"))
+        # Drag the pin to the right within the same grid: the point follows.
+        pin = page.locator("#demand-map .leaflet-marker-icon").bounding_box()
+        x, y = pin["x"] + pin["width"] / 2, pin["y"] + pin["height"] - 2
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + box["width"] * 0.3, y, steps=8)
+        page.mouse.up()
+        page.wait_for_function(f"document.querySelector('input[name=longitude]').value > '{first:.6f}'")
+        page.locator("#located.inside").wait_for()
+        assert float(page.input_value("input[name=longitude]")) > first
+        assert page.locator("#located").get_attribute("data-grid-id") == str(dw.world.grid_a1.pk)
+        shots(page, "0-desktop-map")
+    finally:
+        context.close()

@@ -9,6 +9,7 @@ buttons a person sees are queries.actions_for(), i.e. what can() allows in the c
 import csv
 import math
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -57,6 +58,13 @@ ACTIONS = {
     "reject": lambda u, d, c: services.reject(u, d, reason=c["reason"]),
     "confirm_urgency": lambda u, d, c: services.confirm_urgency(u, d, urgency=c["urgency"] or None, note=c["note"]),
 }
+
+
+def map_tiles() -> dict | None:
+    """The base map's tile URL for Leaflet (settings.GONGZHI_MAP_TILES), or None: the district's own layers."""
+    if not settings.GONGZHI_MAP_TILES:
+        return None
+    return {"url": settings.GONGZHI_MAP_TILES, "attribution": settings.GONGZHI_MAP_ATTRIBUTION, "max_zoom": 18}
 
 
 def _reply_with_photos(user, demand: Demand, cleaned: dict) -> services.Step:
@@ -224,7 +232,7 @@ def new(request):
             form.add_error(None, error.message())
         else:
             return redirect(reverse("demands:detail", args=[step.demand.number]) + "?filed=1")
-    context = {"form": form, "map_data": {"grids": grids}, "locate_url": reverse("api-v1:locate")}
+    context = {"form": form, "map_data": {"grids": grids, "tiles": map_tiles()}, "locate_url": reverse("api-v1:locate")}
     return _page(request, "demands/new.html", context, status=400 if form.errors else 200)
 
 

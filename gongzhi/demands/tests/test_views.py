@@ -47,7 +47,7 @@ def test_the_filing_page_draws_every_grid_outline_and_nothing_private(as_, dw):
     assert {g["name"] for g in grids} == {"东园一网格", "东园二网格", "西园一网格"}
     assert set(grids[0]) == {"id", "name", "code", "community", "geometry"}
     page = response.content.decode()
-    assert 'id="demand-map"' in page and "plotly/plotly.min.js" in page
+    assert 'id="demand-map"' in page and "leaflet/leaflet.js" in page and "plotly" not in page
     assert "/api/v1/org/locate" in page
     for private in ("张三", "13900001111", "1号楼", "东园路1号"):  # residents, phones, buildings: none of it
         assert private not in page

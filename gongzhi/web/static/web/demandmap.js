@@ -1,60 +1,63 @@
-/* The filing map of /demands/new/, drawn with Plotly (static plotly/plotly.min.js; no tiles, no CDN).
+/* The filing map of /demands/new/, drawn with Leaflet (django-leaflet's bundled leaflet.js; no CDN).
  *
- * Reads #grid-data: {grids: [{id, name, code, community, geometry}]} (public: outlines and names only).
- * Every grid is an outlined, lightly filled shape on plain x/y axes (y scaled by 1/cos(latitude) so shapes
- * keep their proportions). A tap or click that does not drag sets the hidden longitude/latitude fields,
- * marks the point, and asks the public /api/v1/org/locate endpoint which grid it lies in; the answer is
- * shown under the map and selects that grid in the fallback list. Pointer events are used so that mouse,
- * pen and touch behave alike, whatever Plotly does with its own mouse handlers.
+ * Reads #grid-data: {grids: [{id, name, code, community, geometry}], tiles: {url, attribution, max_zoom} | null}
+ * (public: outlines and names only). With a tile URL (GONGZHI_MAP_TILES) the grids lie over that base map;
+ * without one (the demo, an office without internet) they are drawn on a plain background with their names.
+ * A click or tap sets the point: a pin that can be dragged. "Use my location" asks the browser's
+ * geolocation and shows its accuracy as a circle. Each new point fills the hidden longitude/latitude fields
+ * and asks the public /api/v1/org/locate endpoint which grid it lies in; the answer is shown under the map
+ * and selects that grid in the fallback list.
  */
 (function () {
   "use strict";
 
-  var TAP_SLOP = 6; // px a pointer may move and still count as a tap, not a pan
   var LABELLED_GRIDS = 40; // more grids than this: names on hover only, so the map stays readable
-
-  var shapes = window.GongzhiShapes, path = shapes.path, centre = shapes.centre;
 
   function draw() {
     var el = document.getElementById("demand-map");
     var source = document.getElementById("grid-data");
-    if (!el || !source || !window.Plotly) return;
-    var grids = JSON.parse(source.textContent).grids;
+    if (!el || !source || !window.L) return;
+    var data = JSON.parse(source.textContent);
+    var grids = data.grids;
     var form = el.closest("form");
     var lonField = form.querySelector("input[name=longitude]");
     var latField = form.querySelector("input[name=latitude]");
     var gridField = form.querySelector("select[name=grid]");
     var status = document.getElementById("located");
 
-    var traces = [], annotations = [], lats = [];
+    var map = L.map(el, { zoomControl: false, attributionControl: !!data.tiles, tap: true });
+    L.control.zoom({ position: "topright" }).addTo(map);
+    if (data.tiles && data.tiles.url) {
+      L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution || "", maxZoom: data.tiles.max_zoom || 18 }).addTo(map);
+    } else {
+      el.classList.add("no-tiles");
+    }
+
+    var layers = [];
     grids.forEach(function (grid) {
-      var xy = path(grid.geometry);
-      var label = grid.code ? grid.name + " · " + grid.code : grid.name;
-      lats = lats.concat(xy.y.filter(function (v) { return v !== null; }));
-      traces.push({
-        type: "scatter", mode: "lines", x: xy.x, y: xy.y, fill: "toself",
-        fillcolor: "rgba(183,28,28,0.06)", line: { color: "#b71c1c", width: 1.5 },
-        hoveron: "fills", name: label, hoverlabel: { namelength: -1 }, showlegend: false, uid: "grid-" + grid.id
+      var layer = L.geoJSON(grid.geometry, {
+        style: { color: "#b71c1c", weight: 1.5, fillColor: "#b71c1c", fillOpacity: 0.06, className: "grid grid-" + grid.id }
       });
-      var at = grids.length <= LABELLED_GRIDS && centre(grid.geometry);
-      if (at) annotations.push({ x: at.x, y: at.y, text: grid.name, showarrow: false, font: { size: 12, color: "#1f2328" } });
+      layer.eachLayer(function (shape) {
+        shape.bindTooltip(grid.name, { permanent: grids.length <= LABELLED_GRIDS, direction: "center", className: "grid-label" });
+      });
+      layer.addTo(map);
+      layers.push(layer);
     });
-    // The chosen point: always the last trace, empty until a tap.
-    traces.push({ type: "scatter", mode: "markers", x: [], y: [], hoverinfo: "skip", showlegend: false,
-                  name: el.dataset.textPoint, marker: { size: 14, color: "#1565c0", line: { color: "#fff", width: 2 } } });
-    var meanLat = lats.length ? lats.reduce(function (a, b) { return a + b; }, 0) / lats.length : 0;
+    var all = L.featureGroup(layers);
+    if (layers.length) map.fitBounds(all.getBounds(), { padding: [24, 24] });
+    else map.setView([39.9, 116.4], 12);
 
-    var layout = {
-      margin: { l: 4, r: 4, t: 4, b: 4 },
-      xaxis: { visible: false }, yaxis: { visible: false, scaleanchor: "x", scaleratio: 1 / Math.cos(meanLat * Math.PI / 180) },
-      hovermode: "closest", dragmode: "pan", paper_bgcolor: "#fff", plot_bgcolor: "#fbfbf9", annotations: annotations
-    };
-    var config = { responsive: true, displaylogo: false, scrollZoom: true,
-                   modeBarButtonsToRemove: ["select2d", "lasso2d", "autoScale2d", "toImage"] };
+    var marker = null, accuracy = null;
 
-    function setPoint(lon, lat) {
-      var point = traces.length - 1;
-      Plotly.restyle(el, { x: [[lon]], y: [[lat]] }, [point]);
+    function setPoint(lat, lon, pan) {
+      if (!marker) {
+        marker = L.marker([lat, lon], { draggable: true, autoPan: true, title: el.dataset.textPoint, keyboard: true }).addTo(map);
+        marker.on("dragend", function () { var at = marker.getLatLng(); setPoint(at.lat, at.lng); });
+      } else {
+        marker.setLatLng([lat, lon]);
+      }
+      if (pan) map.panTo([lat, lon]);
       lonField.value = lon.toFixed(6);
       latField.value = lat.toFixed(6);
       el.dataset.point = lonField.value + "," + latField.value;
@@ -64,10 +67,9 @@
       fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
         .then(function (response) { if (!response.ok) throw new Error(response.status); return response.json(); })
         .then(function (found) {
-          if (el.dataset.point !== lonField.value + "," + latField.value) return; // a newer tap won
+          if (el.dataset.point !== lonField.value + "," + latField.value) return; // a newer point won
           if (found.inside && found.grid) {
-            var name = found.grid.grid_code ? found.grid.name + " · " + found.grid.grid_code : found.grid.name;
-            status.textContent = el.dataset.textInside + ": " + name;
+            status.textContent = el.dataset.textInside.replace("{grid}", found.grid.name);
             status.className = "located inside";
             status.dataset.gridId = found.grid.id;
             if (gridField) gridField.value = String(found.grid.id);
@@ -85,35 +87,37 @@
         });
     }
 
-    // Plot-area pixel -> lon/lat, from the axes' current ranges (after pans and zooms).
-    function toData(clientX, clientY) {
-      var area = el.querySelector(".nsewdrag");
-      var full = el._fullLayout;
-      if (!area || !full) return null;
-      var box = area.getBoundingClientRect();
-      if (clientX < box.left || clientX > box.right || clientY < box.top || clientY > box.bottom) return null;
-      var xr = full.xaxis.range, yr = full.yaxis.range;
-      return { lon: xr[0] + (clientX - box.left) / box.width * (xr[1] - xr[0]),
-               lat: yr[1] - (clientY - box.top) / box.height * (yr[1] - yr[0]) };
+    map.on("click", function (event) { setPoint(event.latlng.lat, event.latlng.lng); });
+
+    // "Use my location": the browser's position, with how sure it is.
+    var locate = document.getElementById("use-my-location");
+    if (locate && navigator.geolocation) {
+      locate.hidden = false;
+      locate.addEventListener("click", function () {
+        locate.disabled = true;
+        status.textContent = el.dataset.textLocating;
+        status.className = "located pending";
+        navigator.geolocation.getCurrentPosition(function (position) {
+          locate.disabled = false;
+          var lat = position.coords.latitude, lon = position.coords.longitude, metres = position.coords.accuracy;
+          if (accuracy) map.removeLayer(accuracy);
+          accuracy = L.circle([lat, lon], { radius: metres, color: "#1565c0", weight: 1, fillOpacity: 0.1 }).addTo(map);
+          map.fitBounds(accuracy.getBounds(), { maxZoom: 17 });
+          el.dataset.accuracy = String(Math.round(metres));
+          setPoint(lat, lon, true);
+          var note = document.getElementById("accuracy");
+          if (note) note.textContent = el.dataset.textAccuracy.replace("{m}", String(Math.round(metres)));
+        }, function () {
+          locate.disabled = false;
+          status.textContent = el.dataset.textNoLocation;
+          status.className = "located outside";
+        }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+      });
     }
 
-    Plotly.newPlot(el, traces, layout, config).then(function () {
-      var down = null;
-      el.addEventListener("pointerdown", function (event) {
-        down = event.target.closest(".modebar") ? null : { x: event.clientX, y: event.clientY, id: event.pointerId };
-      }, true);
-      el.addEventListener("pointerup", function (event) {
-        if (!down || down.id !== event.pointerId) return;
-        var moved = Math.abs(event.clientX - down.x) + Math.abs(event.clientY - down.y);
-        down = null;
-        if (moved > TAP_SLOP) return; // a pan, not a tap
-        var at = toData(event.clientX, event.clientY);
-        if (at) setPoint(at.lon, at.lat);
-      }, true);
-      // Coming back with a point (the form was refused for another reason): show it again.
-      if (lonField.value && latField.value) setPoint(parseFloat(lonField.value), parseFloat(latField.value));
-      el.setAttribute("data-ready", "true");
-    });
+    // Coming back with a point (the form was refused for another reason): show it again.
+    if (lonField.value && latField.value) setPoint(parseFloat(latField.value), parseFloat(lonField.value));
+    el.setAttribute("data-ready", "true");
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", draw);
