@@ -227,6 +227,7 @@ GONGZHI_RATE_LIMITS = {
     "comment": {"user": "30/h", "address": "300/h"},
     "report": {"user": "20/h", "address": "200/h"},  # reporting a comment or a statement to moderators
     "receipt_check": {"user": "300/h", "address": "300/h"},
+    "track": {"address": "60/h"},  # a guest looking up a demand by number and 查询码 (demands/guests.py)
 }
 for _kind, _limits in json.loads(os.environ.get("GONGZHI_RATE_LIMITS") or "{}").items():
     GONGZHI_RATE_LIMITS[_kind] = {**GONGZHI_RATE_LIMITS.get(_kind, {}), **_limits}

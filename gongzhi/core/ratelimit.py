@@ -21,7 +21,7 @@ from .clientaddress import address_from_meta
 from .errors import RateLimited
 
 # The kinds of write that are limited, as GONGZHI_RATE_LIMITS names them.
-KINDS = ("file_demand", "open311_request", "statement", "statement_vote", "objection", "receipt_check")
+KINDS = ("file_demand", "open311_request", "statement", "statement_vote", "objection", "receipt_check", "track")
 # Set in the WSGI environ (request.META) by the fast path once it counted a request, so that Django,
 # if the request is handed over, checks the limit without counting the same request again.
 COUNTED = "gongzhi.rate_limit_counted"

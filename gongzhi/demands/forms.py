@@ -146,6 +146,7 @@ class ActionForm(forms.Form):
 
     def __init__(self, *args, demand: Demand, action: str, user=None, **kwargs):
         kwargs.setdefault("auto_id", f"id_{demand.number}_{action}_%s")
+        kwargs.setdefault("label_suffix", "")  # labels end in their own words ("问题是否已解决？"), never a colon
         super().__init__(*args, **kwargs)
         self.demand, self.action, self.user = demand, action, user
 
@@ -171,6 +172,10 @@ class AddPhotosForm(forms.Form):
     photos = PhotosField(label=_("Add photos"), required=True)
     share_location = forms.BooleanField(label=_("Keep where the photos were taken (from the camera's GPS)"),
                                         required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 class TriageForm(ActionForm):

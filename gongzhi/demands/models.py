@@ -619,3 +619,16 @@ class Photo(models.Model):
 
     def __str__(self):
         return f"{self.demand_id} {self.stage} {self.pk}"
+
+
+class GuestTracking(models.Model):
+    """The 查询码 of a demand filed without an account (guests.py): only its SHA-256 is kept; whoever holds the
+    number and the code follows the demand, adds photos and rates it."""
+
+    demand = models.OneToOneField(Demand, on_delete=models.CASCADE, related_name="guest_tracking")
+    code_digest = models.CharField(_("digest of the tracking code"), max_length=64)
+    created_at = models.DateTimeField(_("created at"))
+
+    class Meta:
+        verbose_name = _("guest tracking code")
+        verbose_name_plural = _("guest tracking codes")

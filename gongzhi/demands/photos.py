@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import NotFound, ValidationFailed
 
+from . import rules
 from .models import Demand, Photo
 
 logger = logging.getLogger(__name__)
@@ -133,12 +134,19 @@ def read_upload(upload) -> bytes:
 
 
 def add(user, demand: Demand, contents: list[bytes], *, stage: str = Photo.Stage.REPORT,
-        keep_location: bool = False, record_step: bool = True) -> list[Photo]:
+        keep_location: bool = False, record_step: bool = True, guest: bool = False) -> list[Photo]:
     """Add photos to `demand` as `user`, all or none: every file is checked before any is stored. Inside the
-    caller's transaction when there is one (the reply and its photos are one step)."""
+    caller's transaction when there is one (the reply and its photos are one step). `guest`: the reporter
+    without an account, whose 查询码 the caller checked (guests.py)."""
     if not contents:
         return []
-    policy.require(user, ADD_ACTION[stage], demand)
+    if guest:
+        user = None
+        if stage != Photo.Stage.REPORT or demand.state in rules.FINAL_STATES:
+            raise PhotoRefused("a guest adds photos of the problem only, to an open demand",
+                               explanation_zh="只能为未结束的诉求补充问题照片")
+    else:
+        policy.require(user, ADD_ACTION[stage], demand)
     processed = [process(content, keep_location=keep_location and stage == Photo.Stage.REPORT)
                  for content in contents]
     saved_names: list[str] = []
@@ -161,7 +169,8 @@ def add(user, demand: Demand, contents: list[bytes], *, stage: str = Photo.Stage
                 saved_names.append(thumb_name)
                 photos.append(Photo.objects.create(
                     demand=demand, stage=stage, image=image_name, thumbnail=thumb_name, width=item.width,
-                    height=item.height, sha256=digest, uploaded_by=user if user.is_authenticated else None,
+                    height=item.height, sha256=digest,
+                    uploaded_by=user if getattr(user, "is_authenticated", False) else None,
                     uploaded_at=now, longitude=item.longitude, latitude=item.latitude))
             if record_step:
                 from .services import _record  # services imports this module

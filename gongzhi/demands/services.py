@@ -239,11 +239,13 @@ def _locked(demand: Demand) -> Demand:
             .get(pk=demand.pk))
 
 
-def _begin(user, demand: Demand, action: str) -> tuple[Demand, str, str]:
-    """Lock the demand, check the transition (409) and the permission (401/403); (demand, from, to)."""
+def _begin(user, demand: Demand, action: str, *, checked: bool = False) -> tuple[Demand, str, str]:
+    """Lock the demand, check the transition (409) and the permission (401/403); (demand, from, to).
+    `checked`: the caller has proved the right itself (a guest's 查询码, guests.py)."""
     locked = _locked(demand)
     to_state = rules.next_state(locked.state, action)
-    policy.require(user, f"demands.{action}", locked)
+    if not checked:
+        policy.require(user, f"demands.{action}", locked)
     return locked, locked.state, to_state
 
 
@@ -276,7 +278,7 @@ def _end_assignments(demand: Demand, now) -> None:
 def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude: float | None = None,
                 latitude: float | None = None, grid: Region | None = None, address: str = "", category=None,
                 urgency: str | None = None, contact_name: str = "", contact_phone: str = "",
-                reporter: Person | None = None, received_at: dt.datetime | None = None) -> Step:
+                reporter: Person | None = None, received_at: dt.datetime | None = None, guest: bool = False) -> Step:
     """File a demand from any channel (接诉). The point is placed in its grid (org's point-to-grid), and so
     in its community and street; a point outside every grid is refused and nothing is stored. Urgency is
     proposed from the category and the text's cue words; an urgency given by a resident is kept as their
@@ -284,9 +286,13 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
     desk itself: a hotline operator, a grid worker on patrol, or a dispatcher of the demand's grid. The
     channel is the entry point's (the caller's code passes it; no request field chooses it). With a
     category the demand is routed at once (a matching rule dispatches it to its unit); without, it waits at
-    the dispatch desk for triage.
+    the dispatch desk for triage. `guest`: filed without an account (guests.py gives the 查询码): no user,
+    no reporter person.
     """
-    policy.require(user, "demands.file")
+    if guest:
+        user = None
+    else:
+        policy.require(user, "demands.file")
     text = _required(text, "a description", "text_required")
     if len(text) > MAX_TEXT:
         raise ValidationFailed(f"the description is longer than {MAX_TEXT} characters", code="text_too_long")
@@ -310,7 +316,7 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
     suggested_urgency = ""
     if given_urgency and not _sets_urgency(user, channel, grid):
         suggested_urgency, given_urgency = given_urgency, None
-    if reporter is None:
+    if reporter is None and user is not None:
         reporter = Person.objects.filter(user=user).first()
     street_id, community_id = (int(x) for x in grid.path.strip("/").split("/")[1:3])
     proposal, suggested = (None, None) if category is not None else _proposal(text)
@@ -768,7 +774,7 @@ def close(user, demand: Demand, *, note: str = "") -> Step:
     return Step(demand, [step])
 
 
-def rate(user, demand: Demand, *, solved: bool, satisfaction: str, note: str = "") -> Step:
+def rate(user, demand: Demand, *, solved: bool, satisfaction: str, note: str = "", guest: bool = False) -> Step:
     """回访: the reporter says whether it was solved and how satisfied they are. Only the reporter may
     answer for a demand they filed (not even an administrator answers for them). "Not solved" reopens the
     demand to the same unit at once."""
@@ -777,8 +783,12 @@ def rate(user, demand: Demand, *, solved: bool, satisfaction: str, note: str = "
     if not isinstance(solved, bool):
         raise ValidationFailed("solved must be true or false", code="solved_required")
     with transaction.atomic():
-        demand, from_state, to_state = _begin(user, demand, "rate")
-        if demand.reporter_user_id is not None and demand.reporter_user_id != user.pk:
+        demand, from_state, to_state = _begin(user, demand, "rate", checked=guest)
+        if guest:  # the 查询码 was checked by the caller (guests.rate): only for a demand filed without an account
+            user = None
+            if demand.reporter_user_id is not None or not hasattr(demand, "guest_tracking"):
+                raise PermissionDenied("demands.rate")
+        elif demand.reporter_user_id is not None and demand.reporter_user_id != user.pk:
             raise PermissionDenied("demands.rate")
         demand.state, demand.solved, demand.satisfaction, demand.rated_at = to_state, solved, satisfaction, clock.now()
         demand.save()

@@ -3,11 +3,17 @@ the rates dashboard and its CSV."""
 
 from django.urls import path
 
-from . import views
+from . import guest_views, views
 
 app_name = "demands"
 urlpatterns = [
     path("new/", views.new, name="new"),
+    path("report/", guest_views.report, name="report"),
+    path("report/done/", guest_views.done, name="guest_done"),
+    path("track/", guest_views.track, name="track"),
+    path("track/<str:number>/", guest_views.tracked, name="tracked"),
+    path("track/<str:number>/rate/", guest_views.rate, name="guest_rate"),
+    path("track/<str:number>/photos/", guest_views.add_photos, name="guest_photos"),
     path("mine/", views.mine, name="mine"),
     path("queue/", views.queue, name="queue"),
     path("triage/", views.triage, name="triage"),

@@ -1,0 +1,166 @@
+"""The pages of a resident without an account (issue #16 item 2): report a problem, get the number and the
+查询码, follow the demand with them, add photos, rate it. The proof (number and code shown) is kept in the
+session as a list of numbers; nothing else about the guest is."""
+
+from django.contrib import messages
+from django.db import transaction
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from gongzhi.core import ratelimit
+from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.pages import public
+
+from . import guests, photos, queries, rules
+from .forms import STEP_LABELS, AddPhotosForm, FileDemandForm, RateForm, category_name
+from .models import Demand, Photo
+
+SESSION_KEY = "gongzhi_tracked"  # the numbers this browser has shown the 查询码 of
+MAX_TRACKED = 20
+
+
+def granted(request, number: str) -> bool:
+    return number in request.session.get(SESSION_KEY, [])
+
+
+def _grant(request, number: str) -> None:
+    numbers = [n for n in request.session.get(SESSION_KEY, []) if n != number]
+    request.session[SESSION_KEY] = (numbers + [number])[-MAX_TRACKED:]
+
+
+@public
+def report(request):
+    """File a demand without an account: the same form as a signed-in resident's."""
+    from .views import _page, map_tiles
+
+    if request.user.is_authenticated:
+        return redirect("demands:new")
+    if request.method == "POST":
+        ratelimit.check(request, "file_demand")
+    grids = queries.grid_outlines()
+    form = FileDemandForm(request.POST or None, request.FILES or None, grids=grids)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            step, code = guests.file(
+                text=data["text"], longitude=data["longitude"], latitude=data["latitude"], grid=form.grid_region(),
+                address=data["address"], category=data["category"] or None, contact_name=data["contact_name"],
+                contact_phone=data["contact_phone"], channel=Demand.Channel.WEB,
+                photo_contents=[photos.read_upload(f) for f in data["photos"]], keep_location=data["share_location"])
+        except DomainError as error:
+            if error.status != 400:
+                raise
+            form.add_error(None, error.message())
+        else:
+            _grant(request, step.demand.number)
+            request.session["gongzhi_guest_filed"] = {"number": step.demand.number, "code": code}
+            return redirect("demands:guest_done")
+    context = {"form": form, "map_data": {"grids": grids, "tiles": map_tiles()},
+               "locate_url": reverse("api-v1:locate"), "guest": True}
+    return _page(request, "demands/new.html", context, status=400 if form.errors else 200)
+
+
+@public
+def done(request):
+    """The number and the 查询码, shown once (the code is not kept anywhere it could be shown again)."""
+    from .views import _page
+
+    filed = request.session.pop("gongzhi_guest_filed", None)
+    if not filed:
+        return redirect("demands:track")
+    return _page(request, "demands/guest_done.html", filed)
+
+
+@public
+def track(request):
+    """Look a demand up by its number and 查询码."""
+    from .views import _page
+
+    number = (request.POST.get("number") or request.GET.get("number") or "").strip()[:20]
+    error = None
+    if request.method == "POST":
+        ratelimit.check(request, "track")
+        try:
+            demand = guests.find(number, request.POST.get("code", "")[:40])
+        except NotFound:
+            error = _("No demand has this number and 查询码. Check both and try again.")
+        else:
+            _grant(request, demand.number)
+            return redirect("demands:tracked", number=demand.number)
+    return _page(request, "demands/track.html", {"number": number, "error": error},
+                 status=400 if error else 200)
+
+
+def _tracked_or_none(request, number: str) -> Demand | None:
+    if not granted(request, number):
+        return None
+    return Demand.objects.filter(number=number).select_related("category", "grid", "lead_unit").first()
+
+
+@public
+def tracked(request, number: str):
+    """A guest's demand: where it is, its deadlines, every step, the reply, photos; rating when asked."""
+    from .views import _deadlines, _page
+
+    demand = _tracked_or_none(request, number)
+    if demand is None:
+        return redirect(reverse("demands:track") + f"?number={number}")
+    steps = [{"at": e.at, "label": STEP_LABELS.get(e.action, e.action), "state": Demand.State(e.to_state).label,
+              "unit": e.unit.name if e.unit_id else ""}
+             for e in demand.events.select_related("unit").order_by("id")]
+    shown = list(Photo.objects.filter(demand=demand))
+    may_rate = "rate" in rules.allowed_actions(demand.state)
+    open_for_photos = demand.state not in rules.FINAL_STATES and \
+        sum(1 for p in shown if p.stage == Photo.Stage.REPORT) < photos.MAX_PER_STAGE
+    return _page(request, "demands/tracked.html", {
+        "demand": demand, "category_name": category_name(demand.category), "steps": steps,
+        "deadlines": _deadlines(demand), "photos": shown,
+        "rate_form": RateForm(demand=demand, action="rate") if may_rate else None,
+        "add_form": AddPhotosForm() if open_for_photos else None,
+    })
+
+
+@public
+@require_POST
+def rate(request, number: str):
+    demand = _tracked_or_none(request, number)
+    if demand is None:
+        raise NotFound(f"demand {number}")
+    form = RateForm(request.POST, demand=demand, action="rate")
+    if form.is_valid():
+        try:
+            guests.rate(demand, solved=form.cleaned_data["solved"], satisfaction=form.cleaned_data["satisfaction"],
+                        note=form.cleaned_data["note"])
+        except DomainError as refused:
+            messages.error(request, refused.message())
+        else:
+            messages.success(request, _("Thank you: your answer is recorded."))
+    else:
+        messages.error(request, _("Say whether it was solved and how satisfied you are."))
+    return redirect("demands:tracked", number=number)
+
+
+@public
+@require_POST
+def add_photos(request, number: str):
+    demand = _tracked_or_none(request, number)
+    if demand is None:
+        raise NotFound(f"demand {number}")
+    ratelimit.check(request, "file_demand")
+    form = AddPhotosForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                added = guests.add_photos(demand, [photos.read_upload(f) for f in form.cleaned_data["photos"]],
+                                          keep_location=form.cleaned_data["share_location"])
+        except DomainError as refused:
+            messages.error(request, refused.message())
+        else:
+            messages.success(request, ngettext("%(count)s photo added.", "%(count)s photos added.", len(added))
+                             % {"count": len(added)})
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(reverse("demands:tracked", args=[number]) + "#photos")
