@@ -94,6 +94,8 @@ NINJA_PAGINATION_MAX_LIMIT = 500
 # stored in WGS-84 (CGCS2000 differs by centimetres): tiles in GCJ-02 (高德, 腾讯) would shift every point
 # by a few hundred metres, so use WGS-84/CGCS2000 tiles such as 天地图's.
 GONGZHI_MAP_TILES = os.environ.get("GONGZHI_MAP_TILES", "")
+# Changes the service worker's cache name (web/sw.js): set it at each release so phones fetch the new shell.
+GONGZHI_SHELL_VERSION = os.environ.get("GONGZHI_SHELL_VERSION", "1")
 GONGZHI_MAP_ATTRIBUTION = os.environ.get("GONGZHI_MAP_ATTRIBUTION", "")
 if GONGZHI_MAP_TILES:
     from urllib.parse import urlsplit as _urlsplit

@@ -4,6 +4,8 @@ import json
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -128,3 +130,47 @@ def masked_preview(request):
     if not found:
         return HttpResponse("")  # an empty box, hidden by the style sheet
     return render(request, "web/_masked_preview.html", {"findings": found})
+
+
+# --- installable on a phone (issue #16 item 9) -------------------------------------------------------------
+
+SHELL_PAGES = ("web:home", "web:offline", "demands:report", "demands:track")
+SHELL_STATIC = ("web/gongzhi.css", "web/gongzhi.js", "django_htmx/htmx-2.min.js", "web/demands.css",
+                "web/demandmap.js", "leaflet/leaflet.js", "leaflet/leaflet.css", "web/icons/gongzhi-192.png")
+
+
+def manifest(request):
+    """The web app manifest: name, icons, start page; in the visitor's language."""
+    from django.templatetags.static import static
+
+    body = {
+        "name": _("Gongzhi — grassroots governance"), "short_name": _("Gongzhi"),
+        "description": _("Report a problem, follow it, and take part in your community's decisions."),
+        "lang": get_language() or "zh-hans", "start_url": reverse("web:home"), "scope": "/",
+        "display": "standalone", "background_color": "#f6f6f4", "theme_color": "#b71c1c",
+        "icons": [{"src": static(f"web/icons/gongzhi-{size}.png"), "sizes": f"{size}x{size}", "type": "image/png",
+                   "purpose": "any maskable"} for size in (192, 512)],
+    }
+    return HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/manifest+json")
+
+
+def service_worker(request):
+    """The service worker, at the site's root so that its scope is every page."""
+    import hashlib
+
+    from django.conf import settings
+    from django.templatetags.static import static
+
+    shell = [reverse(name) for name in SHELL_PAGES] + [static(path) for path in SHELL_STATIC]
+    version = hashlib.sha256(json.dumps(shell).encode() + settings.GONGZHI_SHELL_VERSION.encode()).hexdigest()[:12]
+    response = render(request, "web/sw.js", {"shell": json.dumps(shell), "version": version,
+                                             "offline_url": reverse("web:offline"),
+                                             "static_prefix": settings.STATIC_URL},
+                      content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["Service-Worker-Allowed"] = "/"
+    return response
+
+
+def offline(request):
+    return render(request, "web/offline.html")

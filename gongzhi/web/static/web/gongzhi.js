@@ -28,3 +28,10 @@ document.addEventListener("htmx:responseError", function (event) {
   notice.textContent = reason ? reason.textContent : xhr.statusText;
   main.insertBefore(notice, main.firstChild);
 });
+
+// Installable: the service worker keeps the app shell for use without a connection (web/sw.js).
+if ("serviceWorker" in navigator && document.body && document.body.dataset.serviceWorker) {
+  window.addEventListener("load", function () {
+    navigator.serviceWorker.register(document.body.dataset.serviceWorker, { scope: "/" }).catch(function () {});
+  });
+}
