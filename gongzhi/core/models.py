@@ -143,3 +143,20 @@ class NoticeDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.kind} {self.name}"
+
+
+class OutgoingSms(models.Model):
+    """A text message sent to a phone (core/sms.py): what, to which number, through which backend, whether it
+    went. Kept as the record of what residents were told; phone numbers are personal data (no public page)."""
+
+    phone = models.CharField(_("phone"), max_length=20)
+    text = models.CharField(_("text"), max_length=300)
+    backend = models.CharField(_("backend"), max_length=40)
+    status = models.CharField(_("status"), max_length=10)
+    reference = models.CharField(_("gateway reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("sent at"), db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("text message")
+        verbose_name_plural = _("text messages")

@@ -43,14 +43,14 @@ from django.dispatch import receiver
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from gongzhi.core import clock
+from gongzhi.core import clock, sms
 from gongzhi.core.canonical import canonical_json
 from gongzhi.core.errors import NotFound
 from gongzhi.org.permissions import OFFICE, active_posts
 
 from . import rules
 from .models import (
-    Assignment, Deadline, DeadlineReminder, Demand, DemandEvent, ListedSupervision, Notification,
+    Assignment, Deadline, DeadlineReminder, Demand, DemandContact, DemandEvent, ListedSupervision, Notification,
     SupervisionOrder, Webhook, WebhookDelivery,
 )
 from .permissions import unit_ids
@@ -86,6 +86,15 @@ def _notify(kind: str, demand: Demand, text: str, *, unit_id: int | None = None,
                                        kind=kind, text=text[:300], created_at=at)
 
 
+def _tell_reporter(kind: str, demand: Demand, text: str, *, at: dt.datetime) -> None:
+    """A change the resident should hear of: in their message centre (with an account) and by text message to
+    the phone they gave with the demand (with or without an account; core/sms.py)."""
+    _notify(kind, demand, text, user_id=demand.reporter_user_id, at=at)
+    phone = DemandContact.objects.filter(demand=demand).values_list("phone", flat=True).first()
+    if phone:
+        sms.send(phone, _("[Gongzhi] %(text)s") % {"text": text})
+
+
 def _category(demand: Demand) -> str:
     return demand.category.name if demand.category_id else _("not yet classified")
 
@@ -110,15 +119,18 @@ def on_demand_changed(sender, demand: Demand, demand_event: DemandEvent, **kwarg
             _notify(K.REOPEN, demand, _("Demand %(number)s was reopened and is back with your unit; accept it by "
                                         "%(due)s.") % {"number": demand.number, "due": _local(demand.accept_due)},
                     unit_id=demand.lead_unit_id, at=at)
-            _notify(K.REOPEN, demand, _("Your demand %(number)s was reopened and is being handled again.")
-                    % {"number": demand.number}, user_id=demand.reporter_user_id, at=at)
+            _tell_reporter(K.REOPEN, demand, _("Your demand %(number)s was reopened and is being handled again.")
+                           % {"number": demand.number}, at=at)
         elif action == "reply":
-            _notify(K.REPLY, demand, _("Your demand %(number)s has a reply.") % {"number": demand.number},
-                    user_id=demand.reporter_user_id, at=at)
+            _tell_reporter(K.REPLY, demand, _("Your demand %(number)s has a reply.") % {"number": demand.number},
+                           at=at)
         elif action == "close":
-            _notify(K.CLOSE, demand, _("Your demand %(number)s was closed; please say whether it was solved and "
-                                       "how satisfied you are.") % {"number": demand.number},
-                    user_id=demand.reporter_user_id, at=at)
+            _tell_reporter(K.CLOSE, demand, _("Your demand %(number)s was closed; please say whether it was solved "
+                                              "and how satisfied you are.") % {"number": demand.number}, at=at)
+        if action == "dispatch" and demand.lead_unit_id:
+            _tell_reporter(K.DISPATCH, demand, _("Your demand %(number)s is with %(unit)s, who will answer by "
+                                                 "%(due)s.") % {"number": demand.number, "unit": demand.lead_unit.name,
+                                                                "due": _local(demand.feedback_due)}, at=at)
     concerned = set(holders) | {demand_event.unit_id}
     if demand.state in rules.AT_DESK_STATES:
         concerned.add(demand.desk_id)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("track/<str:number>/rate/", guest_views.rate, name="guest_rate"),
     path("track/<str:number>/photos/", guest_views.add_photos, name="guest_photos"),
     path("mine/", views.mine, name="mine"),
+    path("messages/", views.messages_centre, name="messages"),
     path("queue/", views.queue, name="queue"),
     path("triage/", views.triage, name="triage"),
     path("dashboard/", views.dashboard, name="dashboard"),

@@ -237,6 +237,20 @@ def new(request):
 
 
 @page
+def messages_centre(request):
+    """My messages (and my units'): every change of my demands, newest first, the unread ones marked;
+    "mark all read" is a POST."""
+    from . import notifications
+
+    if request.method == "POST":
+        notifications.mark_all_read(request.user)
+        return redirect("demands:messages")
+    listing = _paged(request, notifications.mine(request.user))
+    unread = {n.pk for n in listing if n.read_at is None}
+    return _page(request, "demands/messages.html", {"page_obj": listing, "unread": unread})
+
+
+@page
 def mine(request):
     """The demands I filed: state, timeline, and the rating once the demand is closed."""
     listing = _paged(request, queries.reported_by(request.user))

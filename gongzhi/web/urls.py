@@ -9,6 +9,7 @@ urlpatterns = [
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("sw.js", views.service_worker, name="service_worker"),
     path("offline/", views.offline, name="offline"),
+    path("dev/sms/", views.dev_sms, name="dev_sms"),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/<int:year>/", views.calendar_year, name="calendar_year"),
     path("calendar/<int:year>.json", views.calendar_file, name="calendar_file"),

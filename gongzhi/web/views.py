@@ -174,3 +174,16 @@ def service_worker(request):
 
 def offline(request):
     return render(request, "web/offline.html")
+
+
+def dev_sms(request):
+    """The text messages the log backend kept (core/sms.py), newest first: only with DEBUG, as a developer's
+    stand-in for a phone. Without DEBUG there is no such page."""
+    from django.conf import settings
+    from django.http import Http404
+
+    from gongzhi.core.models import OutgoingSms
+
+    if not settings.DEBUG:
+        raise Http404()
+    return render(request, "web/dev_sms.html", {"messages_sent": OutgoingSms.objects.all()[:50]})

@@ -132,19 +132,20 @@ def test_a_dispatch_notifies_the_lead_and_assisting_units(dw):
     with clock.frozen_at(at(0.5)):
         services.dispatch(dw.dispatcher, demand, unit=dw.city_management, assisting=[dw.property_company],
                           category="environment.garbage")
-    notices = Notification.objects.filter(kind="dispatch", demand=demand)
+    notices = Notification.objects.filter(kind="dispatch", demand=demand, recipient_unit__isnull=False)
     assert {n.recipient_unit for n in notices} == {dw.city_management, dw.property_company}
     lead = notices.get(recipient_unit=dw.city_management)
     assert demand.number in lead.text and lead.created_at == at(0.5) and lead.recipient_user is None
     assert "张三" not in lead.text and "13900001111" not in lead.text
     assert list(notifications.mine(dw.handler)) == [lead]        # staff of the lead unit
     assert [n.recipient_unit for n in notifications.mine(dw.property_staff)] == [dw.property_company]
-    assert list(notifications.mine(dw.resident)) == []
+    told = list(notifications.mine(dw.resident))  # the resident hears where it went (issue #16)
+    assert [n.kind for n in told] == ["dispatch"] and "区城管委" in told[0].text and "东园物业" not in told[0].text
 
 
 def test_the_resident_hears_of_the_reply_the_closing_and_the_reopening(dw):
     demand = dw.closed()
-    assert list(notifications.mine(dw.resident).values_list("kind", flat=True)) == ["close", "reply"]
+    assert list(notifications.mine(dw.resident).values_list("kind", flat=True)) == ["close", "reply", "dispatch"]
     with clock.frozen_at(at(6)):
         services.rate(dw.resident, demand, solved=False, satisfaction="not_satisfied")
     assert notifications.mine(dw.resident).first().kind == "reopen"
@@ -156,20 +157,20 @@ def test_notices_are_listed_and_marked_read_through_the_api(dw, api):
     dw.closed()
     resident = api(dw.resident)
     body = resident("get", BASE).json()
-    assert body["count"] == 2 and [i["kind"] for i in body["items"]] == ["close", "reply"]
+    assert body["count"] == 3 and [i["kind"] for i in body["items"]] == ["close", "reply", "dispatch"]
     first = body["items"][1]
     assert first["demand"] and first["read_at"] is None and first["recipient_unit_id"] is None
 
     with clock.frozen_at(at(7)):
         marked = resident("post", f"{BASE}{first['id']}/read")
     assert marked.status_code == 200 and marked.json()["read_at"] is not None
-    assert resident("get", f"{BASE}?unread=true").json()["count"] == 1
+    assert resident("get", f"{BASE}?unread=true").json()["count"] == 2
     assert resident("get", f"{BASE}?unread=false").json()["count"] == 1
     # Someone else's notice is not found, and nothing changes.
     other = api(dw.other_resident)
     assert other("post", f"{BASE}{body['items'][0]['id']}/read").status_code == 404
-    assert resident("get", f"{BASE}?unread=true").json()["count"] == 1
-    assert resident("post", f"{BASE}read").json() == {"marked": 1}
+    assert resident("get", f"{BASE}?unread=true").json()["count"] == 2
+    assert resident("post", f"{BASE}read").json() == {"marked": 2}
     assert resident("get", f"{BASE}?unread=true").json()["count"] == 0
     assert api(dw.handler)("get", BASE).json()["count"] == 1  # the unit's dispatch notice
     assert resident("get", BASE).status_code == 200 and other("get", BASE).json()["count"] == 0
@@ -177,7 +178,7 @@ def test_notices_are_listed_and_marked_read_through_the_api(dw, api):
 
 def test_marking_someone_elses_notice_is_refused(dw):
     dw.dispatched()
-    notice = Notification.objects.get(kind="dispatch")
+    notice = Notification.objects.get(kind="dispatch", recipient_unit__isnull=False)
     with pytest.raises(NotFound):
         notifications.mark_read(dw.resident, notice.pk)
     assert notifications.mark_read(dw.handler, notice.pk).read_at is not None
