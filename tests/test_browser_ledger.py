@@ -43,7 +43,9 @@ def test_a_pasted_receipt_is_verified_and_one_changed_character_fails(page, rece
     result = submit(page, receipt)
     assert result.get_attribute("data-result") == "ok"
     assert page.locator("#receipt-result [data-check][data-ok=true]").count() == 5
-    assert page.locator("#receipt-result h2").inner_text().startswith("✔")
+    verdict = page.locator("#receipt-result .verdict").inner_text()
+    assert verdict.startswith("✔") and "第 5 条记录" in verdict and "签名的检查点证实" in verdict  # in words
+    assert not page.locator("#receipt-result .checks").is_visible()  # the technical details are folded away
     screenshot(page, "ledger-receipt-ok")
 
     tampered = receipt.replace("demand.step", "demand.stap", 1)
@@ -51,5 +53,6 @@ def test_a_pasted_receipt_is_verified_and_one_changed_character_fails(page, rece
     result = submit(page, tampered)
     assert result.get_attribute("data-result") == "fail"
     assert page.locator("#receipt-result [data-check=inclusion]").get_attribute("data-ok") == "false"
-    assert page.locator("#receipt-result h2").inner_text().startswith("✘")
+    assert page.locator("#receipt-result .verdict").inner_text().startswith("✘")
+    assert page.locator("#receipt-result .checks").is_visible()  # a failure shows which check failed
     screenshot(page, "ledger-receipt-tampered")

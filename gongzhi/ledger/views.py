@@ -116,4 +116,8 @@ def receipt(request):
         {"title": CHECK_TITLES[check.code.partition(":")[0]], "field": check.code.partition(":")[2], "check": check}
         for check in (result.checks if result else [])
     ]
-    return render(request, "ledger/receipt.html", {"text": text, "result": result, "checks": checks, "error": error})
+    checkpoint_at = None
+    if result is not None and result.ok:
+        checkpoint_at = queries.latest_checkpoint().updated_at
+    return render(request, "ledger/receipt.html", {"text": text, "result": result, "checks": checks, "error": error,
+                                                   "checkpoint_at": checkpoint_at})
