@@ -35,6 +35,9 @@ def submit(page, text):
 def test_a_pasted_receipt_is_verified_and_one_changed_character_fails(page, receipt, screenshot):
     page.goto("/ledger/")
     assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.locator("#summary .big").inner_text().startswith("共 12 条记录")  # in words, first
+    assert not page.locator("[data-field=root]").is_visible()  # hashes, key and commands folded away
+    page.click("#technical summary")
     assert page.locator("[data-field=size]").inner_text() == "12"
     screenshot(page, "ledger")
     page.click("a[href='/ledger/receipt/']")
