@@ -64,6 +64,7 @@ ROUTES: dict[str, str] = {
     "demands/report/": "public",
     "demands/report/done/": "public",
     "demands/track/": "public",
+    "demands/public/": "public",
     "demands/track/<str:number>/": "public",
     "demands/track/<str:number>/rate/": "public",
     "demands/track/<str:number>/photos/": "public",

@@ -164,3 +164,48 @@ def add_photos(request, number: str):
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect(reverse("demands:tracked", args=[number]) + "#photos")
+
+
+PUBLIC_PER_PAGE = 20
+PUBLIC_STATES = {"open": rules.AT_DESK_STATES | rules.HANDLING_STATES | {rules.REPLIED, rules.VERIFIED},
+                 "done": {rules.CLOSED, rules.RATED}}
+
+
+@public
+def public_list(request):
+    """What residents have reported, as the public may see it (issue #16 item 6): category, state, the grid
+    (never the address), the text with phone numbers, ID numbers, house numbers and the reporter's name
+    scrubbed, and only the photos the desk published. Filtered by community, category and open/done."""
+    from django.core.paginator import Paginator
+
+    from gongzhi.org.models import Region
+
+    from django.contrib.auth.models import AnonymousUser
+
+    from .models import Category
+    from .views import _page
+
+    qs = (Demand.objects.exclude(state__in=rules.FINAL_STATES)
+          .select_related("category", "grid", "community").order_by("-received_at", "-id"))
+    communities = list(Region.objects.filter(level=Region.Level.COMMUNITY).order_by("path").values_list("pk", "name"))
+    tops = list(Category.objects.filter(parent__isnull=True, is_active=True).order_by("sort_order", "code"))
+    chosen = {"community": request.GET.get("community", ""), "category": request.GET.get("category", ""),
+              "state": request.GET.get("state", "")}
+    if chosen["community"].isdigit():
+        qs = qs.filter(community_id=int(chosen["community"]))
+    if chosen["category"]:
+        qs = qs.filter(category__code__startswith=chosen["category"])
+    if chosen["state"] in PUBLIC_STATES:
+        qs = qs.filter(state__in=PUBLIC_STATES[chosen["state"]])
+    listing = Paginator(qs, PUBLIC_PER_PAGE).get_page(request.GET.get("page"))
+    nobody = AnonymousUser()
+    published = {}
+    for photo in Photo.objects.filter(demand__in=list(listing), published_at__isnull=False):
+        published.setdefault(photo.demand_id, []).append(photo)
+    cards = [{"demand": d, "text": queries.as_seen_by(nobody, d)["text"], "category": category_name(d.category),
+              "photos": published.get(d.pk, [])} for d in listing]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return _page(request, "demands/public_list.html", {
+        "page_obj": listing, "cards": cards, "communities": communities,
+        "categories": [(c.code, category_name(c)) for c in tops], "chosen": chosen, "query": query.urlencode()})

@@ -11,6 +11,7 @@ urlpatterns = [
     path("report/", guest_views.report, name="report"),
     path("report/done/", guest_views.done, name="guest_done"),
     path("track/", guest_views.track, name="track"),
+    path("public/", guest_views.public_list, name="public"),
     path("track/<str:number>/", guest_views.tracked, name="tracked"),
     path("track/<str:number>/rate/", guest_views.rate, name="guest_rate"),
     path("track/<str:number>/photos/", guest_views.add_photos, name="guest_photos"),
