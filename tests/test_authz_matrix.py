@@ -304,6 +304,7 @@ API_ROUTES: dict[str, str] = {
     "GET api/v1/org/regions/<region_id>/geojson": "scoped",
     "GET api/v1/org/grids": "signed",
     "GET api/v1/org/locate": "signed",
+    "GET api/v1/org/places": "public",
     "GET api/v1/org/buildings": "signed",
     "GET api/v1/org/buildings/<building_id>": "scoped",
     "GET api/v1/org/organisations": "signed",

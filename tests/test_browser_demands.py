@@ -232,3 +232,17 @@ def test_on_a_desktop_a_mouse_click_sets_the_point_and_the_pin_can_be_dragged(de
         shots(page, "0-desktop-map")
     finally:
         context.close()
+
+
+def test_a_resident_finds_their_building_by_address_and_the_point_is_set(demand_world, phone, shots):
+    dw = demand_world
+    resident = phone(dw.resident.username)
+    resident.goto(reverse("demands:new"))
+    resident.wait_for_selector("#demand-map[data-ready=true]")
+    resident.fill("#place-search", "东园路1号")
+    resident.locator("#place-results button.place-building").first.tap()
+    resident.locator("#located.inside").wait_for()
+    assert resident.locator("#located").get_attribute("data-grid-id") == str(dw.world.grid_a1.pk)
+    assert float(resident.input_value("input[name=longitude]")) == pytest.approx(dw.world.building_a1.longitude,
+                                                                                 abs=1e-6)
+    shots(resident, "0-search-building")

@@ -11,7 +11,7 @@ from . import locating, queries, services
 from .models import Building, Organisation, Person, Post, Region
 from .schemas import (
     AccessLogEntryOut, BuildingOut, CoverageOut, LocateOut, OrganisationOut, PersonalDataIn, PersonalDataOut, PersonOut, PostEndIn, PostIn,
-    PostOut, RegionDetailOut, RegionOut, RegionTreeNode,
+    PlaceOut, PostOut, RegionDetailOut, RegionOut, RegionTreeNode,
 )
 
 router = Router(tags=["org"])
@@ -68,6 +68,13 @@ def list_grids(request, within: int | None = None):
     if within is not None:
         qs = qs.filter(path__startswith=queries.get_scoped(request.auth, Region, within).path)
     return qs.order_by("path")
+
+
+@router.get("/places", response=list[PlaceOut], auth=None)
+def places(request, q: str = Query(..., min_length=1, max_length=60)):
+    """Buildings, grids, communities and streets whose name (or a building's address) contains `q`: the map's
+    search box. Public, as /locate is: buildings and regions only, never people."""
+    return queries.find_places(q)
 
 
 @router.get("/locate", response=LocateOut, auth=None)

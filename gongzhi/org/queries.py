@@ -245,3 +245,29 @@ def people_in(user, region: Region):
         Q(household__building__grid__path__startswith=region.path)
         | Q(household__isnull=True, residence__path__startswith=region.path)
     )
+
+
+PLACE_KINDS = {Region.Level.GRID: "grid", Region.Level.COMMUNITY: "community", Region.Level.STREET: "street"}
+
+
+def find_places(text: str, limit: int = 10) -> list[dict]:
+    """Buildings (by name or address) and regions (by name) whose words contain `text`, for the search box of
+    a map: public facts only (no people). A region is placed at a point inside its outline."""
+    from shapely.geometry import shape
+
+    text = " ".join((text or "").split())[:60]
+    if len(text) < 2:
+        return []
+    found = []
+    for building in (Building.objects.filter(Q(address__icontains=text) | Q(name__icontains=text))
+                     .select_related("grid").order_by("address", "name")[:limit]):
+        found.append({"kind": "building", "name": building.name, "label": f"{building.address} {building.name}"
+                      .strip() + (f" · {building.grid.name}" if building.grid_id else ""),
+                      "longitude": building.longitude, "latitude": building.latitude})
+    for region in (Region.objects.filter(name__icontains=text, level__in=list(PLACE_KINDS))
+                   .exclude(polygon__isnull=True).select_related("parent").order_by("level", "path")[:limit]):
+        inside = shape(region.polygon).representative_point()
+        found.append({"kind": PLACE_KINDS[region.level], "name": region.name,
+                      "label": region.name + (f" · {region.parent.name}" if region.parent_id else ""),
+                      "longitude": inside.x, "latitude": inside.y})
+    return found[:limit]

@@ -195,6 +195,14 @@ class LocateOut(Schema):
     building_distance_m: float | None
 
 
+class PlaceOut(Schema):
+    kind: str  # "building", "grid", "community", "street"
+    name: str
+    label: str  # what a resident reads: the address, or the region with the one above it
+    longitude: float
+    latitude: float
+
+
 class GapRegion(Schema):
     id: int
     name: str

@@ -133,3 +133,19 @@ def test_the_api_refuses_bad_coordinates_with_a_reason(world, query, field):
     body = response.json()
     assert body["code"] == "invalid"
     assert field in body["message"]
+
+
+def test_the_map_search_finds_buildings_by_address_and_regions_by_name_without_signing_in(world):
+    client = Client()
+    by_address = client.get("/api/v1/org/places", {"q": "东园路1号"}).json()
+    assert by_address[0]["kind"] == "building" and by_address[0]["name"] == "1号楼"
+    assert (by_address[0]["longitude"], by_address[0]["latitude"]) == (world.building_a1.longitude,
+                                                                      world.building_a1.latitude)
+    grids = client.get("/api/v1/org/places", {"q": "东园一网格"}).json()
+    assert [p["kind"] for p in grids] == ["grid"] and "东园社区" in grids[0]["label"]
+    # The point given for a region lies inside it, so that the map opens on the right grid.
+    found = locating.locate(grids[0]["longitude"], grids[0]["latitude"])
+    assert found.grid == world.grid_a1
+    assert client.get("/api/v1/org/places", {"q": "东"}).json() == []  # one character finds nothing
+    people = client.get("/api/v1/org/places", {"q": world.resident_a.name}).json()
+    assert people == []  # never people

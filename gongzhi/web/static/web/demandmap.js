@@ -115,6 +115,49 @@
       });
     }
 
+    // The search box: buildings (by address or name), grids, communities and streets of the district's own
+    // register (/api/v1/org/places). A building sets the point; a region shows where it is.
+    var search = document.getElementById("place-search");
+    var results = document.getElementById("place-results");
+    if (search && results) {
+      var timer = null, asked = "";
+      search.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(function () {
+          var text = search.value.trim();
+          if (text.length < 2) { results.hidden = true; results.innerHTML = ""; return; }
+          asked = text;
+          fetch(search.dataset.placesUrl + "?q=" + encodeURIComponent(text), { headers: { Accept: "application/json" } })
+            .then(function (response) { return response.ok ? response.json() : []; })
+            .then(function (places) {
+              if (asked !== text) return; // a newer search won
+              results.innerHTML = "";
+              places.forEach(function (place) {
+                var item = document.createElement("li");
+                var pick = document.createElement("button");
+                pick.type = "button";
+                pick.className = "place place-" + place.kind;
+                pick.textContent = place.label;
+                pick.addEventListener("click", function () {
+                  results.hidden = true;
+                  search.value = place.label;
+                  if (place.kind === "building") {
+                    map.setView([place.latitude, place.longitude], 17);
+                    setPoint(place.latitude, place.longitude);
+                  } else {
+                    map.setView([place.latitude, place.longitude], place.kind === "grid" ? 16 : 14);
+                  }
+                });
+                item.appendChild(pick);
+                results.appendChild(item);
+              });
+              results.hidden = places.length === 0;
+            })
+            .catch(function () { results.hidden = true; });
+        }, 250);
+      });
+    }
+
     // Coming back with a point (the form was refused for another reason): show it again.
     if (lonField.value && latField.value) setPoint(parseFloat(latField.value), parseFloat(lonField.value));
     el.setAttribute("data-ready", "true");
