@@ -9,13 +9,16 @@
 #
 # Stopping (issue #14): Ctrl-C (the terminal signals the whole process group) or SIGTERM/SIGINT to this
 # script alone (as a supervisor sends) stops all of them: gunicorn gets INT (quick shutdown), the others
-# TERM (each finishes its step: core/stopping.py; a repeated signal is harmless), and the script waits for
-# every one before it exits, so no port or database lock outlives it. If one of them ends by itself, the
-# others are stopped the same way and the script exits with that one's status.
+# TERM (each finishes its step: core/stopping.py; a repeated signal is harmless). One still busy after
+# GONGZHI_STOP_GRACE seconds (default 3) is signalled twice more: a third signal ends a loop at once, and
+# the database rolls back the step it was in. The script waits for every one before it exits, so no port
+# or database lock outlives it. If one of them ends by itself, the others are stopped the same way and the
+# script exits with that one's status.
 set -u
 BIN=${BIN:-.venv/bin}
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+GRACE=${GONGZHI_STOP_GRACE:-3}
 
 server=
 others=()
@@ -35,10 +38,25 @@ if [ "${GONGZHI_TASK_WORKER:-0}" = 1 ]; then
   others+=($!)
 fi
 
+running() {
+  local pid
+  for pid in "$server" "${others[@]}"; do kill -0 "$pid" 2>/dev/null && return 0; done
+  return 1
+}
+
 stop_all() {
   trap '' INT TERM
   kill -INT "$server" 2>/dev/null
+  local pid tick
   for pid in "${others[@]}"; do kill -TERM "$pid" 2>/dev/null; done
+  for ((tick = 0; tick < GRACE * 10; tick++)); do
+    running || break
+    sleep 0.1
+  done
+  if running; then  # still in a long step: two more signals, the third ends it at once
+    for pid in "${others[@]}"; do kill -TERM "$pid" 2>/dev/null; kill -TERM "$pid" 2>/dev/null; done
+    kill -TERM "$server" 2>/dev/null
+  fi
   wait "$server" "${others[@]}" 2>/dev/null
 }
 
