@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,29 @@ def wait_for(condition, seconds: float, what: str):
         time.sleep(0.02)
 
 
+@contextmanager
+def started(argv: list[str], env: dict, **pipes):
+    """The process, killed when the block ends if it is still running (a test that failed half-way)."""
+    process = subprocess.Popen(argv, env=env, text=True, **pipes)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def stop(process: subprocess.Popen, *signals) -> tuple[str, str]:
+    """Send the signals (the second 1 ms after the first, the rest at once), let the process end by itself
+    within 5 s (TimeoutExpired otherwise), and give what it wrote."""
+    process.send_signal(signals[0])
+    time.sleep(0.001)
+    for sig in signals[1:]:
+        process.send_signal(sig)
+    process.wait(timeout=5)
+    return process.communicate()
+
+
 def alive(process: subprocess.Popen) -> bool:
     """True while it runs; a process that ended before its time fails the test with what it said."""
     if process.poll() is not None:
@@ -80,21 +104,10 @@ def test_a_burst_of_stop_signals_during_a_writing_sweep_stops_the_worker_and_lea
         if worker == "db_worker":  # the deadline sweep as a task, rescheduling itself every 60 s
             run(database, GONGZHI, "demands", "sweep", "--enqueue", "--interval", "60")
 
-        process = subprocess.Popen(WORKERS[worker], env=database.env, stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True)
-        try:
+        with started(WORKERS[worker], database.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
             # Signal it while the sweep is writing: its first supervision orders are committed, not all.
             wait_for(lambda: alive(process) and database.scalar(ORDERS, default=0) > 0, 120, "the sweep to write")
-            process.send_signal(signal.SIGTERM)
-            time.sleep(0.001)
-            process.send_signal(signal.SIGTERM)
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=5)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-        _, err = process.communicate()
+            _, err = stop(process, signal.SIGTERM, signal.SIGTERM, signal.SIGINT)
         assert process.returncode in (0, 1), err  # ended by itself (a clean stop, or the third signal's _exit)
 
         database.assert_write_lock_free()
@@ -120,19 +133,9 @@ def test_a_burst_of_stop_signals_during_a_writing_sweep_stops_the_worker_and_lea
 
 def test_a_stop_signal_ends_the_loop_after_its_step_and_it_says_what_it_did(tmp_path):
     with throwaway_database(tmp_path, "gongzhi_stop", GONGZHI_LOG_LEVEL="INFO") as database:
-        worker = subprocess.Popen(WORKERS["demands work"], env=database.env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        try:
+        with started(WORKERS["demands work"], database.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as worker:
             assert "SIGTERM or Ctrl-C to stop" in worker.stdout.readline()
-            worker.send_signal(signal.SIGTERM)
-            time.sleep(0.001)
-            worker.send_signal(signal.SIGTERM)  # a second one while stopping changes nothing
-            worker.wait(timeout=5)
-        finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
-        _, err = worker.communicate()
+            _, err = stop(worker, signal.SIGTERM, signal.SIGTERM)  # a second one while stopping changes nothing
         assert worker.returncode == 0, err
         assert "stopping… (SIGTERM)" in err
         assert "stopped: filed 0, refused 0, sweeps " in err
@@ -142,22 +145,12 @@ def test_a_stop_signal_ends_the_loop_after_its_step_and_it_says_what_it_did(tmp_
 def test_the_task_worker_stops_after_its_task_and_says_what_it_ran(tmp_path):
     with throwaway_database(tmp_path, "gongzhi_stop", GONGZHI_LOG_LEVEL="INFO") as database:
         run(database, GONGZHI, "demands", "sweep", "--enqueue", "--interval", "60")
-        worker = subprocess.Popen(WORKERS["db_worker"], env=database.env, stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, text=True)
-        try:
+        with started(WORKERS["db_worker"], database.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as worker:
             # The queued sweep ran (nothing overdue: it is quick) and queued the next one, 60 s on.
             wait_for(lambda: alive(worker) and database.scalar(
                 "SELECT count(*) FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'", default=0) == 1,
                 60, "the sweep task")
-            worker.send_signal(signal.SIGTERM)
-            time.sleep(0.001)
-            worker.send_signal(signal.SIGINT)  # a second one while stopping changes nothing
-            worker.wait(timeout=5)
-        finally:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
-        out, _ = worker.communicate()
+            out, _ = stop(worker, signal.SIGTERM, signal.SIGINT)  # a second one while stopping changes nothing
         assert worker.returncode == 0, out
         assert "SIGTERM or Ctrl-C to stop" in out
         # SIGTERM was sent first, but two signals pending together are handled lowest number first (SIGINT).
