@@ -46,6 +46,12 @@ def leaked(body: str) -> list[str]:
     return found
 
 
+def without_digests(body: str) -> str:
+    """`body` without the hashes and signatures of the ledger: a random digest contains the four digits the
+    check looks for about once in a thousand entries (a CI run saw "6275" inside one)."""
+    return re.sub(r"[0-9a-fA-F]{40,}|[A-Za-z0-9+/_-]{40,}={0,2}", "", body)
+
+
 @pytest.fixture
 def village(world, ledger_keys):
     with clock.frozen_at(MONDAY_9AM):
@@ -137,7 +143,7 @@ def test_no_public_api_answer_shows_pii_typed_into_public_fields(client, village
     for url in urls:
         response = client.get(api + url)
         assert response.status_code == 200, (url, response.content[:200])
-        assert leaked(response.content.decode("unicode_escape")) == [], url
+        assert leaked(without_digests(response.content.decode("unicode_escape"))) == [], url
 
 
 # --- bad text (item 15) -------------------------------------------------------------------------------------
