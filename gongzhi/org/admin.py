@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core.adminlog import ReadOnlyAdmin, RecordedModelAdmin
 
-from .models import Building, Household, Organisation, Person, PersonalData, PersonalDataAccess, Post, Region
+from .models import Building, Household, Organisation, Person, PersonalData, PersonalDataAccess, Post, Region, Road
 from .rules import mask_id_number, mask_phone
 
 
@@ -24,6 +24,13 @@ class BuildingAdmin(RecordedModelAdmin):
     list_display = ("name", "address", "grid", "longitude", "latitude")
     search_fields = ("name", "address", "grid__name")
     autocomplete_fields = ("grid",)
+
+
+@admin.register(Road)
+class RoadAdmin(RecordedModelAdmin):
+    list_display = ("name", "region")
+    search_fields = ("name", "region__name")
+    autocomplete_fields = ("region",)
 
 
 @admin.register(Household)

@@ -142,6 +142,35 @@ class Building(models.Model):
             raise ValidationError(_("a building belongs to a grid"))
 
 
+class Road(models.Model):
+    """A named road (道路: 东园路, 幸福路), drawn on the maps with its name and searched by it. Not a 街道
+    (a street office's region, Region.Kind.STREET): a road runs across regions, so it hangs on the region
+    that registers it (the district, usually). Its line is GeoJSON, as region boundaries are
+    (docs/decisions/0002-geometry-without-gis.md)."""
+
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="roads")
+    name = models.CharField(_("name"), max_length=100)
+    line = models.JSONField(_("line"), help_text=_("GeoJSON LineString or MultiLineString (WGS-84 lon/lat)"))
+
+    class Meta:
+        ordering = ["region_id", "name"]
+        verbose_name = _("road")
+        verbose_name_plural = _("roads")
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="road_unique_name_in_region")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        line = self.line if isinstance(self.line, dict) else {}
+        lines = ([line.get("coordinates")] if line.get("type") == "LineString"
+                 else line.get("coordinates") if line.get("type") == "MultiLineString" else None)
+        if not lines or not all(isinstance(part, list) and len(part) >= 2 and all(
+                isinstance(p, list) and len(p) == 2 and -180 <= p[0] <= 180 and -90 <= p[1] <= 90 for p in part)
+                for part in lines):
+            raise ValidationError(_("a road's line is a GeoJSON LineString or MultiLineString in lon/lat"))
+
+
 class Household(models.Model):
     """A household (户) living in a unit of a building."""
 
