@@ -206,6 +206,7 @@ PASSWORD_HASHERS = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "gongzhi.org.backends.PhoneBackend",  # a resident signs in with their mobile number (org/accounts.py)
 ]
 AXES_FAILURE_LIMIT = int(os.environ.get("GONGZHI_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("GONGZHI_LOGIN_COOLOFF_MINUTES", "15")))
@@ -231,6 +232,8 @@ GONGZHI_RATE_LIMITS = {
     "report": {"user": "20/h", "address": "200/h"},  # reporting a comment or a statement to moderators
     "receipt_check": {"user": "300/h", "address": "300/h"},
     "track": {"address": "60/h"},  # a guest looking up a demand by number and 查询码 (demands/guests.py)
+    "phone_code": {"address": "30/h"},  # text-message codes asked for (core/phone_codes.py limits each number)
+    "sign_up": {"address": "30/h"},  # sign-ups and new passwords tried from one address
 }
 for _kind, _limits in json.loads(os.environ.get("GONGZHI_RATE_LIMITS") or "{}").items():
     GONGZHI_RATE_LIMITS[_kind] = {**GONGZHI_RATE_LIMITS.get(_kind, {}), **_limits}

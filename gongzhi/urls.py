@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from gongzhi.api import api
+from gongzhi.org import account_views
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -12,6 +13,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/sign-up/", account_views.sign_up, name="sign_up"),
+    path("accounts/password/", account_views.reset_password, name="reset_password"),
+    path("accounts/code/", account_views.send_code, name="send_code"),
     path("ledger/", include("gongzhi.ledger.urls")),
     path("demands/", include("gongzhi.demands.urls")),
     path("insight/", include("gongzhi.insight.urls")),

@@ -160,3 +160,27 @@ class OutgoingSms(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("text message")
         verbose_name_plural = _("text messages")
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by text message to confirm a mobile number (core/phone_codes.py): for signing up,
+    for a guest's report, for a new password. Neither the number nor the code is kept in clear: only keyed
+    digests, so the table tells no one which numbers asked."""
+
+    class Purpose(models.TextChoices):
+        SIGN_UP = "sign_up", _("sign up")
+        GUEST = "guest", _("report without an account")
+        RESET = "reset", _("new password")
+
+    phone_digest = models.CharField(max_length=64, db_index=True)
+    purpose = models.CharField(_("purpose"), max_length=10, choices=Purpose.choices)
+    code_digest = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("sent at"), db_index=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("phone confirmation code")
+        verbose_name_plural = _("phone confirmation codes")

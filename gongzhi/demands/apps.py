@@ -43,6 +43,12 @@ class DemandsConfig(AppConfig):
 
         workdays.on_change("deadlines", deadlines.recompute_for_years)
 
+        from gongzhi.org import accounts
+
+        from . import guests
+
+        accounts.on_account_opened.append(guests.join_account)
+
         from gongzhi.core import periodic
 
         periodic.register("demands.holiday_notice", deadlines.log_missing_notice, every_seconds=86400,

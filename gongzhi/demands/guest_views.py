@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from gongzhi.core import ratelimit
+from gongzhi.core import phone_codes, ratelimit
+from gongzhi.core.models import PhoneCode
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.pages import public
 
@@ -39,28 +40,52 @@ def report(request):
     if request.user.is_authenticated:
         return redirect("demands:new")
     if request.method == "POST":
-        ratelimit.check(request, "file_demand")
+        ratelimit.check(request, "phone_code" if "send_code" in request.POST else "file_demand")
     grids = queries.grid_outlines()
     form = FileDemandForm(request.POST or None, request.FILES or None, grids=grids)
-    if request.method == "POST" and form.is_valid():
+    code_sent = code_error = None
+    status = 200
+    if request.method == "POST" and "send_code" in request.POST:
+        # Without script, "send me a code" submits the whole form: send it, and give the form back as typed
+        # (photos must be chosen again: a browser never sends files back).
+        form = FileDemandForm(request.POST, grids=grids)
+        try:
+            phone_codes.send(request.POST.get("contact_phone", "")[:20], PhoneCode.Purpose.GUEST)
+        except DomainError as refused:
+            if refused.status >= 500:
+                raise
+            code_error, status = refused.message(), refused.status
+        else:
+            code_sent = _("A code was sent to your phone. It is valid for 10 minutes. Choose your photos again "
+                          "before sending.")
+        form.errors.clear()
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             step, code = guests.file(
                 text=data["text"], longitude=data["longitude"], latitude=data["latitude"], grid=form.grid_region(),
                 address=data["address"], category=data["category"] or None, contact_name=data["contact_name"],
                 contact_phone=data["contact_phone"], channel=Demand.Channel.WEB,
+                phone_code=request.POST.get("phone_code", "")[:10],
                 photo_contents=[photos.read_upload(f) for f in data["photos"]], keep_location=data["share_location"])
         except DomainError as error:
             if error.status != 400:
                 raise
-            form.add_error(None, error.message())
+            if error.code in ("wrong_code", "phone_unconfirmed", "invalid_phone"):
+                code_error = error.message()
+            else:
+                form.add_error(None, error.message())
+            status = 400
         else:
             _grant(request, step.demand.number)
             request.session["gongzhi_guest_filed"] = {"number": step.demand.number, "code": code}
             return redirect("demands:guest_done")
+    elif request.method == "POST":
+        status = 400
     context = {"form": form, "map_data": {"grids": grids, "tiles": map_tiles()},
-               "locate_url": reverse("api-v1:locate"), "guest": True}
-    return _page(request, "demands/new.html", context, status=400 if form.errors else 200)
+               "locate_url": reverse("api-v1:locate"), "guest": True, "code_sent": code_sent,
+               "code_error": code_error, "phone_code": request.POST.get("phone_code", "")[:10]}
+    return _page(request, "demands/new.html", context, status=status)
 
 
 @public

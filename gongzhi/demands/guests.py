@@ -13,8 +13,11 @@ import secrets
 
 from django.db import transaction
 
-from gongzhi.core import clock
-from gongzhi.core.errors import NotFound
+from django.utils.translation import gettext as _
+
+from gongzhi.core import clock, events, phone_codes
+from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.models import PhoneCode
 
 from . import photos, services
 from .models import Demand, GuestTracking
@@ -36,13 +39,26 @@ def _digest(code: str) -> str:
     return hashlib.sha256(normalised(code).encode()).hexdigest()
 
 
-def file(*, photo_contents: list[bytes] = (), keep_location: bool = False, **fields) -> tuple[services.Step, str]:
+def file(*, photo_contents: list[bytes] = (), keep_location: bool = False, phone_code: str | None = None,
+         **fields) -> tuple[services.Step, str]:
     """File a demand as a guest (the fields of services.file_demand, without user) with its photos: one
-    transaction. (step, the 查询码 to show once.)"""
+    transaction. (step, the 查询码 to show once.)
+
+    A guest who gives a mobile number confirms it with the code sent to it (`phone_code`, core/phone_codes.py):
+    the number is then theirs, and the demand joins the account they may open with it later. No number, no
+    code: the 查询码 alone follows the demand."""
+    phone_digest = ""
+    if fields.get("contact_phone"):
+        if not phone_code:
+            raise ValidationFailed(_("Confirm your mobile number with the code sent to it, or leave the number out."),
+                                   code="phone_unconfirmed")
+        phone = phone_codes.confirm(fields["contact_phone"], PhoneCode.Purpose.GUEST, phone_code)
+        fields["contact_phone"], phone_digest = phone, phone_codes.digest(phone)
     code = new_code()
     with transaction.atomic():
         step = services.file_demand(None, guest=True, **fields)
-        GuestTracking.objects.create(demand=step.demand, code_digest=_digest(code), created_at=clock.now())
+        GuestTracking.objects.create(demand=step.demand, code_digest=_digest(code), created_at=clock.now(),
+                                     phone_digest=phone_digest)
         photos.add(None, step.demand, list(photo_contents), keep_location=keep_location, guest=True)
     return step, code
 
@@ -67,3 +83,20 @@ def rate(demand: Demand, *, solved: bool, satisfaction: str, note: str = "") -> 
 
 def add_photos(demand: Demand, contents: list[bytes], *, keep_location: bool = False):
     return photos.add(None, demand, contents, keep_location=keep_location, guest=True)
+
+
+def join_account(user, phone: str) -> int:
+    """The guest reports filed with this (code-confirmed) number become the new account's own: its "my
+    demands" lists them and it follows and rates them signed in. Called by org.accounts.sign_up inside its
+    transaction; how many joined."""
+    from gongzhi.org.models import Person
+
+    person = Person.objects.filter(user=user).first()
+    joined = 0
+    for tracking in (GuestTracking.objects.select_related("demand")
+                     .filter(phone_digest=phone_codes.digest(phone), demand__reporter_user__isnull=True)):
+        demand = tracking.demand
+        Demand.objects.filter(pk=demand.pk).update(reporter_user=user, reporter=person)
+        events.record("demands.joined_account", demand, actor=user)
+        joined += 1
+    return joined

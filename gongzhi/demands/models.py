@@ -628,6 +628,9 @@ class GuestTracking(models.Model):
     demand = models.OneToOneField(Demand, on_delete=models.CASCADE, related_name="guest_tracking")
     code_digest = models.CharField(_("digest of the tracking code"), max_length=64)
     created_at = models.DateTimeField(_("created at"))
+    # The keyed digest (core.phone_codes.digest) of the mobile number the guest confirmed with a code, if
+    # they did: the demand joins the account later opened with that number (guests.join_account).
+    phone_digest = models.CharField(max_length=64, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("guest tracking code")

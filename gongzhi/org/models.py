@@ -423,3 +423,45 @@ class Post(models.Model):
         if self.building_id:
             return self.building.grid
         return self.organisation.region
+
+
+class ResidentAccount(models.Model):
+    """A resident's own account (org/accounts.py): signed up with a mobile number confirmed by a code, and
+    signing in with it. The number itself is in the person's PersonalData; here only its keyed digest, to find
+    the account at sign-in."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+                                related_name="resident_account")
+    phone_digest = models.CharField(max_length=64, unique=True)
+    confirmed_at = models.DateTimeField(_("number confirmed at"))
+
+    class Meta:
+        verbose_name = _("resident account")
+        verbose_name_plural = _("resident accounts")
+
+
+class HouseholdClaim(models.Model):
+    """A resident's "I live here": a building and a unit/room, which the grid worker of the building's grid
+    (or the community above) confirms or turns down. Confirmed, the person joins that household."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for the grid worker")
+        CONFIRMED = "confirmed", _("confirmed")
+        REFUSED = "refused", _("turned down")
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="household_claims")
+    building = models.ForeignKey(Building, on_delete=models.PROTECT, related_name="household_claims")
+    unit = models.CharField(_("unit / room"), max_length=40)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(_("asked at"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("household claim")
+        verbose_name_plural = _("household claims")
+        constraints = [models.UniqueConstraint(fields=["person"], condition=models.Q(status="pending"),
+                                               name="household_claim_one_pending")]

@@ -24,6 +24,9 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
     "org.change": frozenset(LEADERS | {R.STAFF}),
     # Appointing is for leaders only, and see may_appoint() for the further limits.
     "org.appoint": frozenset(LEADERS),
+    # A resident's "I live here" (org/accounts.py): the grid worker of the building's grid, or the office
+    # of the community above, confirms it.
+    "org.confirm_household": frozenset(OFFICE | {R.GRID_WORKER}),
     # The personal-data access log (who revealed whose data, why): the district's data officer only.
     "org.view_access_log": frozenset({R.DATA_OFFICER}),
 }

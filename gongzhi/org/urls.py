@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import account_views, views
 
 app_name = "org"
 urlpatterns = [
@@ -14,4 +14,7 @@ urlpatterns = [
     path("people/<int:person_id>/personal-data/", views.reveal_personal_data, name="reveal_personal_data"),
     path("coverage/", views.coverage, name="coverage"),
     path("access-log/", views.access_log, name="access_log"),
+    path("my-household/", account_views.my_household, name="my_household"),
+    path("claims/", account_views.claims, name="claims"),
+    path("claims/<int:claim_id>/decide/", account_views.decide_claim, name="decide_claim"),
 ]
