@@ -234,6 +234,7 @@ GONGZHI_RATE_LIMITS = {
     "track": {"address": "60/h"},  # a guest looking up a demand by number and 查询码 (demands/guests.py)
     "phone_code": {"address": "30/h"},  # text-message codes asked for (core/phone_codes.py limits each number)
     "sign_up": {"address": "30/h"},  # sign-ups and new passwords tried from one address
+    "me_too": {"user": "60/h", "address": "300/h"},  # "me too" on a demand nearby (demands/nearby.py)
 }
 for _kind, _limits in json.loads(os.environ.get("GONGZHI_RATE_LIMITS") or "{}").items():
     GONGZHI_RATE_LIMITS[_kind] = {**GONGZHI_RATE_LIMITS.get(_kind, {}), **_limits}

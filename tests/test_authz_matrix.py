@@ -68,6 +68,8 @@ ROUTES: dict[str, str] = {
     "demands/report/done/": "public",
     "demands/track/": "public",
     "demands/public/": "public",
+    "demands/nearby/": "public",
+    "demands/nearby/<str:number>/me-too/": "public",
     "demands/track/<str:number>/": "public",
     "demands/track/<str:number>/rate/": "public",
     "demands/track/<str:number>/photos/": "public",

@@ -70,14 +70,15 @@ def card(page, number: str):
 def test_a_demand_goes_round_the_loop_on_a_phone(demand_world, phone, shots):
     dw = demand_world
 
-    # 1. The resident files a demand: text, then a tap on the map inside grid A1.
+    # 1. The resident files a demand in three steps: where (a tap on the map inside grid A1), what, confirm.
     resident = phone(dw.resident.username)
     resident.goto(reverse("demands:new"))
     resident.wait_for_selector("#demand-map[data-ready=true]")
     assert resident.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
-    resident.fill("textarea[name=text]", "小区门口垃圾堆了三天没人清运，气味很大")
-    resident.fill("input[name=contact_name]", "张三")
-    resident.fill("input[name=contact_phone]", CONTACT_PHONE)
+    assert resident.locator("#step-what").is_hidden() and resident.locator("#step-confirm").is_hidden()
+    resident.locator("#step-where .step-next").tap()  # no place yet: the step says so and stays
+    assert "地图" in resident.locator("#step-where .step-missing").inner_text()
+    assert resident.locator("#step-what").is_hidden()
     grid_a1 = resident.locator(f"#demand-map path.grid-{dw.world.grid_a1.pk}")
     grid_a1.scroll_into_view_if_needed()
     box = grid_a1.bounding_box()
@@ -89,9 +90,15 @@ def test_a_demand_goes_round_the_loop_on_a_phone(demand_world, phone, shots):
     longitude = float(resident.input_value("input[name=longitude]"))
     latitude = float(resident.input_value("input[name=latitude]"))
     assert 116.0 < longitude < 116.01 and 39.9 < latitude < 39.91  # inside grid A1's square
+    resident.locator("#step-where .step-next").tap()
+    resident.locator("textarea[name=text]").fill("小区门口垃圾堆了三天没人清运，气味很大")
+    resident.locator("#step-what .step-next").tap()
+    resident.fill("input[name=contact_name]", "张三")
+    resident.fill("input[name=contact_phone]", CONTACT_PHONE)
+    assert "绝不公开" in resident.locator("#step-confirm .public-note").inner_text()
     shots(resident, "1-resident-files")
 
-    resident.click("button.submit")
+    resident.locator("button.submit").tap()
     resident.wait_for_selector("#demand-detail[data-state=received]")
     demand = Demand.objects.get()
     assert resident.locator(".filed .big-number").inner_text() == demand.number

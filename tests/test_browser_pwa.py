@@ -54,8 +54,10 @@ def test_a_report_being_written_comes_back_after_a_reload(live_world, phone_cont
     page = phone_context.new_page()
     page.goto(reverse("demands:report"))
     page.wait_for_selector("#demand-map[data-ready=true]")
-    page.fill("textarea[name=text]", "楼道灯坏了，晚上看不见台阶")
+    page.locator("select[name=grid]").select_option(index=1)  # step 1: where (the grid, and the address)
     page.fill("input[name=address]", "东园路12号3单元")
+    page.locator("#step-where .step-next").tap()
+    page.fill("textarea[name=text]", "楼道灯坏了，晚上看不见台阶")  # step 2: what
     page.reload()
     page.wait_for_selector("form.demand-form[data-draft-restored=true]")
     assert page.input_value("textarea[name=text]") == "楼道灯坏了，晚上看不见台阶"

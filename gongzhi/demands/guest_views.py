@@ -234,3 +234,43 @@ def public_list(request):
     return _page(request, "demands/public_list.html", {
         "page_obj": listing, "cards": cards, "communities": communities,
         "categories": [(c.code, category_name(c)) for c in tops], "chosen": chosen, "query": query.urlencode()})
+
+
+def nearby(request):
+    """Open demands near a point, for the filing form's "me too" (nearby.py): JSON, public, what the public
+    list shows of each."""
+    from django.http import JsonResponse
+
+    from . import nearby as near
+
+    try:
+        longitude, latitude = float(request.GET.get("longitude", "")), float(request.GET.get("latitude", ""))
+    except ValueError:
+        return JsonResponse({"code": "invalid_point", "message": _("Give longitude and latitude as numbers.")},
+                            status=400)
+    try:
+        found = near.open_near(longitude, latitude)
+    except DomainError as refused:
+        return JsonResponse({"code": refused.code, "message": refused.message()}, status=refused.status)
+    return JsonResponse({"demands": found, "radius_m": near.RADIUS_M})
+
+
+@require_POST
+def me_too(request, number: str):
+    """"Me too" on an open demand: once per account or browser session; JSON with the new count."""
+    from django.http import JsonResponse
+
+    from . import nearby as near
+
+    try:
+        ratelimit.check(request, "me_too")
+        if not request.user.is_authenticated and not request.session.session_key:
+            request.session.save()  # a guest's "me too" is counted once per browser session
+        demand, count, added = near.me_too(number[:24], user=request.user,
+                                           session_key=request.session.session_key or "")
+    except DomainError as refused:
+        return JsonResponse({"code": refused.code, "message": refused.message()}, status=refused.status)
+    message = (ngettext("Noted: you and %(n)d other resident reported this.",
+                        "Noted: you and %(n)d other residents reported this.", count) % {"n": count}) if added \
+        else _("You had already said so.")
+    return JsonResponse({"number": demand.number, "supporters": count, "added": added, "message": message})

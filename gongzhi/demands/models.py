@@ -635,3 +635,25 @@ class GuestTracking(models.Model):
     class Meta:
         verbose_name = _("guest tracking code")
         verbose_name_plural = _("guest tracking codes")
+
+
+class Support(models.Model):
+    """"Me too" (我也遇到了): a resident who was about to report a problem already reported nearby adds
+    themself to that demand instead of filing a duplicate (issue #16 item 5). One per account, or per
+    browser session for a guest (a keyed digest of the session key, nothing else about them)."""
+
+    demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="supports")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    session_digest = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("added at"))
+
+    class Meta:
+        verbose_name = _("me too")
+        verbose_name_plural = _("me too")
+        constraints = [
+            models.UniqueConstraint(fields=["demand", "user"], condition=models.Q(user__isnull=False),
+                                    name="support_once_per_user"),
+            models.UniqueConstraint(fields=["demand", "session_digest"], condition=models.Q(user__isnull=True),
+                                    name="support_once_per_session"),
+        ]

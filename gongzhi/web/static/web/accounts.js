@@ -22,6 +22,15 @@
     tick();
   }
 
+  // With script the button no longer submits its form, so that Enter in a field sends the form itself.
+  function start() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-send-code]"), function (button) {
+      button.type = "button";
+    });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-send-code]");
     if (!button) return;

@@ -61,6 +61,8 @@
       lonField.value = lon.toFixed(6);
       latField.value = lat.toFixed(6);
       el.dataset.point = lonField.value + "," + latField.value;
+      // For the "me too" list of the next step (demandsteps.js).
+      form.dispatchEvent(new CustomEvent("gongzhi:point", { detail: { longitude: lon, latitude: lat } }));
       status.className = "located pending";
       var url = el.dataset.locateUrl + "?longitude=" + encodeURIComponent(lonField.value) +
                 "&latitude=" + encodeURIComponent(latField.value);
