@@ -88,9 +88,16 @@ def _notify(kind: str, demand: Demand, text: str, *, unit_id: int | None = None,
 
 def _tell_reporter(kind: str, demand: Demand, text: str, *, at: dt.datetime) -> None:
     """A change the resident should hear of: in their message centre (with an account) and by text message to
-    the phone they gave with the demand (with or without an account; core/sms.py)."""
+    the phone they gave with the demand (with or without an account), else to the confirmed number of their
+    resident account (org/accounts.py; core/sms.py)."""
     _notify(kind, demand, text, user_id=demand.reporter_user_id, at=at)
     phone = DemandContact.objects.filter(demand=demand).values_list("phone", flat=True).first()
+    if not phone and demand.reporter_user_id:
+        from gongzhi.org.models import PersonalData
+
+        phone = (PersonalData.objects.filter(person__user_id=demand.reporter_user_id,
+                                             person__user__resident_account__isnull=False)
+                 .values_list("phone", flat=True).first())
     if phone:
         sms.send(phone, _("[Gongzhi] %(text)s") % {"text": text})
 
@@ -193,7 +200,7 @@ def mark_read(user, notification_id: int) -> Notification:
     step of any demand, so no event is recorded."""
     notice = mine(user).filter(pk=notification_id).first()
     if notice is None:
-        raise NotFound(f"notification {notification_id}")
+        raise NotFound(_("notification %(notification_id)s") % {"notification_id": notification_id})
     if notice.read_at is None:
         notice.read_at = clock.now()
         Notification.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=notice.read_at)

@@ -2,6 +2,8 @@
 and asked to rate) reaches them in the message centre, with an unread badge, and by text message to the phone
 they gave, through the pluggable SMS backend."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -69,11 +71,18 @@ def test_the_resident_hears_of_dispatch_reply_and_close_in_the_message_centre_an
 def test_a_guest_with_a_phone_gets_the_texts_too(dw, django_capture_on_commit_callbacks):
     from gongzhi.demands import guests
 
+    from gongzhi.core import phone_codes
+
+    with django_capture_on_commit_callbacks(execute=True), clock.frozen_at(THURSDAY_9AM):
+        phone_codes.send("13700002222", "guest")  # the guest confirms the number first
+    code = re.search(r"\d{6}", OutgoingSms.objects.get().text)[0]
     with django_capture_on_commit_callbacks(execute=True), clock.frozen_at(THURSDAY_9AM):
         step, _code = guests.file(text="小区门口垃圾堆了三天没人清运", longitude=116.005, latitude=39.905,
-                                  contact_phone="13700002222")
+                                  contact_phone="13700002222", phone_code=code)
         services.dispatch(dw.dispatcher, step.demand, unit=dw.city_management, category="environment.garbage")
-    assert list(OutgoingSms.objects.values_list("phone", flat=True)) == ["13700002222"]
+    told = list(OutgoingSms.objects.order_by("id").values_list("phone", "text"))
+    assert [phone for phone, _ in told] == ["13700002222", "13700002222"]  # the code, then the dispatch
+    assert step.demand.number in told[1][1]
 
 
 def test_a_failing_gateway_is_recorded_and_does_not_undo_the_step(settings, dw, django_capture_on_commit_callbacks):

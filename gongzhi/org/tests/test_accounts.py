@@ -216,3 +216,14 @@ def test_the_grid_workers_claims_page_confirms(world, client, texts):
     client.force_login(user)  # a resident has no claims page
     assert client.get(reverse("org:claims")).status_code == 403
     assert client.post(reverse("org:decide_claim", args=[claim.pk]), {"decision": "confirm"}).status_code == 404
+
+
+def test_a_resident_account_is_texted_at_its_number_when_its_report_moves(dw, texts):
+    from gongzhi.demands import services
+    from gongzhi.demands.tests.factories import IN_A1
+
+    user = open_account(texts)
+    step = services.file_demand(user, text="楼道灯坏了", longitude=IN_A1[0], latitude=IN_A1[1])  # no contact typed
+    texts(services.dispatch, dw.dispatcher, step.demand, unit=dw.city_management, category="environment.garbage")
+    told = OutgoingSms.objects.filter(phone=PHONE, text__contains=step.demand.number)
+    assert told.count() == 1
