@@ -153,7 +153,7 @@ def tracked(request, number: str):
 def rate(request, number: str):
     demand = _tracked_or_none(request, number)
     if demand is None:
-        raise NotFound(f"demand {number}")
+        raise NotFound(_("demand %(number)s") % {"number": number})
     form = RateForm(request.POST, demand=demand, action="rate")
     if form.is_valid():
         try:
@@ -173,7 +173,7 @@ def rate(request, number: str):
 def add_photos(request, number: str):
     demand = _tracked_or_none(request, number)
     if demand is None:
-        raise NotFound(f"demand {number}")
+        raise NotFound(_("demand %(number)s") % {"number": number})
     ratelimit.check(request, "file_demand")
     form = AddPhotosForm(request.POST, request.FILES)
     if form.is_valid():

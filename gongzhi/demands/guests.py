@@ -71,7 +71,7 @@ def find(number: str, code: str) -> Demand:
     expected = demand.guest_tracking.code_digest if demand is not None and hasattr(demand, "guest_tracking") \
         else "0" * 64
     if not hmac.compare_digest(expected, _digest(code)) or demand is None:
-        raise NotFound("demand")
+        raise NotFound(_("demand"))
     return demand
 
 

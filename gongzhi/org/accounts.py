@@ -154,7 +154,7 @@ def decide_claim(user, claim: HouseholdClaim, *, confirm: bool, note: str = "") 
     """The grid worker confirms (the person joins the household, created if the unit has none yet) or turns
     the claim down, with a note the resident reads."""
     if not policy.can(user, "org.confirm_household", claim.building):
-        raise NotFound("household claim")
+        raise NotFound(_("household claim"))
     note = _text(note, "note", 200)
     if not confirm and not note:
         raise ValidationFailed(_("Say why, so the resident knows what to correct."), code="empty_note")
@@ -180,5 +180,5 @@ def decide_claim(user, claim: HouseholdClaim, *, confirm: bool, note: str = "") 
 def find_building(building_id) -> Building:
     building = Building.objects.filter(pk=building_id).select_related("grid").first()
     if building is None:
-        raise NotFound("building")
+        raise NotFound(_("building"))
     return building
