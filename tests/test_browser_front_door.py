@@ -6,6 +6,7 @@ mouse and at phone width with touch:
   and rates it once the unit replied and it was closed;
 - a resident opens an account with a mobile number and the texted code, files, is told when it is
   replied (message centre with its badge, and a text message), and rates it;
+- the receipt of a filing is checked on the public page, with the green tick;
 - the public list shows the demand without any personal data.
 
 The units' side (dispatch, accept, reply, verify, close) runs through the services here: its own pages are
@@ -261,6 +262,18 @@ def test_a_resident_opens_an_account_with_a_texted_code_files_is_told_of_the_rep
     resident.wait_for_selector("#demand-detail[data-state=received]")
     demand = Demand.objects.get(text__startswith="楼道灯坏了")
     assert demand.reporter_user.resident_account is not None
+
+    # The receipt of the filing, checked on the public page: a green tick and the entry in words.
+    with resident.expect_download() as downloaded:
+        press(resident, device, ".filed a[download]")
+    receipt = Path(downloaded.value.path()).read_text()
+    resident.goto(reverse("ledger:receipt"))
+    resident.fill("#receipt-form textarea[name=receipt]", receipt)
+    press(resident, device, "#receipt-form button[type=submit]")
+    verdict = resident.locator("#receipt-result .verdict")
+    verdict.wait_for()
+    assert verdict.inner_text().startswith("✔") and "签名的检查点证实" in verdict.inner_text()
+    shots(resident, f"resident-receipt-checked-{device}")
 
     handle_and_close(dw, demand)
     resident.goto("/")
