@@ -1,4 +1,4 @@
-"""In a real headless Chromium: signing in, the Plotly grid map and its clicks, the logged reveal of a
+"""In a real headless Chromium: signing in, the grid map (Leaflet) and its clicks, the logged reveal of a
 resident's phone, a 404 outside one's scope, and the language switch."""
 
 import re
@@ -26,19 +26,17 @@ def test_community_map_draws_one_shape_per_grid_and_a_click_opens_the_grid(signe
     page = signed_in_page
     page.goto(reverse("org:region", args=[live_world.community_a.pk]))
     page.wait_for_selector("#map[data-ready=true]")
-    traces = page.locator("#map .scatterlayer .trace")
-    assert traces.count() == 2  # 东园一网格, 东园二网格
-    assert page.locator("#map .scatterlayer .trace .fills path").count() == 2
+    shapes = page.locator("#map path.region-link")
+    assert shapes.count() == 2  # 东园一网格, 东园二网格, drawn by Leaflet
+    labels = page.locator("#map .gz-page-label").all_inner_texts()
+    assert {"东园一网格", "东园二网格"} <= set(labels)
+    assert not any("A1" in label for label in labels)  # names, not codes
     screenshot(page, "community")
 
-    # The first trace is grid A1 (children in path order). Hover shows its name and code.
-    box = traces.nth(0).locator(".fills path").bounding_box()
-    x, y = box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.7
-    page.mouse.move(x, y)
-    page.wait_for_selector("#map .hoverlayer .hovertext")
-    assert "东园一网格 · A1" in page.locator("#map .hoverlayer").text_content()
-
-    page.mouse.click(x, y)
+    # A click with the mouse on grid A1's shape opens its page.
+    grid_a1 = page.locator(f"#map path[data-url='{reverse('org:region', args=[live_world.grid_a1.pk])}']")
+    box = grid_a1.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.7)
     page.wait_for_url(re.compile(re.escape(reverse("org:region", args=[live_world.grid_a1.pk])) + "$"))
     assert page.locator("h1").inner_text() == "东园一网格"
     page.wait_for_selector("#map[data-ready=true]")

@@ -41,7 +41,7 @@ def test_the_main_pages_run_without_a_policy_violation(page, live_world):
         assert response.status == 200, url
         page.wait_for_load_state("networkidle")
     page.goto(reverse("org:region", args=[live_world.community_a.pk]))
-    page.wait_for_selector("#map[data-ready=true]")  # plotly drew the map under the policy
+    page.wait_for_selector("#map[data-ready=true]")  # Leaflet drew the map under the policy
     assert errors == []
 
 

@@ -3,7 +3,7 @@ the rates dashboard and its CSV."""
 
 from django.urls import path
 
-from . import guest_views, views
+from . import guest_views, public_map, views
 
 app_name = "demands"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("public/", guest_views.public_list, name="public"),
     path("nearby/", guest_views.nearby, name="nearby"),
     path("nearby/<str:number>/me-too/", guest_views.me_too, name="me_too"),
+    path("public/map.json", public_map.public_map, name="public_map"),
     path("track/<str:number>/", guest_views.tracked, name="tracked"),
     path("track/<str:number>/rate/", guest_views.rate, name="guest_rate"),
     path("track/<str:number>/photos/", guest_views.add_photos, name="guest_photos"),

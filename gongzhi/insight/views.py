@@ -76,7 +76,8 @@ def _region_choices(user) -> list[dict]:
 def _grid_section(region: Region) -> tuple[list[dict], dict]:
     """Per-grid figures (the table and the map's data) and the region's totals."""
     figures = queries.grid_figures(region, days=MAP_DAYS)
-    rows = [{"id": g.grid_id, "name": g.name, "geometry": g.polygon, "demands": g.demands, "open": g.open,
+    rows = [{"id": g.grid_id, "name": g.name, "url": reverse("org:region", args=[g.grid_id]), "geometry": g.polygon,
+             "demands": g.demands, "open": g.open,
              "overdue": g.overdue, "resolution_rate": _percent(g.resolution_rate), "hot_spots": g.hot_spots}
             for g in figures]
     rated, solved = sum(g.rated for g in figures), sum(g.solved for g in figures)

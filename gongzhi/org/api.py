@@ -7,10 +7,12 @@ from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 
+from gongzhi.core.errors import NotFound
+
 from . import locating, queries, services
 from .models import Building, Organisation, Person, Post, Region
 from .schemas import (
-    AccessLogEntryOut, BuildingOut, CoverageOut, LocateOut, OrganisationOut, PersonalDataIn, PersonalDataOut, PersonOut, PostEndIn, PostIn,
+    AccessLogEntryOut, BasemapOut, BuildingOut, CoverageOut, LocateOut, OrganisationOut, PersonalDataIn, PersonalDataOut, PersonOut, PostEndIn, PostIn,
     PlaceOut, PostOut, RegionDetailOut, RegionOut, RegionTreeNode,
 )
 
@@ -75,6 +77,19 @@ def places(request, q: str = Query(..., min_length=1, max_length=60)):
     """Buildings, grids, communities and streets whose name (or a building's address) contains `q`: the map's
     search box. Public, as /locate is: buildings and regions only, never people."""
     return queries.find_places(q)
+
+
+@router.get("/basemap", response=BasemapOut, auth=None)
+def basemap(request, within: int | None = Query(None, ge=1, le=2**63 - 1)):
+    """The district's own map for the pages' maps: region outlines with their names, and, when no tile
+    server is configured (GONGZHI_MAP_TILES), roads with their names and buildings with their numbers;
+    `within` narrows it to one region. Public, as /places is: public facts only, never households or people."""
+    region = None
+    if within is not None:
+        region = Region.objects.filter(pk=within).first()
+        if region is None:
+            raise NotFound()
+    return queries.basemap(region)
 
 
 @router.get("/locate", response=LocateOut, auth=None)

@@ -19,7 +19,7 @@ from gongzhi.core import events
 from gongzhi.core.bulk import refresh_planner_statistics
 
 from .geometry import derive_polygons
-from .models import Building, Household, Organisation, Person, PersonalData, PersonalDataAccess, Post, Region
+from .models import Building, Household, Organisation, Person, PersonalData, PersonalDataAccess, Post, Region, Road
 from .queries import Coverage, active_posts_q
 from .rules import id_number_check_digit
 
@@ -81,6 +81,21 @@ PLAN = (
         CommunityPlan("北沙河村", "204", (9, 12, 0, 3)),
     )),
 )
+
+# Named roads along lines of the lattice (so grid boundaries run along them, as they do in a town):
+# (name, "ew" for a line of latitude at lattice row j or "ns" for a line of longitude at column i, the line's
+# index, the first and last lattice point along it). The community roads carry the compounds' gates
+# (东华路3号院); the through roads have numbered buildings along them (FRONTAGE).
+ROADS = (
+    ("永宁大街", "ew", 5, 0, 12), ("东园路", "ns", 3, 0, 10), ("幸福路", "ns", 6, 0, 10),
+    ("东华路", "ew", 8, 0, 3), ("花园路", "ew", 6, 0, 3), ("青年路", "ew", 9, 3, 6), ("枣林街", "ns", 5, 5, 8),
+    ("安平北路", "ns", 7, 5, 10), ("安平南路", "ns", 9, 5, 10), ("文化路", "ew", 8, 10, 12),
+    ("锦绣路", "ew", 6, 10, 12), ("柳荫街", "ns", 1, 0, 5), ("西湖东路", "ew", 3, 2, 4), ("翠微路", "ew", 1, 2, 4),
+    ("百合路", "ns", 5, 0, 5), ("营前路", "ew", 4, 6, 12), ("双桥路", "ns", 9, 0, 5),
+)
+FRONTAGE = ("永宁大街", "东园路", "幸福路")  # numbered buildings along them: odd numbers on one side, even on the other
+FRONTAGE_STEP_M = 100  # between consecutive numbers along the road, each side taking every other one
+FRONTAGE_SETBACK = 0.00045  # ≈ 40-50 m from the road's line, clear of the grid boundary it follows
 
 # The gaps planted on purpose (纵向到底、横向到边 must have something to report).
 COMMUNITY_WITHOUT_PARTY = "锦绣家园社区"  # newly built; its party organisation is not yet set up
@@ -348,6 +363,7 @@ class _Builder:
         self.regions(district)
         derive_polygons(district)
         district.refresh_from_db()
+        self.roads(district)
         self.place_buildings()
         self.top_organisations(district)
         self.community_organisations()
@@ -365,6 +381,7 @@ class _Builder:
 
     def regions(self, district: Region):
         vertices = self.lattice()
+        self.vertices = vertices
         for street_plan in PLAN:
             street = Region.objects.create(name=street_plan.name, kind=street_plan.kind, parent=district,
                                            admin_code=f"{COUNTY_PREFIX}{street_plan.code}000")
@@ -385,6 +402,14 @@ class _Builder:
                     )
                     for k, (c, r) in enumerate(cells, start=1)
                 ]
+
+    def roads(self, district: Region):
+        """The named roads, through the (jittered) lattice points they follow; no random draw."""
+        rows = []
+        for name, direction, index, first, last in ROADS:
+            points = [self.vertices[(index, k) if direction == "ns" else (k, index)] for k in range(first, last + 1)]
+            rows.append(Road(region=district, name=name, line={"type": "LineString", "coordinates": points}))
+        Road.objects.bulk_create(rows)
 
     def place_buildings(self):
         rows = []
@@ -765,7 +790,55 @@ def build_demo(seed: int = DEMO_SEED) -> DemoResult:
         refresh_planner_statistics(Region, Building, Household, Person, PersonalData, Organisation, Post)
         for extension in EXTENSIONS:
             result.extensions[extension.name] = extension.build(seed)
+        # After the extensions, which fill the residents' buildings: the numbered buildings along the through
+        # roads have no households, so nothing is filed from them, and the apps' demo data stay as they were.
+        add_frontage(result.district)
+        result.counts = demo_counts(result.district)
         return result
+
+
+def add_frontage(district: Region) -> int:
+    """Buildings numbered along the FRONTAGE roads (东园路12号), so that a resident finds a road number on the
+    map: every FRONTAGE_STEP_M metres a number, odd on the left of the road's direction, even on the right,
+    set back from the line into the urban grid there (villages keep their group numbering). Each gets the
+    grid's first building lead, so coverage still finds only the planted gaps. Deterministic: no random draw."""
+    from shapely.geometry import LineString
+
+    from .spatial import grid_shape
+
+    grids = [g for g in Region.objects.filter(path__startswith=district.path, level=Region.Level.GRID)
+             .select_related("parent").order_by("path") if g.polygon and not g.parent.is_village]
+    shapes = [(g, grid_shape(g.polygon).buffer(-BUILDING_INSET)) for g in grids]
+    leads = {}
+    for post in (Post.objects.filter(role=Post.Role.BUILDING_LEAD, end_date__isnull=True, building__grid__in=grids)
+                 .select_related("building").order_by("building__grid_id", "building__name")):
+        leads.setdefault(post.building.grid_id, post)
+    buildings, posts = [], []
+    for road in Road.objects.filter(region=district, name__in=FRONTAGE).order_by("name"):
+        line = LineString(road.line["coordinates"])
+        metres_per_degree = 111_320 * math.cos(math.radians(line.centroid.y))
+        step = FRONTAGE_STEP_M / metres_per_degree
+        number = 1
+        while number * step < line.length:
+            at = line.interpolate(number * step)
+            ahead = line.interpolate(min(number * step + step / 10, line.length))
+            behind = line.interpolate(max(number * step - step / 10, 0))
+            dx, dy = ahead.x - behind.x, ahead.y - behind.y
+            norm = math.hypot(dx, dy) or 1
+            side = 1 if number % 2 else -1  # left of the direction of travel for odd numbers
+            point = Point(at.x - side * dy / norm * FRONTAGE_SETBACK, at.y + side * dx / norm * FRONTAGE_SETBACK)
+            grid = next((g for g, inner in shapes if inner.contains(point)), None)
+            if grid is not None and grid.pk in leads:
+                building = Building(grid=grid, name=f"{number}号", address=f"{road.name}{number}号",
+                                    longitude=round(point.x, 6), latitude=round(point.y, 6), floors=2 + number % 3)
+                buildings.append(building)
+                lead = leads[grid.pk]
+                posts.append(Post(person_id=lead.person_id, organisation_id=lead.organisation_id, role=lead.role,
+                                  title=lead.title, start_date=lead.start_date, building=building))
+            number += 1
+    Building.objects.bulk_create(buildings)
+    Post.objects.bulk_create(posts)
+    return len(buildings)
 
 
 def reset_demo() -> dict[str, int]:
@@ -797,6 +870,7 @@ def reset_demo() -> dict[str, int]:
         deleted["buildings"] = Building.objects.filter(grid__path__startswith=prefix).delete()[0]
         organisations.update(parent=None, host=None)
         deleted["organisations"] = organisations.delete()[0]
+        deleted["roads"] = Road.objects.filter(region__path__startswith=prefix).delete()[0]
         deleted["regions"] = 0
         for level in sorted(Region.Level.values, reverse=True):
             deleted["regions"] += Region.objects.filter(path__startswith=prefix, level=level).delete()[0]

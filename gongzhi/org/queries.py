@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound
 
-from .models import Building, Household, Organisation, Person, PersonalDataAccess, Post, Region
+from .models import Building, Household, Organisation, Person, PersonalDataAccess, Post, Region, Road
 from .permissions import VIEW_ACTION, access_log_q, scope_q
 
 
@@ -259,10 +259,16 @@ def find_places(text: str, limit: int = 10) -> list[dict]:
     if len(text) < 2:
         return []
     found = []
+    for road in Road.objects.filter(name__icontains=text).select_related("region").order_by("name")[:limit]:
+        middle = shape(road.line).interpolate(0.5, normalized=True)
+        found.append({"kind": "road", "name": road.name, "label": f"{road.name} · {road.region.name}",
+                      "longitude": middle.x, "latitude": middle.y})
     for building in (Building.objects.filter(Q(address__icontains=text) | Q(name__icontains=text))
                      .select_related("grid").order_by("address", "name")[:limit]):
-        found.append({"kind": "building", "name": building.name, "label": f"{building.address} {building.name}"
-                      .strip() + (f" · {building.grid.name}" if building.grid_id else ""),
+        # A building named in its own address (东园路12号, 东华路1号院2号楼) is not said twice.
+        said = building.address if building.address.endswith(building.name) else f"{building.address} {building.name}"
+        found.append({"kind": "building", "name": building.name, "label": said.strip()
+                      + (f" · {building.grid.name}" if building.grid_id else ""),
                       "longitude": building.longitude, "latitude": building.latitude})
     for region in (Region.objects.filter(name__icontains=text, level__in=list(PLACE_KINDS))
                    .exclude(polygon__isnull=True).select_related("parent").order_by("level", "path")[:limit]):
@@ -271,3 +277,62 @@ def find_places(text: str, limit: int = 10) -> list[dict]:
                       "label": region.name + (f" · {region.parent.name}" if region.parent_id else ""),
                       "longitude": inside.x, "latitude": inside.y})
     return found[:limit]
+
+
+BASEMAP_LEVELS = {Region.Level.DISTRICT: "district", Region.Level.STREET: "street",
+                  Region.Level.COMMUNITY: "community", Region.Level.GRID: "grid"}
+
+
+def map_tiles() -> dict | None:
+    """The configured base map for Leaflet (settings.GONGZHI_MAP_TILES), or None: the district's own layers."""
+    from django.conf import settings
+
+    if not settings.GONGZHI_MAP_TILES:
+        return None
+    return {"url": settings.GONGZHI_MAP_TILES, "attribution": settings.GONGZHI_MAP_ATTRIBUTION, "max_zoom": 18}
+
+
+def basemap(within: Region | None = None) -> dict:
+    """The district's own map for the pages' maps (org.api basemap), public facts only: the outlines and
+    names of the regions in `within` (everything when None) below it, with its own outline; with no tile
+    server also the roads crossing it with their names and its buildings with their numbers. Never a
+    household, a person, an id or a code."""
+    from shapely.geometry import shape
+
+    regions = Region.objects.exclude(polygon__isnull=True)
+    buildings = Building.objects.all()
+    roads = Road.objects.all()
+    if within is not None:
+        regions = regions.filter(path__startswith=within.path)
+        buildings = buildings.filter(grid__path__startswith=within.path)
+        roads = roads.filter(Q(region__path__startswith=within.path) | Q(region__in=list(within.ancestors())))
+    tiles = map_tiles()
+    out = {"tiles": tiles,
+           "regions": [{"name": r.name, "level": BASEMAP_LEVELS[r.level], "geometry": r.polygon}
+                       for r in regions.order_by("level", "path")],
+           "roads": [], "buildings": []}
+    if tiles:  # the tiles draw roads and buildings
+        return out
+    area = shape(within.polygon).buffer(0.001) if within is not None and within.polygon else None
+    for road in roads.order_by("name"):
+        line = shape(road.line)
+        if area is not None:
+            if not line.intersects(area):
+                continue
+            line = line.intersection(area)
+            if line.is_empty or line.geom_type not in ("LineString", "MultiLineString"):
+                continue
+        out["roads"].append({"name": road.name, "line": _plain_geojson(line)})
+    out["buildings"] = [{"number": name, "longitude": lon, "latitude": lat} for name, lon, lat in
+                        buildings.order_by("grid__path", "name").values_list("name", "longitude", "latitude")]
+    return out
+
+
+def _plain_geojson(geometry) -> dict:
+    from shapely.geometry import mapping
+
+    def plain(value):
+        return [plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+    found = mapping(geometry)
+    return {"type": found["type"], "coordinates": plain(found["coordinates"])}

@@ -196,7 +196,7 @@ class LocateOut(Schema):
 
 
 class PlaceOut(Schema):
-    kind: str  # "building", "grid", "community", "street"
+    kind: str  # "building", "road", "grid", "community", "street"
     name: str
     label: str  # what a resident reads: the address, or the region with the one above it
     longitude: float
@@ -230,3 +230,35 @@ class CoverageOut(Schema):
     buildings_without_lead: list[GapBuilding]
     units_without_party_presence: list[GapOrganisation]
     committees_without_party_organisation: list[GapOrganisation]
+
+
+class TilesOut(Schema):
+    url: str
+    attribution: str
+    max_zoom: int
+
+
+class BasemapRegionOut(Schema):
+    name: str
+    level: Literal["district", "street", "community", "grid"]
+    geometry: dict[str, Any]
+
+
+class BasemapRoadOut(Schema):
+    name: str
+    line: dict[str, Any]
+
+
+class BasemapBuildingOut(Schema):
+    number: str  # the building's name as it is written on it: 3号楼, 12号, 一组5号
+    longitude: float
+    latitude: float
+
+
+class BasemapOut(Schema):
+    """The district's own map, public: outlines and names of regions, roads with their names, buildings
+    with their numbers. Never households or people. `tiles` is the configured base map, if any."""
+    tiles: TilesOut | None
+    regions: list[BasemapRegionOut]
+    roads: list[BasemapRoadOut]
+    buildings: list[BasemapBuildingOut]

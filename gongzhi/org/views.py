@@ -39,10 +39,9 @@ RESIDENTS_LISTED = 200  # on a grid's page; a grid has a few hundred households 
 
 def _map_data(region: Region, children: list[Region], buildings: list[Building]) -> dict:
     """What regionmap.js draws: each child's boundary as a clickable shape (a region without drawn
-    children shows its own outline instead), and the buildings as points."""
+    children shows its own outline instead), and the buildings as points. Names, not codes."""
     def shape(r: Region, url: str | None) -> dict:
-        return {"id": r.id, "name": r.name, "code": r.grid_code or r.admin_code or "", "url": url,
-                "geometry": r.polygon}
+        return {"id": r.id, "name": r.name, "url": url, "geometry": r.polygon}
 
     shapes = [shape(c, reverse("org:region", args=[c.id])) for c in children if c.polygon]
     if not shapes and region.polygon:

@@ -264,8 +264,11 @@ def test_one_shoulder_secretary_holds_two_active_posts(demo):
 def test_responsibility_posts_point_at_their_place_or_unit(demo):
     workers = Post.objects.filter(role="grid_worker").select_related("organisation", "grid")
     assert all(p.grid.parent_id == p.organisation.region_id for p in workers)
-    leads = Post.objects.filter(role="building_lead").select_related("person__household", "building")
-    assert all(p.person.household.building_id == p.building_id for p in leads)
+    leads = Post.objects.filter(role="building_lead").select_related("person__household__building", "building")
+    lived_in = set(Household.objects.values_list("building_id", flat=True))
+    # A lead lives in the building; a building nobody lives in (numbered along a road) has a lead of its grid.
+    assert all(p.person.household.building_id == p.building_id if p.building_id in lived_in
+               else p.person.household.building.grid_id == p.building.grid_id for p in leads)
     instructors = Post.objects.filter(role="instructor").select_related("served_organisation")
     assert instructors.count() == 6
     assert {p.served_organisation.kind for p in instructors} == {"property_company", "owners_committee"}
@@ -339,3 +342,34 @@ def test_reset_rebuilds_the_same_district(demo, settings):
 def test_build_refuses_to_run_twice(demo):
     with pytest.raises(RuntimeError):
         demo_module.build_demo()
+
+
+# --- the map ------------------------------------------------------------------------------
+
+
+def test_the_demo_has_named_roads_and_buildings_numbered_along_them(demo):
+    from gongzhi.org.models import Road
+    from gongzhi.org.queries import basemap, find_places
+
+    roads = Road.objects.filter(region=demo.district)
+    assert {name for name, *_ in demo_module.ROADS} == set(roads.values_list("name", flat=True))
+    assert {"东园路", "幸福路", "永宁大街"} <= set(roads.values_list("name", flat=True))
+    district = shape(demo.district.polygon).buffer(1e-9)
+    for road in roads:
+        assert district.contains(shape(road.line)), road.name
+    # Numbers along a through road: odd on one side, even on the other, each inside its grid (see
+    # test_every_building_stands_inside_its_grid), and found by the map's search.
+    along = Building.objects.filter(address__startswith="东园路").exclude(address__contains="院")
+    numbers = sorted(int(b.name.removesuffix("号")) for b in along)
+    assert 12 in numbers and len(numbers) >= 20
+    (found,) = [p for p in find_places("东园路12号") if p["kind"] == "building"]
+    twelve = along.get(name="12号")
+    assert (found["longitude"], found["latitude"]) == (twelve.longitude, twelve.latitude)
+    assert found["label"].startswith("东园路12号 · ")
+    road = shape(roads.get(name="东园路").line)
+    assert road.distance(Point(twelve.longitude, twelve.latitude)) < 0.001  # within about 100 m of the road
+    # The public base map carries the roads and the numbers, and no one's name.
+    layers = basemap(demo.district)
+    assert {"东园路", "永宁大街"} <= {r["name"] for r in layers["roads"]}
+    assert "12号" in {b["number"] for b in layers["buildings"]}
+    assert not set(Person.objects.values_list("name", flat=True)[:200]) & {r["name"] for r in layers["regions"]}

@@ -1,24 +1,23 @@
-/* The analysis cockpit's charts (Plotly from the static plotly/plotly.min.js; no CDN, no tiles).
+/* The analysis cockpit: the grid map (Leaflet over the district's own map, gzmap.js) and the charts (Plotly
+ * from the static plotly/plotly.min.js; no CDN).
  *
  * Reads #insight-data:
- *   {map: {grids: [{id, name, geometry, demands, open, overdue, resolution_rate, hot_spots}],
+ *   {map: {grids: [{id, name, url, geometry, demands, open, overdue, resolution_rate, hot_spots}],
  *          measures: [{key, label, worse: "high"|"low", unit?}]},
  *    trend: {weeks: [iso dates], series: [{code, name, counts}]},
  *    confusion: {labels: [...], matrix: [[...]]} | null,   rows: true category, columns: predicted
  *    texts: {demands, week, predicted, true, noValue}}
- * The map draws each grid as a filled shape (as regionmap.js does), coloured by the measure chosen with the
- * radio buttons; switching redraws the map. A grid without a value (a rate with nothing rated) is grey.
+ * The map fills each grid by the measure chosen with the radio buttons, labels it with its figure and shows
+ * the scale in the legend; switching recolours it. A grid without a value (a rate with nothing rated) is
+ * grey. A click or tap on a grid opens its page.
  */
 (function () {
   "use strict";
 
-  var LABELLED_GRIDS = 40; // more grids than this: names and values on hover only
   var LINE_COLOURS = ["#b71c1c", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#5b6470"];
   var SCALES = { high: ["#fff5f0", "#b71c1c"], low: ["#b71c1c", "#e8f5e9"] }; // light = fine, red = look here
   var NO_VALUE = "#e6e6e6";
   var CONFIG = { responsive: true, displaylogo: false, displayModeBar: false };
-
-  var shapes = window.GongzhiShapes, path = shapes.path, centre = shapes.centre;
 
   function mix(from, to, t) {
     var a = parseInt(from.slice(1), 16), b = parseInt(to.slice(1), 16);
@@ -31,15 +30,37 @@
 
   function narrow(el) { return el.clientWidth < 600; }
 
+  // The grid map: each grid filled by the chosen measure over the district's own map (gzmap.js), its name
+  // and figure as a label, a legend under it; a click or tap opens the grid's page.
   function drawMap(data) {
     var el = document.getElementById("insight-map");
-    if (!el) return;
+    if (!el || !window.L || !window.GongzhiMap) return;
     var grids = data.map.grids;
-    var shapes = grids.map(function (g) { return { grid: g, xy: path(g.geometry), at: centre(g.geometry) }; });
-    var lats = [];
-    shapes.forEach(function (s) { lats = lats.concat(s.xy.y.filter(function (v) { return v !== null; })); });
-    var meanLat = lats.length ? lats.reduce(function (a, b) { return a + b; }, 0) / lats.length : 0;
+    var bounds = L.latLngBounds([]);
+    grids.forEach(function (g) { bounds.extend(L.geoJSON(g.geometry).getBounds()); });
+    var gz = GongzhiMap.create(el, { fit: bounds, outlines: "community" });
     var legend = document.getElementById("insight-legend");
+    var shapes = grids.map(function (g) {
+      var layer = L.geoJSON(g.geometry, { style: { color: "#5b6470", weight: 1, fillOpacity: 0.7, className: "insight-grid" } });
+      if (g.url) {
+        layer.on("click", function () { window.location.assign(g.url); });
+        layer.eachLayer(function (path) { path.on("add", function () {
+          var node = path.getElement();
+          if (node) { node.setAttribute("data-url", g.url); node.setAttribute("data-name", g.name); }
+        }); });
+      }
+      gz.pageLayers.addLayer(layer);
+      return { grid: g, layer: layer, at: layer.getBounds().getCenter(), labels: [] };
+    });
+    // Zoomed out each grid shows its figure only; zoomed in (from GongzhiMap.zoom.grid) its name too.
+    var figures = L.layerGroup(), named = L.layerGroup();
+    function labelsByZoom() {
+      var close = gz.map.getZoom() >= GongzhiMap.zoom.grid;
+      gz.pageLayers.removeLayer(close ? figures : named);
+      gz.pageLayers.addLayer(close ? named : figures);
+      gz.declutter();
+    }
+    gz.map.on("zoomend", labelsByZoom);
 
     function render(measure) {
       var values = grids.map(function (g) { return g[measure.key]; });
@@ -48,41 +69,35 @@
       var high = measure.unit === "%" ? 100 : Math.max.apply(null, known.concat([1]));
       var scale = SCALES[measure.worse] || SCALES.high;
       var unit = measure.unit || "";
-      var traces = [], annotations = [];
       shapes.forEach(function (s, i) {
         var v = values[i], has = v !== null && v !== undefined;
         var shown = has ? v + unit : data.texts.noValue;
-        traces.push({
-          type: "scatter", mode: "lines", x: s.xy.x, y: s.xy.y, fill: "toself",
-          fillcolor: has ? mix(scale[0], scale[1], high > low ? (v - low) / (high - low) : 0) : NO_VALUE,
-          line: { color: "#5b6470", width: 1 }, hoveron: "fills", hoverlabel: { namelength: -1 },
-          name: s.grid.name + " · " + measure.label + ": " + shown, showlegend: false, uid: "grid-" + s.grid.id
-        });
-        if (s.at && grids.length <= LABELLED_GRIDS) {
-          annotations.push({ x: s.at.x, y: s.at.y, text: s.grid.name + "<br><b>" + shown + "</b>", showarrow: false,
-                             bgcolor: "rgba(255,255,255,0.8)", borderpad: 2,
-                             font: { size: narrow(el) ? 11 : 13, color: "#1f2328" } });
+        var fill = has ? mix(scale[0], scale[1], high > low ? (v - low) / (high - low) : 0) : NO_VALUE;
+        s.layer.setStyle({ fillColor: fill });
+        if (!L.Browser.mobile) { // on a phone a tap opens the grid; the label already names it
+          s.layer.eachLayer(function (path) {
+            path.unbindTooltip();
+            path.bindTooltip(s.grid.name + " · " + measure.label + ": " + shown, { sticky: true });
+          });
         }
+        s.labels.forEach(function (l) { figures.removeLayer(l); named.removeLayer(l); });
+        s.labels = [gz.label(s.at, shown, "gz-page-label insight-value", 10, figures),
+                    gz.label(s.at, s.grid.name + " " + shown, "gz-page-label insight-value", 10, named)];
       });
-      var layout = {
-        // Fixed axes: on a phone a swipe over the map scrolls the page; a tap shows the grid's figure.
-        margin: { l: 4, r: 4, t: 4, b: 4 }, hovermode: "closest", dragmode: false,
-        xaxis: { visible: false, fixedrange: true },
-        yaxis: { visible: false, fixedrange: true, scaleanchor: "x",
-                 scaleratio: 1 / Math.cos(meanLat * Math.PI / 180) },
-        paper_bgcolor: "#fff", plot_bgcolor: "#fbfbf9", annotations: annotations
-      };
-      // A fresh plot per measure: Plotly.react left the changed annotations unplaced (plotly.js 4.1).
-      Plotly.newPlot(el, traces, layout, CONFIG).then(function () {
-        el.setAttribute("data-ready", "true");
-        el.setAttribute("data-measure", measure.key);
-      });
+      labelsByZoom();
+      el.setAttribute("data-ready", "true");
+      el.setAttribute("data-measure", measure.key);
       if (legend) {
         legend.innerHTML = "";
+        legend.className = "insight-legend gz-legend small";
         var ramp = document.createElement("span");
         ramp.className = "ramp";
         ramp.style.background = "linear-gradient(to right, " + scale[0] + ", " + scale[1] + ")";
-        [String(low) + unit, ramp, String(high) + unit].forEach(function (part) {
+        var none = document.createElement("span");
+        none.innerHTML = '<span class="swatch"></span>';
+        none.firstChild.style.background = NO_VALUE;
+        none.appendChild(document.createTextNode(data.texts.noValue));
+        [measure.label + ":", String(low) + unit, ramp, String(high) + unit, none].forEach(function (part) {
           if (typeof part === "string") {
             var label = document.createElement("span");
             label.textContent = part;
@@ -99,7 +114,7 @@
       radio.addEventListener("change", function () { if (radio.checked) render(byKey[radio.value]); });
     });
     var checked = document.querySelector("input[name=measure]:checked");
-    render(byKey[checked ? checked.value : data.map.measures[0].key]);
+    gz.ready.then(function () { render(byKey[checked ? checked.value : data.map.measures[0].key]); });
   }
 
   function drawTrend(data) {
@@ -158,9 +173,10 @@
 
   function draw() {
     var source = document.getElementById("insight-data");
-    if (!source || !window.Plotly) return;
+    if (!source) return;
     var data = JSON.parse(source.textContent);
     drawMap(data);
+    if (!window.Plotly) return;
     drawTrend(data);
     drawConfusion(data);
   }
