@@ -8,6 +8,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError as Ninj
 
 from gongzhi.core.auth import api_auth
 from gongzhi.core.errors import DomainError, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.core.openapi import DocumentedAPI, bound_integers
 
 logger = logging.getLogger("gongzhi.api")
@@ -67,14 +68,14 @@ def on_model_validation_error(request, exc: DjangoValidationError):
 @api.exception_handler(OverflowError)
 def on_overflow(request, exc):
     # A number too large for the database that no schema bound caught (e.g. one inside a path string).
-    return _error(request, ValidationFailed("a number is out of range", code="out_of_range"))
+    return _error(request, ValidationFailed(_("a number is out of range"), code="out_of_range"))
 
 
 @api.exception_handler(Exception)
 def on_unexpected(request, exc):
     """Any other failure: logged with its traceback, answered in the house format (never Django's HTML)."""
     logger.exception("unhandled error on %s %s", request.method, request.get_full_path())
-    error = DomainError("internal error", code="server_error")
+    error = DomainError(_("internal error"), code="server_error")
     error.status = 500
     return _error(request, error)
 

@@ -1,17 +1,24 @@
-"""Domain errors: a stable code, a message in Chinese and English, and the HTTP status they map to."""
+"""Domain errors: a stable code, a message translated by gettext (English msgids, Chinese in the catalogue),
+and the HTTP status they map to."""
 
-from django.utils.translation import get_language
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import pgettext_lazy
+
+from .i18n import gettext_lazy as _
 
 
 class DomainError(Exception):
-    """Base of every error a use case raises for bad input or a forbidden act."""
+    """Base of every error a use case raises for bad input or a forbidden act.
+
+    `detail` is a lazily translated string (`_("… %(name)s …") % {...}` from core.i18n), so the message is
+    rendered in the language active when it is shown; `code` is what clients and tests rely on."""
 
     code = "domain_error"
     status = 400
-    message_zh = "请求无法处理"
-    message_en = "The request cannot be processed"
+    base_message = _("The request cannot be processed")
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None, **context):
+    def __init__(self, detail=None, *, code: str | None = None, **context):
         self.detail = detail
         if code:
             self.code = code
@@ -19,53 +26,63 @@ class DomainError(Exception):
         super().__init__(self.message())
 
     def message(self, language: str | None = None) -> str:
-        language = language or get_language() or "zh-hans"
-        english = language.startswith("en")
-        base = self.message_en if english else self.message_zh
-        # A rule's own explanation in Chinese (quorum figures, a verdict), when the raiser gave one.
-        detail = self.detail if english else self.context.get("explanation_zh", self.detail)
-        return f"{base}: {detail}" if detail else base
+        """The message in the active language, or in `language` when given."""
+        if language:
+            with translation.override(language):
+                return self.message()
+        base = str(self.base_message)
+        detail = str(self.detail) if self.detail is not None else ""
+        return str(_("%(base)s: %(detail)s") % {"base": base, "detail": detail}) if detail else base
+
+    def __str__(self) -> str:
+        return str(self.message())
 
     def as_dict(self) -> dict:
-        body = {"code": self.code, "message": self.message()}
+        body = {"code": self.code, "message": str(self.message())}
         if self.context:
-            body["details"] = self.context
+            body["details"] = _plain(self.context)
         return body
+
+
+def _plain(value):
+    """The context with every lazy string rendered, so that it serialises to JSON."""
+    if isinstance(value, Promise):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
 
 
 class ValidationFailed(DomainError):
     code = "invalid"
     status = 400
-    message_zh = "输入有误"
-    message_en = "Invalid input"
+    base_message = _("Invalid input")
 
 
 class NotFound(DomainError):
     code = "not_found"
     status = 404
-    message_zh = "未找到"
-    message_en = "Not found"
+    base_message = pgettext_lazy("error", "Not found")
 
 
 class PermissionDenied(DomainError):
     code = "forbidden"
     status = 403
-    message_zh = "无权执行此操作"
-    message_en = "You are not allowed to do this"
+    base_message = _("You are not allowed to do this")
 
 
 class NotAuthenticated(DomainError):
     code = "not_authenticated"
     status = 401
-    message_zh = "请先登录"
-    message_en = "Sign-in required"
+    base_message = _("Sign-in required")
 
 
 class Conflict(DomainError):
     code = "conflict"
     status = 409
-    message_zh = "与现有数据冲突"
-    message_en = "Conflicts with existing data"
+    base_message = _("Conflicts with existing data")
 
 
 class ImportRejected(DomainError):
@@ -73,8 +90,7 @@ class ImportRejected(DomainError):
 
     code = "import_rejected"
     status = 400
-    message_zh = "导入被拒绝，未保存任何数据"
-    message_en = "Import rejected, nothing was stored"
+    base_message = _("Import rejected, nothing was stored")
 
 
 class RateLimited(DomainError):
@@ -82,10 +98,9 @@ class RateLimited(DomainError):
 
     code = "rate_limited"
     status = 429
-    message_zh = "请求过于频繁，请稍后再试"
-    message_en = "Too many requests, try again later"
+    base_message = _("Too many requests, try again later")
 
-    def __init__(self, detail: str | None = None, *, retry_after: int | None = None, **context):
+    def __init__(self, detail=None, *, retry_after: int | None = None, **context):
         self.retry_after = retry_after
         if retry_after is not None:
             context.setdefault("retry_after", retry_after)

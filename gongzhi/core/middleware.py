@@ -1,6 +1,7 @@
 """Chinese first: the interface language is the one the user chose (language cookie, set by the
 language switch), else settings.LANGUAGE_CODE (zh-hans) — not the browser's Accept-Language,
-because a shared office computer's browser says nothing about its user."""
+because a shared office computer's browser says nothing about its user. A JSON API client is a program
+that says what it reads: under /api/v1/ its Accept-Language is honoured (when it has no cookie)."""
 
 from django.conf import settings
 from django.utils import translation
@@ -14,7 +15,12 @@ class ChosenLanguageMiddleware:
 
     def __call__(self, request):
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        language = chosen if chosen in self.available else settings.LANGUAGE_CODE
+        if chosen in self.available:
+            language = chosen
+        elif request.path.startswith(ApiErrorsAsJsonMiddleware.PREFIX):
+            language = translation.get_language_from_request(request)
+        else:
+            language = settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
         response = self.get_response(request)

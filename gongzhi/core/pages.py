@@ -17,19 +17,17 @@ from .preview import masked_notice
 def get_or_not_found(model, pk):
     found = model.objects.filter(pk=pk).first()
     if found is None:
-        raise NotFound(f"{model._meta.verbose_name} {pk}")
+        raise NotFound(_("%(verbose_name)s %(pk)s") % {"verbose_name": model._meta.verbose_name, "pk": pk})
     return found
 
 
 def refusal(error) -> dict | None:
-    """What a page says about a refused act: the domain's message (in the user's language, with a rule's own
-    Chinese explanation when it has one) and its status."""
+    """What a page says about a refused act: the domain's message, in the user's language, and its status."""
     if error is None:
         return None
     if isinstance(error, DomainError):
-        return {"message": error.message(), "status": error.status,
-                "explanation_zh": error.context.get("explanation_zh", "")}
-    return {"message": str(error), "status": 400, "explanation_zh": ""}
+        return {"message": error.message(), "status": error.status}
+    return {"message": str(error), "status": 400}
 
 
 def public(view):

@@ -15,17 +15,19 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.cache.backends.filebased import FileBasedCache
+from django.utils.functional import lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 from django_ratelimit.core import get_usage
 
 from .clientaddress import address_from_meta
 from .errors import RateLimited
+from .i18n import gettext_lazy as _
 
 # The kinds of write that are limited, as GONGZHI_RATE_LIMITS names them.
 KINDS = ("file_demand", "open311_request", "statement", "statement_vote", "objection", "receipt_check", "track")
 # Set in the WSGI environ (request.META) by the fast path once it counted a request, so that Django,
 # if the request is handed over, checks the limit without counting the same request again.
 COUNTED = "gongzhi.rate_limit_counted"
-_UNITS = {"s": ("秒", "second"), "m": ("分钟", "minute"), "h": ("小时", "hour"), "d": ("天", "day")}
 
 
 class _Usage:
@@ -61,9 +63,9 @@ def hit(kind: str, *, who: str | None, address: str | None, count: bool = True) 
             refusals.append((max(int(usage["time_left"]), 1), scope, rate))
     if refusals:
         retry_after, scope, rate = max(refusals)
-        raise RateLimited(f"at most {_english(rate)} per {scope} for {kind}; retry in {retry_after} s",
-                          retry_after=retry_after, kind=kind, scope=scope, limit=rate,
-                          explanation_zh=f"此类操作{_chinese(rate, scope)}，请 {_wait_zh(retry_after)}后再试")
+        raise RateLimited(_("%(limit)s; try again in %(wait)s")
+                          % {"limit": _limit(rate, scope), "wait": _wait(retry_after)},
+                          retry_after=retry_after, kind=kind, scope=scope, limit=rate)
 
 
 def _split(rate: str) -> tuple[int, int, str]:
@@ -72,21 +74,32 @@ def _split(rate: str) -> tuple[int, int, str]:
     return int(count), int(digits or 1), (period[len(digits):] or "s")
 
 
-def _english(rate: str) -> str:
+# `%` on a lazy text without translating it yet (core.i18n does the same for gettext_lazy).
+_lazy_percent = lazy(lambda template, params: str(template) % params, str)
+
+# A limit's period, alone ("hour": 每小时) or counted ("5 hours": 每5小时).
+_PERIODS = {
+    "s": (pgettext_lazy("rate limit period", "second"), pgettext_lazy("rate limit period", "%(length)s seconds")),
+    "m": (pgettext_lazy("rate limit period", "minute"), pgettext_lazy("rate limit period", "%(length)s minutes")),
+    "h": (pgettext_lazy("rate limit period", "hour"), pgettext_lazy("rate limit period", "%(length)s hours")),
+    "d": (pgettext_lazy("rate limit period", "day"), pgettext_lazy("rate limit period", "%(length)s days")),
+}
+
+
+def _limit(rate: str, scope: str):
     count, length, unit = _split(rate)
-    span = _UNITS[unit][1] if length == 1 else f"{length} {_UNITS[unit][1]}s"
-    return f"{count} per {span}"
+    one, several = _PERIODS[unit]
+    period = one if length == 1 else _lazy_percent(several, {"length": length})
+    template = (_("at most %(count)s per account per %(period)s") if scope == "user"
+                else _("at most %(count)s per network address per %(period)s"))
+    return template % {"count": count, "period": period}
 
 
-def _chinese(rate: str, scope: str) -> str:
-    count, length, unit = _split(rate)
-    who = "每个账号" if scope == "user" else "每个网络地址"
-    span = _UNITS[unit][0] if length == 1 else f"{length} {_UNITS[unit][0]}"
-    return f"{who}每{span}最多 {count} 次"
-
-
-def _wait_zh(seconds: int) -> str:
-    return f"{seconds} 秒" if seconds < 120 else f"{(seconds + 59) // 60} 分钟"
+def _wait(seconds: int):
+    if seconds < 120:
+        return _lazy_percent(ngettext_lazy("%(n)s second", "%(n)s seconds", seconds), {"n": seconds})
+    minutes = (seconds + 59) // 60
+    return _lazy_percent(ngettext_lazy("%(n)s minute", "%(n)s minutes", minutes), {"n": minutes})
 
 
 class RetryAfterMiddleware:

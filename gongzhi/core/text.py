@@ -5,7 +5,11 @@ pass on its refusal as a 400 {"code", "message"}."""
 
 import unicodedata
 
+from django.utils.translation import pgettext_lazy
+
 from gongzhi.core.errors import ValidationFailed
+
+from .i18n import gettext_lazy as _
 
 # Characters that show nothing although Unicode does not class them as format or control characters.
 _BLANK_LOOKALIKES = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
@@ -31,16 +35,17 @@ def problem(value: str) -> str | None:
     return None
 
 
-_PROBLEMS_ZH = {
-    "contains a NUL character": "含有空字符（NUL）",
-    "contains an unpaired surrogate, which is not a character": "含有无效字符",
-    "contains a control character": "含有控制字符",
-    "is empty or holds only invisible characters": "为空或只有不可见字符",
+# The refusal for each problem, translated; `what` is the text's name from _WHAT.
+_PROBLEMS = {
+    "contains a NUL character": _("%(what)s contains a NUL character"),
+    "contains an unpaired surrogate, which is not a character":
+        _("%(what)s contains an unpaired surrogate, which is not a character"),
+    "contains a control character": _("%(what)s contains a control character"),
+    "is empty or holds only invisible characters": _("%(what)s is empty or holds only invisible characters"),
 }
 
 
-def clean_text(value: str | None, what: str, *, max_length: int | None = None, code: str = "empty",
-               what_zh: str = "") -> str:
+def clean_text(value: str | None, what: str, *, max_length: int | None = None, code: str = "empty") -> str:
     """The text trimmed of white space and invisible characters at both ends; ValidationFailed (400) when it
     holds a NUL, an unpaired surrogate or a control character, or nothing visible, or is too long. `code` is
     the error code for an empty text (callers keep their documented codes: "empty", "text_required")."""
@@ -48,8 +53,7 @@ def clean_text(value: str | None, what: str, *, max_length: int | None = None, c
     found = problem(value)
     if found:
         blank = found.startswith("is empty")
-        raise ValidationFailed(f"{what} {found}", code=code if blank else "invalid_text",
-                               explanation_zh=f"{what_zh or _WHAT_ZH.get(what, what)}{_PROBLEMS_ZH[found]}")
+        raise ValidationFailed(_PROBLEMS[found] % {"what": _name(what)}, code=code if blank else "invalid_text")
     start, end = 0, len(value)
     while start < end and is_invisible(value[start]):
         start += 1
@@ -57,31 +61,63 @@ def clean_text(value: str | None, what: str, *, max_length: int | None = None, c
         end -= 1
     value = value[start:end]
     if max_length and len(value) > max_length:
-        raise ValidationFailed(f"{what} is longer than {max_length} characters", code="too_long",
-                               explanation_zh=f"{what_zh or _WHAT_ZH.get(what, what)}超过 {max_length} 个字符")
+        raise ValidationFailed(_("%(what)s is longer than %(max_length)s characters")
+                               % {"what": _name(what), "max_length": max_length}, code="too_long")
     return value
 
 
-def clean_optional_text(value: str | None, what: str, *, max_length: int | None = None, what_zh: str = "") -> str:
+def clean_optional_text(value: str | None, what: str, *, max_length: int | None = None) -> str:
     """As clean_text, but nothing (or only white space) is allowed and gives ""; NUL and controls are not."""
     value = "" if value is None else str(value)
     if problem(value) == "is empty or holds only invisible characters":
         return ""
-    return clean_text(value, what, max_length=max_length, what_zh=what_zh)
+    return clean_text(value, what, max_length=max_length)
 
 
-# The Chinese for the names services give their texts, so a refusal reads in one language.
-_WHAT_ZH = {"a description": "诉求内容", "description": "描述", "title": "标题", "comment": "评论",
-            "statement": "观点", "objection": "异议", "reason": "理由", "answer": "答复", "name": "名称",
-            "content": "内容", "agenda": "议程", "minutes": "会议记录", "motion": "动议", "view": "意见",
-            "note": "说明", "text": "内容", "details": "详情", "file name": "文件名"}
+# The names services give their texts, translated, so that a refusal reads in one language.
+_WHAT = {
+    "a description": pgettext_lazy("name of a text", "a description"),
+    "address": pgettext_lazy("name of a text", "address"),
+    "agenda": pgettext_lazy("name of a text", "agenda"),
+    "answer": pgettext_lazy("name of a text", "answer"),
+    "comment": pgettext_lazy("name of a text", "comment"),
+    "conclusions": pgettext_lazy("name of a text", "conclusions"),
+    "contact name": pgettext_lazy("name of a text", "contact name"),
+    "contact phone": pgettext_lazy("name of a text", "contact phone"),
+    "content": pgettext_lazy("name of a text", "content"),
+    "description": pgettext_lazy("name of a text", "description"),
+    "details": pgettext_lazy("name of a text", "details"),
+    "duty": pgettext_lazy("name of a text", "duty"),
+    "evidence": pgettext_lazy("name of a text", "evidence"),
+    "facts": pgettext_lazy("name of a text", "facts"),
+    "file name": pgettext_lazy("name of a text", "file name"),
+    "indicator": pgettext_lazy("name of a text", "indicator"),
+    "minutes": pgettext_lazy("name of a text", "minutes"),
+    "motion": pgettext_lazy("name of a text", "motion"),
+    "name": pgettext_lazy("name of a text", "name"),
+    "note": pgettext_lazy("name of a text", "note"),
+    "objection": pgettext_lazy("name of a text", "objection"),
+    "origin reference": pgettext_lazy("name of a text", "origin reference"),
+    "outcome": pgettext_lazy("name of a text", "outcome"),
+    "participants": pgettext_lazy("name of a text", "participants"),
+    "quality standard": pgettext_lazy("name of a text", "quality standard"),
+    "reason": pgettext_lazy("name of a text", "reason"),
+    "statement": pgettext_lazy("name of a text", "statement"),
+    "text": pgettext_lazy("name of a text", "text"),
+    "title": pgettext_lazy("name of a text", "title"),
+    "unit": pgettext_lazy("name of a text", "unit"),
+    "view": pgettext_lazy("name of a text", "view"),
+}
 
 
-def clean_public_text(value: str | None, what: str, *, max_length: int | None = None, code: str = "empty",
-                      what_zh: str = "") -> str:
+def _name(what: str):
+    return _WHAT.get(what, what)
+
+
+def clean_public_text(value: str | None, what: str, *, max_length: int | None = None, code: str = "empty") -> str:
     """Free text that is public by nature (a topic, a statement, a disclosure): checked as by clean_text,
     then scrubbed of personal data (core.scrub) before it is stored, so no page, API answer or ledger
     entry can show what was masked. The author is shown beforehand what will be masked."""
     from gongzhi.core.scrub import scrub
 
-    return scrub(clean_text(value, what, max_length=max_length, code=code, what_zh=what_zh))
+    return scrub(clean_text(value, what, max_length=max_length, code=code))

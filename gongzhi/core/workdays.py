@@ -23,7 +23,6 @@ import datetime as dt
 import io
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +34,7 @@ from django.db import DatabaseError, transaction
 
 from . import clock
 from .errors import ValidationFailed
+from .i18n import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
 
@@ -74,27 +74,7 @@ class YearCalendar:
 
 class CalendarError(ValidationFailed):
     code = "calendar_invalid"
-    message_zh = "放假安排无法导入"
-    message_en = "The holiday notice cannot be imported"
-
-
-_FIELDS_ZH = {"year": "年份（year）", "title": "标题（title）", "published_on": "发布日期（published_on）",
-              "holidays": "放假日（holidays）"}
-
-
-def _zh(where: str) -> str:
-    """Where in a file, in Chinese: "notice 2, holiday 3" → "第2份通知，第3项放假"."""
-    out = []
-    for part in where.split(", "):
-        if m := re.fullmatch(r"notice (\d+)", part):
-            out.append(f"第{m[1]}份通知")
-        elif m := re.fullmatch(r"holiday (\d+)", part):
-            out.append(f"第{m[1]}项放假")
-        elif m := re.fullmatch(r"working day (\d+)", part):
-            out.append(f"第{m[1]}个调休上班日")
-        else:
-            out.append({"notice": "通知", "published_on": "发布日期"}.get(part, part))
-    return "，".join(out)
+    base_message = _("The holiday notice cannot be imported")
 
 
 # --- reading -----------------------------------------------------------------------------------------------
@@ -219,62 +199,63 @@ def _date(value, where: str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except (TypeError, ValueError):
-        raise CalendarError(f"{where}: {value!r} is not a date (YYYY-MM-DD)", code="calendar_unreadable",
-                            explanation_zh=f"{_zh(where)}：{value!r} 不是日期（应为 YYYY-MM-DD）") from None
+        raise CalendarError(_("%(where)s: %(value)r is not a date (YYYY-MM-DD)")
+                            % {"where": where, "value": value}, code="calendar_unreadable") from None
 
 
 def _days(first: dt.date, last: dt.date, where: str) -> list[dt.date]:
     if last < first:
-        raise CalendarError(f"{where}: {last} is before {first}", code="calendar_unreadable",
-                            explanation_zh=f"{_zh(where)}：结束日 {last} 早于开始日 {first}")
+        raise CalendarError(_("%(where)s: %(last)s is before %(first)s")
+                            % {"where": where, "last": last, "first": first}, code="calendar_unreadable")
     if (last - first).days > 31:
-        raise CalendarError(f"{where}: {first} to {last} is longer than a month", code="calendar_unreadable",
-                            explanation_zh=f"{_zh(where)}：{first} 至 {last} 超过一个月")
+        raise CalendarError(_("%(where)s: %(first)s to %(last)s is longer than a month")
+                            % {"where": where, "first": first, "last": last}, code="calendar_unreadable")
     return [first + dt.timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def _notice_from_dict(raw, where: str) -> NoticeData:
     if not isinstance(raw, dict):
-        raise CalendarError(f"{where}: a notice is an object with year, title, holidays …",
-                            code="calendar_unreadable", explanation_zh=f"{_zh(where)}：每份通知应是含 year、title、holidays 等字段的对象")
+        raise CalendarError(_("%(where)s: a notice is an object with year, title, holidays …")
+                            % {"where": where},
+                            code="calendar_unreadable")
     missing = [key for key in ("year", "title", "published_on", "holidays") if key not in raw]
     if missing:
-        raise CalendarError(f"{where}: missing {', '.join(missing)}", code="calendar_unreadable",
-                            explanation_zh=f"{_zh(where)}：缺少{'、'.join(_FIELDS_ZH[m] for m in missing)}")
+        raise CalendarError(_("%(where)s: missing %(fields)s")
+                            % {"where": where, "fields": ", ".join(missing)}, code="calendar_unreadable")
     try:
         year = int(raw["year"])
     except (TypeError, ValueError):
-        raise CalendarError(f"{where}: year {raw['year']!r} is not a number", code="calendar_unreadable",
-                            explanation_zh=f"{_zh(where)}：年份 {raw['year']!r} 不是数字") from None
+        raise CalendarError(_("%(where)s: year %(year)r is not a number")
+                            % {"where": where, "year": raw['year']}, code="calendar_unreadable") from None
     holidays: dict[dt.date, str] = {}
     working: dict[dt.date, str] = {}
     for n, entry in enumerate(raw.get("holidays") or [], 1):
-        spot = f"{where}, holiday {n}"
+        spot = _("%(where)s, holiday %(n)s") % {"where": where, "n": n}
         if isinstance(entry, str):
             entry = {"from": entry}
         if not isinstance(entry, dict) or "from" not in entry:
-            raise CalendarError(f"{spot}: give from (and to, name)", code="calendar_unreadable",
-                                explanation_zh=f"{_zh(spot)}：应给出 from（及 to、name）")
+            raise CalendarError(_("%(spot)s: give from (and to, name)")
+                                % {"spot": spot}, code="calendar_unreadable")
         first = _date(entry["from"], spot)
         for day in _days(first, _date(entry.get("to") or entry["from"], spot), spot):
             if day in holidays:
-                raise CalendarError(f"{spot}: {day} is listed twice", code="calendar_overlap",
-                                    explanation_zh=f"{_zh(spot)}：{day} 重复列出")
+                raise CalendarError(_("%(spot)s: %(day)s is listed twice")
+                                    % {"spot": spot, "day": day}, code="calendar_overlap")
             holidays[day] = str(entry.get("name") or "")[:40]
     for n, entry in enumerate(raw.get("working_days") or [], 1):
-        spot = f"{where}, working day {n}"
+        spot = _("%(where)s, working day %(n)s") % {"where": where, "n": n}
         if isinstance(entry, str):
             entry = {"day": entry}
         if not isinstance(entry, dict) or "day" not in entry:
-            raise CalendarError(f"{spot}: give day (and name)", code="calendar_unreadable",
-                                explanation_zh=f"{_zh(spot)}：应给出 day（及 name）")
+            raise CalendarError(_("%(spot)s: give day (and name)")
+                                % {"spot": spot}, code="calendar_unreadable")
         day = _date(entry["day"], spot)
         if day in working:
-            raise CalendarError(f"{spot}: {day} is listed twice", code="calendar_overlap",
-                                explanation_zh=f"{_zh(spot)}：{day} 重复列出")
+            raise CalendarError(_("%(spot)s: %(day)s is listed twice")
+                                % {"spot": spot, "day": day}, code="calendar_overlap")
         working[day] = str(entry.get("name") or "")[:40]
     return NoticeData(year=year, title=str(raw["title"]).strip()[:200], number=str(raw.get("number") or "").strip()[:60],
-                      published_on=_date(raw["published_on"], f"{where}, published_on"), holidays=holidays,
+                      published_on=_date(raw["published_on"], _("%(where)s, date of publication") % {"where": where}), holidays=holidays,
                       working=working)
 
 
@@ -284,16 +265,17 @@ CSV_COLUMNS = ("year", "title", "number", "published_on", "kind", "from", "to", 
 def _notices_from_csv(text: str) -> list[dict]:
     reader = csv.DictReader(io.StringIO(text))
     if reader.fieldnames is None or not set(CSV_COLUMNS) - {"number", "to", "name"} <= set(reader.fieldnames):
-        raise CalendarError(f"a CSV notice has the columns {', '.join(CSV_COLUMNS)}", code="calendar_unreadable",
-                            explanation_zh=f"CSV 文件应有这些列：{', '.join(CSV_COLUMNS)}")
+        raise CalendarError(_("a CSV notice has the columns %(join)s")
+                            % {"join": ', '.join(CSV_COLUMNS)}, code="calendar_unreadable")
     notices: dict[str, dict] = {}
     for line, row in enumerate(reader, 2):
         year = (row.get("year") or "").strip()
         head = {key: (row.get(key) or "").strip() for key in ("title", "number", "published_on")}
         notice = notices.setdefault(year, {"year": year, **head, "holidays": [], "working_days": []})
         if any(notice[key] != value for key, value in head.items()):
-            raise CalendarError(f"line {line}: the title, number and date differ from the year's first line",
-                                code="calendar_unreadable", explanation_zh=f"第 {line} 行：标题、文号或日期与该年第一行不同")
+            raise CalendarError(_("line %(line)s: the title, number and date differ from the year's first line")
+                                % {"line": line},
+                                code="calendar_unreadable")
         kind = (row.get("kind") or "").strip()
         entry_name = (row.get("name") or "").strip()
         if kind in ("holiday", "放假"):
@@ -302,8 +284,8 @@ def _notices_from_csv(text: str) -> list[dict]:
         elif kind in ("working", "上班"):
             notice["working_days"].append({"day": row.get("from"), "name": entry_name})
         else:
-            raise CalendarError(f"line {line}: kind is holiday or working, not {kind!r}", code="calendar_unreadable",
-                                explanation_zh=f"第 {line} 行：kind 应为 holiday（放假）或 working（上班），而不是 {kind!r}")
+            raise CalendarError(_("line %(line)s: kind is holiday or working, not %(kind)r")
+                                % {"line": line, "kind": kind}, code="calendar_unreadable")
     return list(notices.values())
 
 
@@ -313,28 +295,26 @@ def parse(content: bytes, filename: str = "") -> list[NoticeData]:
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise CalendarError("the file is not UTF-8 text", code="calendar_unreadable",
-                            explanation_zh="文件不是 UTF-8 文本") from None
+        raise CalendarError(_("the file is not UTF-8 text"), code="calendar_unreadable") from None
     if not text.strip():
-        raise CalendarError("the file is empty", code="calendar_unreadable", explanation_zh="文件是空的")
+        raise CalendarError(_("the file is empty"), code="calendar_unreadable")
     as_json = filename.lower().endswith(".json") or (not filename.lower().endswith(".csv")
                                                       and text.lstrip()[:1] in "[{")
     if as_json:
         try:
             raw = json.loads(text)
         except json.JSONDecodeError as error:
-            raise CalendarError(f"not JSON: {error.msg} at line {error.lineno}", code="calendar_unreadable",
-                                explanation_zh=f"不是有效的 JSON：第 {error.lineno} 行有误") from None
+            raise CalendarError(_("not JSON: %(msg)s at line %(lineno)s")
+                                % {"msg": error.msg, "lineno": error.lineno}, code="calendar_unreadable") from None
         raws = raw if isinstance(raw, list) else [raw]
     else:
         raws = _notices_from_csv(text)
     if not raws:
-        raise CalendarError("the file holds no notice", code="calendar_unreadable", explanation_zh="文件中没有通知")
-    notices = [_notice_from_dict(r, f"notice {n}" if len(raws) > 1 else "notice") for n, r in enumerate(raws, 1)]
+        raise CalendarError(_("the file holds no notice"), code="calendar_unreadable")
+    notices = [_notice_from_dict(r, _("notice %(n)s") % {"n": n} if len(raws) > 1 else _("the notice")) for n, r in enumerate(raws, 1)]
     years = [n.year for n in notices]
     if len(set(years)) != len(years):
-        raise CalendarError("the file holds two notices for one year", code="calendar_overlap",
-                            explanation_zh="文件中同一年份出现了两份通知")
+        raise CalendarError(_("the file holds two notices for one year"), code="calendar_overlap")
     return notices
 
 
@@ -342,40 +322,40 @@ def validate(notice: NoticeData) -> None:
     """Refuse a notice that cannot be right, saying why (CalendarError with a code)."""
     year = notice.year
     if not 2000 <= year <= 2100:
-        raise CalendarError(f"year {year} is out of range", code="calendar_wrong_year",
-                            explanation_zh=f"年份 {year} 不在合理范围内")
+        raise CalendarError(_("year %(year)s is out of range") % {"year": year}, code="calendar_wrong_year")
     if not notice.title:
-        raise CalendarError("the notice needs its title", code="calendar_unreadable", explanation_zh="缺少通知标题")
+        raise CalendarError(_("the notice needs its title"), code="calendar_unreadable")
     if not notice.holidays:
-        raise CalendarError(f"the {year} notice gives no holiday", code="calendar_holiday_count",
-                            explanation_zh=f"{year} 年的通知没有放假日")
+        raise CalendarError(_("the %(year)s notice gives no holiday")
+                            % {"year": year}, code="calendar_holiday_count")
     outside = sorted(d for d in (*notice.holidays, *notice.working) if d.year != year)
     if outside:
-        raise CalendarError(f"{outside[0]} is not in {year}", code="calendar_wrong_year",
-                            explanation_zh=f"{outside[0]} 不在 {year} 年内", days=[d.isoformat() for d in outside])
+        raise CalendarError(_("%(outside)s is not in %(year)s")
+                            % {"outside": outside[0], "year": year}, code="calendar_wrong_year", days=[d.isoformat() for d in outside])
     both = sorted(set(notice.holidays) & set(notice.working))
     if both:
-        raise CalendarError(f"{both[0]} is both a holiday and an adjusted working day", code="calendar_overlap",
-                            explanation_zh=f"{both[0]} 既是放假日又是调休上班日",
+        raise CalendarError(_("%(both)s is both a holiday and an adjusted working day")
+                            % {"both": both[0]}, code="calendar_overlap",
                             days=[d.isoformat() for d in both])
     weekdays = sorted(d for d in notice.working if d.weekday() < 5)
     if weekdays:
-        raise CalendarError(f"{weekdays[0]} is a weekday: an adjusted working day is a Saturday or Sunday",
-                            code="calendar_not_weekend",
-                            explanation_zh=f"{weekdays[0]} 是工作日：调休上班日应是周六或周日")
+        raise CalendarError(_("%(weekdays)s is a weekday: an adjusted working day is a Saturday or Sunday")
+                            % {"weekdays": weekdays[0]},
+                            code="calendar_not_weekend")
     if notice.published_on.year not in (year - 1, year):
-        raise CalendarError(f"a notice for {year} is published in {year - 1} or {year}, not on {notice.published_on}",
-                            code="calendar_wrong_year",
-                            explanation_zh=f"{year} 年的通知应发布于 {year - 1} 或 {year} 年，而非 {notice.published_on}")
+        raise CalendarError(_("a notice for %(year)s is published in %(value)s or %(year)s, not on "
+                                         "%(published_on)s")
+                                         % {"year": year, "value": year - 1, "published_on": notice.published_on},
+                            code="calendar_wrong_year")
     summary = notice.summary()
     expected = statutory_days(year)
     if summary["statutory_days"] != expected:
         raise CalendarError(
-            f"{summary['weekdays_off']} weekdays off less {summary['adjusted_working_days']} adjusted working days "
-            f"make {summary['statutory_days']} statutory holidays; the law gives {expected} in {year}",
+            _("%(weekdays_off)s weekdays off less %(adjusted_working_days)s adjusted working "
+                         "days make %(statutory_days)s statutory holidays; the law gives %(expected)s in "
+                         "%(year)s")
+                         % {"weekdays_off": summary['weekdays_off'], "adjusted_working_days": summary['adjusted_working_days'], "statutory_days": summary['statutory_days'], "expected": expected, "year": year},
             code="calendar_holiday_count",
-            explanation_zh=(f"放假的工作日 {summary['weekdays_off']} 天减去调休上班 {summary['adjusted_working_days']} 天"
-                            f"为 {summary['statutory_days']} 天，而《全国年节及纪念日放假办法》规定 {year} 年为 {expected} 天"),
             **summary)
 
 

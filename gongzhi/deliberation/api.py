@@ -7,6 +7,7 @@ from ninja.files import UploadedFile
 
 from gongzhi.core import policy, ratelimit
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.core.scrub import scrub
 from gongzhi.org.models import Organisation, Person, Region
 
@@ -27,7 +28,7 @@ router = Router(tags=["deliberation"])
 def _get(model, pk):
     found = model.objects.filter(pk=pk).first()
     if found is None:
-        raise NotFound(f"{model._meta.verbose_name} {pk}")
+        raise NotFound(_("%(verbose_name)s %(pk)s") % {"verbose_name": model._meta.verbose_name, "pk": pk})
     return found
 
 
@@ -36,7 +37,8 @@ def _ref(model, pk, what):
         return None
     found = model.objects.filter(pk=pk).first()
     if found is None:
-        raise ValidationFailed(f"no {what} {pk}", code=f"unknown_{what}")
+        raise ValidationFailed(_("no %(what)s %(pk)s") % {"what": model._meta.verbose_name, "pk": pk},
+                               code=f"unknown_{what}")
     return found
 
 
@@ -249,7 +251,7 @@ def meeting_quorum(request, meeting_id: int):
     """The quorum of an open or closed meeting; 404 `meeting_not_open` while it is still scheduled."""
     quorum = queries.quorum_out(_get(Meeting, meeting_id))
     if quorum is None:
-        raise NotFound("the quorum is counted once the meeting opens", code="meeting_not_open")
+        raise NotFound(_("the quorum is counted once the meeting opens"), code="meeting_not_open")
     return quorum
 
 
@@ -335,7 +337,7 @@ def paper_ballots(request, motion_id: int):
 def confirm_paper_ballot(request, ballot_id: str):
     ballot = Ballot.objects.filter(pk=ballot_id).first() if _is_uuid(ballot_id) else None
     if ballot is None:
-        raise NotFound(f"ballot {ballot_id}")
+        raise NotFound(_("ballot %(ballot_id)s") % {"ballot_id": ballot_id})
     ballot = services.confirm_paper_ballot(request.user, ballot)
     return {"ballot": str(ballot.pk), "confirmed": True}
 
@@ -359,7 +361,7 @@ def close_motion(request, motion_id: int):
 def published_ballots(request, motion_id: int):
     found = _get(Motion, motion_id)
     if found.status != Motion.Status.CLOSED:
-        raise ValidationFailed("the ballot list is published when the vote closes", code="vote_open")
+        raise ValidationFailed(_("the ballot list is published when the vote closes"), code="vote_open")
     return services.published_ballots(found)
 
 
@@ -367,7 +369,7 @@ def published_ballots(request, motion_id: int):
 def recount(request, motion_id: int):
     found = _get(Motion, motion_id)
     if found.status != Motion.Status.CLOSED:
-        raise ValidationFailed("the ballot list is published when the vote closes", code="vote_open")
+        raise ValidationFailed(_("the ballot list is published when the vote closes"), code="vote_open")
     tally = services.recount(services.published_ballots(found), method=found.method, options=found.options,
                              seats=found.seats)
     return {"tally": tally, "matches_published_result": tally == found.result.get("tally")}

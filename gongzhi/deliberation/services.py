@@ -20,6 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from gongzhi.core import canonical, clock, events, policy
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy, join_lazy
 from gongzhi.core.scrub import scrub
 from gongzhi.core.text import clean_optional_text, clean_public_text
 from gongzhi.org.models import Organisation, Person, Post, Region
@@ -48,7 +49,7 @@ HEAD_OF_HOUSEHOLD = frozenset({"户主", "本人", "head", "self"})
 def _person_of(user) -> Person:
     person = Person.objects.filter(user=user).first() if getattr(user, "is_authenticated", False) else None
     if person is None:
-        raise PermissionDenied("your account is not linked to a person in the register", code="no_person")
+        raise PermissionDenied(gettext_lazy("your account is not linked to a person in the register"), code="no_person")
     return person
 
 
@@ -56,14 +57,16 @@ def _get_locked(model, pk):
     try:
         return model.objects.select_for_update().get(pk=pk)
     except model.DoesNotExist:
-        raise NotFound(f"{model._meta.verbose_name} {pk}") from None
+        raise NotFound(gettext_lazy("%(verbose_name)s %(pk)s")
+                       % {"verbose_name": model._meta.verbose_name, "pk": pk}) from None
 
 
 def _require_known(user, obj, what: str) -> None:
     """A person or unit named inside a request is checked against the caller's scope like one in the path:
     one the caller's posts do not let them see is answered exactly as an id that does not exist."""
     if obj is not None and not policy.can(user, "org.view", obj):
-        raise ValidationFailed(f"no {what} {obj.pk}", code=f"unknown_{what}")
+        raise ValidationFailed(gettext_lazy("no %(what)s %(pk)s") % {"what": obj._meta.verbose_name, "pk": obj.pk},
+                               code=f"unknown_{what}")
 
 
 def _lies_in(inner: Region, outer: Region) -> bool:
@@ -107,25 +110,29 @@ def create_body(user, *, region: Region, kind: str, name: str, organisation: Org
     policy.require(user, "deliberation.manage", region)
     _require_known(user, organisation, "organisation")
     if organisation is not None and not _lies_in(organisation.region, region):
-        raise ValidationFailed("the organisation is outside the body's region", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("the organisation is outside the body's region"), code="wrong_region")
     if kind not in Body.Kind.values:
-        raise ValidationFailed(f"unknown body kind {kind!r}", code="unknown_kind")
+        raise ValidationFailed(gettext_lazy("unknown body kind %(kind)r") % {"kind": kind}, code="unknown_kind")
     if region.level != Region.Level.COMMUNITY:
-        raise ValidationFailed("a body belongs to a community or village", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("a body belongs to a community or village"), code="wrong_region")
     if kind in {"party_members_meeting", "party_branch_committee"} and (
             organisation is None or organisation.kind not in PARTY_COMMITTEE_KINDS):
-        raise ValidationFailed("a party members' meeting or branch committee names its party organisation",
+        raise ValidationFailed(gettext_lazy("a party members' meeting or branch committee names its party "
+                                            "organisation"),
                                code="organisation_required")
     if kind in {"villagers_committee", "residents_committee"} and (organisation is None or organisation.kind != kind):
-        raise ValidationFailed(f"a {kind.replace('_', ' ')} names its committee", code="organisation_required")
+        raise ValidationFailed(gettext_lazy("a %(replace)s names its committee")
+                               % {"replace": kind.replace('_', ' ')}, code="organisation_required")
     rule_code = rule_code or rules.DEFAULT_PRESET_FOR_BODY[kind]
     if rule_code == "custom":
         try:
             rules.custom_rule(**(custom_rule or {}))
         except (TypeError, ValueError) as exc:
-            raise ValidationFailed(f"the custom rule is not valid: {exc}", code="invalid_rule") from None
+            raise ValidationFailed(gettext_lazy("the custom rule is not valid: %(exc)s")
+                                   % {"exc": exc}, code="invalid_rule") from None
     elif rule_code not in rules.PRESETS:
-        raise ValidationFailed(f"unknown decision rule {rule_code!r}", code="unknown_rule")
+        raise ValidationFailed(gettext_lazy("unknown decision rule %(rule_code)r")
+                               % {"rule_code": rule_code}, code="unknown_rule")
     with transaction.atomic():
         body = Body.objects.create(name=_text(name, "name", max_length=120), kind=kind, region=region,
                                    organisation=organisation, rule_code=rule_code, custom_rule=custom_rule or {},
@@ -140,16 +147,18 @@ def add_body_member(user, body: Body, person: Person, *, is_principal: bool = Fa
     _require_known(user, person, "person")
     _require_known(user, unit, "organisation")
     if unit is not None and not (_lies_in(unit.region, body.region) or _lies_in(body.region, unit.region)):
-        raise ValidationFailed("the unit does not serve the body's region", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("the unit does not serve the body's region"), code="wrong_region")
     if not body.is_configured:
-        raise ValidationFailed("this body's members come from the register, not from a list", code="derived_body")
+        raise ValidationFailed(gettext_lazy("this body's members come from the register, not from a list"),
+                               code="derived_body")
     with transaction.atomic():
         try:
             with transaction.atomic():
                 member = BodyMember.objects.create(body=body, person=person, is_principal=is_principal, unit=unit,
                                                    since=clock.today())
         except IntegrityError:
-            raise Conflict(f"{person.pk} is already a member", code="already_member") from None
+            raise Conflict(gettext_lazy("%(person_pk)s is already a member")
+                           % {"person_pk": person.pk}, code="already_member") from None
         events.record("deliberation.add_body_member", body, actor=user, person=person.pk, principal=is_principal)
     return member
 
@@ -230,9 +239,9 @@ def propose_topic(user, *, region: Region, title: str, description: str, origin:
     """A topic. A resident's proposal first collects support (附议) up to the threshold; one put forward by
     an officer of the place (for an organisation, or from insight's evidence) goes on the agenda at once."""
     if region.level not in (Region.Level.COMMUNITY, Region.Level.GRID):
-        raise ValidationFailed("a topic belongs to a community, a village or a grid", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("a topic belongs to a community, a village or a grid"), code="wrong_region")
     if origin not in Topic.Origin.values:
-        raise ValidationFailed(f"unknown origin {origin!r}", code="unknown_origin")
+        raise ValidationFailed(gettext_lazy("unknown origin %(origin)r") % {"origin": origin}, code="unknown_origin")
     if origin == Topic.Origin.RESIDENT:
         policy.require(user, "deliberation.propose", region)
         threshold = DEFAULT_SUPPORT_THRESHOLD if support_threshold is None else support_threshold
@@ -240,7 +249,7 @@ def propose_topic(user, *, region: Region, title: str, description: str, origin:
         policy.require(user, "deliberation.manage", region)
         threshold = 0
     if threshold < 0:
-        raise ValidationFailed("the support threshold cannot be negative", code="invalid_threshold")
+        raise ValidationFailed(gettext_lazy("the support threshold cannot be negative"), code="invalid_threshold")
     origin_reference = _optional_public(origin_reference, "origin reference")
     now = clock.now()
     with transaction.atomic():
@@ -260,15 +269,16 @@ def support_topic(user, topic: Topic) -> Topic:
         topic = _get_locked(Topic, topic.pk)
         policy.require(user, "deliberation.support", topic)
         if topic.status != Topic.Status.COLLECTING:
-            raise ValidationFailed(f"the topic is {topic.get_status_display()}, not collecting support",
+            raise ValidationFailed(gettext_lazy("the topic is %(status_display)s, not collecting support")
+                                   % {"status_display": topic.get_status_display()},
                                    code="not_collecting")
         if topic.proposer_id == user.pk:
-            raise ValidationFailed("a proposer cannot support their own proposal", code="own_proposal")
+            raise ValidationFailed(gettext_lazy("a proposer cannot support their own proposal"), code="own_proposal")
         try:
             with transaction.atomic():
                 Support.objects.create(topic=topic, user=user, at=clock.now())
         except IntegrityError:
-            raise Conflict("you already support this topic", code="already_supported") from None
+            raise Conflict(gettext_lazy("you already support this topic"), code="already_supported") from None
         topic.support_count += 1
         if topic.support_count >= topic.support_threshold:
             topic.status = Topic.Status.AGENDA
@@ -292,7 +302,7 @@ def report(user, *, reason: str, comment: Comment | None = None, statement: Stat
     """Report a comment or statement to the moderators (举报)."""
     subject = comment or statement
     if subject is None or (comment and statement):
-        raise ValidationFailed("report one comment or one statement", code="invalid")
+        raise ValidationFailed(gettext_lazy("report one comment or one statement"), code="invalid")
     policy.require(user, "deliberation.report", subject.topic)
     with transaction.atomic():
         row = Report.objects.create(comment=comment, statement=statement, reporter=user,
@@ -308,7 +318,7 @@ def hide_comment(user, comment: Comment, reason: str) -> Comment:
         comment = _get_locked(Comment, comment.pk)
         policy.require(user, "deliberation.moderate", comment.topic)
         if comment.is_hidden:
-            raise Conflict("the comment is already hidden", code="already_hidden")
+            raise Conflict(gettext_lazy("the comment is already hidden"), code="already_hidden")
         comment.hidden_reason = _text(reason, "reason", max_length=200)
         comment.hidden_by, comment.hidden_at = user, clock.now()
         comment.save(update_fields=["hidden_reason", "hidden_by", "hidden_at"])
@@ -319,9 +329,10 @@ def hide_comment(user, comment: Comment, reason: str) -> Comment:
 def add_attachment(user, topic: Topic, *, name: str, content: bytes, content_type: str) -> Attachment:
     policy.require(user, "deliberation.manage", topic)
     if not content:
-        raise ValidationFailed("the file is empty", code="empty")
+        raise ValidationFailed(gettext_lazy("the file is empty"), code="empty")
     if len(content) > MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(f"the file is larger than {MAX_ATTACHMENT_BYTES // 1024 // 1024} MB", code="too_large")
+        raise ValidationFailed(gettext_lazy("the file is larger than %(value)s MB")
+                               % {"value": MAX_ATTACHMENT_BYTES // 1024 // 1024}, code="too_large")
     digest = hashlib.sha256(content).hexdigest()
     with transaction.atomic():
         row = Attachment.objects.create(topic=topic, name=_text(name, "file name", max_length=200),
@@ -337,11 +348,11 @@ def add_statement(user, topic: Topic, text: str) -> Statement:
     """A short statement others can vote on. Accepted at once; moderators may take it out with a reason."""
     policy.require(user, "deliberation.state", topic)
     if not topic.opinion_map_open:
-        raise ValidationFailed("the opinion map of this topic is closed", code="map_closed")
+        raise ValidationFailed(gettext_lazy("the opinion map of this topic is closed"), code="map_closed")
     text = _text(text, "statement", max_length=280)
     with transaction.atomic():
         if Statement.objects.filter(topic=topic, text=text).exists():
-            raise Conflict("the same statement is already there", code="duplicate_statement")
+            raise Conflict(gettext_lazy("the same statement is already there"), code="duplicate_statement")
         statement = Statement.objects.create(topic=topic, author=user, text=text, status=Statement.Status.ACCEPTED,
                                              at=clock.now())
         events.record("deliberation.add_statement", statement, actor=user, topic=topic.pk, private={"text": text})
@@ -366,16 +377,16 @@ def moderate_statement(user, statement: Statement, *, accept: bool, reason: str 
 def vote_statement(user, statement: Statement, vote: int) -> StatementVote:
     """Agree (1), disagree (-1) or pass (0); voting again replaces the earlier vote."""
     if vote not in (1, -1, 0):
-        raise ValidationFailed("a vote is 1 (agree), -1 (disagree) or 0 (pass)", code="invalid_vote")
+        raise ValidationFailed(gettext_lazy("a vote is 1 (agree), -1 (disagree) or 0 (pass)"), code="invalid_vote")
     statement = Statement.objects.select_related("topic").filter(pk=statement.pk).first()
     if statement is None:
-        raise NotFound("statement")
+        raise NotFound(gettext_lazy("statement"))
     topic = statement.topic
     policy.require(user, "deliberation.vote_statement", topic)
     if not topic.opinion_map_open:
-        raise ValidationFailed("the opinion map of this topic is closed", code="map_closed")
+        raise ValidationFailed(gettext_lazy("the opinion map of this topic is closed"), code="map_closed")
     if statement.status != Statement.Status.ACCEPTED:
-        raise ValidationFailed("this statement is not open for votes", code="statement_not_accepted")
+        raise ValidationFailed(gettext_lazy("this statement is not open for votes"), code="statement_not_accepted")
     with transaction.atomic():
         row, _ = StatementVote.objects.update_or_create(
             statement=statement, participant=user,
@@ -489,7 +500,7 @@ def draft_resolution_from_consensus(user, topic: Topic) -> Topic:
     policy.require(user, "deliberation.manage", topic)
     consensus = opinion_map(topic, force=True)["common_ground"]
     if not consensus:
-        raise ValidationFailed("no statement is agreed by every opinion group yet", code="no_consensus")
+        raise ValidationFailed(gettext_lazy("no statement is agreed by every opinion group yet"), code="no_consensus")
     lines = [f"{i}. {item['text']}" for i, item in enumerate(consensus, start=1)]
     with transaction.atomic():
         topic = _get_locked(Topic, topic.pk)
@@ -510,10 +521,11 @@ def schedule_meeting(user, body: Body, *, title: str, agenda: str, starts_at: dt
     now = clock.now()
     notice = dt.timedelta(days=NOTICE_DAYS.get(body.kind, DEFAULT_NOTICE_DAYS))
     if starts_at - now < notice:
-        raise ValidationFailed(f"a {body.get_kind_display()} needs {notice.days} days' notice",
+        raise ValidationFailed(gettext_lazy("a %(kind_display)s needs %(days)s days' notice")
+                               % {"kind_display": body.get_kind_display(), "days": notice.days},
                                code="notice_too_short", notice_days=notice.days)
     if topic is not None and topic.region_id != body.region_id and not topic.region.path.startswith(body.region.path):
-        raise ValidationFailed("the topic is outside the body's region", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("the topic is outside the body's region"), code="wrong_region")
     with transaction.atomic():
         meeting = Meeting.objects.create(body=body, topic=topic, title=_text(title, "title", max_length=160),
                                          agenda=_text(agenda, "agenda"), place=place, starts_at=starts_at,
@@ -530,12 +542,14 @@ def open_meeting(user, meeting: Meeting) -> Meeting:
         meeting = _get_locked(Meeting, meeting.pk)
         _require_secretary(user, meeting)
         if meeting.status != Meeting.Status.SCHEDULED:
-            raise ValidationFailed(f"the meeting is {meeting.get_status_display()}", code="meeting_not_scheduled")
+            raise ValidationFailed(gettext_lazy("the meeting is %(status_display)s")
+                                   % {"status_display": meeting.get_status_display()}, code="meeting_not_scheduled")
         if clock.now() < meeting.starts_at - OPEN_EARLY:
-            raise ValidationFailed("the meeting cannot open before its announced time", code="too_early")
+            raise ValidationFailed(gettext_lazy("the meeting cannot open before its announced time"), code="too_early")
         members = members_of(meeting.body, clock.today())
         if not members:
-            raise ValidationFailed(f"{meeting.body.name} has no members on the register", code="no_members")
+            raise ValidationFailed(gettext_lazy("%(body_name)s has no members on the register")
+                                   % {"body_name": meeting.body.name}, code="no_members")
         RollEntry.objects.bulk_create([RollEntry(meeting=meeting, person=m.person, household_id_at_roll=m.household_id,
                                                  is_principal=m.is_principal) for m in members])
         meeting.status, meeting.opened_at = Meeting.Status.OPEN, clock.now()
@@ -551,7 +565,7 @@ def _require_secretary(user, meeting: Meeting) -> None:
 def _roll_entry(meeting: Meeting, person: Person) -> RollEntry:
     entry = RollEntry.objects.select_for_update().filter(meeting=meeting, person=person).first()
     if entry is None:
-        raise PermissionDenied("you are not on this meeting's roll", code="not_on_roll")
+        raise PermissionDenied(gettext_lazy("you are not on this meeting's roll"), code="not_on_roll")
     return entry
 
 
@@ -561,10 +575,10 @@ def sign_in(user, meeting: Meeting) -> RollEntry:
     with transaction.atomic():
         meeting = _get_locked(Meeting, meeting.pk)
         if meeting.status != Meeting.Status.OPEN:
-            raise ValidationFailed("the meeting is not in session", code="meeting_not_open")
+            raise ValidationFailed(gettext_lazy("the meeting is not in session"), code="meeting_not_open")
         entry = _roll_entry(meeting, person)
         if entry.is_present:
-            raise Conflict("you have already signed in", code="already_present")
+            raise Conflict(gettext_lazy("you have already signed in"), code="already_present")
         entry.present_since, entry.how = clock.now(), RollEntry.How.ONLINE
         entry.save(update_fields=["present_since", "how"])
         events.record("deliberation.sign_in", meeting, actor=user, how="online")
@@ -577,13 +591,14 @@ def record_attendance(user, meeting: Meeting, person: Person) -> RollEntry:
         meeting = _get_locked(Meeting, meeting.pk)
         _require_secretary(user, meeting)
         if meeting.status != Meeting.Status.OPEN:
-            raise ValidationFailed("the meeting is not in session", code="meeting_not_open")
+            raise ValidationFailed(gettext_lazy("the meeting is not in session"), code="meeting_not_open")
         entry = RollEntry.objects.select_for_update().filter(meeting=meeting, person=person).first()
         if entry is None:
             _require_known(user, person, "person")
-            raise ValidationFailed(f"person {person.pk} is not on this meeting's roll", code="not_on_roll")
+            raise ValidationFailed(gettext_lazy("person %(person_pk)s is not on this meeting's roll")
+                                   % {"person_pk": person.pk}, code="not_on_roll")
         if entry.present_since is not None:
-            raise Conflict("already recorded present", code="already_present")
+            raise Conflict(gettext_lazy("already recorded present"), code="already_present")
         entry.present_since, entry.how, entry.recorded_by = clock.now(), RollEntry.How.RECORDED, user
         entry.save(update_fields=["present_since", "how", "recorded_by"])
         events.record("deliberation.record_attendance", meeting, actor=user, entry=entry.pk)
@@ -595,11 +610,11 @@ def confirm_attendance(user, entry: RollEntry) -> RollEntry:
         entry = _get_locked(RollEntry, entry.pk)
         _require_secretary(user, entry.meeting)
         if entry.meeting.status != Meeting.Status.OPEN:
-            raise ValidationFailed("the meeting is not in session", code="meeting_not_open")
+            raise ValidationFailed(gettext_lazy("the meeting is not in session"), code="meeting_not_open")
         if entry.how != RollEntry.How.RECORDED or entry.confirmed_by_id:
-            raise ValidationFailed("nothing to confirm", code="nothing_to_confirm")
+            raise ValidationFailed(gettext_lazy("nothing to confirm"), code="nothing_to_confirm")
         if entry.recorded_by_id == user.pk:
-            raise ValidationFailed("a second person must confirm what the secretary entered",
+            raise ValidationFailed(gettext_lazy("a second person must confirm what the secretary entered"),
                                    code="same_person")
         entry.confirmed_by = user
         entry.save(update_fields=["confirmed_by"])
@@ -640,9 +655,9 @@ def close_meeting(user, meeting: Meeting, *, minutes: str) -> Meeting:
         meeting = _get_locked(Meeting, meeting.pk)
         _require_secretary(user, meeting)
         if meeting.status != Meeting.Status.OPEN:
-            raise ValidationFailed("the meeting is not in session", code="meeting_not_open")
+            raise ValidationFailed(gettext_lazy("the meeting is not in session"), code="meeting_not_open")
         if meeting.motions.filter(status=Motion.Status.OPEN).exists():
-            raise ValidationFailed("close the open votes first", code="votes_open")
+            raise ValidationFailed(gettext_lazy("close the open votes first"), code="votes_open")
         meeting.minutes = _text(minutes, "minutes")
         meeting.status, meeting.closed_at = Meeting.Status.CLOSED, clock.now()
         meeting.save(update_fields=["minutes", "status", "closed_at"])
@@ -662,30 +677,31 @@ def open_motion(user, meeting: Meeting, *, text: str, method: str = "yes_no", op
                 amount=None) -> Motion:
     """Put a motion or an election to the meeting. Refused while the meeting lacks its quorum."""
     if method not in Motion.Method.values:
-        raise ValidationFailed(f"unknown method {method!r}", code="unknown_method")
+        raise ValidationFailed(gettext_lazy("unknown method %(method)r") % {"method": method}, code="unknown_method")
     options = [str(o).strip() for o in (options or [])]
     if method == "yes_no":
         if options:
-            raise ValidationFailed("a yes/no motion has no options", code="invalid_options")
+            raise ValidationFailed(gettext_lazy("a yes/no motion has no options"), code="invalid_options")
     else:
         if len(options) < 2 or any(not o for o in options) or len(set(options)) != len(options):
-            raise ValidationFailed("give two or more distinct options", code="invalid_options")
+            raise ValidationFailed(gettext_lazy("give two or more distinct options"), code="invalid_options")
     if seats < 1 or (method != "yes_no" and seats >= len(options) + (method == "majority_seats")):
-        raise ValidationFailed("seats must be at least 1 and fewer than the options", code="invalid_seats")
+        raise ValidationFailed(gettext_lazy("seats must be at least 1 and fewer than the options"),
+                               code="invalid_seats")
     with transaction.atomic():
         meeting = _get_locked(Meeting, meeting.pk)
         _require_secretary(user, meeting)
         if meeting.status != Meeting.Status.OPEN:
-            raise ValidationFailed("the meeting is not in session", code="meeting_not_open")
+            raise ValidationFailed(gettext_lazy("the meeting is not in session"), code="meeting_not_open")
         if topic is not None and not _lies_in(topic.region, meeting.body.region):
-            raise ValidationFailed("the topic is outside the body's region", code="wrong_region")
+            raise ValidationFailed(gettext_lazy("the topic is outside the body's region"), code="wrong_region")
         topic = topic or meeting.topic
         if stage_code:
             _check_stage_motion(meeting, topic, stage_code)
         rule = _stage_rule(meeting, topic, stage_code) if stage_code else decision_rule(meeting.body)
         check = rules.check_quorum(rule, attendance(meeting))
         if not check.is_met:
-            raise ValidationFailed(check.explanation_en, code="no_quorum", explanation_zh=check.explanation_zh)
+            raise ValidationFailed(_not_quorate(check), code="no_quorum")
         motion = Motion.objects.create(meeting=meeting, topic=topic, stage_code=stage_code,
                                        text=_text(text, "motion"), method=method, options=options, seats=seats,
                                        is_secret=secret, status=Motion.Status.OPEN, opened_at=clock.now(),
@@ -711,9 +727,10 @@ def _amount(value):
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise ValidationFailed(f"not an amount: {value!r}", code="invalid_amount") from None
+        raise ValidationFailed(gettext_lazy("not an amount: %(value)r")
+                               % {"value": value}, code="invalid_amount") from None
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed("an amount is at least 0, to the fen", code="invalid_amount")
+        raise ValidationFailed(gettext_lazy("an amount is at least 0, to the fen"), code="invalid_amount")
     return amount
 
 
@@ -721,17 +738,19 @@ def _check_stage_motion(meeting: Meeting, topic: Topic | None, stage_code: str) 
     """A motion for a procedure stage: the topic is in its procedure, the stage is the next one, and the
     meeting's body is one that may hold it."""
     if topic is None or not topic.procedure_definition:
-        raise ValidationFailed("a motion for a procedure stage names a topic in a procedure", code="not_in_procedure")
+        raise ValidationFailed(gettext_lazy("a motion for a procedure stage names a topic in a procedure"),
+                               code="not_in_procedure")
     procedure = topic_procedure(topic)
     refusal = procedures.check_can_record(procedure, stage_history(topic), stage_code)
     if refusal:
         raise ValidationFailed(str(refusal), code=refusal.code, expected=refusal.expected)
     stage = procedure.stage(stage_code)
     if stage.kind != procedures.StageKind.MEETING:
-        raise ValidationFailed(f"stage {stage_code} is not decided in a meeting", code="not_a_meeting_stage")
+        raise ValidationFailed(gettext_lazy("stage %(stage_code)s is not decided in a meeting")
+                               % {"stage_code": stage_code}, code="not_a_meeting_stage")
     if meeting.body.kind not in stage.body_kinds:
-        raise ValidationFailed(f"stage {stage.name_en} is held by a {' / '.join(stage.body_kinds)}, not a "
-                               f"{meeting.body.kind}", code="wrong_body")
+        raise ValidationFailed(gettext_lazy("stage %(name_en)s is held by a %(join)s, not a %(kind)s")
+                               % {"name_en": stage.name_en, "join": ' / '.join(stage.body_kinds), "kind": meeting.body.kind}, code="wrong_body")
 
 
 def _check_choice(motion: Motion, choice):
@@ -739,23 +758,26 @@ def _check_choice(motion: Motion, choice):
     options = set(motion.options)
     if motion.method == "yes_no":
         if choice not in ("yes", "no", "abstain"):
-            raise ValidationFailed("vote yes, no or abstain", code="invalid_choice")
+            raise ValidationFailed(gettext_lazy("vote yes, no or abstain"), code="invalid_choice")
         return choice
     if motion.method == "plurality":
         if choice not in options:
-            raise ValidationFailed(f"unknown option {choice!r}", code="unknown_option")
+            raise ValidationFailed(gettext_lazy("unknown option %(choice)r")
+                                   % {"choice": choice}, code="unknown_option")
         return choice
     if not isinstance(choice, list):
-        raise ValidationFailed("give a list of options", code="invalid_choice")
+        raise ValidationFailed(gettext_lazy("give a list of options"), code="invalid_choice")
     unknown = [c for c in choice if c not in options]
     if unknown:
-        raise ValidationFailed(f"unknown option {unknown[0]!r}", code="unknown_option")
+        raise ValidationFailed(gettext_lazy("unknown option %(unknown)r")
+                               % {"unknown": unknown[0]}, code="unknown_option")
     if len(set(choice)) != len(choice):
-        raise ValidationFailed("an option appears twice", code="invalid_choice")
+        raise ValidationFailed(gettext_lazy("an option appears twice"), code="invalid_choice")
     if motion.method == "majority_seats" and len(choice) > motion.seats:
-        raise ValidationFailed(f"mark at most {motion.seats} candidates", code="too_many_marks")
+        raise ValidationFailed(gettext_lazy("mark at most %(seats)s candidates")
+                               % {"seats": motion.seats}, code="too_many_marks")
     if motion.method in RANKED and not choice:
-        raise ValidationFailed("rank at least one option", code="invalid_choice")
+        raise ValidationFailed(gettext_lazy("rank at least one option"), code="invalid_choice")
     return choice
 
 
@@ -800,8 +822,8 @@ def _unseal(ballot: Ballot) -> tuple[object, str]:
             continue
         data = json.loads(opened)
         return data["choice"], data["tracker"]
-    raise Conflict("a sealed ballot cannot be opened: the server's secret key changed while the vote was open "
-                   "(put the old key in SECRET_KEY_FALLBACKS)", code="ballot_seal_unreadable")
+    raise Conflict(gettext_lazy("a sealed ballot cannot be opened: the server's secret key changed while the vote was open "
+                   "(put the old key in SECRET_KEY_FALLBACKS)"), code="ballot_seal_unreadable")
 
 
 @dataclass(frozen=True)
@@ -812,13 +834,13 @@ class Receipt:
 
 def _require_voting(motion: Motion) -> None:
     if motion.status != Motion.Status.OPEN:
-        raise ValidationFailed("voting on this motion has closed", code="vote_closed")
+        raise ValidationFailed(gettext_lazy("voting on this motion has closed"), code="vote_closed")
 
 
 def _require_present(motion: Motion, person: Person) -> None:
     entry = RollEntry.objects.filter(meeting=motion.meeting, person=person).first()
     if entry is None or not entry.is_present:
-        raise ValidationFailed("the voter is not recorded present", code="not_present")
+        raise ValidationFailed(gettext_lazy("the voter is not recorded present"), code="not_present")
 
 
 def _mark(motion: Motion, person: Person, *, paper: bool) -> VoterMark:
@@ -826,7 +848,7 @@ def _mark(motion: Motion, person: Person, *, paper: bool) -> VoterMark:
         with transaction.atomic():
             return VoterMark.objects.create(motion=motion, person=person, at=clock.now(), is_paper=paper)
     except IntegrityError:
-        raise Conflict("this person has already voted on this motion", code="already_voted") from None
+        raise Conflict(gettext_lazy("this person has already voted on this motion"), code="already_voted") from None
 
 
 def _new_ballot(motion: Motion, choice, *, voter: Person | None = None, entered_by=None) -> tuple[Ballot, Receipt]:
@@ -851,7 +873,7 @@ def cast_ballot(user, motion: Motion, choice) -> Receipt:
         _require_voting(motion)
         entry = _roll_entry(motion.meeting, person)
         if not entry.is_present:
-            raise PermissionDenied("sign in to the meeting before voting", code="not_present")
+            raise PermissionDenied(gettext_lazy("sign in to the meeting before voting"), code="not_present")
         choice = _check_choice(motion, choice)
         _mark(motion, person, paper=False)
         _ballot, receipt = _new_ballot(motion, choice, voter=person)
@@ -877,10 +899,11 @@ def mark_paper_ballot(user, motion: Motion, person: Person) -> VoterMark:
         _require_secretary(user, motion.meeting)
         _require_voting(motion)
         if not motion.is_secret:
-            raise ValidationFailed("an open vote's paper ballot is entered with its voter in one step",
+            raise ValidationFailed(gettext_lazy("an open vote's paper ballot is entered with its voter in one step"),
                                    code="not_secret")
         if _paper_box_opened(motion):
-            raise ValidationFailed("the ballot box has been opened: no more paper ballots can be handed in",
+            raise ValidationFailed(gettext_lazy("the ballot box has been opened: no more paper ballots can be "
+                                                "handed in"),
                                    code="ballot_box_opened")
         _require_present(motion, person)
         mark = _mark(motion, person, paper=True)
@@ -901,17 +924,20 @@ def enter_paper_ballot(user, motion: Motion, choice, *, voter: Person | None = N
         choice = _check_choice(motion, choice)
         if motion.is_secret:
             if voter is not None:
-                raise ValidationFailed("a secret ballot names no voter: mark who handed it in on the paper roll",
+                raise ValidationFailed(gettext_lazy("a secret ballot names no voter: mark who handed it in on the "
+                                                    "paper roll"),
                                        code="voter_not_allowed")
             handed_in = motion.marks.filter(is_paper=True).count()
             if motion.ballots.filter(is_paper=True).count() >= handed_in:
-                raise ValidationFailed(f"{handed_in} paper ballots were handed in, and as many are entered",
+                raise ValidationFailed(gettext_lazy("%(handed_in)s paper ballots were handed in, and as many are "
+                                                    "entered")
+                                       % {"handed_in": handed_in},
                                        code="more_ballots_than_handed_in", handed_in=handed_in)
             ballot, _receipt = _new_ballot(motion, choice, entered_by=user)
             events.record("deliberation.enter_paper_ballot", motion, actor=user, ballot=str(ballot.pk))
             return ballot
         if voter is None:
-            raise ValidationFailed("name the member who handed in the ballot", code="voter_required")
+            raise ValidationFailed(gettext_lazy("name the member who handed in the ballot"), code="voter_required")
         _require_present(motion, voter)
         _mark(motion, voter, paper=True)
         ballot, receipt = _new_ballot(motion, choice, voter=voter, entered_by=user)
@@ -926,9 +952,10 @@ def confirm_paper_ballot(user, ballot: Ballot) -> Ballot:
         ballot = _get_locked(Ballot, ballot.pk)
         _require_secretary(user, ballot.motion.meeting)
         if not ballot.is_paper or ballot.confirmed_by_id:
-            raise ValidationFailed("nothing to confirm", code="nothing_to_confirm")
+            raise ValidationFailed(gettext_lazy("nothing to confirm"), code="nothing_to_confirm")
         if ballot.entered_by_id == user.pk:
-            raise ValidationFailed("a second person must confirm what the secretary entered", code="same_person")
+            raise ValidationFailed(gettext_lazy("a second person must confirm what the secretary entered"),
+                                   code="same_person")
         _require_voting(ballot.motion)
         ballot.confirmed_by = user
         ballot.save(update_fields=["confirmed_by"])
@@ -1026,12 +1053,13 @@ def record_views(user, motion: Motion, views: list[tuple[Person, str]]) -> Motio
         motion = _get_locked(Motion, motion.pk)
         _require_secretary(user, motion.meeting)
         if motion.status != Motion.Status.OPEN:
-            raise ValidationFailed("voting on this motion has closed", code="vote_closed")
+            raise ValidationFailed(gettext_lazy("voting on this motion has closed"), code="vote_closed")
         on_roll = set(motion.meeting.roll.values_list("person_id", flat=True))
         rows = []
         for person, view in views:
             if person.pk not in on_roll:
-                raise ValidationFailed(f"person {person.pk} is not on this meeting's roll", code="not_on_roll")
+                raise ValidationFailed(gettext_lazy("person %(person_pk)s is not on this meeting's roll")
+                                       % {"person_pk": person.pk}, code="not_on_roll")
             rows.append({"person": person.pk, "name": person.name, "view": _text(view, "view", max_length=2000)})
         motion.views = rows
         motion.save(update_fields=["views"])
@@ -1044,13 +1072,32 @@ def _check_minutes(motion: Motion, rule) -> None:
     roll = list(motion.meeting.roll.all())
     principal = next((e.person_id for e in roll if e.is_principal), None)
     if principal is None:
-        raise ValidationFailed("a collective decision needs its principal leader on the roll",
+        raise ValidationFailed(gettext_lazy("a collective decision needs its principal leader on the roll"),
                                code="no_principal")
     check = rules.check_committee_minutes(
         [e.person_id for e in roll], [e.person_id for e in roll if e.is_present],
         [(row["person"], row["view"]) for row in motion.views], principal, rule)
     if not check.is_valid:
-        raise ValidationFailed(check.explanation_en, code="minutes_incomplete", explanation_zh=check.explanation_zh)
+        raise ValidationFailed(join_lazy(_minutes_problem(problem, check) for problem in check.problems),
+                               code="minutes_incomplete")
+
+
+def _not_quorate(check: rules.QuorumCheck):
+    deciding = check.deciding
+    return (gettext_lazy("the meeting is not quorate: %(present)s of %(due)s present, %(required)s needed")
+            % {"present": deciding.present, "due": deciding.due, "required": deciding.required})
+
+
+def _minutes_problem(problem: rules.MinutesProblem, check: rules.MinutesCheck):
+    if problem.code == "quorum_not_met":
+        return _not_quorate(check.quorum)
+    messages = {
+        "principal_absent": gettext_lazy("the principal leader %(member)s is absent"),
+        "view_missing": gettext_lazy("no view of %(member)s is recorded"),
+        "view_from_absent_member": gettext_lazy("%(member)s was absent but a spoken view is recorded"),
+        "principal_not_last": gettext_lazy("the principal leader %(member)s did not speak last"),
+    }
+    return messages[problem.code] % {"member": problem.member}
 
 
 def close_motion(user, motion: Motion) -> Motion:
@@ -1060,9 +1107,10 @@ def close_motion(user, motion: Motion) -> Motion:
         meeting = motion.meeting
         _require_secretary(user, meeting)
         if motion.status != Motion.Status.OPEN:
-            raise ValidationFailed("voting on this motion has already closed", code="vote_closed")
+            raise ValidationFailed(gettext_lazy("voting on this motion has already closed"), code="vote_closed")
         if motion.ballots.filter(is_paper=True, confirmed_by__isnull=True).exists():
-            raise ValidationFailed("paper ballots await a second person's confirmation", code="unconfirmed_ballots")
+            raise ValidationFailed(gettext_lazy("paper ballots await a second person's confirmation"),
+                                   code="unconfirmed_ballots")
         rule = decision_rule(meeting.body, motion)
         if rule.code in MINUTED_RULES:
             _check_minutes(motion, rule)
@@ -1113,11 +1161,13 @@ def start_procedure(user, topic: Topic, procedure_code: str) -> Topic:
         topic = _get_locked(Topic, topic.pk)
         policy.require(user, "deliberation.run_procedure", topic)
         if topic.status != Topic.Status.AGENDA:
-            raise ValidationFailed(f"the topic is {topic.get_status_display()}, not on the agenda",
+            raise ValidationFailed(gettext_lazy("the topic is %(status_display)s, not on the agenda")
+                                   % {"status_display": topic.get_status_display()},
                                    code="not_on_agenda")
         procedure = procedures.PROCEDURES.get(procedure_code)
         if procedure is None:
-            raise ValidationFailed(f"unknown procedure {procedure_code!r}", code="unknown_procedure")
+            raise ValidationFailed(gettext_lazy("unknown procedure %(procedure_code)r")
+                                   % {"procedure_code": procedure_code}, code="unknown_procedure")
         topic.procedure_code, topic.procedure_definition = procedure_code, procedures.procedure_to_data(procedure)
         topic.status, topic.returned_reason, topic.updated_at = Topic.Status.IN_PROCEDURE, "", clock.now()
         topic.save(update_fields=["procedure_code", "procedure_definition", "status", "returned_reason",
@@ -1145,7 +1195,8 @@ def record_stage(user, topic: Topic, stage_code: str, *, meeting: Meeting | None
         topic = _get_locked(Topic, topic.pk)
         policy.require(user, "deliberation.run_procedure", topic)
         if topic.status not in (Topic.Status.IN_PROCEDURE, Topic.Status.RETURNED, Topic.Status.DECIDED):
-            raise ValidationFailed(f"the topic is {topic.get_status_display()}, not in a procedure",
+            raise ValidationFailed(gettext_lazy("the topic is %(status_display)s, not in a procedure")
+                                   % {"status_display": topic.get_status_display()},
                                    code="not_in_procedure")
         procedure = topic_procedure(topic)
         history = stage_history(topic)
@@ -1161,15 +1212,16 @@ def record_stage(user, topic: Topic, stage_code: str, *, meeting: Meeting | None
         due = present = None
         if stage.kind == procedures.StageKind.MEETING:
             if meeting is None or motion is None:
-                raise ValidationFailed("a meeting stage names its meeting and the motion it voted", code="invalid")
+                raise ValidationFailed(gettext_lazy("a meeting stage names its meeting and the motion it voted"),
+                                       code="invalid")
             if meeting.body.kind not in stage.body_kinds:
-                raise ValidationFailed(f"this stage is for a {' / '.join(stage.body_kinds)}, not a "
-                                       f"{meeting.body.kind}", code="wrong_body")
+                raise ValidationFailed(gettext_lazy("this stage is for a %(join)s, not a %(kind)s")
+                                       % {"join": ' / '.join(stage.body_kinds), "kind": meeting.body.kind}, code="wrong_body")
             if motion.meeting_id != meeting.pk or motion.topic_id != topic.pk or motion.stage_code != stage_code:
-                raise ValidationFailed("the motion was not put on this topic and stage in that meeting",
+                raise ValidationFailed(gettext_lazy("the motion was not put on this topic and stage in that meeting"),
                                        code="wrong_motion")
             if motion.status != Motion.Status.CLOSED:
-                raise ValidationFailed("the vote on the motion is still open", code="vote_open")
+                raise ValidationFailed(gettext_lazy("the vote on the motion is still open"), code="vote_open")
             figures = attendance(meeting)
             due, present = figures.due, figures.present
             outcome = StageRecord.Outcome.PASSED if motion.is_passed else StageRecord.Outcome.FAILED
@@ -1177,14 +1229,17 @@ def record_stage(user, topic: Topic, stage_code: str, *, meeting: Meeting | None
                 reason = motion.result.get("explanation", {}).get("zh", "") or "表决未通过"
         elif stage.kind == procedures.StageKind.PUBLICATION:
             if disclosure is None or disclosure.topic_id != topic.pk:
-                raise ValidationFailed("a publication stage names the topic's disclosure", code="disclosure_required")
+                raise ValidationFailed(gettext_lazy("a publication stage names the topic's disclosure"),
+                                       code="disclosure_required")
             if stage.notice_days and disclosure.notice_days < stage.notice_days:
-                raise ValidationFailed(f"this stage needs a notice period of {stage.notice_days} days or more",
+                raise ValidationFailed(gettext_lazy("this stage needs a notice period of %(notice_days)s days or more")
+                                       % {"notice_days": stage.notice_days},
                                        code="notice_too_short")
             outcome = outcome or stage.success_outcome
             # An upheld objection may fail the stage at any time; completing it needs the notice completed.
             if outcome != StageRecord.Outcome.FAILED and disclosure.status != Disclosure.Status.COMPLETED:
-                raise ValidationFailed("the disclosure is still in its notice period or has unanswered objections",
+                raise ValidationFailed(gettext_lazy("the disclosure is still in its notice period or has unanswered "
+                                                    "objections"),
                                        code="disclosure_not_completed")
         else:
             outcome = outcome or stage.success_outcome
@@ -1220,11 +1275,13 @@ def _check_stage_references(topic: Topic, meeting: Meeting | None, motion: Motio
     over the topic's place, a motion put on this topic (in that meeting), the topic's own disclosure. A record
     never rests on another place's or another topic's votes (duties reads these records for decisions)."""
     if meeting is not None and not _lies_in(topic.region, meeting.body.region):
-        raise ValidationFailed("the meeting's body is outside the topic's region", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("the meeting's body is outside the topic's region"), code="wrong_region")
     if motion is not None and (motion.topic_id != topic.pk or (meeting is not None and motion.meeting_id != meeting.pk)):
-        raise ValidationFailed("the motion was not put on this topic and stage in that meeting", code="wrong_motion")
+        raise ValidationFailed(gettext_lazy("the motion was not put on this topic and stage in that meeting"),
+                               code="wrong_motion")
     if disclosure is not None and disclosure.topic_id != topic.pk:
-        raise ValidationFailed("a publication stage names the topic's disclosure", code="disclosure_required")
+        raise ValidationFailed(gettext_lazy("a publication stage names the topic's disclosure"),
+                               code="disclosure_required")
 
 
 # --- disclosure ---------------------------------------------------------------------------------------
@@ -1235,12 +1292,12 @@ def publish(user, *, region: Region, kind: str, title: str, body: str, notice_da
     policy.require(user, "deliberation.publish", region)
     if topic is not None:
         if not (_lies_in(topic.region, region) or _lies_in(region, topic.region)):
-            raise ValidationFailed("the topic is outside the notice's region", code="wrong_region")
+            raise ValidationFailed(gettext_lazy("the topic is outside the notice's region"), code="wrong_region")
         policy.require(user, "deliberation.publish", topic)
     if kind not in Disclosure.Kind.values:
-        raise ValidationFailed(f"unknown kind {kind!r}", code="unknown_kind")
+        raise ValidationFailed(gettext_lazy("unknown kind %(kind)r") % {"kind": kind}, code="unknown_kind")
     if not 1 <= notice_days <= 90:
-        raise ValidationFailed("the notice period is 1 to 90 days", code="invalid_notice_period")
+        raise ValidationFailed(gettext_lazy("the notice period is 1 to 90 days"), code="invalid_notice_period")
     now = clock.now()
     with transaction.atomic():
         item = Disclosure.objects.create(region=region, topic=topic, kind=kind,
@@ -1261,7 +1318,7 @@ def file_objection(user, disclosure: Disclosure, text: str) -> Objection:
     with transaction.atomic():
         disclosure = _get_locked(Disclosure, disclosure.pk)
         if disclosure.status != Disclosure.Status.IN_NOTICE or clock.now() >= disclosure.notice_ends_at:
-            raise ValidationFailed("the notice period is over", code="notice_over")
+            raise ValidationFailed(gettext_lazy("the notice period is over"), code="notice_over")
         objection = Objection.objects.create(disclosure=disclosure, filed_by=user, text=text, filed_at=clock.now())
         events.record("deliberation.object", disclosure, actor=user, objection=objection.pk, private={"text": text})
     return objection
@@ -1272,7 +1329,7 @@ def answer_objection(user, objection: Objection, answer: str) -> Objection:
         objection = _get_locked(Objection, objection.pk)
         policy.require(user, "deliberation.answer", objection.disclosure.region)
         if objection.answered_at:
-            raise Conflict("the objection has been answered", code="already_answered")
+            raise Conflict(gettext_lazy("the objection has been answered"), code="already_answered")
         objection.answer = _text(answer, "answer", max_length=4000)
         objection.answered_by, objection.answered_at = user, clock.now()
         objection.save(update_fields=["answer", "answered_by", "answered_at"])
@@ -1288,12 +1345,13 @@ def complete_disclosure(disclosure: Disclosure, *, user=None) -> Disclosure:
         if user is not None:
             policy.require(user, "deliberation.publish", disclosure.region)
         if disclosure.status == Disclosure.Status.COMPLETED:
-            raise Conflict("already completed", code="already_completed")
+            raise Conflict(gettext_lazy("already completed"), code="already_completed")
         if clock.now() < disclosure.notice_ends_at:
-            raise ValidationFailed("the notice period is not over", code="notice_running")
+            raise ValidationFailed(gettext_lazy("the notice period is not over"), code="notice_running")
         open_objections = disclosure.objections.filter(answered_at__isnull=True).count()
         if open_objections:
-            raise ValidationFailed(f"{open_objections} objection(s) await an answer", code="objections_open")
+            raise ValidationFailed(gettext_lazy("%(open_objections)s objection(s) await an answer")
+                                   % {"open_objections": open_objections}, code="objections_open")
         disclosure.status, disclosure.completed_at = Disclosure.Status.COMPLETED, clock.now()
         disclosure.save(update_fields=["status", "completed_at"])
         events.record("deliberation.complete_disclosure", disclosure, actor=user,

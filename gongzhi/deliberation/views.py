@@ -739,7 +739,7 @@ def confirm_paper_ballot(request, ballot_id: str):
     except ValueError:
         ballot = None
     if ballot is None:
-        raise NotFound(f"ballot {ballot_id}")
+        raise NotFound(_("ballot %(ballot_id)s") % {"ballot_id": ballot_id})
     motion = ballot.motion
     return submit(request, lambda _data: services.confirm_paper_ballot(request.user, ballot),
                   page=lambda **kw: _ballot_box_page(request, motion, **kw),

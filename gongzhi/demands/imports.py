@@ -57,6 +57,7 @@ from django.utils import timezone
 
 from gongzhi.core import clock, events
 from gongzhi.core.errors import DomainError, ImportRejected, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.core.models import Event
 from gongzhi.org import locating
 from gongzhi.org.models import Building, Region
@@ -129,7 +130,8 @@ class _Errors:
     def reject_if_any(self) -> None:
         if self.items:
             self.items.sort(key=lambda e: e["line"] or 0)
-            raise ImportRejected(f"{len(self.items)} error(s) in the work orders", errors=self.items)
+            raise ImportRejected(_("%(items_count)s error(s) in the work orders")
+                                 % {"items_count": len(self.items)}, errors=self.items)
 
 
 # --- reading ----------------------------------------------------------------------------------------------
@@ -146,13 +148,13 @@ def _given_mapping(data: str | bytes | dict | None) -> dict[str, str]:
         try:
             data = json.loads(data.decode("utf-8-sig") if isinstance(data, bytes) else data)
         except (ValueError, UnicodeDecodeError) as exc:
-            raise ValidationFailed(f"the mapping is not JSON: {exc}", code="bad_mapping") from None
+            raise ValidationFailed(_("the mapping is not JSON: %(exc)s") % {"exc": exc}, code="bad_mapping") from None
     if not isinstance(data, dict) or not all(isinstance(v, str) and v.strip() for v in data.values()):
-        raise ValidationFailed('the mapping must be a JSON object {"field": "column header", …}', code="bad_mapping")
+        raise ValidationFailed(_('the mapping must be a JSON object {"field": "column header", …}'), code="bad_mapping")
     unknown = sorted(set(data) - set(DEFAULT_MAPPING))
     if unknown:
-        raise ValidationFailed(f"unknown field(s) in the mapping: {', '.join(unknown)} "
-                               f"(known: {', '.join(DEFAULT_MAPPING)})", code="bad_mapping")
+        raise ValidationFailed(_("unknown field(s) in the mapping: %(join)s (known: %(join2)s)")
+                               % {"join": ', '.join(unknown), "join2": ', '.join(DEFAULT_MAPPING)}, code="bad_mapping")
     return {k: v.strip() for k, v in data.items()}
 
 
@@ -164,7 +166,8 @@ def _decode(data: str | bytes) -> str:
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         message = "the file is not UTF-8 text (in Excel: save as “CSV UTF-8”)"
-        raise ImportRejected(f"line {line}: {message}", errors=[{"line": line, "message": message}]) from None
+        raise ImportRejected(_("line %(line)s: %(message)s")
+                             % {"line": line, "message": message}, errors=[{"line": line, "message": message}]) from None
 
 
 def _rows(text: str, mapping: dict[str, str], explicit: set[str], errors: _Errors) -> tuple[dict[str, int], list]:
@@ -340,7 +343,7 @@ def import_hotline(data: str | bytes, *, actor, mapping: dict | str | bytes | No
     file is checked first, and a row the services refuse rolls back the rows filed before it. Raises
     ImportRejected with [{line, message}] for every bad row."""
     if actor is None or not getattr(actor, "is_active", False):
-        raise ValidationFailed("the work orders must be filed by an active operator account", code="actor_required")
+        raise ValidationFailed(_("the work orders must be filed by an active operator account"), code="actor_required")
     given = _given_mapping(mapping)
     errors = _Errors()
     columns, rows = _rows(_decode(data), {**DEFAULT_MAPPING, **given}, set(given), errors)

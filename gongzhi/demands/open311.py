@@ -31,6 +31,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from gongzhi.core import clock, ratelimit
 from gongzhi.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy
 from gongzhi.core.scrub import scrub
 
 from . import queries, services
@@ -56,8 +57,7 @@ PLACEMENT_NOTICE = ("已受理：地址登记中找不到该地址，将由街�
 
 class BadApiKey(PermissionDenied):
     code = "invalid_api_key"
-    message_zh = "缺少或无效的 api_key"
-    message_en = "Missing or invalid api_key"
+    base_message = gettext_lazy("Missing or invalid api_key")
 
 
 # --- serialisation ----------------------------------------------------------------------------------------
@@ -215,7 +215,7 @@ def _float(data, name: str) -> float | None:
     try:
         return float(raw)
     except ValueError:
-        raise ValidationFailed(f"{name} must be a number", code=f"bad_{name}") from None
+        raise ValidationFailed(_("%(name)s must be a number") % {"name": name}, code=f"bad_{name}") from None
 
 
 def _datetime(data, name: str) -> dt.datetime | None:
@@ -225,7 +225,7 @@ def _datetime(data, name: str) -> dt.datetime | None:
     try:
         moment = dt.datetime.fromisoformat(raw)
     except ValueError:
-        raise ValidationFailed(f"{name} must be a W3C datetime, e.g. 2026-11-26T00:00:00+08:00",
+        raise ValidationFailed(_("%(name)s must be a W3C datetime, e.g. 2026-11-26T00:00:00+08:00") % {"name": name},
                                code=f"bad_{name}") from None
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
@@ -240,9 +240,9 @@ def _window(data) -> tuple[dt.datetime, dt.datetime]:
     elif end is None:
         end = start + WINDOW
     if end < start:
-        raise ValidationFailed("end_date is before start_date", code="bad_range")
+        raise ValidationFailed(_("end_date is before start_date"), code="bad_range")
     if end - start > WINDOW:
-        raise ValidationFailed("start_date and end_date may not span more than 90 days", code="range_too_wide")
+        raise ValidationFailed(_("start_date and end_date may not span more than 90 days"), code="range_too_wide")
     return start, end
 
 
@@ -254,7 +254,7 @@ def _client(*sources, required: bool):
         return None
     client = services.open311_client_for(raw)
     if client is None:
-        raise BadApiKey("api_key missing" if not raw else "api_key not valid")
+        raise BadApiKey(gettext_lazy("api_key missing") if not raw else gettext_lazy("api_key not valid"))
     return client
 
 
@@ -263,7 +263,7 @@ def _check_jurisdiction(data) -> None:
     given = _param(data, "jurisdiction_id")
     ours = getattr(settings, "GONGZHI_OPEN311_JURISDICTION", "")
     if given and ours and given != ours:
-        raise NotFound(f"jurisdiction_id {given}", code="unknown_jurisdiction")
+        raise NotFound(_("jurisdiction_id %(given)s") % {"given": given}, code="unknown_jurisdiction")
 
 
 def _media_url(value: str) -> str:
@@ -271,7 +271,7 @@ def _media_url(value: str) -> str:
         try:
             URLValidator(schemes=["http", "https"])(value)
         except DjangoValidationError:
-            raise ValidationFailed("media_url must be an http(s) URL", code="bad_media_url") from None
+            raise ValidationFailed(_("media_url must be an http(s) URL"), code="bad_media_url") from None
     return value
 
 
@@ -361,7 +361,7 @@ def requests(request, fmt):
     else:
         statuses = _list_param(data, "status")
         if set(statuses) - {"open", "closed"}:
-            raise ValidationFailed("status must be open or closed", code="bad_status")
+            raise ValidationFailed(_("status must be open or closed"), code="bad_status")
         start, end = _window(data)
         demands = queries.open311_requests(service_codes=_list_param(data, "service_code"), start=start, end=end,
                                            statuses=statuses)
@@ -374,7 +374,8 @@ def request_detail(request, fmt, service_request_id):
     client = _client(request.GET, required=False)
     demands = list(queries.open311_requests(numbers=[service_request_id]))
     if not demands:
-        raise NotFound(f"service_request_id {service_request_id}", code="unknown_service_request_id")
+        raise NotFound(_("service_request_id %(service_request_id)s")
+                       % {"service_request_id": service_request_id}, code="unknown_service_request_id")
     return render(fmt, "service_requests", _requests(demands, client))
 
 
@@ -384,7 +385,7 @@ def _create(request, fmt):
     ratelimit.check(request, "open311_request", who=f"open311:{client.pk}")
     service_code = _param(data, "service_code")
     if not service_code:
-        raise ValidationFailed("service_code was not provided", code="service_code_required")
+        raise ValidationFailed(_("service_code was not provided"), code="service_code_required")
     account_id = _param(data, "account_id")
     fields = dict(
         service_code=service_code, longitude=_float(data, "long"), latitude=_float(data, "lat"),

@@ -25,6 +25,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy as _
 
 from . import rules
 from .models import Demand, Photo
@@ -45,8 +46,7 @@ def max_bytes() -> int:
 
 class PhotoRefused(ValidationFailed):
     code = "photo_refused"
-    message_zh = "照片无法上传"
-    message_en = "The photo cannot be added"
+    base_message = _("The photo cannot be added")
 
 
 @dataclass
@@ -86,27 +86,26 @@ def _gps(exif) -> tuple[float, float] | None:
 def process(content: bytes, *, keep_location: bool = False) -> Processed:
     """Check one uploaded file by its content and make the stored image and thumbnail (JPEG, no EXIF)."""
     if not content:
-        raise PhotoRefused("the file is empty", explanation_zh="文件是空的")
+        raise PhotoRefused(_("the file is empty"))
     if len(content) > max_bytes():
         limit = _size(max_bytes())
-        raise PhotoRefused(f"the file is larger than {limit}", explanation_zh=f"文件超过 {limit}")
+        raise PhotoRefused(_("the file is larger than %(limit)s") % {"limit": limit})
     try:
         with Image.open(io.BytesIO(content)) as probe:
             kind = probe.format
             probe.verify()
         image = Image.open(io.BytesIO(content))
         if kind not in FORMATS:
-            raise PhotoRefused(f"{kind} is not a photo format (JPEG, PNG, WebP, GIF)",
-                               explanation_zh="不是照片格式（应为 JPEG、PNG、WebP 或 GIF）")
+            raise PhotoRefused(_("%(kind)s is not a photo format (JPEG, PNG, WebP, GIF)") % {"kind": kind})
         if image.width * image.height > MAX_PIXELS:
-            raise PhotoRefused("the picture has too many pixels", explanation_zh="图片像素过多")
+            raise PhotoRefused(_("the picture has too many pixels"))
         location = _gps(image.getexif()) if keep_location else None
         image = ImageOps.exif_transpose(image)
         image.load()
     except PhotoRefused:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise PhotoRefused("the file is not a picture that can be read", explanation_zh="文件不是可读取的图片") from None
+        raise PhotoRefused(_("the file is not a picture that can be read")) from None
     if image.mode not in ("RGB", "L"):
         background = Image.new("RGB", image.size, (255, 255, 255))
         rgba = image.convert("RGBA")
@@ -143,8 +142,7 @@ def add(user, demand: Demand, contents: list[bytes], *, stage: str = Photo.Stage
     if guest:
         user = None
         if stage != Photo.Stage.REPORT or demand.state in rules.FINAL_STATES:
-            raise PhotoRefused("a guest adds photos of the problem only, to an open demand",
-                               explanation_zh="只能为未结束的诉求补充问题照片")
+            raise PhotoRefused(_("a guest adds photos of the problem only, to an open demand"))
     else:
         policy.require(user, ADD_ACTION[stage], demand)
     processed = [process(content, keep_location=keep_location and stage == Photo.Stage.REPORT)
@@ -155,8 +153,8 @@ def add(user, demand: Demand, contents: list[bytes], *, stage: str = Photo.Stage
             demand = Demand.objects.select_for_update(of=("self",)).get(pk=demand.pk)
             already = Photo.objects.filter(demand=demand, stage=stage).count()
             if already + len(processed) > MAX_PER_STAGE:
-                raise PhotoRefused(f"at most {MAX_PER_STAGE} photos ({already} already)",
-                                   explanation_zh=f"最多 {MAX_PER_STAGE} 张照片（已有 {already} 张）")
+                raise PhotoRefused(_("at most %(max_per_stage)s photos (%(already)s already)")
+                                   % {"max_per_stage": MAX_PER_STAGE, "already": already})
             now = clock.now()
             photos = []
             for item in processed:
@@ -206,7 +204,7 @@ def visible(user, demand: Demand) -> list[Photo]:
 def get_visible(user, demand: Demand, photo_id: int) -> Photo:
     photo = Photo.objects.filter(demand=demand, pk=photo_id).select_related("demand__grid").first()
     if photo is None or not may_view(user, photo):
-        raise NotFound(f"photo {photo_id}")
+        raise NotFound(_("photo %(photo_id)s") % {"photo_id": photo_id})
     return photo
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.org.models import Region
 
 from . import hooks, rules
@@ -27,7 +28,7 @@ def get_visible(user, number: str) -> Demand:
     """One demand by number, or NotFound when it does not exist *or* the user may not see it."""
     found = visible(user).select_related("category", "grid", "lead_unit", "merged_into", "suggested_category").filter(number=number).first()
     if found is None:
-        raise NotFound(f"demand {number}")
+        raise NotFound(_("demand %(number)s") % {"number": number})
     return found
 
 
@@ -146,7 +147,7 @@ def score_weights() -> dict[str, float]:
 
 def _day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
     if end < start:
-        raise ValidationFailed("the range ends before it starts", code="bad_range")
+        raise ValidationFailed(_("the range ends before it starts"), code="bad_range")
     tz = timezone.get_default_timezone()
     return (dt.datetime.combine(start, dt.time.min, tzinfo=tz),
             dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz))
@@ -162,7 +163,7 @@ def rates(level: str, start: dt.date, end: dt.date, *, demands=None, within: Reg
     Counted by the database in one GROUP BY query; rows ordered best score first.
     """
     if level not in LEVELS:
-        raise ValidationFailed(f"level must be one of {', '.join(LEVELS)}", code="unknown_level")
+        raise ValidationFailed(_("level must be one of %(join)s") % {"join": ', '.join(LEVELS)}, code="unknown_level")
     key = LEVELS[level]
     lower, upper = _day_bounds(start, end)
     in_dispatch = Q(dispatched_at__gte=lower, dispatched_at__lt=upper)
@@ -321,7 +322,7 @@ def open311_service(code: str) -> Category:
     """One Open311 service by its service_code; NotFound (404, as the standard says) for anything else."""
     found = open311_services().filter(code=code).first()
     if found is None:
-        raise NotFound(f"service_code {code}", code="unknown_service_code")
+        raise NotFound(_("service_code %(code)s") % {"code": code}, code="unknown_service_code")
     return found
 
 

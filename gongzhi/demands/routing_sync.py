@@ -7,6 +7,7 @@ a matter naming no category refuses the whole change."""
 from django.dispatch import receiver
 
 from gongzhi.core.errors import ValidationFailed
+from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.duties.models import Responsibility
 from gongzhi.duties.signals import responsibilities_changed
 
@@ -20,7 +21,7 @@ def sync_routing_rules(sender=None, **kwargs) -> dict[str, int]:
     categories = dict(Category.objects.filter(code__in=codes).values_list("code", "pk"))
     unknown = sorted(codes - set(categories))
     if unknown:
-        raise ValidationFailed(f"no demand category {', '.join(unknown)}", code="unknown_category")
+        raise ValidationFailed(_("no demand category %(join)s") % {"join": ', '.join(unknown)}, code="unknown_category")
     wanted = {(categories[code], entry.region_id, entry.unit_id, entry.priority, entry.pk)
               for entry in entries for code in entry.matters}
     existing = {(r.category_id, r.region_id, r.unit_id, r.priority, r.responsibility_id): r.pk

@@ -5,6 +5,7 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 
 from gongzhi.core.errors import Conflict
+from gongzhi.core.i18n import gettext_lazy
 
 
 # --- the workflow ------------------------------------------------------------------------------------
@@ -65,8 +66,7 @@ REASON_REQUIRED = frozenset({"return", "reject"})
 
 class IllegalTransition(Conflict):
     code = "illegal_transition"
-    message_zh = "当前状态下不允许此操作"
-    message_en = "This action is not allowed in the current state"
+    base_message = gettext_lazy("This action is not allowed in the current state")
 
 
 def next_state(state: str, action: str) -> str:
@@ -74,7 +74,8 @@ def next_state(state: str, action: str) -> str:
     try:
         return TRANSITIONS[(state, action)]
     except KeyError:
-        raise IllegalTransition(f"{action} from {state}", state=state, action=action) from None
+        raise IllegalTransition(gettext_lazy("%(action)s from %(state)s")
+                                % {"action": action, "state": state}, state=state, action=action) from None
 
 
 def allowed_actions(state: str) -> list[str]:

@@ -18,6 +18,7 @@ from gongzhi.core import bulk, clock, events, policy
 from gongzhi.core.groupcommit import GroupCommit
 from gongzhi.core.text import clean_optional_text, clean_text
 from gongzhi.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy
 from gongzhi.ledger import services as ledger
 from gongzhi.org import locating
 from gongzhi.org.models import Organisation, Person, Region
@@ -39,16 +40,14 @@ DESK_KINDS = ("street_office", "township_government")
 
 class OutsideGrids(ValidationFailed):
     code = "outside_grids"
-    message_zh = "该位置不在任何网格内"
-    message_en = "The location lies outside every grid"
+    base_message = gettext_lazy("The location lies outside every grid")
 
 
 class UnknownAddress(ValidationFailed):
     """An address_string the district's address register names no single place for."""
 
     code = "unknown_address"
-    message_zh = "地址登记中找不到该地址"
-    message_en = "The district's address register names no place for this address"
+    base_message = gettext_lazy("The district's address register names no place for this address")
 
 
 @dataclass
@@ -106,7 +105,7 @@ def _memoised(kind: str, key, compute):
 def category_by_code(code: str) -> Category:
     found = Category.objects.filter(code=code, is_active=True).first()
     if found is None:
-        raise ValidationFailed(f"unknown category {code!r}", code="unknown_category")
+        raise ValidationFailed(gettext_lazy("unknown category %(code)r") % {"code": code}, code="unknown_category")
     return found
 
 
@@ -115,7 +114,8 @@ def _category(value) -> Category | None:
         return None
     if isinstance(value, Category):
         if not value.is_active:
-            raise ValidationFailed(f"category {value.code} is no longer in use", code="unknown_category")
+            raise ValidationFailed(gettext_lazy("category %(value_code)s is no longer in use")
+                                   % {"value_code": value.code}, code="unknown_category")
         return value
     return category_by_code(str(value))
 
@@ -124,7 +124,7 @@ def _urgency(value: str | None) -> str | None:
     if value in (None, ""):
         return None
     if value not in rules.URGENCIES:
-        raise ValidationFailed(f"unknown urgency {value!r}", code="unknown_urgency")
+        raise ValidationFailed(gettext_lazy("unknown urgency %(value)r") % {"value": value}, code="unknown_urgency")
     return value
 
 
@@ -256,9 +256,8 @@ def _required(value: str | None, what: str, code: str) -> str:
 
 def _optional_texts(address: str, contact_name: str, contact_phone: str) -> tuple[str, str, str]:
     """A demand's optional texts: may be empty, but never hold a NUL or control character."""
-    return (clean_optional_text(address, "address", what_zh="地址"),
-            clean_optional_text(contact_name, "contact name", what_zh="联系人"),
-            clean_optional_text(contact_phone, "contact phone", what_zh="联系电话"))
+    return (clean_optional_text(address, "address"), clean_optional_text(contact_name, "contact name"),
+            clean_optional_text(contact_phone, "contact phone"))
 
 
 def _open311_text(description: str, category) -> str:
@@ -295,22 +294,25 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
         policy.require(user, "demands.file")
     text = _required(text, "a description", "text_required")
     if len(text) > MAX_TEXT:
-        raise ValidationFailed(f"the description is longer than {MAX_TEXT} characters", code="text_too_long")
+        raise ValidationFailed(gettext_lazy("the description is longer than %(max_text)s characters")
+                               % {"max_text": MAX_TEXT}, code="text_too_long")
     address, contact_name, contact_phone = _optional_texts(address, contact_name, contact_phone)
     if channel not in Demand.Channel.values:
-        raise ValidationFailed(f"unknown channel {channel!r}", code="unknown_channel")
+        raise ValidationFailed(gettext_lazy("unknown channel %(channel)r")
+                               % {"channel": channel}, code="unknown_channel")
     category = _category(category)
     given_urgency = _urgency(urgency)
     if longitude is not None or latitude is not None:
         if longitude is None or latitude is None:
-            raise ValidationFailed("give both longitude and latitude", code="location_incomplete")
+            raise ValidationFailed(gettext_lazy("give both longitude and latitude"), code="location_incomplete")
         grid = locating.locate(longitude, latitude).grid
         if grid is None:
             raise OutsideGrids(f"{longitude}, {latitude}")
     elif grid is None:
-        raise ValidationFailed("a location (longitude and latitude) is required", code="location_required")
+        raise ValidationFailed(gettext_lazy("a location (longitude and latitude) is required"),
+                               code="location_required")
     elif grid.level != Region.Level.GRID:
-        raise ValidationFailed(f"{grid} is not a grid", code="not_a_grid")
+        raise ValidationFailed(gettext_lazy("%(grid)s is not a grid") % {"grid": grid}, code="not_a_grid")
     if channel == Demand.Channel.PATROL:
         policy.require(user, "demands.patrol", grid)
     suggested_urgency = ""
@@ -395,19 +397,22 @@ def submit_demand(user, *, text: str, longitude: float | None, latitude: float |
     policy.require(user, "demands.file")
     text = _required(text, "a description", "text_required")
     if len(text) > MAX_TEXT:
-        raise ValidationFailed(f"the description is longer than {MAX_TEXT} characters", code="text_too_long")
+        raise ValidationFailed(gettext_lazy("the description is longer than %(max_text)s characters")
+                               % {"max_text": MAX_TEXT}, code="text_too_long")
     address, contact_name, contact_phone = _optional_texts(address, contact_name, contact_phone)
     if channel not in SUBMISSION_CHANNELS:
-        raise ValidationFailed(f"channel {channel!r} cannot submit; use one of {', '.join(SUBMISSION_CHANNELS)}",
+        raise ValidationFailed(gettext_lazy("channel %(channel)r cannot submit; use one of %(join)s")
+                               % {"channel": channel, "join": ', '.join(SUBMISSION_CHANNELS)},
                                code="unknown_channel")
     code = (category or "").strip() or None
     if code is not None and code not in _active_category_codes():
-        raise ValidationFailed(f"unknown category {code!r}", code="unknown_category")
+        raise ValidationFailed(gettext_lazy("unknown category %(code)r") % {"code": code}, code="unknown_category")
     urgency = _urgency(urgency)
     if longitude is None or latitude is None:
         if longitude is None and latitude is None:
-            raise ValidationFailed("a location (longitude and latitude) is required", code="location_required")
-        raise ValidationFailed("give both longitude and latitude", code="location_incomplete")
+            raise ValidationFailed(gettext_lazy("a location (longitude and latitude) is required"),
+                                   code="location_required")
+        raise ValidationFailed(gettext_lazy("give both longitude and latitude"), code="location_incomplete")
     grid_id = locating.grid_id_at(longitude, latitude)
     if grid_id is None:
         raise OutsideGrids(f"{longitude}, {latitude}")
@@ -560,7 +565,7 @@ def submission_for(user, key: str) -> Submission:
     found = (Submission.objects.select_related("demand").filter(key=key, submitter_id=getattr(user, "pk", None))
              .first())
     if found is None:
-        raise NotFound(f"submission {key}")
+        raise NotFound(gettext_lazy("submission %(key)s") % {"key": key})
     return found
 
 
@@ -616,7 +621,7 @@ def triage(user, demand: Demand, *, category, urgency: str | None = None) -> Ste
     matches, dispatched). A returned demand is not routed again: the desk dispatches it by hand."""
     category = _category(category)
     if category is None:
-        raise ValidationFailed("a category is required", code="category_required")
+        raise ValidationFailed(gettext_lazy("a category is required"), code="category_required")
     given_urgency = _urgency(urgency)
     with transaction.atomic():
         demand, from_state, _ = _begin(user, demand, "triage")
@@ -644,7 +649,7 @@ def confirm_urgency(user, demand: Demand, *, urgency: str | None = None, note: s
         demand, from_state, _ = _begin(user, demand, "confirm_urgency")
         confirmed = given or demand.suggested_urgency
         if not confirmed:
-            raise ValidationFailed("the reporter suggested no urgency: name one", code="urgency_required")
+            raise ValidationFailed(gettext_lazy("the reporter suggested no urgency: name one"), code="urgency_required")
         demand.urgency, demand.urgency_overridden = confirmed, True
         deadlines.set_filing_dues(demand, _local(demand.received_at), time_limit_for(demand.category, confirmed),
                                   dispatch=from_state in rules.AT_DESK_STATES)
@@ -665,9 +670,9 @@ def dispatch(user, demand: Demand, *, unit: Organisation | int | None = None, as
     assisting = list(assisting)
     pks = [getattr(u, "pk", u) for u in assisting]
     if unit is not None and getattr(unit, "pk", unit) in pks:
-        raise ValidationFailed("the lead unit cannot also assist", code="lead_also_assisting")
+        raise ValidationFailed(gettext_lazy("the lead unit cannot also assist"), code="lead_also_assisting")
     if len(set(pks)) != len(pks):
-        raise ValidationFailed("an assisting unit is named twice", code="assisting_twice")
+        raise ValidationFailed(gettext_lazy("an assisting unit is named twice"), code="assisting_twice")
     with transaction.atomic():
         demand, from_state, _ = _begin(user, demand, "dispatch")
         unit = _named_unit(unit) if unit is not None else None
@@ -677,13 +682,13 @@ def dispatch(user, demand: Demand, *, unit: Organisation | int | None = None, as
         if category not in (None, ""):
             demand.category = _category(category)
         if demand.category is None:
-            raise ValidationFailed("triage the demand (give it a category) before dispatching it",
+            raise ValidationFailed(gettext_lazy("triage the demand (give it a category) before dispatching it"),
                                    code="category_required")
         found_rule = None
         if unit is None:
             found = route(demand.category, demand.grid)
             if found.rule is None:
-                raise ValidationFailed("no routing rule matches: name the unit", code="unit_required")
+                raise ValidationFailed(gettext_lazy("no routing rule matches: name the unit"), code="unit_required")
             unit, found_rule = found.unit, found.rule
         step = _dispatch(demand, user, unit, assisting, note=note.strip(), rule=found_rule)
     return Step(demand, [step])
@@ -694,7 +699,7 @@ def _named_unit(unit: Organisation | int) -> Organisation:
         return unit
     found = Organisation.objects.filter(pk=unit).first()
     if found is None:
-        raise NotFound(f"organisation {unit}", code="unknown_unit")
+        raise NotFound(gettext_lazy("organisation %(unit)s") % {"unit": unit}, code="unknown_unit")
     return found
 
 
@@ -702,7 +707,7 @@ def _require_dispatch_target(user, demand: Demand, unit: Organisation) -> None:
     """NotFound (code unknown_unit) unless `user` may send `demand` to `unit`: the same answer as for a unit
     that does not exist, so a desk cannot learn of units outside its reach."""
     if not policy.can(user, "demands.dispatch_to", DispatchTarget(demand, unit)):
-        raise NotFound(f"organisation {unit.pk}", code="unknown_unit")
+        raise NotFound(gettext_lazy("organisation %(unit_pk)s") % {"unit_pk": unit.pk}, code="unknown_unit")
 
 
 def accept(user, demand: Demand) -> Step:
@@ -779,9 +784,10 @@ def rate(user, demand: Demand, *, solved: bool, satisfaction: str, note: str = "
     answer for a demand they filed (not even an administrator answers for them). "Not solved" reopens the
     demand to the same unit at once."""
     if satisfaction not in Demand.Satisfaction.values:
-        raise ValidationFailed(f"unknown satisfaction {satisfaction!r}", code="unknown_satisfaction")
+        raise ValidationFailed(gettext_lazy("unknown satisfaction %(satisfaction)r")
+                               % {"satisfaction": satisfaction}, code="unknown_satisfaction")
     if not isinstance(solved, bool):
-        raise ValidationFailed("solved must be true or false", code="solved_required")
+        raise ValidationFailed(gettext_lazy("solved must be true or false"), code="solved_required")
     with transaction.atomic():
         demand, from_state, to_state = _begin(user, demand, "rate", checked=guest)
         if guest:  # the 查询码 was checked by the caller (guests.rate): only for a demand filed without an account
@@ -832,11 +838,13 @@ def merge_into(user, demand: Demand, original: Demand, *, note: str = "") -> Ste
     original carries the work. An original the user may not view is answered as unknown (404), before
     anything about it (its state) is said."""
     if not policy.can(user, "demands.view", original):
-        raise NotFound(f"demand {original.number}")
+        raise NotFound(gettext_lazy("demand %(original_number)s") % {"original_number": original.number})
     if original.pk == demand.pk:
-        raise ValidationFailed("a demand cannot duplicate itself", code="merge_into_itself")
+        raise ValidationFailed(gettext_lazy("a demand cannot duplicate itself"), code="merge_into_itself")
     if original.state in rules.FINAL_STATES:
-        raise ValidationFailed(f"{original.number} is {original.state}", code="merge_into_final")
+        raise ValidationFailed(gettext_lazy("%(original_number)s is %(state)s")
+                               % {"original_number": original.number, "state": original.get_state_display()},
+                               code="merge_into_final")
     with transaction.atomic():
         demand, from_state, to_state = _begin(user, demand, "merge")
         _end_assignments(demand, clock.now())
@@ -874,7 +882,7 @@ def read_contact(user, demand: Demand, *, purpose: str, channel: str) -> Contact
     """The reporter's name and phone as `user` may see them: in full for the units handling the demand,
     each such read logged in DemandContactAccess (个人信息保护法, need-to-know); masked for anyone else."""
     if not purpose.strip():
-        raise ValidationFailed("a purpose is required to read contact data", code="purpose_required")
+        raise ValidationFailed(gettext_lazy("a purpose is required to read contact data"), code="purpose_required")
     record = DemandContact.objects.filter(demand=demand).first()
     values = {"name": record.name if record else "", "phone": record.phone if record else ""}
     if not policy.can(user, "demands.view_contact", demand):
@@ -943,7 +951,8 @@ def revoke_open311_key(prefix: str):
     with transaction.atomic():
         clients = list(Open311Client.objects.select_for_update().filter(prefix=prefix[:8], revoked_at__isnull=True))
         if len(clients) != 1:
-            raise ValidationFailed(f"{len(clients)} active keys start with {prefix!r}; need exactly one",
+            raise ValidationFailed(gettext_lazy("%(clients_count)s active keys start with %(prefix)r; need exactly one")
+                                   % {"clients_count": len(clients), "prefix": prefix},
                                    code="key_not_unique")
         client = clients[0]
         client.revoked_at = clock.now()
@@ -980,15 +989,16 @@ def _open311_location(longitude: float | None, latitude: float | None, address_i
     elif longitude is None and latitude is None and address_id:
         building = Building.objects.filter(pk=int(address_id) if address_id.isdigit() else None).first()
         if building is None:
-            raise ValidationFailed(f"unknown address_id {address_id!r}", code="unknown_address_id")
+            raise ValidationFailed(gettext_lazy("unknown address_id %(address_id)r")
+                                   % {"address_id": address_id}, code="unknown_address_id")
     elif longitude is None and latitude is None and address:
         found = locating.place_address(address)
         if found is None:
-            raise UnknownAddress(f"address_string {address!r} names no place in the district's address "
-                                 "register: give lat and long, or an address_id")
+            raise UnknownAddress(gettext_lazy("address_string %(address)r names no place in the district's address register: "
+                                              "give lat and long, or an address_id") % {"address": address})
         building, grid = found.building, found.grid
     elif longitude is None and latitude is None:
-        raise ValidationFailed("a location is required: lat and long, an address_id or an address_string",
+        raise ValidationFailed(gettext_lazy("a location is required: lat and long, an address_id or an address_string"),
                                code="location_required")
     if building is not None:
         return building.longitude, building.latitude, building.grid, building, address or building.address
@@ -1054,7 +1064,7 @@ def submit_open311_request(client, *, service_code: str, longitude: float | None
 
     category = open311_service(service_code)
     if (longitude is None) != (latitude is None):
-        raise ValidationFailed("give both lat and long", code="location_incomplete")
+        raise ValidationFailed(gettext_lazy("give both lat and long"), code="location_incomplete")
     try:
         *point, grid, _building, _address = _open311_location(longitude, latitude, address_id, address)
     except UnknownAddress:
@@ -1083,7 +1093,7 @@ def submission_by_key(key: str) -> Submission:
     """A submission by its key alone (Open311 tokens: the key is the capability), 404 when unknown."""
     found = Submission.objects.select_related("demand").filter(key=key).first()
     if found is None:
-        raise NotFound(f"token {key}", code="unknown_token")
+        raise NotFound(gettext_lazy("token %(key)s") % {"key": key}, code="unknown_token")
     return found
 
 
@@ -1105,7 +1115,7 @@ def _awaiting_placement(submission: Submission) -> Submission:
     locked = (Submission.objects.select_for_update()
               .filter(pk=submission.pk, state=Submission.State.PENDING, grid__isnull=True).first())
     if locked is None:
-        raise NotFound(f"submission {submission.key}", code="not_awaiting_placement")
+        raise NotFound(gettext_lazy("submission %(key)s") % {"key": submission.key}, code="not_awaiting_placement")
     return locked
 
 
@@ -1119,7 +1129,7 @@ def place_submission(user, submission: Submission, grid_id: int) -> Submission:
     policy.require(user, "demands.place")
     grid = Region.objects.filter(pk=grid_id, level=Region.Level.GRID).first()
     if grid is None or not policy.can(user, "demands.place", grid):
-        raise NotFound(f"grid {grid_id}", code="unknown_grid")
+        raise NotFound(gettext_lazy("grid %(grid_id)s") % {"grid_id": grid_id}, code="unknown_grid")
     with transaction.atomic():
         submission = _awaiting_placement(submission)
         payload = dict(submission.payload)

@@ -176,7 +176,7 @@ def reply_check(request, number: str):
     policy.require(request.user, "demands.reply", demand)
     check = hooks.get("check_reply")
     if check is None:
-        raise NotFound("reply check")
+        raise NotFound(_("reply check"))
     text = (request.POST.get("text") or "").strip()
     result = check(demand, text) if text else None
     english = (get_language() or "").startswith("en")
@@ -313,7 +313,7 @@ def placement(request):
 def _awaiting(request, key: str):
     found = queries.awaiting_placement(request.user).filter(key=key).first()
     if found is None:
-        raise NotFound(f"submission {key}")
+        raise NotFound(_("submission %(key)s") % {"key": key})
     return found
 
 
@@ -350,13 +350,13 @@ def photo(request, number: str, photo_id: int, size: str = "full"):
     names nothing. Never cached by shared caches."""
     demand = Demand.objects.filter(number=number).select_related("grid").first()
     if demand is None:
-        raise NotFound(f"demand {number}")
+        raise NotFound(_("demand %(number)s") % {"number": number})
     from .guest_views import granted
 
     if granted(request, number):  # the guest who filed it, with its 查询码: their photos and the reply's
         found = Photo.objects.filter(demand=demand, pk=photo_id).first()
         if found is None:
-            raise NotFound(f"photo {photo_id}")
+            raise NotFound(_("photo %(photo_id)s") % {"photo_id": photo_id})
     else:
         found = photos.get_visible(request.user, demand, photo_id)
     stored = found.thumbnail if size == "thumb" else found.image
@@ -414,7 +414,7 @@ def act(request, number: str, action: str):
     """One workflow step from a button. htmx gets the card or the detail body back (a refusal with its
     reason and status); a plain form post is redirected to where it came from."""
     if action not in ACTIONS:
-        raise NotFound(f"action {action}")
+        raise NotFound(_("action %(action)s") % {"action": action})
     user = request.user
     demand = queries.get_visible(user, number)
     view = request.POST.get("view") if request.POST.get("view") in PARTIALS else "detail"
@@ -470,7 +470,7 @@ def receipt(request, number: str, event_id: int):
     step = queries.timeline(demand).filter(event_id=event_id).first()
     found = services.receipt(step.event, catch_up=False) if step else None
     if found is None:
-        raise NotFound(f"receipt of event {event_id}")
+        raise NotFound(_("receipt of event %(event_id)s") % {"event_id": event_id})
     response = JsonResponse(found, json_dumps_params={"ensure_ascii": False, "indent": 2})
     response["Content-Disposition"] = f'attachment; filename="{demand.number}-{found["index"]}.json"'
     return response

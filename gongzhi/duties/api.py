@@ -6,6 +6,7 @@ from typing import Literal
 from ninja import Field, Router, Schema, Status
 
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.core.openapi import free_text, optional_text
 from gongzhi.org.models import Organisation, Post, Region
 
@@ -18,14 +19,14 @@ router = Router(tags=["duties"])
 def _region(region_id: int) -> Region:
     region = Region.objects.filter(pk=region_id).first()
     if region is None:
-        raise NotFound(f"region {region_id}")
+        raise NotFound(_("region %(region_id)s") % {"region_id": region_id})
     return region
 
 
 def _get(model, pk):
     found = model.objects.filter(pk=pk).first()
     if found is None:
-        raise NotFound(f"{model._meta.verbose_name} {pk}")
+        raise NotFound(_("%(verbose_name)s %(pk)s") % {"verbose_name": model._meta.verbose_name, "pk": pk})
     return found
 
 
@@ -76,7 +77,8 @@ def record_decision(request, item_id: int, payload: DecisionIn):
             return None
         found = model.objects.filter(pk=pk).first()
         if found is None:
-            raise ValidationFailed(f"no {what} {pk}", code=f"unknown_{what}")
+            raise ValidationFailed(_("no %(what)s %(pk)s") % {"what": model._meta.verbose_name, "pk": pk},
+                                   code=f"unknown_{what}")
         return found
 
     decision = services.record_decision(
@@ -106,7 +108,7 @@ def responsibilities(request, region_id: int):
 def add_responsibility(request, payload: ResponsibilityIn):
     unit = Organisation.objects.filter(pk=payload.unit_id).first()
     if unit is None:
-        raise ValidationFailed(f"no organisation {payload.unit_id}", code="unknown_unit")
+        raise ValidationFailed(_("no organisation %(unit_id)s") % {"unit_id": payload.unit_id}, code="unknown_unit")
     entry = services.set_responsibility(request.user, unit=unit, region=_region(payload.region_id),
                                         matters=payload.matters, duty=payload.duty, priority=payload.priority,
                                         role=payload.role)

@@ -9,9 +9,12 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import get_language
 
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy
 from gongzhi.core.scrub import scrub
 from gongzhi.core.text import clean_optional_text, clean_public_text
 from gongzhi.deliberation import services as deliberation
@@ -22,6 +25,19 @@ from . import indicators, matching, powers, rules
 from .models import (AccountabilityRecord, Decision, Goal, Match, Need, PowerItem, ProgressReport, Project,
                      Resource, Responsibility, ResidentEvaluation, ReviewMeeting, Scorecard, ScoreResult, Task)
 from .signals import responsibilities_changed
+
+
+def _verdict_in(chinese: str, english: str) -> str:
+    return english if (get_language() or "").startswith("en") else chinese
+
+
+_lazy_verdict = lazy(_verdict_in, str)
+
+
+def _verdict(verdict: powers.Verdict):
+    """The verdict's words in the language shown: powers.check_decision words each verdict in both languages from
+    the power list's own bilingual catalogue (which is data, not a gettext message), and stores both."""
+    return _lazy_verdict(verdict.message_zh, verdict.message_en)
 
 
 def _text(value: str, what: str, *, max_length: int | None = None) -> str:
@@ -46,10 +62,11 @@ def adopt_power_list(user, region: Region, preset: str | None = None) -> list[Po
     (same code) are kept as they are, so adopting again adds only what is new."""
     policy.require(user, "duties.manage", region)
     if region.level != Region.Level.COMMUNITY:
-        raise ValidationFailed("a power list belongs to a village or community", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("a power list belongs to a village or community"), code="wrong_region")
     preset = preset or ("village" if region.kind == "village" else "community")
     if preset not in powers.POWER_LISTS:
-        raise ValidationFailed(f"unknown power list {preset!r}", code="unknown_preset")
+        raise ValidationFailed(gettext_lazy("unknown power list %(preset)r")
+                               % {"preset": preset}, code="unknown_preset")
     now = clock.now()
     with transaction.atomic():
         have = set(PowerItem.objects.filter(region=region).values_list("code", flat=True))
@@ -69,7 +86,7 @@ def edit_power_item(user, item: PowerItem, definition: dict) -> PowerItem:
     except (TypeError, ValueError) as exc:
         raise ValidationFailed(str(exc), code="invalid_power_item") from None
     if parsed.code != item.code:
-        raise ValidationFailed("an item keeps its code", code="code_changed")
+        raise ValidationFailed(gettext_lazy("an item keeps its code"), code="code_changed")
     # The list is published: its free text is scrubbed like any other published text (core.scrub).
     parsed = dataclasses.replace(parsed, name_zh=scrub(parsed.name_zh), name_en=scrub(parsed.name_en),
                                  note=scrub(parsed.note), legal_basis=tuple(scrub(b) for b in parsed.legal_basis))
@@ -90,9 +107,10 @@ def _amount(value) -> Decimal | None:
     try:
         amount = Decimal(str(value))
     except InvalidOperation:
-        raise ValidationFailed(f"not an amount: {value!r}", code="invalid_amount") from None
+        raise ValidationFailed(gettext_lazy("not an amount: %(value)r")
+                               % {"value": value}, code="invalid_amount") from None
     if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-        raise ValidationFailed("an amount is at least 0, to the fen", code="invalid_amount")
+        raise ValidationFailed(gettext_lazy("an amount is at least 0, to the fen"), code="invalid_amount")
     return amount
 
 
@@ -155,10 +173,10 @@ def record_decision(user, item: PowerItem, *, title: str, amount=None, kind: str
             events.record("duties.override_refused" if override else "duties.decision_refused", item, actor=user,
                           code=verdict.code, reason_zh=verdict.message_zh, reason_en=verdict.message_en, **facts)
         if override:
-            raise PermissionDenied("decisions under the power list cannot be overridden; "
-                                   + (verdict.message_en if not verdict.is_accepted else "record it normally"),
+            raise PermissionDenied(gettext_lazy("decisions under the power list cannot be overridden; %(verdict)s")
+                                   % {"verdict": gettext_lazy("record it normally") if verdict.is_accepted else _verdict(verdict)},
                                    code="override_refused")
-        raise ValidationFailed(verdict.message_en, code=verdict.code, explanation_zh=verdict.message_zh)
+        raise ValidationFailed(_verdict(verdict), code=verdict.code)
     with transaction.atomic():
         decision = Decision.objects.create(
             item=item, title=title, amount=amount, details=_optional_public(details, "details"), is_major=verdict.classification.is_major,
@@ -178,13 +196,13 @@ def _check_decision_record(user, item: PowerItem, topic: Topic | None, motion: M
     decide there, and a motion cited with a topic was put on that topic."""
     if topic is not None and not (topic.region.path.startswith(item.region.path)
                                   and policy.can(user, "duties.decide", topic.region)):
-        raise ValidationFailed("the topic is outside the item's region", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("the topic is outside the item's region"), code="wrong_region")
     if motion is not None:
         place = motion.meeting.body.region
         if not (place.path.startswith(item.region.path) and policy.can(user, "duties.decide", place)):
-            raise ValidationFailed("the motion was voted outside the item's region", code="wrong_region")
+            raise ValidationFailed(gettext_lazy("the motion was voted outside the item's region"), code="wrong_region")
         if topic is not None and motion.topic_id != topic.pk:
-            raise ValidationFailed("the motion was not put on this topic", code="wrong_motion")
+            raise ValidationFailed(gettext_lazy("the motion was not put on this topic"), code="wrong_motion")
 
 
 def _disclose(user, decision: Decision, item: powers.PowerItem):
@@ -221,12 +239,12 @@ def set_responsibility(user, *, unit: Organisation, region: Region, matters: lis
     if entry is not None:
         policy.require(user, "duties.manage", entry.region)
     if role and role not in Post.Role.values:
-        raise ValidationFailed(f"unknown post {role!r}", code="unknown_role")
+        raise ValidationFailed(gettext_lazy("unknown post %(role)r") % {"role": role}, code="unknown_role")
     matters = sorted({str(m).strip() for m in matters if str(m).strip()})
     if not matters:
-        raise ValidationFailed("name at least one matter (a demand category code)", code="empty")
+        raise ValidationFailed(gettext_lazy("name at least one matter (a demand category code)"), code="empty")
     if not unit.region.path.startswith(region.path) and not region.path.startswith(unit.region.path):
-        raise ValidationFailed("the unit does not serve this region", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("the unit does not serve this region"), code="wrong_region")
     with transaction.atomic():
         before = None
         if entry is None:
@@ -263,13 +281,15 @@ def _require_known(user, obj, what: str) -> None:
     """A person named inside a request is checked against the caller's scope like an id in the path: one the
     caller's posts do not let them see is answered exactly as an id that does not exist."""
     if obj is not None and not policy.can(user, "org.view", obj):
-        raise ValidationFailed(f"no {what} {obj.pk}", code=f"unknown_{what}")
+        raise ValidationFailed(gettext_lazy("no %(what)s %(pk)s") % {"what": obj._meta.verbose_name, "pk": obj.pk},
+                               code=f"unknown_{what}")
 
 
 def _within(region: Region, other_region: Region, what: str) -> None:
     """`what` must serve inside `region` (or be a unit above it serving it, e.g. the street office)."""
     if not (other_region.path.startswith(region.path) or region.path.startswith(other_region.path)):
-        raise ValidationFailed(f"{what} is outside {region.name}", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("%(what)s is outside %(region_name)s")
+                               % {"what": what, "region_name": region.name}, code="wrong_region")
 
 
 def create_goal(user, *, region: Region, title: str, indicator: str, start_value: float, target_value: float,
@@ -278,9 +298,10 @@ def create_goal(user, *, region: Region, title: str, indicator: str, start_value
     policy.require(user, "duties.plan", region)
     _within(region, owner.region, "the owner unit")
     if parent is not None and not region.path.startswith(parent.region.path):
-        raise ValidationFailed("a sub-goal lies inside its parent goal's region", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("a sub-goal lies inside its parent goal's region"), code="wrong_region")
     if live_indicator and (indicators.get(live_indicator) is None or indicators.get(live_indicator).for_region is None):
-        raise ValidationFailed(f"no live indicator {live_indicator!r} for a region", code="unknown_indicator")
+        raise ValidationFailed(gettext_lazy("no live indicator %(live_indicator)r for a region")
+                               % {"live_indicator": live_indicator}, code="unknown_indicator")
     try:
         rules.Target(indicator=indicator, target_value=target_value, direction=direction,
                      unit_of_measure=unit_of_measure, start_value=start_value, start_date=start_date,
@@ -329,10 +350,10 @@ def report_progress(user, *, goal: Goal | None = None, task: Task | None = None,
                     note: str, evidence: str = "") -> ProgressReport:
     subject = goal or task
     if subject is None or (goal and task):
-        raise ValidationFailed("report on one goal or one task", code="invalid")
+        raise ValidationFailed(gettext_lazy("report on one goal or one task"), code="invalid")
     policy.require(user, "duties.report_progress" if task else "duties.plan", subject)
     if goal is not None and value is None:
-        raise ValidationFailed("a goal's report gives the indicator's value", code="value_required")
+        raise ValidationFailed(gettext_lazy("a goal's report gives the indicator's value"), code="value_required")
     with transaction.atomic():
         report = ProgressReport.objects.create(goal=goal, task=task, value=value, note=_text(note, "note"),
                                                evidence=_optional_public(evidence, "evidence"), reported_by=user,
@@ -345,12 +366,12 @@ def report_progress(user, *, goal: Goal | None = None, task: Task | None = None,
 def add_task(user, *, title: str, unit: Organisation, deadline: dt.date, quality_standard: str,
              goal: Goal | None = None, project=None, person: Person | None = None, parent: Task | None = None) -> Task:
     if goal is None and project is None:
-        raise ValidationFailed("a task serves a goal or a project", code="invalid")
+        raise ValidationFailed(gettext_lazy("a task serves a goal or a project"), code="invalid")
     policy.require(user, "duties.plan", goal or project)
     _within((goal or project).region, unit.region, "the responsible unit")
     _require_known(user, person, "person")
     if parent is not None and (parent.goal_id != getattr(goal, "pk", None) or parent.project_id != getattr(project, "pk", None)):
-        raise ValidationFailed("a sub-task belongs to its parent's goal or project", code="wrong_parent")
+        raise ValidationFailed(gettext_lazy("a sub-task belongs to its parent's goal or project"), code="wrong_parent")
     with transaction.atomic():
         task = Task.objects.create(goal=goal, project=project, parent=parent, title=_text(title, "title", max_length=160),
                                    unit=unit, person=person, deadline=deadline,
@@ -367,9 +388,10 @@ def complete_task(user, task: Task, *, quality_met: bool, note: str) -> Task:
     with transaction.atomic():
         task = _locked(Task, task.pk)
         if task.completed_at:
-            raise Conflict("the task is already completed", code="already_completed")
+            raise Conflict(gettext_lazy("the task is already completed"), code="already_completed")
         if quality_met is not None and not policy.can(user, "duties.plan", task):
-            raise PermissionDenied("an officer checks the quality standard", code="officer_checks_quality")
+            raise PermissionDenied(gettext_lazy("an officer checks the quality standard"),
+                                   code="officer_checks_quality")
         task.completed_at, task.quality_met = clock.now(), quality_met
         task.save(update_fields=["completed_at", "quality_met"])
         ProgressReport.objects.create(task=task, note=_text(note, "note"), reported_by=user, on=clock.today(),
@@ -415,7 +437,7 @@ def hold_review(user, *, region: Region, held_on: dt.date, participants: str, co
     """Record a review meeting (会商研判) of the region's goals with its conclusions."""
     policy.require(user, "duties.plan", region)
     if any(not g.region.path.startswith(region.path) for g in goals):
-        raise ValidationFailed("a review covers goals of its own region", code="wrong_region")
+        raise ValidationFailed(gettext_lazy("a review covers goals of its own region"), code="wrong_region")
     with transaction.atomic():
         review = ReviewMeeting.objects.create(region=region, held_on=held_on,
                                               participants=_text(participants, "participants"),
@@ -441,7 +463,8 @@ def define_scorecard(user, region: Region, data: dict) -> Scorecard:
     unknown = [i.live_indicator for i in card.indicators
                if i.live_indicator not in BUILT_IN_INDICATORS and indicators.get(i.live_indicator) is None]
     if unknown:
-        raise ValidationFailed(f"no indicator {unknown[0]!r}", code="unknown_indicator")
+        raise ValidationFailed(gettext_lazy("no indicator %(unknown)r")
+                               % {"unknown": unknown[0]}, code="unknown_indicator")
     with transaction.atomic():
         row = Scorecard.objects.create(region=region, name=card.name_zh, indicators=rules.scorecard_to_data(card),
                                        created_at=clock.now())
@@ -466,7 +489,8 @@ def indicator_value(code: str, unit: Organisation, start: dt.date, end: dt.date)
         return None if not scores else round(20 * sum(scores) / len(scores), 4)
     indicator = indicators.get(code)
     if indicator is None or indicator.for_unit is None:
-        raise ValidationFailed(f"no indicator {code!r} for a unit", code="unknown_indicator")
+        raise ValidationFailed(gettext_lazy("no indicator %(code)r for a unit")
+                               % {"code": code}, code="unknown_indicator")
     return indicator.for_unit(unit, start, end)
 
 
@@ -474,7 +498,7 @@ def compute_scores(user, scorecard: Scorecard, units, start: dt.date, end: dt.da
     """Score each unit over the period and store the results with their breakdown (考评)."""
     policy.require(user, "duties.evaluate_units", scorecard.region)
     if end < start:
-        raise ValidationFailed("the period ends before it starts", code="bad_range")
+        raise ValidationFailed(gettext_lazy("the period ends before it starts"), code="bad_range")
     card = rules.scorecard_from_data(scorecard.indicators)
     units = list(units)
     for unit in units:
@@ -500,11 +524,11 @@ def evaluate_unit(user, unit: Organisation, *, score: int, comment: str = "") ->
     """A resident's evaluation (1–5) of a unit serving where they live, once per month."""
     policy.require(user, "duties.evaluate", unit.region)
     if score not in (1, 2, 3, 4, 5):
-        raise ValidationFailed("a score is 1 to 5", code="invalid_score")
+        raise ValidationFailed(gettext_lazy("a score is 1 to 5"), code="invalid_score")
     month = clock.today().replace(day=1)
     with transaction.atomic():
         if ResidentEvaluation.objects.filter(unit=unit, evaluator=user, period_start=month).exists():
-            raise Conflict("you have evaluated this unit this month", code="already_evaluated")
+            raise Conflict(gettext_lazy("you have evaluated this unit this month"), code="already_evaluated")
         row = ResidentEvaluation.objects.create(unit=unit, evaluator=user, period_start=month, score=score,
                                                 comment=clean_optional_text(comment, "comment", max_length=2000),
                                                 at=clock.now())
@@ -518,7 +542,7 @@ def record_accountability(user, *, unit: Organisation, facts: str, outcome: str,
     policy.require(user, "duties.hold_accountable", unit.region)
     _require_known(user, person, "person")
     if task is not None and task.unit_id != unit.pk:
-        raise ValidationFailed("the task is not the unit's", code="wrong_task")
+        raise ValidationFailed(gettext_lazy("the task is not the unit's"), code="wrong_task")
     if decision is not None:
         policy.require(user, "duties.hold_accountable", decision.item.region)
     with transaction.atomic():
@@ -551,7 +575,7 @@ def publish_need(user, *, region: Region, title: str, skills: list[str], quantit
 def publish_resource(user, *, owner: Organisation, region: Region, title: str, offers: list[str], capacity: float,
                      longitude: float, latitude: float, max_distance_km: float | None = None, window=None) -> Resource:
     if not (policy.can(user, "duties.match", region) or owner.pk in {p.organisation_id for p in _posts(user)}):
-        raise PermissionDenied("publish resources for your own unit", code="forbidden")
+        raise PermissionDenied(gettext_lazy("publish resources for your own unit"), code="forbidden")
     _within(region, owner.region, "the unit")
     _check_matching_input(resource=dict(id=0, offers=offers, capacity=capacity, point=(longitude, latitude),
                                         max_distance_km=max_distance_km, windows=(window,) if window else ()))
@@ -576,10 +600,11 @@ def propose_grid_allocation(user, region: Region, *, days: int = 90,
     policy.require(user, "duties.match", region)
     indicator = indicators.get(workload_indicator)
     if indicator is None or indicator.for_region is None:
-        raise ValidationFailed(f"no workload indicator {workload_indicator!r}", code="unknown_indicator")
+        raise ValidationFailed(gettext_lazy("no workload indicator %(workload_indicator)r")
+                               % {"workload_indicator": workload_indicator}, code="unknown_indicator")
     grids = list(Region.objects.filter(level=Region.Level.GRID, path__startswith=region.path))
     if not grids:
-        raise ValidationFailed("the region has no grids", code="no_grids")
+        raise ValidationFailed(gettext_lazy("the region has no grids"), code="no_grids")
     end = clock.today()
     start = end - dt.timedelta(days=days)
     workload = {g.pk: float(indicator.for_region(g, start, end) or 0) for g in grids}
@@ -588,7 +613,7 @@ def propose_grid_allocation(user, region: Region, *, days: int = 90,
     for post in Post.objects.filter(Post.in_force_q(end), role=Post.Role.GRID_WORKER, grid__in=grids):
         current.setdefault(post.person_id, []).append(post.grid_id)
     if not current:
-        raise ValidationFailed("no grid worker holds a post in the region", code="no_workers")
+        raise ValidationFailed(gettext_lazy("no grid worker holds a post in the region"), code="no_workers")
     try:
         result = matching.allocate_grid_workers(workload, {g.pk: set(adjacency.get(g.pk, ())) for g in grids},
                                                 sorted(current), current=current)
@@ -667,7 +692,7 @@ def accept_match(user, match: Match, *, project: Project | None = None, deadline
     with transaction.atomic():
         match = _locked(Match, match.pk)
         if match.state != Match.State.PROPOSED:
-            raise Conflict(f"the match is {match.state}", code="not_proposed")
+            raise Conflict(gettext_lazy("the match is %(state)s") % {"state": match.state}, code="not_proposed")
         if project is None:
             project = Project.objects.create(region=match.need.region, title=match.need.title, created_by=user,
                                              created_at=clock.now())
@@ -690,7 +715,7 @@ def record_project_outcome(user, project: Project, outcome: str) -> Project:
     with transaction.atomic():
         project = _locked(Project, project.pk)
         if project.completed_at:
-            raise Conflict("the outcome is already recorded", code="already_completed")
+            raise Conflict(gettext_lazy("the outcome is already recorded"), code="already_completed")
         project.outcome, project.completed_at = _text(outcome, "outcome"), clock.now()
         project.save(update_fields=["outcome", "completed_at"])
         Need.objects.filter(matches__project=project).update(is_open=False)

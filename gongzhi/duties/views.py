@@ -47,11 +47,11 @@ def _region(request) -> Region:
     if raw:
         region = queries.region_or_none(int(raw)) if raw.isdigit() else None
         if region is None:
-            raise NotFound(f"region {raw}")
+            raise NotFound(_("region %(raw)s") % {"raw": raw})
         return region
     region = queries.default_region(request.user)
     if region is None:
-        raise NotFound("no village or community yet")
+        raise NotFound(_("no village or community yet"))
     return region
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound
+from gongzhi.core.i18n import gettext_lazy
 from gongzhi.demands import rules as demand_rules
 from gongzhi.demands.models import Category, Demand
 from gongzhi.org.models import Region
@@ -38,13 +39,13 @@ def cockpit_region(user, chosen: str | int | None = None) -> Region:
         known = chosen.isdigit() and int(chosen) < 2**63  # a larger id names nothing (and overflows the database)
         region = Region.objects.defer("polygon").filter(pk=int(chosen)).first() if known else None
         if region is None or not policy.can(user, "insight.view", region):
-            raise NotFound(f"region {chosen}")
+            raise NotFound(gettext_lazy("region %(chosen)s") % {"chosen": chosen})
     else:
         viewable = viewable_regions(user)
         region = viewable[0] if viewable else None
     policy.require(user, "insight.view", region)
     if region is None:  # a superuser on an empty deployment
-        raise NotFound("region")
+        raise NotFound(gettext_lazy("region"))
     return region
 
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import Conflict, NotFound, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy
 from gongzhi.core.scrub import scrub
 from gongzhi.demands import hooks
 from gongzhi.demands import queries as demand_queries
@@ -75,8 +76,9 @@ def train_from_demands(user=None, *, activate: bool = True) -> ClassifierModel:
     keep = [i for i, label in enumerate(labels) if counts[label] >= 5]
     texts, labels = [texts[i] for i in keep], [labels[i] for i in keep]
     if len(texts) < MIN_TRAINING_EXAMPLES or len(set(labels)) < 2:
-        raise ValidationFailed(f"{len(texts)} handled demands in {len(set(labels))} categories with ≥5 each; "
-                               f"need {MIN_TRAINING_EXAMPLES} in at least 2", code="too_few_examples")
+        raise ValidationFailed(gettext_lazy("%(texts_count)s handled demands in %(set_count)s categories with ≥5 each; need "
+                                            "%(min_training_examples)s in at least 2")
+                                            % {"texts_count": len(texts), "set_count": len(set(labels)), "min_training_examples": MIN_TRAINING_EXAMPLES}, code="too_few_examples")
     model = textclass.TextClassifier().fit(texts, labels)
     return register_model(model, source=ClassifierModel.Source.DEMANDS, user=user, activate=activate)
 
@@ -108,7 +110,7 @@ def activate_model(user, version: int) -> ClassifierModel:
     with transaction.atomic():
         row = ClassifierModel.objects.select_for_update().filter(pk=version).first()
         if row is None:
-            raise NotFound(f"classifier model v{version}")
+            raise NotFound(gettext_lazy("classifier model v%(version)s") % {"version": version})
         _activate(row, user)
     return row
 
@@ -339,7 +341,7 @@ def analyse_hot_spots(region: Region | None = None, *, weeks: int = 26, today: d
         grids_qs = grids_qs.filter(path__startswith=region.path)
     grids = list(grids_qs.order_by("id").values_list("id", "name"))
     if len(grids) < 2:
-        raise ValidationFailed("hot spots need at least two grids with boundaries", code="too_few_grids")
+        raise ValidationFailed(gettext_lazy("hot spots need at least two grids with boundaries"), code="too_few_grids")
     roots = list(Category.objects.filter(parent__isnull=True, is_active=True).order_by("path"))
     cell_of = {grid_id: i for i, (grid_id, _) in enumerate(grids)}
     root_of = {c.pk: i for i, c in enumerate(roots)}
@@ -478,10 +480,11 @@ def open_proactive_demand(user, warning: Warning) -> Demand:
         warning = (Warning.objects.select_for_update(of=("self",)).select_related("grid", "building", "category")
                    .get(pk=warning.pk))
         if warning.state != Warning.State.OPEN:
-            raise ValidationFailed(f"warning {warning.pk} is {warning.state}", code="warning_not_open")
+            raise ValidationFailed(gettext_lazy("warning %(warning_pk)s is %(state)s")
+                                   % {"warning_pk": warning.pk, "state": warning.state}, code="warning_not_open")
         grid = warning.grid
         if grid is None:
-            raise ValidationFailed("the warning has no grid", code="warning_without_place")
+            raise ValidationFailed(gettext_lazy("the warning has no grid"), code="warning_without_place")
         policy.require(user, "insight.act_on_warning", grid)
         point = ((warning.building.longitude, warning.building.latitude) if warning.building_id else
                  _grid_point(grid))
@@ -537,7 +540,8 @@ def _open_topic(user, *, region: Region, title: str, description: str, origin: s
 
     existing = Topic.objects.filter(origin_reference=reference).exclude(status=Topic.Status.WITHDRAWN).first()
     if existing is not None:
-        raise Conflict(f"topic {existing.pk} was already opened from it", code="topic_exists", topic=existing.pk)
+        raise Conflict(gettext_lazy("topic %(existing_pk)s was already opened from it")
+                       % {"existing_pk": existing.pk}, code="topic_exists", topic=existing.pk)
     return deliberation.propose_topic(user, region=region, title=title, description=description, origin=origin,
                                       origin_reference=reference, evidence=evidence)
 
@@ -547,7 +551,7 @@ def open_topic_from_issue(user, issue: Issue):
     (an officer proposes it), carrying the evidence: counts, grids and sample demands without personal data."""
     item = next((i for i in agenda(issue.community, limit=50) if i.issue.pk == issue.pk), None)
     if item is None:
-        raise ValidationFailed("the issue is no longer an agenda suggestion (resolved or merged)",
+        raise ValidationFailed(gettext_lazy("the issue is no longer an agenda suggestion (resolved or merged)"),
                                code="not_suggested")
     category = issue.category.name if issue.category_id else ""
     evidence = {"kind": "issue", "issue": issue.pk, "category": category, "volume": issue.volume,

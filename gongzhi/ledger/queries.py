@@ -7,6 +7,7 @@ verifier or exporter pages through.
 """
 
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy
 
 from . import merkle, storage, tiles
 from .models import Checkpoint, Cosignature, LogHead
@@ -16,8 +17,7 @@ TILE_WIDTH = tiles.TILE_WIDTH
 
 class BeyondTree(ValidationFailed):
     code = "beyond_tree_size"
-    message_zh = "超出账本当前大小"
-    message_en = "Beyond the current size of the log"
+    base_message = gettext_lazy("Beyond the current size of the log")
 
 
 def head() -> LogHead | None:
@@ -33,7 +33,7 @@ def latest_checkpoint() -> LogHead:
     """The head with its signed checkpoint; NotFound before the first checkpoint is signed."""
     current = head()
     if current is None or not current.checkpoint:
-        raise NotFound("no checkpoint has been signed yet")
+        raise NotFound(gettext_lazy("no checkpoint has been signed yet"))
     return current
 
 
@@ -54,9 +54,10 @@ def _check_size(size: int | None, *, what: str = "tree_size") -> int:
     if size is None:
         return current
     if size < 0:
-        raise ValidationFailed(f"{what} must not be negative", code="negative_size")
+        raise ValidationFailed(gettext_lazy("%(what)s must not be negative") % {"what": what}, code="negative_size")
     if size > current:
-        raise BeyondTree(f"{what} {size} > {current}", tree_size=current)
+        raise BeyondTree(gettext_lazy("%(what)s %(size)s > %(current)s")
+                         % {"what": what, "size": size, "current": current}, tree_size=current)
     return size
 
 
@@ -67,16 +68,16 @@ MAX_INDEX = 2**62
 
 def _within_any_tree(first: int, what: str) -> None:
     if first >= MAX_INDEX:
-        raise NotFound(f"{what} is beyond any tree")
+        raise NotFound(gettext_lazy("%(what)s is beyond any tree") % {"what": what})
 
 
 def entry(index: int) -> dict:
     if index < 0:
-        raise ValidationFailed("index must not be negative", code="negative_index")
+        raise ValidationFailed(gettext_lazy("index must not be negative"), code="negative_index")
     _within_any_tree(index, f"entry {index}")
     rows = storage.entry_texts(index, index + 1)
     if not rows:
-        raise NotFound(f"entry {index}", tree_size=tree_size())
+        raise NotFound(gettext_lazy("entry %(index)s") % {"index": index}, tree_size=tree_size())
     _, text, leaf = rows[0]
     return {"index": index, "entry": text, "leaf_hash": leaf.hex()}
 
@@ -98,7 +99,8 @@ def inclusion(index: int, size: int | None = None) -> dict:
     """Audit path of entry `index` in the tree of `size` (default: the current tree)."""
     size = _check_size(size)
     if not 0 <= index < size:
-        raise BeyondTree(f"index {index} is not in a tree of size {size}", tree_size=size)
+        raise BeyondTree(gettext_lazy("index %(index)s is not in a tree of size %(size)s")
+                         % {"index": index, "size": size}, tree_size=size)
     source = storage.DatabaseHashSource(prefetch=[(0, index), *merkle.range_coords(0, size)])
     proof = merkle.inclusion_proof(source, index, size)
     leaf = source.get_hashes([(0, index)])[0]
@@ -115,9 +117,10 @@ def consistency(first: int, second: int | None = None) -> dict:
     """Proof that the tree of size `second` (default: current) extends the tree of size `first`."""
     second = _check_size(second, what="second")
     if first < 0:
-        raise ValidationFailed("first must not be negative", code="negative_size")
+        raise ValidationFailed(gettext_lazy("first must not be negative"), code="negative_size")
     if first > second:
-        raise ValidationFailed(f"first {first} > second {second}", code="first_after_second")
+        raise ValidationFailed(gettext_lazy("first %(first)s > second %(second)s")
+                               % {"first": first, "second": second}, code="first_after_second")
     source = storage.DatabaseHashSource(
         prefetch=[*(merkle.range_coords(0, first) if first else []), *(merkle.range_coords(0, second) if second else [])]
     )
@@ -138,11 +141,12 @@ def by_hash(leaf_hash_hex: str, size: int | None = None) -> dict:
     except ValueError:
         leaf = b""
     if len(leaf) != merkle.HASH_SIZE:
-        raise ValidationFailed("hash must be 64 hex digits", code="bad_hash")
+        raise ValidationFailed(gettext_lazy("hash must be 64 hex digits"), code="bad_hash")
     size = _check_size(size)
     index = storage.index_of_leaf(leaf, size)
     if index is None:
-        raise NotFound(f"no entry with leaf hash {leaf_hash_hex} in a tree of size {size}")
+        raise NotFound(gettext_lazy("no entry with leaf hash %(leaf_hash_hex)s in a tree of size %(size)s")
+                       % {"leaf_hash_hex": leaf_hash_hex, "size": size})
     return inclusion(index, size)
 
 
@@ -150,7 +154,7 @@ def receipt(index: int) -> dict:
     """Entry `index` with its inclusion proof in the latest signed checkpoint, and that checkpoint."""
     current = latest_checkpoint()
     if not 0 <= index < current.size:
-        raise NotFound(f"entry {index}", tree_size=current.size)
+        raise NotFound(gettext_lazy("entry %(index)s") % {"index": index}, tree_size=current.size)
     proof = inclusion(index, current.size)
     return {
         "index": index,
@@ -173,11 +177,12 @@ def tile(level: int, index: int, width: int | None) -> bytes:
     """
     want = width or TILE_WIDTH
     if level * tiles.TILE_HEIGHT >= 64:
-        raise NotFound(f"tile level {level} is beyond any tree")
+        raise NotFound(gettext_lazy("tile level %(level)s is beyond any tree") % {"level": level})
     _within_any_tree((index + 1) * TILE_WIDTH << (level * tiles.TILE_HEIGHT), f"tile {level}/{index}")
     hashes = storage.level_hashes(level * tiles.TILE_HEIGHT, index * TILE_WIDTH, index * TILE_WIDTH + want)
     if len(hashes) < want:
-        raise NotFound(f"tile {level}/{index} has {len(hashes)} of {want} hashes")
+        raise NotFound(gettext_lazy("tile %(level)s/%(index)s has %(hashes_count)s of %(want)s hashes")
+                       % {"level": level, "index": index, "hashes_count": len(hashes), "want": want})
     return b"".join(hashes)
 
 
@@ -186,5 +191,6 @@ def entry_bundle(index: int, width: int | None) -> bytes:
     _within_any_tree((index + 1) * TILE_WIDTH, f"entry bundle {index}")
     rows = storage.entry_texts(index * TILE_WIDTH, index * TILE_WIDTH + want)
     if len(rows) < want:
-        raise NotFound(f"entry bundle {index} has {len(rows)} of {want} entries")
+        raise NotFound(gettext_lazy("entry bundle %(index)s has %(rows_count)s of %(want)s entries")
+                       % {"index": index, "rows_count": len(rows), "want": want})
     return tiles.encode_entry_bundle([text.encode() for _, text, _ in rows])

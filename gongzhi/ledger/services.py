@@ -62,6 +62,7 @@ from django.db import InterfaceError, OperationalError, connection, transaction
 from gongzhi.core import bulk, clock, events
 from gongzhi.core.canonical import canonical_json
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy
 
 from . import merkle, note, queries, receipts, storage, tiles
 from .models import Checkpoint, Cosignature, Entry, LogHead, Opening, Pending
@@ -411,8 +412,7 @@ def run_sequencer(*, interval: float = 0.1, should_stop=lambda: False, batch_siz
 
 class NotSequenced(Conflict):
     code = "not_sequenced"
-    message_zh = "该事件尚未写入公开账本"
-    message_en = "The event is not in the ledger yet"
+    base_message = gettext_lazy("The event is not in the ledger yet")
 
 
 def append_and_wait(kind: str, subject, *, actor=None, private: dict | None = None, timeout: float = 10.0,
@@ -427,7 +427,7 @@ def append_and_wait(kind: str, subject, *, actor=None, private: dict | None = No
         if settings.GONGZHI_LEDGER_SEQUENCER == "inline":
             sequence_pending()
         elif time.monotonic() > deadline:
-            raise NotSequenced(f"event {event.pk}")
+            raise NotSequenced(gettext_lazy("event %(event_pk)s") % {"event_pk": event.pk})
         else:
             time.sleep(0.01)
     return receipt_for(event, with_openings=with_openings)
@@ -441,7 +441,7 @@ def receipt_for(event, *, with_openings: bool = False) -> dict:
     """
     index = Entry.objects.filter(event_id=event.pk).values_list("index", flat=True).first()
     if index is None:
-        raise NotSequenced(f"event {event.pk}")
+        raise NotSequenced(gettext_lazy("event %(event_pk)s") % {"event_pk": event.pk})
     receipt = queries.receipt(index)
     if with_openings:
         receipt["openings"] = openings(index)
@@ -452,7 +452,7 @@ def openings(index: int) -> dict:
     """{field: {"salt": hex, "value": value, "commitment": hex}} for entry `index` (private data!)."""
     entry = Entry.objects.select_related("event").filter(index=index).first()
     if entry is None:
-        raise NotFound(f"entry {index}")
+        raise NotFound(gettext_lazy("entry %(index)s") % {"index": index})
     opening = Opening.objects.filter(entry_id=index).first()
     salts = opening.salts if opening else {}
     result = {}
@@ -478,14 +478,12 @@ def verify_receipt(receipt: dict) -> receipts.ReceiptCheck:
 
 class UnknownWitness(PermissionDenied):
     code = "unknown_witness"
-    message_zh = "不是本账本配置的见证方密钥"
-    message_en = "Not a witness key this log is configured to accept"
+    base_message = gettext_lazy("Not a witness key this log is configured to accept")
 
 
 class BadCosignature(ValidationFailed):
     code = "bad_cosignature"
-    message_zh = "见证签名无效"
-    message_en = "The cosignature does not verify"
+    base_message = gettext_lazy("The cosignature does not verify")
 
 
 def witness_verifiers() -> list[note.CosignatureVerifier]:
@@ -505,7 +503,7 @@ def _signature_line(line: str) -> note.NoteSignature:
     except note.NoteError as error:
         raise BadCosignature(str(error), code="malformed_cosignature") from error
     if len(signatures) != 1:
-        raise BadCosignature("send exactly one signature line", code="malformed_cosignature")
+        raise BadCosignature(gettext_lazy("send exactly one signature line"), code="malformed_cosignature")
     return signatures[0]
 
 
@@ -524,10 +522,11 @@ def add_cosignature(size: int, line: str) -> Cosignature:
         raise UnknownWitness(f"{signature.name}+{signature.key_id.hex()}")
     checkpoint = Checkpoint.objects.filter(size=size).order_by("-id").first()
     if checkpoint is None:
-        raise NotFound(f"no checkpoint of size {size}")
+        raise NotFound(gettext_lazy("no checkpoint of size %(size)s") % {"size": size})
     body = note.format_checkpoint(origin(), size, bytes(checkpoint.root))
     if not verifier.verify(body, signature.signature):
-        raise BadCosignature(f"not a cosignature by {verifier.name} of the checkpoint of size {size}")
+        raise BadCosignature(gettext_lazy("not a cosignature by %(verifier_name)s of the checkpoint of size %(size)s")
+                             % {"verifier_name": verifier.name, "size": size})
     with transaction.atomic():
         cosignature, _ = Cosignature.objects.update_or_create(
             size=size, witness=verifier.name, key_id=verifier.key_id.hex(),

@@ -75,6 +75,7 @@ from shapely.validation import explain_validity
 
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import ImportRejected, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy
 
 from .geometry import _plain, derive_polygons
 from .models import (
@@ -111,7 +112,8 @@ class _Errors:
     def reject_if_any(self) -> None:
         if self.items:
             self.items.sort(key=lambda e: (e["line"] or 0))
-            raise ImportRejected(f"{len(self.items)} error(s) in the {self.what}", errors=self.items)
+            raise ImportRejected(gettext_lazy("%(items_count)s error(s) in the %(what)s")
+                                 % {"items_count": len(self.items), "what": self.what}, errors=self.items)
 
 
 def _decode(data: str | bytes) -> str:
@@ -123,7 +125,8 @@ def _decode(data: str | bytes) -> str:
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             message = "the file is not UTF-8 text (in Excel: save as “CSV UTF-8”)"
-            raise ImportRejected(f"line {line}: {message}", errors=[{"line": line, "message": message}]) from None
+            raise ImportRejected(gettext_lazy("line %(line)s: %(message)s")
+                                 % {"line": line, "message": message}, errors=[{"line": line, "message": message}]) from None
     return data[1:] if data.startswith("\ufeff") else data
 
 
@@ -266,7 +269,7 @@ def _parse_features(data, errors: _Errors) -> list[_Feature]:
         message = 'expected a GeoJSON FeatureCollection: {"type": "FeatureCollection", "features": [...]}'
         raise ImportRejected(message, errors=[{"line": 1, "message": message}])
     if not document["features"]:
-        raise ImportRejected("the file has no features", errors=[{"line": 1, "message": "the file has no features"}])
+        raise ImportRejected(gettext_lazy("the file has no features"), errors=[{"line": 1, "message": "the file has no features"}])
     newlines = [m.start() for m in re.finditer("\n", text)]
     lines = [bisect.bisect_right(newlines, offset) + 1 for offset in _feature_offsets(text)]
 
@@ -631,9 +634,10 @@ def _read_rows(text: str, errors: _Errors) -> tuple[list[str], list[_Row]]:
     try:
         header = [h.strip().lower().lstrip("\ufeff") for h in next(reader, [])]
     except csv.Error as exc:
-        raise ImportRejected(f"line 1: {exc}", errors=[{"line": 1, "message": str(exc)}]) from None
+        raise ImportRejected(gettext_lazy("line 1: %(exc)s")
+                             % {"exc": exc}, errors=[{"line": 1, "message": str(exc)}]) from None
     if not any(header):
-        raise ImportRejected("the file has no header line", errors=[{"line": 1, "message": "no header line"}])
+        raise ImportRejected(gettext_lazy("the file has no header line"), errors=[{"line": 1, "message": "no header line"}])
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
         errors.add(1, f"unknown column(s) {', '.join(map(repr, unknown))}; the columns are {', '.join(COLUMNS)}")

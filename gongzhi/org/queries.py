@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404
 
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound
+from gongzhi.core.i18n import gettext_lazy as _
 
 from .models import Building, Household, Organisation, Person, PersonalDataAccess, Post, Region, Road
 from .permissions import VIEW_ACTION, access_log_q, scope_q
@@ -25,7 +26,7 @@ def get_scoped(user, model, pk, action: str | None = None, queryset=None):
     qs = queryset if queryset is not None else model.objects.all()
     obj = qs.filter(scope_q(user, action, model)).filter(pk=pk).first()
     if obj is None:
-        raise NotFound(f"{model._meta.model_name} {pk}")
+        raise NotFound(_("%(verbose_name)s %(pk)s") % {"verbose_name": model._meta.verbose_name, "pk": pk})
     return obj
 
 

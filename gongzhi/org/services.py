@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import Conflict, NotFound, RateLimited, ValidationFailed
+from gongzhi.core.i18n import gettext_lazy as _
 
 from .models import Person, PersonalData, PersonalDataAccess, Post
 from .permissions import PERSONAL_FIELDS, REVEAL, SHOWN, personal_sight, region_paths_of
@@ -97,9 +98,8 @@ def check_purpose(purpose: str) -> str:
     """The purpose, tidied; ValidationFailed unless it is in real words (rules.is_meaningful_purpose)."""
     if not is_meaningful_purpose(purpose or ""):
         raise ValidationFailed(
-            "state the purpose in words: at least two Chinese characters or three words",
+            _("state the purpose in words: at least two Chinese characters or three words"),
             code="purpose_not_meaningful",
-            explanation_zh="请用文字说明用途：至少两个汉字，或三个英文单词",
         )
     return " ".join(purpose.split())[:120]
 
@@ -128,7 +128,7 @@ def read_personal_data(user, person: Person, *, purpose: str, channel: str,
     """
     unknown = set(fields) - set(PERSONAL_FIELDS)
     if unknown:
-        raise ValidationFailed(f"unknown personal data fields: {', '.join(sorted(unknown))}")
+        raise ValidationFailed(_("unknown personal data fields: %(join)s") % {"join": ', '.join(sorted(unknown))})
     purpose = check_purpose(purpose)
     paths = region_paths_of(person)
     card = person_card(user, person, reveal=fields, paths=paths)
@@ -145,9 +145,9 @@ def read_personal_data(user, person: Person, *, purpose: str, channel: str,
             left, retry_after = reveals_left(user)
             if left <= 0:
                 raise RateLimited(
-                    f"at most {settings.GONGZHI_REVEALS_PER_HOUR} reveals of personal data per hour",
+                    _("at most %(limit)s reveals of personal data per hour")
+                    % {"limit": settings.GONGZHI_REVEALS_PER_HOUR},
                     retry_after=retry_after,
-                    explanation_zh=f"每小时最多查看 {settings.GONGZHI_REVEALS_PER_HOUR} 次个人信息",
                 )
         PersonalDataAccess.objects.create(
             user=user if getattr(user, "is_authenticated", False) else None,
@@ -169,9 +169,9 @@ def end_post(user, post: Post, end_date) -> Post:
     """End a post on `end_date` (not before it started)."""
     policy.require(user, "org.change", post)
     if post.end_date is not None:
-        raise Conflict(f"the post already ended on {post.end_date.isoformat()}")
+        raise Conflict(_("the post already ended on %(isoformat)s") % {"isoformat": post.end_date.isoformat()})
     if end_date < post.start_date:
-        raise ValidationFailed("a post cannot end before it starts")
+        raise ValidationFailed(_("a post cannot end before it starts"))
     with transaction.atomic():
         post.end_date = end_date
         post.save(update_fields=["end_date"])
@@ -184,7 +184,7 @@ def require_visible(user, obj, what: str | None = None) -> None:
     its path: outside the caller's scope it does not exist for them (NotFound, as queries.get_scoped
     answers), so a request cannot reach, or learn of, another place's people and units."""
     if obj is not None and not policy.can(user, "org.view", obj):
-        raise NotFound(f"{what or obj._meta.model_name} {obj.pk}")
+        raise NotFound(_("%(verbose_name)s %(pk)s") % {"verbose_name": what or obj._meta.verbose_name, "pk": obj.pk})
 
 
 def appoint(user, *, person: Person, organisation, role: str, start_date, **where) -> Post:
@@ -199,7 +199,7 @@ def appoint(user, *, person: Person, organisation, role: str, start_date, **wher
     for place in ("grid", "building", "served_organisation"):
         require_visible(user, where.get(place))
     if role not in Post.Role.values:
-        raise ValidationFailed(f"unknown role {role!r}")
+        raise ValidationFailed(_("unknown role %(role)r") % {"role": role})
     post = Post(person=person, organisation=organisation, role=role, start_date=start_date, **where)
     post.full_clean()
     policy.require(user, "org.appoint", post)
@@ -209,5 +209,5 @@ def appoint(user, *, person: Person, organisation, role: str, start_date, **wher
             events.record("org.post_appointed", post, actor=user, person=person.pk, organisation=organisation.pk,
                           role=role)
     except IntegrityError:
-        raise Conflict("the person already holds this post") from None
+        raise Conflict(_("the person already holds this post")) from None
     return post

@@ -95,7 +95,7 @@ def _summary(calendar: workdays.YearCalendar) -> dict:
 @page
 def calendar_year(request, year: int):
     if not 2000 <= year <= 2100:
-        raise NotFound(f"year {year}")
+        raise NotFound(_("year %(year)s") % {"year": year})
     calendar = workdays.year_calendar(year)
     return render(request, "web/calendar_year.html", {
         "calendar": calendar, "source": SOURCE_LABELS[calendar.source], "ranges": workdays.ranges_of(calendar),
@@ -107,7 +107,7 @@ def calendar_file(request, year: int):
     """A year's notice in the import format (JSON): to check it, correct it, or start next year's from it."""
     calendar = workdays.year_calendar(year)
     if not calendar.known:
-        raise NotFound(f"no holiday notice for {year}")
+        raise NotFound(_("no holiday notice for %(year)s") % {"year": year})
     body = {"year": year, "title": calendar.title, "number": calendar.number,
             "published_on": calendar.published_on.isoformat() if calendar.published_on else None,
             "holidays": [{"name": r["name"], "from": r["from"].isoformat(), "to": r["to"].isoformat()}

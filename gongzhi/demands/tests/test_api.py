@@ -78,7 +78,7 @@ def test_an_illegal_transition_is_409_and_changes_nothing(as_user, dw):
     response = as_user(dw.dispatcher)("post", f"{BASE}{number}/actions/close", {})
     assert response.status_code == 409
     body = response.json()
-    assert body["code"] == "illegal_transition" and "close from received" in body["message"]
+    assert body["code"] == "illegal_transition" and "不能在“received”状态下执行“close”" in body["message"]
     assert Demand.objects.get().state == "received" and DemandEvent.objects.count() == before
 
 

@@ -128,9 +128,9 @@ def test_the_header_and_the_mapping_are_checked_first(dw):
     assert rejected(dw, "") == [(1, "the file is empty: a header line is required")]
     assert "no column “诉求内容” for text" in rejected(dw, "工单号,内容\nA,x\n")[0][1]
     assert "no column “经纬度” for longitude" in rejected(dw, "诉求内容\nx\n", mapping={"longitude": "经纬度"})[0][1]
-    with pytest.raises(ValidationFailed, match="unknown field"):
+    with pytest.raises(ValidationFailed, match="列对应关系中有未知字段"):
         run(dw, "诉求内容\nx\n", mapping={"texte": "内容"})
-    with pytest.raises(ValidationFailed, match="not JSON"):
+    with pytest.raises(ValidationFailed, match="列对应关系不是有效的 JSON"):
         run(dw, "诉求内容\nx\n", mapping="{")
     with pytest.raises(ImportRejected) as caught:
         with clock.frozen_at(NOW):

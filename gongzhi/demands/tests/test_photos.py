@@ -105,7 +105,8 @@ def test_a_file_over_the_size_limit_is_refused(settings):
     settings.GONGZHI_PHOTO_MAX_BYTES = 10_000
     with pytest.raises(photos.PhotoRefused) as refused:
         photos.process(jpeg(2000, 2000))
-    assert refused.value.detail == "the file is larger than 10 KB"
+    assert refused.value.message("en") == "The photo cannot be added: the file is larger than 10 KB"
+    assert refused.value.message("zh-hans") == "照片无法上传：文件超过 10 KB"
 
 
 # --- on a demand ------------------------------------------------------------------------------------------------
@@ -148,7 +149,7 @@ def test_at_most_six_photos_as_reported(dw):
     photos.add(dw.resident, demand, [jpeg(colour=(i * 30, 0, 0)) for i in range(4)])
     with pytest.raises(photos.PhotoRefused) as refused:
         photos.add(dw.resident, demand, [jpeg(), jpeg(), jpeg()])
-    assert refused.value.detail == "at most 6 photos (4 already)"
+    assert refused.value.message("en") == "The photo cannot be added: at most 6 photos (4 already)"
     assert demand.photos.count() == 4
 
 

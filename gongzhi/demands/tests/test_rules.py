@@ -51,7 +51,7 @@ def test_a_step_is_legal_exactly_when_the_table_has_it(state, action):
         with pytest.raises(IllegalTransition) as refused:
             next_state(state, action)
         assert refused.value.status == 409 and refused.value.code == "illegal_transition"
-        assert f"{action} from {state}" in str(refused.value)
+        assert f"{action} from {state}" in refused.value.message("en")
 
 
 def test_merged_and_rejected_are_final_and_every_state_is_reachable():

@@ -273,7 +273,7 @@ def test_an_illegal_transition_is_refused_with_409_and_changes_nothing(dw):
     with pytest.raises(rules.IllegalTransition) as refused:
         services.accept(dw.handler, demand)
     assert refused.value.status == 409 and refused.value.code == "illegal_transition"
-    assert "accept from received" in str(refused.value)
+    assert "accept from received" in refused.value.message("en")
     demand.refresh_from_db()
     assert demand.state == "received" and (Event.objects.count(), DemandEvent.objects.count()) == before
 

@@ -139,15 +139,14 @@ def test_an_officer_records_a_routine_decision_with_signatures_and_it_is_disclos
     assert f"?region={village.village.pk}#disclosure-{decision.disclosure_id}" in body
 
 
-def test_a_refused_decision_shows_the_verdicts_reason_in_chinese_first_and_stores_nothing(as_, village):
+def test_a_refused_decision_shows_the_verdicts_reason_in_chinese_and_stores_nothing(as_, village):
     item = procurement(village)
-    client = as_(village.officer)
+    client = as_(village.officer, language="zh-hans")
     response = client.post(reverse("duties:record_decision", args=[item.pk]),
                            {"title": "购买办公用品", "amount": "800", "signatories": ["handler"]})
     assert response.status_code == 400
     body = page(response)
-    assert "缺少党组织书记、村（居）委会主任的签字" in body and "missing the signature" in body
-    assert body.index("缺少党组织书记") < body.index("missing the signature")
+    assert "缺少党组织书记、村（居）委会主任的签字" in body and "missing the signature" not in body
     assert 'value="购买办公用品"' in body  # the form as typed
     major = client.post(reverse("duties:record_decision", args=[item.pk]), {"title": "采购冷库", "amount": "300000"})
     assert major.status_code == 400 and "须经四议两公开程序，尚无" in page(major)

@@ -40,4 +40,4 @@ class Command(BaseCommand):
                     created = f"{timezone.localtime(client.created_at):%Y-%m-%d %H:%M}"
                     self.stdout.write(f"{client.prefix}…\t{client.name}\t{state}\t{created}\t{used}\t{client.contact}")
         except DomainError as err:
-            raise CommandError(err.message()) from None
+            raise CommandError(err.message("en")) from None

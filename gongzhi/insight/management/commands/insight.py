@@ -70,7 +70,7 @@ class Command(BaseCommand):
         except (textclass.DataError, textclass.ModelFormatError) as error:
             raise CommandError(str(error)) from error
         except DomainError as error:
-            raise CommandError(error.message()) from error
+            raise CommandError(error.message("en")) from error  # the CLI speaks English, as the other verbs
 
     def _load(self, path: Path) -> textclass.TextClassifier:
         return textclass.TextClassifier.load(path)
