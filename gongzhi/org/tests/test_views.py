@@ -73,7 +73,10 @@ def test_community_page_shows_facts_counts_children_and_a_map_of_its_grids(as_se
     assert [s["name"] for s in shapes] == ["东园一网格", "东园二网格"]
     assert shapes[0]["url"] == reverse("org:region", args=[world.grid_a1.pk])
     assert shapes[0]["geometry"]["type"] == "Polygon"
-    assert 'id="map-data"' in page and "plotly/plotly.min.js" in page and "web/regionmap.js" in page
+    assert "code" not in shapes[0]  # the map names the grids; it shows no codes
+    assert 'id="map-data"' in page and "leaflet/leaflet.js" in page and "web/gzmap.js" in page
+    assert "web/regionmap.js" in page and "plotly" not in page
+    assert f'data-basemap-url="/api/v1/org/basemap?within={world.community_a.pk}"' in page
 
 
 def test_breadcrumbs_link_only_the_ancestors_in_scope(as_secretary_a, world):
