@@ -3,7 +3,7 @@ one language renders in whichever language is active when it is shown (a page, t
 copy), not the one active at the raise."""
 
 from django.utils.functional import lazy
-from django.utils.translation import gettext_lazy as _django_gettext_lazy
+from django.utils.translation import gettext_lazy as _django_gettext_lazy, pgettext_lazy
 
 
 def _format(template, params) -> str:
@@ -26,7 +26,7 @@ def gettext_lazy(message: str):
 
 
 def _join(items) -> str:
-    return str(_django_gettext_lazy("; ")).join(str(item) for item in items)
+    return str(pgettext_lazy("between messages", "; ")).join(str(item) for item in items)
 
 
 _lazy_join = lazy(_join, str)
