@@ -35,3 +35,19 @@ _lazy_join = lazy(_join, str)
 def join_lazy(items):
     """Several lazy messages as one, joined with the language's own separator ("; " or "；") when shown."""
     return _lazy_join(tuple(items))
+
+
+def _in_language(chinese: str, english: str) -> str:
+    from django.utils.translation import get_language
+
+    return english if (get_language() or "").startswith("en") else chinese
+
+
+_lazy_in_language = lazy(_in_language, str)
+
+
+def bilingual(chinese: str, english: str):
+    """A text that arrives as data in both languages (a rule module's own wording: a procedure's refusal, a power
+    list verdict worded from its bilingual catalogue), shown lazily in the active language. Our own messages
+    go through gettext; this is only for those rule outputs until they become msgids with parameters."""
+    return _lazy_in_language(chinese, english)

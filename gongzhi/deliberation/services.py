@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q
 
 from gongzhi.core import canonical, clock, events, policy
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from gongzhi.core.i18n import gettext_lazy, join_lazy
+from gongzhi.core.i18n import bilingual, gettext_lazy, join_lazy
 from gongzhi.core.scrub import scrub
 from gongzhi.core.text import clean_optional_text, clean_public_text
 from gongzhi.org.models import Organisation, Person, Post, Region
@@ -743,7 +743,8 @@ def _check_stage_motion(meeting: Meeting, topic: Topic | None, stage_code: str) 
     procedure = topic_procedure(topic)
     refusal = procedures.check_can_record(procedure, stage_history(topic), stage_code)
     if refusal:
-        raise ValidationFailed(str(refusal), code=refusal.code, expected=refusal.expected)
+        raise ValidationFailed(bilingual(refusal.message_zh, refusal.message_en), code=refusal.code,
+                               expected=refusal.expected)
     stage = procedure.stage(stage_code)
     if stage.kind != procedures.StageKind.MEETING:
         raise ValidationFailed(gettext_lazy("stage %(stage_code)s is not decided in a meeting")
@@ -1202,7 +1203,8 @@ def record_stage(user, topic: Topic, stage_code: str, *, meeting: Meeting | None
         history = stage_history(topic)
         refusal = procedures.check_can_record(procedure, history, stage_code)
         if refusal:
-            raise ValidationFailed(str(refusal), code=refusal.code, expected=refusal.expected)
+            raise ValidationFailed(bilingual(refusal.message_zh, refusal.message_en), code=refusal.code,
+                                   expected=refusal.expected)
         stage = procedure.stage(stage_code)
         # Read what the stage rests on as stored now, not as the caller last saw it.
         meeting = Meeting.objects.get(pk=meeting.pk) if meeting else None
@@ -1246,7 +1248,7 @@ def record_stage(user, topic: Topic, stage_code: str, *, meeting: Meeting | None
         reason, minutes = _optional_public(reason, "reason"), _optional_public(minutes, "minutes")
         refusal = procedures.check_can_record(procedure, history, stage_code, outcome, reason)
         if refusal:
-            raise ValidationFailed(str(refusal), code=refusal.code)
+            raise ValidationFailed(bilingual(refusal.message_zh, refusal.message_en), code=refusal.code)
         sequence = (topic.stages.order_by("-sequence").values_list("sequence", flat=True).first() or 0) + 1
         record = StageRecord.objects.create(
             topic=topic, sequence=sequence, stage_code=stage_code, meeting=meeting, motion=motion,

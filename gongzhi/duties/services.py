@@ -9,12 +9,10 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.functional import lazy
-from django.utils.translation import get_language
 
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
-from gongzhi.core.i18n import gettext_lazy
+from gongzhi.core.i18n import bilingual, gettext_lazy
 from gongzhi.core.scrub import scrub
 from gongzhi.core.text import clean_optional_text, clean_public_text
 from gongzhi.deliberation import services as deliberation
@@ -27,17 +25,10 @@ from .models import (AccountabilityRecord, Decision, Goal, Match, Need, PowerIte
 from .signals import responsibilities_changed
 
 
-def _verdict_in(chinese: str, english: str) -> str:
-    return english if (get_language() or "").startswith("en") else chinese
-
-
-_lazy_verdict = lazy(_verdict_in, str)
-
-
 def _verdict(verdict: powers.Verdict):
     """The verdict's words in the language shown: powers.check_decision words each verdict in both languages from
     the power list's own bilingual catalogue (which is data, not a gettext message), and stores both."""
-    return _lazy_verdict(verdict.message_zh, verdict.message_en)
+    return bilingual(verdict.message_zh, verdict.message_en)
 
 
 def _text(value: str, what: str, *, max_length: int | None = None) -> str:

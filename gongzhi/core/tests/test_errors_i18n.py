@@ -11,7 +11,7 @@ from django.utils import translation
 
 from gongzhi.core import clock
 from gongzhi.core.errors import NotFound, ValidationFailed
-from gongzhi.core.i18n import gettext_lazy as _
+from gongzhi.core.i18n import bilingual, gettext_lazy as _, join_lazy
 from gongzhi.core.models import ApiToken
 from gongzhi.demands import services
 from gongzhi.demands.tests.factories import IN_A1, THURSDAY_9AM, DemandWorld
@@ -72,6 +72,15 @@ def test_a_formatted_detail_stays_lazy_and_as_dict_serialises_to_json():
     with translation.override("zh-hans"):
         assert json.loads(json.dumps(error.as_dict())) == {
             "code": "not_found", "message": "未找到：诉求 2026112600001", "details": {"shown": ["文件是空的"]}}
+
+
+def test_a_rule_s_bilingual_wording_and_joined_messages_are_shown_in_one_language():
+    # A procedure's refusal or a power-list verdict arrives in both languages as data; it is shown in one.
+    error = ValidationFailed(join_lazy([bilingual("“决议公开”尚未完成", "“publication of the resolution” is not done yet"),
+                                        _("the notice period is not over")]))
+    assert error.message("zh-hans") == "输入有误：“决议公开”尚未完成；公示期尚未结束"
+    assert error.message("en") == ("Invalid input: “publication of the resolution” is not done yet; "
+                                   "the notice period is not over")
 
 
 @pytest.fixture
