@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from gongzhi.core import clock, events, policy
 from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
-from gongzhi.core.i18n import bilingual, gettext_lazy
+from gongzhi.core.i18n import bilingual, gettext_lazy, join_lazy
 from gongzhi.core.scrub import scrub
 from gongzhi.core.text import clean_optional_text, clean_public_text
 from gongzhi.deliberation import services as deliberation
@@ -218,7 +218,8 @@ def _check_responsibilities(entries) -> None:
     try:
         rules.routing_rules(specs)
     except rules.ResponsibilityConflict as conflict:
-        raise ValidationFailed(str(conflict), code="responsibility_conflict") from None
+        raise ValidationFailed(join_lazy(bilingual(c.message_zh, c.message_en) for c in conflict.conflicts),
+                               code="responsibility_conflict") from None
     except ValueError as exc:
         raise ValidationFailed(str(exc), code="invalid_responsibility") from None
 

@@ -192,6 +192,8 @@ def test_a_responsibility_naming_an_unknown_category_or_clashing_changes_nothing
         services.set_responsibility(w.street_official, unit=dw.city_management, region=w.community_a,
                                     matters=["environment.garbage"], duty="y", priority=1)
     assert err.value.code == "responsibility_conflict"
+    assert "以同一优先级（1）认领了同一类诉求" in err.value.message("zh-hans")
+    assert "all claim “environment.garbage”" in err.value.message("en")
     assert Responsibility.objects.count() == 1 and RoutingRule.objects.filter(responsibility__isnull=False).count() == 1
 
 
