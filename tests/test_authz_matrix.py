@@ -44,6 +44,7 @@ ROUTES: dict[str, str] = {
     "accounts/login/": "auth",
     "accounts/logout/": "auth",
     "accounts/sign-up/": "public",
+    "favicon.ico": "public",
     "accounts/password/": "public",
     "accounts/code/": "public",
     "ledger/": "public",

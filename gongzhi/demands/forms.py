@@ -72,9 +72,10 @@ def category_choices(*, blank: str) -> list:
 def grid_choices(grids: list[dict]) -> list:
     """Grids (queries.grid_outlines) grouped by community, for filing without the map."""
     groups: dict[str, list] = {}
-    for grid in grids:
-        label = f"{grid['name']} · {grid['code']}" if grid["code"] else grid["name"]
-        groups.setdefault(grid["community"], []).append((grid["id"], label))
+    for grid in sorted(grids, key=lambda g: (g["community"], g["code"] or "", g["name"])):  # G01, G02 … G10
+        # Under its community's heading a grid is named without it: 第一网格, not 东华园社区第一网格 · code.
+        name = grid["name"].removeprefix(grid["community"]) or grid["name"]
+        groups.setdefault(grid["community"], []).append((grid["id"], name))
     return [("", _("— choose your grid —")), *groups.items()]
 
 

@@ -78,7 +78,8 @@ def report(request):
             status = 400
         else:
             _grant(request, step.demand.number)
-            request.session["gongzhi_guest_filed"] = {"number": step.demand.number, "code": code}
+            request.session["gongzhi_guest_filed"] = {"number": step.demand.number, "code": code,
+                                                      "phone_confirmed": bool(data["contact_phone"])}
             return redirect("demands:guest_done")
     elif request.method == "POST":
         status = 400
@@ -270,7 +271,8 @@ def me_too(request, number: str):
                                            session_key=request.session.session_key or "")
     except DomainError as refused:
         return JsonResponse({"code": refused.code, "message": refused.message()}, status=refused.status)
-    message = (ngettext("Noted: you and %(n)d other resident reported this.",
-                        "Noted: you and %(n)d other residents reported this.", count) % {"n": count}) if added \
+    reported = count + 1  # those who said "me too", and whoever reported it
+    message = (ngettext("Noted: %(n)d resident, you included, reported this.",
+                        "Noted: %(n)d residents, you included, reported this.", reported) % {"n": reported}) if added \
         else _("You had already said so.")
     return JsonResponse({"number": demand.number, "supporters": count, "added": added, "message": message})

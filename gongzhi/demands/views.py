@@ -117,7 +117,7 @@ def _card(user, demand: Demand, *, view: str, with_timeline: bool = False, with_
         "suggested_name": category_name(demand.suggested_category) if demand.suggested_category_id else None,
         "deadlines": _deadlines(demand),
         "actions": _actions(user, demand, forms) if with_actions else [],
-        "timeline": _timeline(user, demand) if with_timeline else None,
+        "timeline": _timeline(user, demand, receipts=view == "detail") if with_timeline else None,
         "view": view,
         "with_timeline": with_timeline,
         "notice": notice,
@@ -125,9 +125,11 @@ def _card(user, demand: Demand, *, view: str, with_timeline: bool = False, with_
     }
 
 
-def _timeline(user, demand: Demand) -> list[dict]:
+def _timeline(user, demand: Demand, *, receipts: bool = True) -> list[dict]:
+    """The steps; with their ledger receipts (an inclusion proof each) only where they are shown: the
+    demand's own page, not the cards of a list."""
     return [{"event": e, "label": STEP_LABELS.get(e.action, e.action), "state": Demand.State(e.to_state).label,
-             "receipt": services.receipt(e.event, catch_up=False)}
+             "receipt": services.receipt(e.event, catch_up=False) if receipts else None}
             for e in queries.timeline_as_seen_by(user, demand)]
 
 

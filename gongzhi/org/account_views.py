@@ -23,7 +23,7 @@ from . import accounts, queries
 from .models import Building, HouseholdClaim
 
 PHONE_WIDGET = forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel",
-                                      "placeholder": "13812345678"})
+                                      "placeholder": gettext_lazy("11-digit mobile number")})
 CODE_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6"})
 
 
@@ -72,8 +72,7 @@ def _code_form(request, form_class, *, template, send, finish, purpose):
             if "send_code" in request.POST:
                 ratelimit.check(request, "phone_code")
                 send(form.cleaned_data["phone"])
-                sent = _("A code was sent to %(phone)s. It is valid for 10 minutes.") % {
-                    "phone": _masked(form.cleaned_data["phone"])}
+                sent = _sent_notice(purpose, form.cleaned_data["phone"])
             else:
                 ratelimit.check(request, "sign_up")
                 _same_passwords(form)
@@ -90,6 +89,13 @@ def _code_form(request, form_class, *, template, send, finish, purpose):
         form.data.pop("password_again", None)
     return render(request, template, {"form": form, "sent": sent, "error": error, "purpose": purpose},
                   status=status)
+
+
+def _sent_notice(purpose: str, phone: str) -> str:
+    if purpose == PhoneCode.Purpose.RESET:  # the same words whether the number has an account or not
+        return _("If %(phone)s has an account, a code is on its way, valid for 10 minutes. Nothing after a few "
+                 "minutes? Check that it is the number you opened the account with.") % {"phone": _masked(phone)}
+    return _("A code was sent to %(phone)s. It is valid for 10 minutes.") % {"phone": _masked(phone)}
 
 
 def _masked(phone: str) -> str:
@@ -144,8 +150,8 @@ def send_code(request):
         if isinstance(refused, RateLimited) and refused.retry_after:
             answer["Retry-After"] = str(refused.retry_after)
         return answer
-    return JsonResponse({"message": _("A code was sent to %(phone)s. It is valid for 10 minutes.") % {
-        "phone": _masked(request.POST.get("phone", ""))}, "resend_after": int(phone_codes.RESEND_AFTER.total_seconds())})
+    return JsonResponse({"message": _sent_notice(purpose, request.POST.get("phone", "")),
+                         "resend_after": int(phone_codes.RESEND_AFTER.total_seconds())})
 
 
 # --- "I live here" ------------------------------------------------------------------------------------------
@@ -157,8 +163,7 @@ def my_household(request):
     q = (request.GET.get("q") or "").strip()[:60]
     found = []
     if q:
-        ids = [p["id"] for p in queries.find_places(q, limit=10) if p.get("kind") == "building"]
-        found = list(Building.objects.filter(pk__in=ids).select_related("grid__parent"))
+        found = accounts.find_buildings(q)
     error = None
     status = 200
     if request.method == "POST":

@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from gongzhi.core import clock, events, phone_codes, policy
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -34,11 +35,21 @@ def _text(value: str | None, what: str, max_length: int) -> str:
     return clean_text(value, what, max_length=max_length) if value else ""
 
 
+# What each of Django's password validators says, in our words (its own catalogue lacks some in Chinese).
+PASSWORD_PROBLEMS = {
+    "password_too_short": gettext_lazy("The password is too short: at least 10 characters."),
+    "password_too_common": gettext_lazy("This password is too common: choose another."),
+    "password_entirely_numeric": gettext_lazy("The password cannot be only digits."),
+    "password_too_similar": gettext_lazy("The password is too like your name or number."),
+}
+
+
 def _check_password(password: str, user=None) -> None:
     try:
         password_validation.validate_password(password, user)
     except DjangoValidationError as refused:
-        raise ValidationFailed(" ".join(refused.messages), code="weak_password") from None
+        said = [str(PASSWORD_PROBLEMS.get(e.code, " ".join(e.messages))) for e in refused.error_list]
+        raise ValidationFailed(" ".join(said), code="weak_password") from None
 
 
 def account_for_phone(phone: str) -> ResidentAccount | None:
@@ -175,6 +186,19 @@ def decide_claim(user, claim: HouseholdClaim, *, confirm: bool, note: str = "") 
         events.record("org.household_confirmed" if confirm else "org.household_refused", claim, actor=user,
                       building=claim.building_id)
     return claim
+
+
+def find_buildings(text: str, limit: int = 20) -> list[Building]:
+    """Buildings for "where I live": by address or name (东华路1号院), or all of a community, estate or grid
+    named (东华园社区); public facts only."""
+    from django.db.models import Q
+
+    text = " ".join((text or "").split())[:60]
+    if len(text) < 2:
+        return []
+    return list(Building.objects.filter(Q(address__icontains=text) | Q(name__icontains=text)
+                                        | Q(grid__name__icontains=text) | Q(grid__parent__name__icontains=text))
+                .filter(grid__isnull=False).select_related("grid__parent").order_by("address", "name", "pk")[:limit])
 
 
 def find_building(building_id) -> Building:

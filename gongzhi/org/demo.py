@@ -793,8 +793,48 @@ def build_demo(seed: int = DEMO_SEED) -> DemoResult:
         # After the extensions, which fill the residents' buildings: the numbered buildings along the through
         # roads have no households, so nothing is filed from them, and the apps' demo data stay as they were.
         add_frontage(result.district)
+        add_resident_accounts(result.district)
         result.counts = demo_counts(result.district)
         return result
+
+
+NEWCOMER = "demo_newcomer"  # a resident with an account (no password login) who asks to be recorded
+
+
+def add_resident_accounts(district: Region) -> int:
+    """Residents' own accounts (org/accounts.py) in the demo: the `resident` login signs in with its mobile
+    number too, and a newcomer in the grid worker's grid asks to be recorded in a flat there, for the grid
+    worker to confirm on /org/claims/. How many claims wait."""
+    from gongzhi.core import clock, phone_codes
+
+    from .models import HouseholdClaim, ResidentAccount
+
+    User = get_user_model()
+    resident = Person.objects.filter(user__username="resident").select_related("personal_data").first()
+    if resident is not None and not ResidentAccount.objects.filter(user_id=resident.user_id).exists():
+        ResidentAccount.objects.create(user_id=resident.user_id, confirmed_at=clock.now(),
+                                       phone_digest=phone_codes.digest(resident.personal_data.phone))
+        User.objects.filter(pk=resident.user_id, first_name="").update(first_name=resident.name[:30])
+    worker = Post.objects.filter(role=Post.Role.GRID_WORKER, person__user__username="grid_worker",
+                                 grid__isnull=False).select_related("grid").first()
+    if worker is None:
+        return 0
+    building = (Building.objects.filter(grid=worker.grid).exclude(households__unit="3单元502").order_by("pk")
+                .first())
+    newcomer = (Person.objects.filter(household__building__grid__path__startswith=district.path, user__isnull=True)
+                .exclude(household__building=building).exclude(posts__isnull=False).order_by("pk").first())
+    if building is None or newcomer is None:
+        return 0
+    user, _ = User.objects.get_or_create(username=NEWCOMER, defaults={"first_name": newcomer.name[:30]})
+    user.set_unusable_password()
+    user.save()
+    Person.objects.filter(user=user).update(user=None)
+    Person.objects.filter(pk=newcomer.pk).update(user=user)
+    ResidentAccount.objects.update_or_create(user=user, defaults={
+        "confirmed_at": clock.now(), "phone_digest": phone_codes.digest(newcomer.personal_data.phone)})
+    HouseholdClaim.objects.filter(person=newcomer).delete()
+    HouseholdClaim.objects.create(person=newcomer, building=building, unit="3单元502", created_at=clock.now())
+    return 1
 
 
 def add_frontage(district: Region) -> int:

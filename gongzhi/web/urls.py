@@ -8,6 +8,8 @@ urlpatterns = [
     path("masked-preview/", views.masked_preview, name="masked_preview"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("sw.js", views.service_worker, name="service_worker"),
+    # Browsers ask for /favicon.ico on every site; the app's icon answers (the pages also link it).
+    path("favicon.ico", views.favicon, name="favicon"),
     path("offline/", views.offline, name="offline"),
     path("dev/sms/", views.dev_sms, name="dev_sms"),
     path("calendar/", views.calendar, name="calendar"),

@@ -187,3 +187,11 @@ def dev_sms(request):
     if not settings.DEBUG:
         raise Http404()
     return render(request, "web/dev_sms.html", {"messages_sent": OutgoingSms.objects.all()[:50]})
+
+
+def favicon(request):
+    """Browsers ask every site for /favicon.ico: the app's icon answers."""
+    from django.shortcuts import redirect
+    from django.templatetags.static import static
+
+    return redirect(static("web/icons/gongzhi-192.png"), permanent=True)

@@ -227,3 +227,18 @@ def test_a_resident_account_is_texted_at_its_number_when_its_report_moves(dw, te
     texts(services.dispatch, dw.dispatcher, step.demand, unit=dw.city_management, category="environment.garbage")
     told = OutgoingSms.objects.filter(phone=PHONE, text__contains=step.demand.number)
     assert told.count() == 1
+
+
+def test_where_i_live_finds_buildings_by_address_or_community_and_sends_the_claim(world, client, texts):
+    user = open_account(texts)
+    client.force_login(user)
+    client.cookies["django_language"] = "zh-hans"
+    by_address = client.get(reverse("org:my_household"), {"q": "东园路"})
+    assert by_address.status_code == 200 and "东园路1号" in by_address.content.decode()
+    by_community = client.get(reverse("org:my_household"), {"q": "西园社区"}).content.decode()
+    assert "西园路9号" in by_community and "东园路1号" not in by_community
+    sent = client.post(reverse("org:my_household"), {"building": world.building_b1.pk, "unit": "2单元301"})
+    assert sent.status_code == 302
+    assert HouseholdClaim.objects.get(person__user=user).building == world.building_b1
+    page = client.get(reverse("org:my_household")).content.decode()
+    assert "等待网格员确认" in page

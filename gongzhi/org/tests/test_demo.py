@@ -279,7 +279,8 @@ def test_responsibility_posts_point_at_their_place_or_unit(demo):
 
 def test_demo_users_act_through_posts_in_their_scope(demo):
     users = {u.username: u for u in get_user_model().objects.all()}
-    assert set(users) == {plan.username for plan in demo_module.LOGINS}
+    assert set(users) == {plan.username for plan in demo_module.LOGINS} | {demo_module.NEWCOMER}
+    assert not users[demo_module.NEWCOMER].has_usable_password()  # a claim to look at, not a login
     assert users["admin"].is_superuser and users["admin"].is_staff
     for plan in demo_module.LOGINS:
         user = users[plan.username]
@@ -333,8 +334,8 @@ def test_reset_rebuilds_the_same_district(demo, settings):
     assert district.pk != old_pk
     assert counts_now() == demo.counts
     assert fingerprint() == before  # same seed, same district
-    assert get_user_model().objects.count() == len(demo_module.LOGINS)
-    assert Person.objects.filter(user__isnull=False).count() == len(demo_module.LOGINS)
+    assert get_user_model().objects.count() == len(demo_module.LOGINS) + 1  # and the newcomer's account
+    assert Person.objects.filter(user__isnull=False).count() == len(demo_module.LOGINS) + 1
     assert demo_module.coverage_gaps(coverage(district)) == demo.planted_gaps
     assert Event.objects.filter(kind="org.demo_reset").count() == 1
 
@@ -373,3 +374,19 @@ def test_the_demo_has_named_roads_and_buildings_numbered_along_them(demo):
     assert {"东园路", "永宁大街"} <= {r["name"] for r in layers["roads"]}
     assert "12号" in {b["number"] for b in layers["buildings"]}
     assert not set(Person.objects.values_list("name", flat=True)[:200]) & {r["name"] for r in layers["regions"]}
+
+
+def test_the_demo_resident_signs_in_with_their_number_and_a_newcomer_waits_for_the_grid_worker(demo):
+    from django.contrib.auth import authenticate
+
+    from gongzhi.org import accounts
+    from gongzhi.org.models import HouseholdClaim
+
+    resident = person_of("resident")
+    user = authenticate(None, username=resident.personal_data.phone, password="gongzhi-demo-resident")
+    assert user is not None and user.username == "resident"
+    grid_worker = get_user_model().objects.get(username="grid_worker")
+    waiting = list(accounts.pending_claims(grid_worker))
+    assert len(waiting) == 1 and waiting[0].unit == "3单元502"
+    assert waiting[0].person.user.username == demo_module.NEWCOMER
+    assert not HouseholdClaim.objects.exclude(pk=waiting[0].pk).exists()

@@ -25,12 +25,22 @@
     var gridField = form.querySelector("select[name=grid]");
     var status = document.getElementById("located");
 
-    var map = L.map(el, { zoomControl: false, attributionControl: !!data.tiles, tap: true });
-    L.control.zoom({ position: "topright" }).addTo(map);
-    if (data.tiles && data.tiles.url) {
-      L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution || "", maxZoom: data.tiles.max_zoom || 18 }).addTo(map);
+    // The district's own map under the grids (gzmap.js: roads with names, numbered buildings, or the tiles
+    // of GONGZHI_MAP_TILES), so that a resident finds their street; the grids are this page's layer.
+    var map;
+    if (window.GongzhiMap && el.dataset.basemapUrl) {
+      var outlines = L.geoJSON({ type: "FeatureCollection", features: grids.map(function (g) {
+        return { type: "Feature", geometry: g.geometry, properties: {} }; }) });
+      map = window.GongzhiMap.create(el, { outlines: "community", communityLabels: false,
+                                           fit: grids.length ? outlines.getBounds() : null }).map;
     } else {
-      el.classList.add("no-tiles");
+      map = L.map(el, { zoomControl: false, attributionControl: !!data.tiles, tap: true });
+      L.control.zoom({ position: "topright" }).addTo(map);
+      if (data.tiles && data.tiles.url) {
+        L.tileLayer(data.tiles.url, { attribution: data.tiles.attribution || "", maxZoom: data.tiles.max_zoom || 18 }).addTo(map);
+      } else {
+        el.classList.add("no-tiles");
+      }
     }
 
     var layers = [];
@@ -146,6 +156,12 @@
                   if (place.kind === "building") {
                     map.setView([place.latitude, place.longitude], 17);
                     setPoint(place.latitude, place.longitude);
+                    // The building's address, for the unit to find it (the resident may add the room).
+                    var address = form.querySelector("input[name=address]");
+                    if (address && !address.value) {
+                      address.value = place.label.split(" · ")[0];
+                      address.dispatchEvent(new Event("input", { bubbles: true })); // kept in the draft
+                    }
                   } else {
                     map.setView([place.latitude, place.longitude], place.kind === "grid" ? 16 : 14);
                   }

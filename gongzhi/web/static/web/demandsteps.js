@@ -53,6 +53,22 @@
       }
       if (n === 1) window.dispatchEvent(new Event("resize")); // the map sizes itself when it shows again
       if (n === 2) nearby();
+      if (n === 3 && stepping) summarise();
+    }
+
+    // Step 3 on a phone: what was said in the steps before, to check before sending.
+    function summarise() {
+      var box = document.getElementById("step-summary");
+      if (!box) return;
+      var located = document.getElementById("located");
+      var grid = form.elements.grid && form.elements.grid.selectedOptions && form.elements.grid.selectedOptions[0];
+      var address = form.elements.address ? form.elements.address.value.trim() : "";
+      var where = (located && located.classList.contains("inside") && located.textContent) ||
+                  (grid && grid.value ? grid.textContent : "");
+      box.querySelector("[data-summary=where]").textContent = [address, where].filter(Boolean).join(" · ");
+      var text = form.elements.text ? form.elements.text.value.trim() : "";
+      box.querySelector("[data-summary=what]").textContent = text.length > 80 ? text.slice(0, 80) + "…" : text;
+      box.hidden = false;
     }
 
     function refuse(step, message) {
@@ -105,7 +121,7 @@
         var what = document.createElement("b");
         what.textContent = d.category || "";
         head.appendChild(what);
-        head.appendChild(document.createTextNode(" · " + d.state + " · " + box.dataset.textAway.replace("{m}", d.metres)));
+        head.appendChild(document.createTextNode(" · " + d.state + " · " + (d.metres < 20 ? box.dataset.textHere : box.dataset.textAway.replace("{m}", d.metres))));
         var text = document.createElement("p");
         text.className = "nearby-text";
         text.textContent = d.text;
