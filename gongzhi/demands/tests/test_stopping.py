@@ -310,10 +310,11 @@ def test_stopping_the_server_and_workers_leaves_nothing_running_and_a_new_start_
 def test_a_process_stuck_where_no_signal_reaches_it_is_killed_after_the_grace_and_the_rest_stop_cleanly(tmp_path):
     """A loop stuck in a long call (here: stopped with SIGSTOP, which no other signal wakes) and a web worker
     stuck the same way do not keep the script from ending: after GONGZHI_STOP_GRACE seconds it signals again,
-    a second later it kills them, and says so; the sequencer, not stuck, stops by itself."""
+    a second later it kills them, and says so; the sequencer, not stuck, heard the stop. (Which of the others
+    had ended by then depends on the machine's load: not asserted.)"""
     port = free_port()
     with throwaway_database(tmp_path, "gongzhi_stop", PORT=str(port), GONGZHI_LEDGER_SEQUENCER="loop") as database:
-        with all_running(tmp_path, database, ["scripts/run.sh"], 5, BIN=str(BIN), GONGZHI_STOP_GRACE="1") as (
+        with all_running(tmp_path, database, ["scripts/run.sh"], 5, BIN=str(BIN), GONGZHI_STOP_GRACE="2") as (
                 process, log, marker, loops):
             started_by_script = {pid: " ".join(commands([pid])) for pid in children(process.pid)}
             worker = next(pid for pid, command in started_by_script.items() if "demands work --forever" in command)
@@ -327,12 +328,11 @@ def test_a_process_stuck_where_no_signal_reaches_it_is_killed_after_the_grace_an
         output = log.read_text()
         assert left == [], (left, output[-3000:])
         assert process.returncode == 143, output[-3000:]
-        signalled = re.search(r"still running 1 s after the stop, signalled again: (.*)", output)
-        killed = re.search(r"still running 2 s after the stop, killed: (.*)", output)
+        signalled = re.search(r"still running 2 s after the stop, signalled again: (.*)", output)
+        killed = re.search(r"still running 3 s after the stop, killed: (.*)", output)
         assert signalled and killed, output[-3000:]
         assert f"worker ({worker})" in signalled[1] and f"worker ({worker})" in killed[1], output[-3000:]
-        assert "ledger sequencer" not in signalled[1], output[-3000:]  # it had stopped
-        assert output.count("stopping… (") == 1, output[-3000:]  # the sequencer stopped by itself
+        assert "ledger.sequencer stopping… (SIGTERM)" in output, output[-3000:]  # the one not stuck heard the stop
         assert "gongzhi: stopped in " in output
         assert_nothing_left_and_a_new_start_works(database, marker, port)
 
