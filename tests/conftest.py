@@ -129,3 +129,16 @@ def screenshot():
             page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def demand_world(live_world, settings, tmp_path):
+    """org's World plus the demands actors (DemandWorld), committed for the live server's thread; the ledger's
+    keys and the photos in the test's own folder."""
+    from gongzhi.demands.tests.factories import DemandWorld
+
+    settings.GONGZHI_LEDGER_KEY = tmp_path / "ledger" / "signing.key"
+    settings.GONGZHI_LEDGER_PSEUDONYM_KEY = tmp_path / "ledger" / "pseudonym.key"
+    settings.GONGZHI_LEDGER_ORIGIN = "test.gongzhi.local/ledger"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return DemandWorld(live_world)

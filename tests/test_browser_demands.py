@@ -19,17 +19,6 @@ CONTACT_PHONE = "13900001111"
 
 
 @pytest.fixture
-def demand_world(live_world, settings, tmp_path):
-    """org's World plus the demands actors (DemandWorld), committed for the live server's thread."""
-    from gongzhi.demands.tests.factories import DemandWorld
-
-    settings.GONGZHI_LEDGER_KEY = tmp_path / "ledger" / "signing.key"
-    settings.GONGZHI_LEDGER_PSEUDONYM_KEY = tmp_path / "ledger" / "pseudonym.key"
-    settings.GONGZHI_LEDGER_ORIGIN = "test.gongzhi.local/ledger"
-    return DemandWorld(live_world)
-
-
-@pytest.fixture
 def phone(browser, live_server):
     """A new phone-sized browser context (its own cookies: one person) per call."""
     contexts = []

@@ -37,17 +37,6 @@ PASSWORD = "dongyuan-road-12"
 
 
 @pytest.fixture
-def demand_world(live_world, settings, tmp_path):
-    from gongzhi.demands.tests.factories import DemandWorld
-
-    settings.GONGZHI_LEDGER_KEY = tmp_path / "ledger" / "signing.key"
-    settings.GONGZHI_LEDGER_PSEUDONYM_KEY = tmp_path / "ledger" / "pseudonym.key"
-    settings.GONGZHI_LEDGER_ORIGIN = "test.gongzhi.local/ledger"
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return DemandWorld(live_world)
-
-
-@pytest.fixture
 def open_browser(browser, live_server):
     contexts = []
 

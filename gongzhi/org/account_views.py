@@ -27,21 +27,9 @@ PHONE_WIDGET = forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inp
 CODE_WIDGET = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "maxlength": "6"})
 
 
-class SignUpForm(forms.Form):
-    phone = forms.CharField(label=gettext_lazy("Mobile number"), max_length=20, widget=PHONE_WIDGET)
-    code = forms.CharField(label=gettext_lazy("Code from the text message"), max_length=10, required=False,
-                           widget=CODE_WIDGET)
-    name = forms.CharField(label=gettext_lazy("How should we call you?"), max_length=60, required=False,
-                           help_text=gettext_lazy("Your name, or a surname with 先生/女士. Those handling your "
-                                                  "reports see it; public pages never do."))
-    password = forms.CharField(label=gettext_lazy("Password"), required=False, strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                               help_text=gettext_lazy("At least 10 characters, not only digits."))
-    password_again = forms.CharField(label=gettext_lazy("Password again"), required=False, strip=False,
-                                     widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+class CodeForm(forms.Form):
+    """A mobile number, the code texted to it, and a new password typed twice."""
 
-
-class ResetForm(forms.Form):
     phone = forms.CharField(label=gettext_lazy("Mobile number"), max_length=20, widget=PHONE_WIDGET)
     code = forms.CharField(label=gettext_lazy("Code from the text message"), max_length=10, required=False,
                            widget=CODE_WIDGET)
@@ -50,6 +38,19 @@ class ResetForm(forms.Form):
                                help_text=gettext_lazy("At least 10 characters, not only digits."))
     password_again = forms.CharField(label=gettext_lazy("Password again"), required=False, strip=False,
                                      widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+
+
+class SignUpForm(CodeForm):
+    name = forms.CharField(label=gettext_lazy("How should we call you?"), max_length=60, required=False,
+                           help_text=gettext_lazy("Your name, or a surname with 先生/女士. Those handling your "
+                                                  "reports see it; public pages never do."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["password"].label = gettext_lazy("Password")
+
+
+ResetForm = CodeForm
 
 
 def _same_passwords(form) -> None:
