@@ -279,3 +279,51 @@ def test_a_resident_opens_an_account_with_a_texted_code_files_is_told_of_the_rep
     shots(resident, f"resident-3-rated-{device}")
     demand.refresh_from_db()
     assert (demand.state, demand.satisfaction) == ("rated", "satisfied")
+
+
+@pytest.mark.parametrize("device", list(DEVICES))
+def test_a_resident_says_where_they_live_and_the_grid_worker_confirms_it(demand_world, open_browser, shots, device):
+    from gongzhi.org.models import HouseholdClaim, Person
+
+    from .conftest import PASSWORD as OFFICIAL_PASSWORD
+
+    dw = demand_world
+    resident = open_browser(device)
+    resident.goto(reverse("sign_up"))
+    resident.fill("input[name=phone]", RESIDENT_PHONE)
+    press(resident, device, "[data-send-code]")
+    resident.locator("#code-status.notice").wait_for()
+    resident.fill("input[name=code]", texted_code(RESIDENT_PHONE))
+    resident.fill("input[name=name]", "王女士")
+    resident.fill("input[name=password]", PASSWORD)
+    resident.fill("input[name=password_again]", PASSWORD)
+    press(resident, device, "button[name=sign_up]")
+    resident.wait_for_url(f"**{reverse('org:my_household')}")
+    resident.fill("#building-q", "东园路")
+    resident.locator("#building-q").press("Enter")
+    resident.locator("input[name=building]").first.wait_for()
+    resident.locator("input[name=building]").first.check()
+    resident.fill("#unit", "2单元301")
+    shots(resident, f"resident-4-where-i-live-{device}")
+    press(resident, device, "form:has(#unit) button[type=submit]")
+    resident.locator(".state-pending").wait_for()
+    claim = HouseholdClaim.objects.get(person__user__username__startswith="r-")
+
+    worker = open_browser(device)
+    worker.goto(reverse("login"))
+    worker.fill("input[name=username]", dw.grid_worker.username)
+    worker.fill("input[name=password]", OFFICIAL_PASSWORD)
+    worker.locator("input[name=password]").press("Enter")
+    worker.wait_for_load_state()
+    press(worker, device, f".topbar a[href='{reverse('org:claims')}']")
+    assert "王女士" in worker.inner_text(".claims") and "2单元301" in worker.inner_text(".claims")
+    assert RESIDENT_PHONE not in worker.content()
+    shots(worker, f"grid-worker-claims-{device}")
+    press(worker, device, ".claim button[value=confirm]")
+    worker.locator("text=目前没有待确认的申请").wait_for()
+
+    resident.reload()
+    assert "2单元301" in resident.inner_text(".notice.ok")
+    claim.refresh_from_db()
+    assert claim.status == "confirmed"
+    assert Person.objects.get(user__resident_account__isnull=False, name="王女士").household.unit == "2单元301"

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from gongzhi.core import clock, events, phone_codes, policy
+from gongzhi.core import clock, events, phone_codes, policy, sms
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gongzhi.core.models import PhoneCode
 from gongzhi.core.text import clean_text
@@ -185,6 +185,12 @@ def decide_claim(user, claim: HouseholdClaim, *, confirm: bool, note: str = "") 
             person.save(update_fields=["household", "residence"])
         events.record("org.household_confirmed" if confirm else "org.household_refused", claim, actor=user,
                       building=claim.building_id)
+        # The resident hears of it by text message, at their account's number (after the commit).
+        phone = PersonalData.objects.filter(person=claim.person).values_list("phone", flat=True).first()
+        where = f"{claim.building.address} {claim.unit}"
+        sms.send(phone, _("[Gongzhi] Your grid worker confirmed where you live: %(where)s.") % {"where": where}
+                 if confirm else _("[Gongzhi] Your grid worker could not confirm %(where)s: %(note)s") % {
+                     "where": where, "note": note})
     return claim
 
 

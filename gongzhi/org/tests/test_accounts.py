@@ -153,7 +153,8 @@ def test_turning_a_claim_down_needs_a_reason_the_resident_reads(world, client, t
     grid_worker = official(world.committee_a, "grid_worker", "gw_a1", grid=world.grid_a1)
     with pytest.raises(ValidationFailed):
         accounts.decide_claim(grid_worker, claim, confirm=False)
-    accounts.decide_claim(grid_worker, claim, confirm=False, note="这栋楼没有9单元，请核对")
+    texts(accounts.decide_claim, grid_worker, claim, confirm=False, note="这栋楼没有9单元，请核对")
+    assert "这栋楼没有9单元" in OutgoingSms.objects.filter(phone=PHONE).latest("id").text  # told by text too
     client.force_login(user)
     page = client.get(reverse("org:my_household")).content.decode()
     assert "这栋楼没有9单元，请核对" in page
