@@ -215,7 +215,8 @@ def new(request):
     if request.method == "POST":
         ratelimit.check(request, "file_demand")
     grids = queries.grid_outlines()
-    form = FileDemandForm(request.POST or None, request.FILES or None, grids=grids)
+    form = FileDemandForm(request.POST or None, request.FILES or None, grids=grids,
+                          initial=_own_contact(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -250,6 +251,16 @@ def messages_centre(request):
     listing = _paged(request, notifications.mine(request.user))
     unread = {n.pk for n in listing if n.read_at is None}
     return _page(request, "demands/messages.html", {"page_obj": listing, "unread": unread})
+
+
+def _own_contact(user) -> dict:
+    """A resident's own name and confirmed number (org/accounts.py), filled in for them: it is their own."""
+    from gongzhi.org.models import PersonalData
+
+    if not hasattr(user, "resident_account"):
+        return {}
+    own = PersonalData.objects.filter(person__user=user).values_list("person__name", "phone").first()
+    return {"contact_name": own[0], "contact_phone": own[1]} if own else {}
 
 
 @page

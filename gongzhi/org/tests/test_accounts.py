@@ -243,3 +243,10 @@ def test_where_i_live_finds_buildings_by_address_or_community_and_sends_the_clai
     assert HouseholdClaim.objects.get(person__user=user).building == world.building_b1
     page = client.get(reverse("org:my_household")).content.decode()
     assert "等待网格员确认" in page
+
+
+def test_a_resident_account_finds_its_own_name_and_number_filled_in_when_filing(db, client, texts):
+    user = open_account(texts)
+    client.force_login(user)
+    form = client.get(reverse("demands:new")).context["form"]
+    assert (form["contact_name"].value(), form["contact_phone"].value()) == ("王女士", PHONE)
