@@ -13,7 +13,7 @@ import secrets
 
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -85,14 +85,19 @@ def sign_up(*, phone: str, code: str, password: str, name: str) -> "User":  # no
     user = User(username=_new_username(), first_name=name[:30])
     _check_password(password, user)
     phone_codes.confirm(phone, PhoneCode.Purpose.SIGN_UP, code)
-    with transaction.atomic():
-        user.set_password(password)
-        user.save()
-        person = Person.objects.create(name=name, user=user)
-        PersonalData.objects.create(person=person, phone=phone)
-        ResidentAccount.objects.create(user=user, phone_digest=phone_codes.digest(phone), confirmed_at=clock.now())
-        joined = sum(hook(user, phone) or 0 for hook in on_account_opened)
-        events.record("org.account_opened", person, actor=user, joined_reports=joined)
+    try:
+        with transaction.atomic():
+            user.set_password(password)
+            user.save()
+            person = Person.objects.create(name=name, user=user)
+            PersonalData.objects.create(person=person, phone=phone)
+            ResidentAccount.objects.create(user=user, phone_digest=phone_codes.digest(phone),
+                                           confirmed_at=clock.now())
+            joined = sum(hook(user, phone) or 0 for hook in on_account_opened)
+            events.record("org.account_opened", person, actor=user, joined_reports=joined)
+    except IntegrityError:  # the same number opened at the same moment from another browser
+        raise Conflict(_("This number already has an account. Sign in, or set a new password with a code."),
+                       code="phone_taken") from None
     user.joined_reports = joined
     return user
 
