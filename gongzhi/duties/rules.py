@@ -1,6 +1,7 @@
 """Duties' pure rules: the status of a goal (目标) or task (任务), computed from its reports and never typed
 in; scorecards (考评) of weighted indicators (指标); and the responsibility list (责任清单) turned into routing
-rules for demands. Plain data in, plain data out, exact arithmetic (fractions.Fraction), no Django.
+rules for demands. Plain data in, plain data out, exact arithmetic (fractions.Fraction), no Django beyond
+lazily translated messages (core.i18n).
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
+from gongzhi.core.i18n import gettext_lazy as _
+
 # --- numbers --------------------------------------------------------------------------------------------
 
 
-def to_fraction(value, what: str = "a value") -> Fraction:
+def to_fraction(value, what: str = _("a value")) -> Fraction:
     """An exact number from an int, Decimal, Fraction, a string ("95.5", "2/3") or a float. A float is read
     through its shortest decimal form (0.85 is 17/20, not the binary number nearest to it)."""
     if isinstance(value, bool):
-        raise ValueError(f"{what} must be a number, got {value!r}")
+        raise ValueError(_("%(what)s must be a number, got %(value)r") % {"what": what, "value": value})
     try:
         if isinstance(value, float):
             number = Fraction(repr(value))
@@ -31,7 +34,7 @@ def to_fraction(value, what: str = "a value") -> Fraction:
         else:
             raise ValueError
     except (ValueError, ZeroDivisionError, OverflowError):
-        raise ValueError(f"{what} must be a number, got {value!r}") from None
+        raise ValueError(_("%(what)s must be a number, got %(value)r") % {"what": what, "value": value}) from None
     return number
 
 
@@ -44,20 +47,21 @@ def show(value: Fraction) -> str:
 
 def _days(what: str, value) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{what} must be a whole number of days, 0 or more, got {value!r}")
+        raise ValueError(_("%(what)s must be a whole number of days, 0 or more, got %(value)r")
+                         % {"what": what, "value": value})
     return value
 
 
 def _date(what: str, value) -> dt.date:
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        raise ValueError(f"{what} must be a date, got {value!r}")
+        raise ValueError(_("%(what)s must be a date, got %(value)r") % {"what": what, "value": value})
     return value
 
 
 def _share(what: str, value) -> Fraction:
     share = to_fraction(value, what)
     if not 0 <= share <= 1:
-        raise ValueError(f"{what} must be between 0 and 1, got {value!r}")
+        raise ValueError(_("%(what)s must be between 0 and 1, got %(value)r") % {"what": what, "value": value})
     return share
 
 
@@ -103,20 +107,22 @@ class Target:
 
     def __post_init__(self):
         if not str(self.indicator).strip():
-            raise ValueError("a target needs an indicator")
-        object.__setattr__(self, "target_value", to_fraction(self.target_value, "the target value"))
-        object.__setattr__(self, "start_value", to_fraction(self.start_value, "the start value"))
+            raise ValueError(_("a target needs an indicator"))
+        object.__setattr__(self, "target_value", to_fraction(self.target_value, _("the target value")))
+        object.__setattr__(self, "start_value", to_fraction(self.start_value, _("the start value")))
         try:
             object.__setattr__(self, "direction", Direction(self.direction))
         except ValueError:
-            raise ValueError(f"direction must be 'higher' or 'lower', got {self.direction!r}") from None
-        _date("the start date", self.start_date)
-        _date("the deadline", self.deadline)
+            raise ValueError(_("direction must be 'higher' or 'lower', got %(direction)r")
+                             % {"direction": self.direction}) from None
+        _date(_("the start date"), self.start_date)
+        _date(_("the deadline"), self.deadline)
         if self.deadline <= self.start_date:
-            raise ValueError("the deadline must come after the start date")
+            raise ValueError(_("the deadline must come after the start date"))
         if self.is_better(self.start_value, self.target_value):
-            raise ValueError(f"the target {show(self.target_value)} is worse than the start value "
-                             f"{show(self.start_value)}; to hold a level, start from the target value")
+            raise ValueError(_("the target %(target)s is worse than the start value %(start)s; to hold a level, "
+                               "start from the target value")
+                             % {"target": show(self.target_value), "start": show(self.start_value)})
 
     def is_better(self, value: Fraction, than: Fraction) -> bool:
         return value > than if self.direction is Direction.HIGHER else value < than
@@ -145,8 +151,8 @@ class ProgressReport:
     value: Fraction
 
     def __post_init__(self):
-        _date("a report's date", self.day)
-        object.__setattr__(self, "value", to_fraction(self.value, "a report's value"))
+        _date(_("a report's date"), self.day)
+        object.__setattr__(self, "value", to_fraction(self.value, _("a report's value")))
 
 
 @dataclass(frozen=True)
@@ -176,15 +182,16 @@ def goal_status(target: Target, reports: Iterable[ProgressReport], today: dt.dat
     - on track otherwise.
     Reports on the same day: the later one in the list counts.
     """
-    _date("today", today)
-    tolerance = _share("the tolerance", tolerance)
+    _date(_("today"), today)
+    tolerance = _share(_("the tolerance"), tolerance)
     stale_after_days = _days("stale_after_days", stale_after_days)
     reports = list(reports)
     for report in reports:
         if report.day < target.start_date:
-            raise ValueError(f"a report of {report.day} is before the start date {target.start_date}")
+            raise ValueError(_("a report of %(day)s is before the start date %(start)s")
+                             % {"day": report.day, "start": target.start_date})
         if report.day > today:
-            raise ValueError(f"a report of {report.day} is after today, {today}")
+            raise ValueError(_("a report of %(day)s is after today, %(today)s") % {"day": report.day, "today": today})
     latest = sorted(reports, key=lambda r: r.day)[-1] if reports else None
     current = latest.value if latest else target.start_value
     unit = target.unit_of_measure
@@ -253,21 +260,21 @@ class Task:
     percent_complete: Fraction | None = None
 
     def __post_init__(self):
-        _date("the deadline", self.deadline)
+        _date(_("the deadline"), self.deadline)
         if self.completed_on is not None:
-            _date("the completion date", self.completed_on)
+            _date(_("the completion date"), self.completed_on)
         elif self.quality_met is not None:
-            raise ValueError("a task not completed cannot have been checked against its quality standard")
+            raise ValueError(_("a task not completed cannot have been checked against its quality standard"))
         if self.quality_met not in (None, True, False):
-            raise ValueError("quality_met is true, false or not yet known (None)")
+            raise ValueError(_("quality_met is true, false or not yet known (None)"))
         if self.start_date is not None:
-            _date("the start date", self.start_date)
+            _date(_("the start date"), self.start_date)
             if self.start_date >= self.deadline:
-                raise ValueError("the deadline must come after the start date")
+                raise ValueError(_("the deadline must come after the start date"))
         if self.percent_complete is not None:
-            percent = to_fraction(self.percent_complete, "the percentage complete")
+            percent = to_fraction(self.percent_complete, _("the percentage complete"))
             if not 0 <= percent <= 100:
-                raise ValueError("the percentage complete is between 0 and 100")
+                raise ValueError(_("the percentage complete is between 0 and 100"))
             object.__setattr__(self, "percent_complete", percent)
 
 
@@ -283,13 +290,14 @@ def task_status(task: Task, today: dt.date, *, warn_days: int = DEFAULT_WARN_DAY
       percentage, more than `tolerance` behind the straight path;
     - on track otherwise (completed in time and waiting for its check included).
     """
-    _date("today", today)
+    _date(_("today"), today)
     warn_days = _days("warn_days", warn_days)
-    tolerance = _share("the tolerance", tolerance)
+    tolerance = _share(_("the tolerance"), tolerance)
     days_left = (task.deadline - today).days
     if task.completed_on is not None:
         if task.completed_on > today:
-            raise ValueError(f"completed on {task.completed_on}, which is after today, {today}")
+            raise ValueError(_("completed on %(day)s, which is after today, %(today)s")
+                             % {"day": task.completed_on, "today": today})
         late = (task.completed_on - task.deadline).days
         late_zh, late_en = (f"，比期限晚 {late} 天", f", {late} days late") if late > 0 else ("", "")
         if task.quality_met:
@@ -359,51 +367,58 @@ class WeightedIndicator:
 
     def __post_init__(self):
         if not isinstance(self.code, str) or not _CODE.match(self.code):
-            raise ValueError(f"indicator code {self.code!r} must be lower-case letters, digits and _")
+            raise ValueError(_("indicator code %(code)r must be lower-case letters, digits and _") % {"code": self.code})
         if not (str(self.name_zh).strip() and str(self.name_en).strip()):
-            raise ValueError(f"{self.code}: an indicator needs a Chinese and an English name")
-        weight = to_fraction(self.weight, f"{self.code}: the weight")
+            raise ValueError(_("%(code)s: an indicator needs a Chinese and an English name") % {"code": self.code})
+        weight = to_fraction(self.weight, _("%(code)s: the weight") % {"code": self.code})
         if weight <= 0:
-            raise ValueError(f"{self.code}: the weight must be more than 0, got {show(weight)}")
+            raise ValueError(_("%(code)s: the weight must be more than 0, got %(weight)s")
+                             % {"code": self.code, "weight": show(weight)})
         object.__setattr__(self, "weight", weight)
         try:
             object.__setattr__(self, "normalisation", Normalisation(self.normalisation))
         except ValueError:
-            raise ValueError(f"{self.code}: normalisation must be 'linear' or 'ratio'") from None
+            raise ValueError(_("%(code)s: normalisation must be 'linear' or 'ratio'") % {"code": self.code}) from None
         if not isinstance(self.live_indicator, str) or not _LIVE_INDICATOR.match(self.live_indicator):
-            raise ValueError(f"{self.code}: the live indicator {self.live_indicator!r} must be a code such as "
-                             f"'demands.satisfaction_rate'")
+            raise ValueError(_("%(code)s: the live indicator %(live)r must be a code such as "
+                               "'demands.satisfaction_rate'") % {"code": self.code, "live": self.live_indicator})
         try:
             object.__setattr__(self, "direction", Direction(self.direction))
         except ValueError:
-            raise ValueError(f"{self.code}: direction must be 'higher' or 'lower'") from None
-        object.__setattr__(self, "cap", to_fraction(self.cap, f"{self.code}: the cap"))
+            raise ValueError(_("%(code)s: direction must be 'higher' or 'lower'") % {"code": self.code}) from None
+        object.__setattr__(self, "cap", to_fraction(self.cap, _("%(code)s: the cap") % {"code": self.code}))
         if self.normalisation is Normalisation.LINEAR:
             if self.worst is None or self.best is None or self.target is not None:
-                raise ValueError(f"{self.code}: a linear indicator has a worst and a best value, and no target")
-            worst, best = to_fraction(self.worst, f"{self.code}: worst"), to_fraction(self.best, f"{self.code}: best")
+                raise ValueError(_("%(code)s: a linear indicator has a worst and a best value, and no target")
+                                 % {"code": self.code})
+            worst, best = (to_fraction(self.worst, _("%(code)s: worst") % {"code": self.code}),
+                           to_fraction(self.best, _("%(code)s: best") % {"code": self.code}))
             if worst == best:
-                raise ValueError(f"{self.code}: the worst and best values must differ")
+                raise ValueError(_("%(code)s: the worst and best values must differ") % {"code": self.code})
             object.__setattr__(self, "worst", worst)
             object.__setattr__(self, "best", best)
             if self.cap != 1:
-                raise ValueError(f"{self.code}: a linear indicator scores at most 1; a cap is for ratios")
+                raise ValueError(_("%(code)s: a linear indicator scores at most 1; a cap is for ratios")
+                                 % {"code": self.code})
         else:
             if self.target is None or self.worst is not None or self.best is not None:
-                raise ValueError(f"{self.code}: a ratio indicator has a target, and no worst or best value")
-            target = to_fraction(self.target, f"{self.code}: the target")
+                raise ValueError(_("%(code)s: a ratio indicator has a target, and no worst or best value")
+                                 % {"code": self.code})
+            target = to_fraction(self.target, _("%(code)s: the target") % {"code": self.code})
             if target <= 0:
-                raise ValueError(f"{self.code}: a ratio's target must be more than 0")
+                raise ValueError(_("%(code)s: a ratio's target must be more than 0") % {"code": self.code})
             object.__setattr__(self, "target", target)
             if self.cap < 1:
-                raise ValueError(f"{self.code}: the cap must be at least 1 (reaching the target scores 1)")
+                raise ValueError(_("%(code)s: the cap must be at least 1 (reaching the target scores 1)")
+                                 % {"code": self.code})
 
     def normalise(self, value) -> Fraction:
-        value = to_fraction(value, f"{self.code}: the value")
+        value = to_fraction(value, _("%(code)s: the value") % {"code": self.code})
         if self.normalisation is Normalisation.LINEAR:
             return min(Fraction(1), max(Fraction(0), (value - self.worst) / (self.best - self.worst)))
         if value < 0:
-            raise ValueError(f"{self.code}: a ratio indicator's value cannot be negative, got {show(value)}")
+            raise ValueError(_("%(code)s: a ratio indicator's value cannot be negative, got %(value)s")
+                             % {"code": self.code, "value": show(value)})
         if self.direction is Direction.HIGHER:
             ratio = value / self.target
         else:
@@ -423,16 +438,16 @@ class Scorecard:
 
     def __post_init__(self):
         if not isinstance(self.code, str) or not _CODE.match(self.code):
-            raise ValueError(f"scorecard code {self.code!r} must be lower-case letters, digits and _")
+            raise ValueError(_("scorecard code %(code)r must be lower-case letters, digits and _") % {"code": self.code})
         if self.subject not in ("unit", "post"):
-            raise ValueError(f"a scorecard is for a 'unit' or a 'post', not {self.subject!r}")
+            raise ValueError(_("a scorecard is for a 'unit' or a 'post', not %(subject)r") % {"subject": self.subject})
         indicators = tuple(self.indicators)
         if not indicators:
-            raise ValueError("a scorecard needs at least one indicator")
+            raise ValueError(_("a scorecard needs at least one indicator"))
         codes = [i.code for i in indicators]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
-            raise ValueError(f"indicator code(s) used twice: {', '.join(duplicates)}")
+            raise ValueError(_("indicator code(s) used twice: %(codes)s") % {"codes": ", ".join(duplicates)})
         object.__setattr__(self, "indicators", indicators)
 
 
@@ -460,17 +475,18 @@ def compute_score(scorecard: Scorecard, values: Mapping[str, object], *, missing
     `missing="zero"` it scores 0. Values for indicators the scorecard does not have are refused.
     """
     if missing not in ("exclude", "zero"):
-        raise ValueError("missing must be 'exclude' or 'zero'")
+        raise ValueError(_("missing must be 'exclude' or 'zero'"))
     unknown = set(values) - {i.code for i in scorecard.indicators}
     if unknown:
-        raise ValueError(f"no indicator {', '.join(sorted(unknown))} on the scorecard {scorecard.code}")
+        raise ValueError(_("no indicator %(codes)s on the scorecard %(scorecard)s")
+                         % {"codes": ", ".join(sorted(unknown)), "scorecard": scorecard.code})
     measured = []
     for indicator in scorecard.indicators:
         raw = values.get(indicator.code)
         if raw is None:
             measured.append((indicator, None, Fraction(0) if missing == "zero" else None))
         else:
-            measured.append((indicator, to_fraction(raw, f"{indicator.code}: the value"), indicator.normalise(raw)))
+            measured.append((indicator, to_fraction(raw, _("%(code)s: the value") % {"code": indicator.code}), indicator.normalise(raw)))
     counted = sum((i.weight for i, _, n in measured if n is not None), Fraction(0))
     breakdown = tuple(
         IndicatorScore(i.code, v, n, i.weight,
@@ -489,22 +505,24 @@ def scorecard_from_data(data: Mapping) -> Scorecard:
                          "live_indicator": "demands.satisfaction_rate"}]}
     """
     if not isinstance(data, Mapping):
-        raise ValueError("a scorecard is a mapping")
+        raise ValueError(_("a scorecard is a mapping"))
     unknown = set(data) - {"code", "name_zh", "name_en", "subject", "indicators"}
     if unknown:
-        raise ValueError(f"unknown scorecard field(s) {', '.join(sorted(unknown))}")
+        raise ValueError(_("unknown scorecard field(s) %(fields)s") % {"fields": ", ".join(sorted(unknown))})
     fields = {"code", "name_zh", "name_en", "weight", "normalisation", "live_indicator", "worst", "best", "target",
               "direction", "cap"}
     indicators = []
     for number, item in enumerate(data.get("indicators", ()), start=1):
         if not isinstance(item, Mapping):
-            raise ValueError(f"indicator {number} must be a mapping")
+            raise ValueError(_("indicator %(number)s must be a mapping") % {"number": number})
         extra = set(item) - fields
         if extra:
-            raise ValueError(f"indicator {number}: unknown field(s) {', '.join(sorted(extra))}")
+            raise ValueError(_("indicator %(number)s: unknown field(s) %(fields)s")
+                             % {"number": number, "fields": ", ".join(sorted(extra))})
         missing = {"code", "name_zh", "name_en", "weight", "normalisation", "live_indicator"} - set(item)
         if missing:
-            raise ValueError(f"indicator {number}: missing field(s) {', '.join(sorted(missing))}")
+            raise ValueError(_("indicator %(number)s: missing field(s) %(fields)s")
+                             % {"number": number, "fields": ", ".join(sorted(missing))})
         indicators.append(WeightedIndicator(**{k: item[k] for k in item}))
     return Scorecard(data.get("code"), data.get("name_zh", ""), data.get("name_en", ""), data.get("subject"),
                      tuple(indicators))
@@ -541,21 +559,21 @@ class ResponsibilityEntry:
 
     def __post_init__(self):
         if isinstance(self.matters, str):
-            raise ValueError("matters is a list of category codes, not one string")
+            raise ValueError(_("matters is a list of category codes, not one string"))
         object.__setattr__(self, "matters", tuple(self.matters))
         if isinstance(self.regions, str):
-            raise ValueError("regions is a list of regions, not one string")
+            raise ValueError(_("regions is a list of regions, not one string"))
         object.__setattr__(self, "regions", tuple(self.regions))
         if self.unit is None or (isinstance(self.unit, str) and not self.unit.strip()):
-            raise ValueError(f"{self.label}: no unit")
+            raise ValueError(_("%(entry)s: no unit") % {"entry": self.label})
         if not self.matters:
-            raise ValueError(f"{self.label}: no matters (demand category codes)")
+            raise ValueError(_("%(entry)s: no matters (demand category codes)") % {"entry": self.label})
         if not self.regions:
-            raise ValueError(f"{self.label}: no region; use None for everywhere")
+            raise ValueError(_("%(entry)s: no region; use None for everywhere") % {"entry": self.label})
         if isinstance(self.priority, bool) or not isinstance(self.priority, int):
-            raise ValueError(f"{self.label}: the priority must be a whole number")
+            raise ValueError(_("%(entry)s: the priority must be a whole number") % {"entry": self.label})
         if not -32768 <= self.priority <= 32767:
-            raise ValueError(f"{self.label}: the priority must fit a small integer")
+            raise ValueError(_("%(entry)s: the priority must fit a small integer") % {"entry": self.label})
 
     @property
     def label(self) -> str:
@@ -620,15 +638,16 @@ def routing_rules(entries: Iterable[ResponsibilityEntry], *,
     claims: dict[tuple, dict[Hashable, list[ResponsibilityEntry]]] = {}
     for number, entry in enumerate(entries, start=1):
         if not isinstance(entry, ResponsibilityEntry):
-            raise ValueError(f"entry {number} is not a ResponsibilityEntry")
+            raise ValueError(_("entry %(number)s is not a ResponsibilityEntry") % {"number": number})
         if not entry.reference:
             entry = ResponsibilityEntry(entry.unit, entry.matters, entry.regions, entry.post, entry.priority,
                                         f"entry {number}")
         for category in entry.matters:
             if not isinstance(category, str) or not category.strip():
-                raise ValueError(f"{entry.label}: a matter must be a category code, got {category!r}")
+                raise ValueError(_("%(entry)s: a matter must be a category code, got %(category)r")
+                                 % {"entry": entry.label, "category": category})
             if known is not None and category not in known:
-                raise ValueError(f"{entry.label}: unknown category {category!r}")
+                raise ValueError(_("%(entry)s: unknown category %(category)r") % {"entry": entry.label, "category": category})
             for region in entry.regions:
                 claims.setdefault((category, region, entry.priority), {}).setdefault(entry.unit, []).append(entry)
     specs, conflicts = [], []

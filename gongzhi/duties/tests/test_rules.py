@@ -5,6 +5,7 @@ import datetime as dt
 from fractions import Fraction
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -27,6 +28,13 @@ from gongzhi.duties.rules import (
     task_status,
     to_fraction,
 )
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The rules' messages are lazily translated; these tests match their English wording."""
+    with translation.override("en"):
+        yield
 
 START = dt.date(2026, 1, 1)
 DEADLINE = START + dt.timedelta(days=100)  # 2026-04-11

@@ -3,9 +3,11 @@ follows the responsibility list, goals and tasks whose status moves with progres
 match hand computation, and matching turned into projects."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from gongzhi.core import clock
 from gongzhi.core.errors import PermissionDenied, ValidationFailed
@@ -198,6 +200,22 @@ def test_a_responsibility_naming_an_unknown_category_or_clashing_changes_nothing
 
 
 # --- goals and tasks ------------------------------------------------------------------------------------------
+
+def test_an_invalid_goal_is_refused_in_the_active_language(village):
+    def create(language):
+        with translation.override(language), pytest.raises(ValidationFailed) as err:
+            services.create_goal(village.officer, region=village.village, title="垃圾分类覆盖率", indicator="覆盖率",
+                                 start_value="四十", target_value=90, direction="higher",
+                                 start_date=dt.date(2026, 3, 1), deadline=dt.date(2026, 12, 31),
+                                 owner=village.committee)
+        assert err.value.code == "invalid_goal"
+        return err.value.message()
+
+    chinese = create("zh-hans")
+    assert "起始值应为数字" in chinese
+    assert not re.search(r"[A-Za-z]{2,}", chinese), chinese
+    assert "the start value must be a number, got '四十'" in create("en")
+
 
 def test_goal_status_moves_with_progress_and_time(village):
     goal = services.create_goal(village.officer, region=village.village, title="垃圾分类覆盖率", indicator="覆盖率",
