@@ -113,6 +113,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, linear_sum_assignment, linprog, milp
 
+from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.org.spatial import check_point, distances_m
 
 DEFAULT_UNIT = "hour"
@@ -125,15 +126,22 @@ ROUND = 1e-9  # solver noise: quantities closer than this to a whole number are 
 
 # --- input ----------------------------------------------------------------------------------------------
 
+def _field(what, name: str):
+    """One field of a need or resource, for a message: "need 'n': quantity"."""
+    return _("%(what)s: %(field)s") % {"what": what, "field": name}
+
+
 def _words(value, what: str) -> frozenset[str]:
     if isinstance(value, str):  # a single skill, not its characters
         return frozenset([value])
     try:
         items = frozenset(value)
     except TypeError:
-        raise ValueError(f"{what} must be a set of strings, got {value!r}") from None
+        raise ValueError(_("%(what)s must be a set of strings, got %(value)r")
+                         % {"what": what, "value": value}) from None
     if not all(isinstance(item, str) for item in items):
-        raise ValueError(f"{what} must be a set of strings, got {sorted(map(repr, items))}")
+        raise ValueError(_("%(what)s must be a set of strings, got %(value)s")
+                         % {"what": what, "value": sorted(map(repr, items))})
     return items
 
 
@@ -141,9 +149,11 @@ def _number(value, what: str, *, positive: bool = False) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a number, got {value!r}") from None
+        raise ValueError(_("%(what)s must be a number, got %(value)r") % {"what": what, "value": value}) from None
     if not math.isfinite(x) or x < 0 or (positive and x == 0):
-        raise ValueError(f"{what} must be a finite number {'> 0' if positive else '≥ 0'}, got {value!r}")
+        message = (_("%(what)s must be a finite number > 0, got %(value)r") if positive
+                   else _("%(what)s must be a finite number ≥ 0, got %(value)r"))
+        raise ValueError(message % {"what": what, "value": value})
     return x
 
 
@@ -155,17 +165,20 @@ def _instant(value, what: str) -> float:
         return datetime(value.year, value.month, value.day).timestamp()
     if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
         return float(value)
-    raise ValueError(f"{what} must be a datetime, a date or a finite number, got {value!r}")
+    raise ValueError(_("%(what)s must be a datetime, a date or a finite number, got %(value)r")
+                     % {"what": what, "value": value})
 
 
 def _window(value, what: str) -> tuple[float, float]:
     try:
         start, end = value
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a (start, end) pair, got {value!r}") from None
-    a, b = _instant(start, f"{what} start"), _instant(end, f"{what} end")
+        raise ValueError(_("%(what)s must be a (start, end) pair, got %(value)r")
+                         % {"what": what, "value": value}) from None
+    a = _instant(start, _("%(what)s start") % {"what": what})
+    b = _instant(end, _("%(what)s end") % {"what": what})
     if not a < b:
-        raise ValueError(f"{what} must end after it starts, got {value!r}")
+        raise ValueError(_("%(what)s must end after it starts, got %(value)r") % {"what": what, "value": value})
     return a, b
 
 
@@ -175,11 +188,12 @@ def _point(value, what: str) -> tuple[float, float] | None:
     try:
         lon, lat = value
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a (lon, lat) pair, got {value!r}") from None
+        raise ValueError(_("%(what)s must be a (lon, lat) pair, got %(value)r")
+                         % {"what": what, "value": value}) from None
     try:
         return check_point(lon, lat)
     except ValueError as error:
-        raise ValueError(f"{what}: {error}") from None
+        raise ValueError(_("%(what)s: %(error)s") % {"what": what, "error": error}) from None
 
 
 @dataclass(frozen=True)
@@ -199,15 +213,15 @@ class Need:
     max_distance_km: float | None = None
 
     def __post_init__(self):
-        what = f"need {self.id!r}"
-        object.__setattr__(self, "requires", _words(self.requires, f"{what}: requires"))
-        object.__setattr__(self, "quantity", _number(self.quantity, f"{what}: quantity", positive=True))
-        object.__setattr__(self, "urgency", _number(self.urgency, f"{what}: urgency", positive=True))
-        object.__setattr__(self, "point", _point(self.point, f"{what}: point"))
+        what = _("need %(id)r") % {"id": self.id}
+        object.__setattr__(self, "requires", _words(self.requires, _field(what, "requires")))
+        object.__setattr__(self, "quantity", _number(self.quantity, _field(what, "quantity"), positive=True))
+        object.__setattr__(self, "urgency", _number(self.urgency, _field(what, "urgency"), positive=True))
+        object.__setattr__(self, "point", _point(self.point, _field(what, "point")))
         if self.window is not None:
-            _window(self.window, f"{what}: window")
+            _window(self.window, _field(what, "window"))
         if self.max_distance_km is not None:
-            object.__setattr__(self, "max_distance_km", _number(self.max_distance_km, f"{what}: max_distance_km"))
+            object.__setattr__(self, "max_distance_km", _number(self.max_distance_km, _field(what, "max_distance_km")))
 
 
 @dataclass(frozen=True)
@@ -228,26 +242,26 @@ class Resource:
     owner: Hashable | None = None
 
     def __post_init__(self):
-        what = f"resource {self.id!r}"
-        object.__setattr__(self, "offers", _words(self.offers, f"{what}: offers"))
-        object.__setattr__(self, "capacity", _number(self.capacity, f"{what}: capacity"))
-        object.__setattr__(self, "point", _point(self.point, f"{what}: point"))
+        what = _("resource %(id)r") % {"id": self.id}
+        object.__setattr__(self, "offers", _words(self.offers, _field(what, "offers")))
+        object.__setattr__(self, "capacity", _number(self.capacity, _field(what, "capacity")))
+        object.__setattr__(self, "point", _point(self.point, _field(what, "point")))
         if self.grids is not None:
             object.__setattr__(self, "grids", frozenset(self.grids))
         windows = tuple(self.windows)
         for i, window in enumerate(windows):
-            _window(window, f"{what}: window {i}")
+            _window(window, _field(what, f"window {i}"))
         object.__setattr__(self, "windows", windows)
         if self.max_distance_km is not None:
             object.__setattr__(self, "max_distance_km",
-                               _number(self.max_distance_km, f"{what}: max_distance_km"))
+                               _number(self.max_distance_km, _field(what, "max_distance_km")))
 
 
 def _unique(items: Sequence, what: str) -> dict:
     index: dict = {}
     for i, item in enumerate(items):
         if item.id in index:
-            raise ValueError(f"{what} id {item.id!r} appears more than once")
+            raise ValueError(_("%(what)s id %(id)r appears more than once") % {"what": what, "id": item.id})
         index[item.id] = i
     return index
 
@@ -400,12 +414,13 @@ def match(needs: Sequence[Need], resources: Sequence[Resource], *, whole: bool =
     for what, items, kind in (("needs", needs, Need), ("resources", resources, Resource)):
         bad = [item for item in items if not isinstance(item, kind)]
         if bad:
-            raise ValueError(f"{what} must be {kind.__name__} objects, got {bad[0]!r}")
+            raise ValueError(_("%(what)s must be %(kind)s objects, got %(value)r")
+                             % {"what": what, "kind": kind.__name__, "value": bad[0]})
     _unique(needs, "need")
     _unique(resources, "resource")
     bonus = _number(complete_bonus, "complete_bonus")
     if whole and bonus:
-        raise ValueError("complete_bonus applies to split service only: whole assignments always complete a need")
+        raise ValueError(_("complete_bonus applies to split service only: whole assignments always complete a need"))
     if time_limit is not None:
         time_limit = _number(time_limit, "time_limit", positive=True)
 
@@ -656,14 +671,16 @@ class _Map:
     def __init__(self, grids: Mapping, adjacency: Mapping):
         self.ids = list(grids)
         self.index = {g: i for i, g in enumerate(self.ids)}
-        self.weight = [_number(w, f"workload of grid {g!r}") for g, w in grids.items()]
+        self.weight = [_number(w, _("workload of grid %(grid)r") % {"grid": g}) for g, w in grids.items()]
         neighbours: list[set[int]] = [set() for _ in self.ids]
         for g, near in adjacency.items():
             if g not in self.index:
-                raise ValueError(f"adjacency names grid {g!r}, which is not among the grids")
+                raise ValueError(_("adjacency names grid %(grid)r, which is not among the grids") % {"grid": g})
             for h in near:
                 if h not in self.index:
-                    raise ValueError(f"adjacency lists {h!r} as a neighbour of {g!r}, but it is not among the grids")
+                    raise ValueError(_("adjacency lists %(near)r as a neighbour of %(grid)r, but it is not among "
+                                       "the grids")
+                                     % {"near": h, "grid": g})
                 if h != g:
                     neighbours[self.index[g]].add(self.index[h])
                     neighbours[self.index[h]].add(self.index[g])
@@ -722,35 +739,38 @@ def allocate_grid_workers(grids: Mapping[Hashable, float], adjacency: Mapping[Ha
     started = time.perf_counter()
     workers = list(workers)
     if not workers:
-        raise ValueError("there are no grid workers to allocate")
+        raise ValueError(_("there are no grid workers to allocate"))
     if len(set(workers)) != len(workers):
         duplicate = next(w for w in workers if workers.count(w) > 1)
-        raise ValueError(f"grid worker {duplicate!r} appears more than once")
+        raise ValueError(_("grid worker %(worker)r appears more than once") % {"worker": duplicate})
     the_map = _Map(grids, adjacency)
     n, k = len(the_map.ids), len(workers)
     limit = max(n, 1) if max_grids_per_worker is None else max_grids_per_worker
     if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
-        raise ValueError(f"max_grids_per_worker must be a whole number ≥ 1, got {max_grids_per_worker!r}")
+        raise ValueError(_("max_grids_per_worker must be a whole number ≥ 1, got %(value)r")
+                         % {"value": max_grids_per_worker})
     if limit * k < n:
-        raise ValueError(f"{k} workers with at most {limit} grids each cannot cover {n} grids")
+        raise ValueError(_("%(workers)s workers with at most %(limit)s grids each cannot cover %(grids)s grids")
+                         % {"workers": k, "limit": limit, "grids": n})
     if not isinstance(starts, int) or isinstance(starts, bool) or starts < 1:
-        raise ValueError(f"starts must be a whole number ≥ 1, got {starts!r}")
+        raise ValueError(_("starts must be a whole number ≥ 1, got %(value)r") % {"value": starts})
 
     owner = [-1] * n
     if current is not None:
         worker_index = {w: i for i, w in enumerate(workers)}
         for w, held in current.items():
             if w not in worker_index:
-                raise ValueError(f"the current allocation names worker {w!r}, who is not among the workers")
+                raise ValueError(_("the current allocation names worker %(worker)r, who is not among the workers")
+                                 % {"worker": w})
             for g in held:
                 if g not in the_map.index:
-                    raise ValueError(f"the current allocation gives worker {w!r} grid {g!r}, "
-                                     "which is not among the grids")
+                    raise ValueError(_("the current allocation gives worker %(worker)r grid %(grid)r, which is "
+                                       "not among the grids") % {"worker": w, "grid": g})
                 if owner[the_map.index[g]] != -1:
-                    raise ValueError(f"the current allocation gives grid {g!r} to two workers")
+                    raise ValueError(_("the current allocation gives grid %(grid)r to two workers") % {"grid": g})
                 owner[the_map.index[g]] = worker_index[w]
         if any(owner.count(w) > limit for w in range(k)):
-            raise ValueError(f"the current allocation gives a worker more than {limit} grids")
+            raise ValueError(_("the current allocation gives a worker more than %(limit)s grids") % {"limit": limit})
         search = _Search(the_map, k, limit, owner)
         search.grow()
         search.seed_empty_workers()

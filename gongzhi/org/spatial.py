@@ -1,6 +1,7 @@
 """Point to grid, in memory: which grid polygon covers a point, and the nearest building of that grid.
 
-Pure (shapely + numpy, nothing Django): `locating.py` feeds it rows from the database and caches it.
+Pure (shapely + numpy, nothing Django but lazily translated messages): `locating.py` feeds it rows from the
+database and caches it.
 
 Rules
 - **Coverage.** A grid covers a point in its interior *or on its boundary* (GEOS `intersects` of a point,
@@ -29,6 +30,8 @@ from typing import Iterable
 import numpy as np
 import shapely
 from shapely.geometry import shape
+
+from gongzhi.core.i18n import gettext_lazy as _
 
 NO_ID = -1  # in locate_many's integer arrays: "no grid" / "no building"
 
@@ -80,11 +83,12 @@ def check_point(lon, lat) -> tuple[float, float]:
     try:
         x, y = float(lon), float(lat)
     except (TypeError, ValueError):
-        raise ValueError(f"longitude and latitude must be numbers, got {lon!r}, {lat!r}") from None
+        raise ValueError(_("longitude and latitude must be numbers, got %(lon)r, %(lat)r")
+                         % {"lon": lon, "lat": lat}) from None
     if not (-180.0 <= x <= 180.0):  # also false for NaN
-        raise ValueError(f"longitude must be a finite number in [-180, 180], got {lon!r}")
+        raise ValueError(_("longitude must be a finite number in [-180, 180], got %(lon)r") % {"lon": lon})
     if not (-90.0 <= y <= 90.0):
-        raise ValueError(f"latitude must be a finite number in [-90, 90], got {lat!r}")
+        raise ValueError(_("latitude must be a finite number in [-90, 90], got %(lat)r") % {"lat": lat})
     return x, y
 
 
@@ -93,15 +97,17 @@ def _check_points(lons, lats) -> tuple[np.ndarray, np.ndarray]:
         x = np.asarray(lons, dtype=np.float64)
         y = np.asarray(lats, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError("longitudes and latitudes must be arrays of numbers") from None
+        raise ValueError(_("longitudes and latitudes must be arrays of numbers")) from None
     if x.ndim != 1 or x.shape != y.shape:
-        raise ValueError(f"longitudes and latitudes must be 1-D arrays of one length, got shapes {x.shape}, {y.shape}")
-    for name, values, limit in (("longitude", x, 180.0), ("latitude", y, 90.0)):
+        raise ValueError(_("longitudes and latitudes must be 1-D arrays of one length, got shapes %(x)s, %(y)s")
+                         % {"x": x.shape, "y": y.shape})
+    for name, values, limit in ((_("longitude"), x, 180.0), (_("latitude"), y, 90.0)):
         bad = ~(np.abs(values) <= limit)  # NaN compares false, so it is bad too
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name} must be a finite number in [-{limit:g}, {limit:g}], "
-                             f"got {float(values[i])!r} at index {i}")
+            raise ValueError(_("%(name)s must be a finite number in [-%(limit)s, %(limit)s], got %(value)r at "
+                               "index %(index)s")
+                             % {"name": name, "limit": f"{limit:g}", "value": float(values[i]), "index": i})
     return x, y
 
 
@@ -110,15 +116,15 @@ def grid_shape(geojson: dict):
     ValueError for anything else or an empty shape."""
     if not isinstance(geojson, dict) or geojson.get("type") not in ("Polygon", "MultiPolygon"):
         kind = geojson.get("type") if isinstance(geojson, dict) else type(geojson).__name__
-        raise ValueError(f"a grid boundary must be a GeoJSON Polygon or MultiPolygon, got {kind!r}")
+        raise ValueError(_("a grid boundary must be a GeoJSON Polygon or MultiPolygon, got %(kind)r") % {"kind": kind})
     try:
         geom = shape(geojson)
     except (ValueError, TypeError, IndexError, KeyError, shapely.errors.GEOSException) as exc:
-        raise ValueError(f"unreadable GeoJSON polygon: {exc}") from None
+        raise ValueError(_("unreadable GeoJSON polygon: %(error)s") % {"error": exc}) from None
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     if geom.is_empty or geom.area == 0:
-        raise ValueError("a grid boundary must enclose an area")
+        raise ValueError(_("a grid boundary must enclose an area"))
     return geom
 
 
@@ -142,7 +148,7 @@ class GridIndex:
                 shapes[int(grid_id)] = grid_shape(geojson)
             except ValueError as exc:
                 if not skip_invalid:
-                    raise ValueError(f"grid {grid_id}: {exc}") from None
+                    raise ValueError(_("grid %(id)s: %(error)s") % {"id": grid_id, "error": exc}) from None
                 self.skipped.append(("grid", grid_id, str(exc)))
         self._grid_ids = np.array(sorted(shapes), dtype=np.int64)
         self._polygons = np.array([shapes[g] for g in self._grid_ids.tolist()], dtype=object)
@@ -156,7 +162,7 @@ class GridIndex:
                 x, y = check_point(lon, lat)
             except ValueError as exc:
                 if not skip_invalid:
-                    raise ValueError(f"building {building_id}: {exc}") from None
+                    raise ValueError(_("building %(id)s: %(error)s") % {"id": building_id, "error": exc}) from None
                 self.skipped.append(("building", building_id, str(exc)))
                 continue
             rows.append((int(grid_id), int(building_id), x, y))

@@ -9,9 +9,17 @@ import math
 
 import numpy as np
 import pytest
+from django.utils import translation
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from gongzhi.duties.matching import (Need, Resource, allocate_grid_workers, compatible_pairs, match)
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """Matching's messages are lazily translated; these tests match their English wording."""
+    with translation.override("en"):
+        yield
 
 CENTRE = (116.40, 39.90)  # Dongcheng, Beijing
 KM_LON = 1 / (111.32 * math.cos(math.radians(CENTRE[1])))  # degrees of longitude per km, near the centre

@@ -6,6 +6,7 @@ import datetime as dt
 import numpy as np
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from gongzhi.core import clock
 from gongzhi.core.errors import ValidationFailed
@@ -52,7 +53,9 @@ def test_a_point_on_the_edge_between_a1_and_a2_goes_to_the_lower_id(world):
 
 
 def test_bad_coordinates_are_a_validation_error(world):
-    with pytest.raises(ValidationFailed, match="latitude"):
+    with pytest.raises(ValidationFailed, match="纬度"):
+        locating.locate(116.0, float("nan"))
+    with translation.override("en"), pytest.raises(ValidationFailed, match="latitude"):
         locating.locate(116.0, float("nan"))
 
 

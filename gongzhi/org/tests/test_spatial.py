@@ -4,10 +4,18 @@ import math
 
 import numpy as np
 import pytest
+from django.utils import translation
 from hypothesis import given, settings, strategies as st
 from shapely.geometry import Point, shape
 
 from gongzhi.org.spatial import NO_ID, GridIndex, distances_m
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The index's messages are lazily translated; these tests match their English wording."""
+    with translation.override("en"):
+        yield
 
 
 def square(lon, lat, size=0.01):
