@@ -1,7 +1,8 @@
 """Decision rules of deliberating bodies: quorum, voting thresholds, election validity, 三重一大 minutes.
 
-Pure and exact (fractions.Fraction, no floats, no Django). Every check carries its numbers and a short
-explanation in Chinese and English for the UI and the minutes. The sources are cited in docs/rules.md.
+Pure and exact (fractions.Fraction, no floats, no Django but lazily translated error messages). Every
+check carries its numbers and a short explanation in Chinese and English for the UI and the minutes. The
+sources are cited in docs/rules.md.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
+
+from gongzhi.core.i18n import gettext_lazy as _
 
 
 # --- vocabulary -----------------------------------------------------------------------------------------
@@ -91,26 +94,26 @@ def required_count(share: Fraction, comparison: Comparison, total: int) -> int:
 def parse_share(value) -> Fraction:
     """A share as an exact fraction: Fraction, int, or a string such as "2/3" or "0.5" (never a float)."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError(f"share {value!r}: give an exact fraction such as '2/3', not a float")
+        raise ValueError(_("share %(value)r: give an exact fraction such as '2/3', not a float") % {"value": value})
     if isinstance(value, (Fraction, int)):
         share = Fraction(value)
     elif isinstance(value, str):
         try:
             share = Fraction(value.strip())
         except (ValueError, ZeroDivisionError):
-            raise ValueError(f"share {value!r} is not a fraction such as '2/3'") from None
+            raise ValueError(_("share %(value)r is not a fraction such as '2/3'") % {"value": value}) from None
     else:
-        raise ValueError(f"share {value!r} is not a fraction such as '2/3'")
+        raise ValueError(_("share %(value)r is not a fraction such as '2/3'") % {"value": value})
     if not 0 < share <= 1:
-        raise ValueError(f"share {share} must be more than 0 and at most 1")
+        raise ValueError(_("share %(share)s must be more than 0 and at most 1") % {"share": share})
     return share
 
 
 def _whole(value, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"{what} must be a whole number, got {value!r}")
+        raise ValueError(_("%(what)s must be a whole number, got %(value)r") % {"what": what, "value": value})
     if value < 0:
-        raise ValueError(f"{what} must not be negative, got {value}")
+        raise ValueError(_("%(what)s must not be negative, got %(value)s") % {"what": what, "value": value})
     return value
 
 
@@ -179,18 +182,18 @@ class QuorumCondition:
         try:
             object.__setattr__(self, "basis", Basis(self.basis))
         except ValueError:
-            raise ValueError(f"unknown quorum basis {self.basis!r}; use one of "
-                             f"{', '.join(b.value for b in Basis)}") from None
+            raise ValueError(_("unknown quorum basis %(basis)r; use one of %(choices)s")
+                             % {"basis": self.basis, "choices": ", ".join(b.value for b in Basis)}) from None
         object.__setattr__(self, "comparison", _comparison(self.comparison))
         if (self.share is None) == (self.absolute is None):
-            raise ValueError("a quorum condition needs either a share or an absolute number, not both")
+            raise ValueError(_("a quorum condition needs either a share or an absolute number, not both"))
         if self.share is not None:
             share = parse_share(self.share)
             if share == 1 and self.comparison is Comparison.MORE_THAN:
-                raise ValueError("'more than all' members can never be present")
+                raise ValueError(_("'more than all' members can never be present"))
             object.__setattr__(self, "share", share)
-        elif _whole(self.absolute, "an absolute quorum") == 0:
-            raise ValueError("an absolute quorum must be at least 1")
+        elif _whole(self.absolute, _("an absolute quorum")) == 0:
+            raise ValueError(_("an absolute quorum must be at least 1"))
 
     def required(self, due: int) -> int:
         if self.absolute is not None:
@@ -215,10 +218,10 @@ class QuorumRule:
     def __post_init__(self):
         conditions = tuple(self.conditions)
         if not conditions:
-            raise ValueError("a quorum rule needs at least one condition")
+            raise ValueError(_("a quorum rule needs at least one condition"))
         bases = [c.basis for c in conditions]
         if len(set(bases)) != len(bases):
-            raise ValueError("a quorum rule has two conditions on the same basis")
+            raise ValueError(_("a quorum rule has two conditions on the same basis"))
         object.__setattr__(self, "conditions", conditions)
 
 
@@ -236,19 +239,19 @@ class ThresholdRule:
         try:
             object.__setattr__(self, "base", VoteBase(self.base))
         except ValueError:
-            raise ValueError(f"unknown threshold base {self.base!r}; use one of "
-                             f"{', '.join(b.value for b in VoteBase)}") from None
+            raise ValueError(_("unknown threshold base %(base)r; use one of %(choices)s")
+                             % {"base": self.base, "choices": ", ".join(b.value for b in VoteBase)}) from None
         object.__setattr__(self, "comparison", _comparison(self.comparison))
         share = parse_share(self.share)
         if share == 1 and self.comparison is Comparison.MORE_THAN:
-            raise ValueError("'more than all' of the votes can never be reached")
+            raise ValueError(_("'more than all' of the votes can never be reached"))
         object.__setattr__(self, "share", share)
         for name in ("abstentions", "invalid"):
             try:
                 object.__setattr__(self, name, Counting(getattr(self, name)))
             except ValueError:
-                raise ValueError(f"{name} must be counted as one of "
-                                 f"{', '.join(c.value for c in Counting)}") from None
+                raise ValueError(_("%(name)s must be counted as one of %(choices)s")
+                                 % {"name": name, "choices": ", ".join(c.value for c in Counting)}) from None
 
     def to_data(self) -> dict:
         return {"base": self.base.value, "share": str(self.share), "comparison": self.comparison.value,
@@ -275,7 +278,8 @@ def _comparison(value) -> Comparison:
     try:
         return Comparison(value)
     except ValueError:
-        raise ValueError(f"unknown comparison {value!r}; use 'more_than' (超过) or 'at_least' (以上)") from None
+        raise ValueError(_("unknown comparison %(value)r; use 'more_than' (超过) or 'at_least' (以上)")
+                         % {"value": value}) from None
 
 
 # --- what happened at a meeting -------------------------------------------------------------------------
@@ -727,29 +731,30 @@ def custom_rule(*, quorum: Sequence[Mapping], threshold: Mapping, code: str = "c
         quorum = [quorum]
     conditions = []
     for index, item in enumerate(quorum, start=1):
-        _only_keys(item, {"basis", "share", "absolute", "comparison"}, f"quorum condition {index}")
+        _only_keys(item, {"basis", "share", "absolute", "comparison"},
+                   _("quorum condition %(index)s") % {"index": index})
         try:
             conditions.append(QuorumCondition(item.get("basis"), item.get("comparison", "more_than"),
                                               item.get("share"), item.get("absolute")))
         except ValueError as error:
-            raise ValueError(f"quorum condition {index}: {error}") from None
+            raise ValueError(_("quorum condition %(index)s: %(error)s") % {"index": index, "error": error}) from None
     _only_keys(threshold, {"base", "share", "comparison", "abstentions", "invalid"}, "threshold")
     try:
         threshold_rule = ThresholdRule(threshold.get("base"), threshold.get("share"),
                                        threshold.get("comparison", "more_than"),
                                        threshold.get("abstentions", "as_cast"), threshold.get("invalid", "as_cast"))
     except ValueError as error:
-        raise ValueError(f"threshold: {error}") from None
+        raise ValueError(_("threshold: %(error)s") % {"error": error}) from None
     if not str(code).strip():
-        raise ValueError("a rule needs a code")
+        raise ValueError(_("a rule needs a code"))
     return DecisionRule(str(code), name_zh, name_en, QuorumRule(tuple(conditions)), threshold_rule,
                         SourceKind.CUSTOM)
 
 
 def _only_keys(item, allowed: set[str], what: str) -> None:
     if not isinstance(item, Mapping):
-        raise ValueError(f"{what} must be a mapping, got {item!r}")
+        raise ValueError(_("%(what)s must be a mapping, got %(item)r") % {"what": what, "item": item})
     unknown = set(item) - allowed
     if unknown:
-        raise ValueError(f"{what}: unknown field(s) {', '.join(sorted(unknown))}; "
-                         f"allowed: {', '.join(sorted(allowed))}")
+        raise ValueError(_("%(what)s: unknown field(s) %(fields)s; allowed: %(allowed)s")
+                         % {"what": what, "fields": ", ".join(sorted(unknown)), "allowed": ", ".join(sorted(allowed))})

@@ -4,6 +4,7 @@ custom rules and their validation, and the arithmetic's properties."""
 from fractions import Fraction
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -25,6 +26,14 @@ from gongzhi.deliberation.rules import (
     further_round_minimum,
     required_count,
 )
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The rules' error messages are lazily translated; these tests match their English wording."""
+    with translation.override("en"):
+        yield
+
 
 HALF, TWO_THIRDS = Fraction(1, 2), Fraction(2, 3)
 MORE, AT_LEAST = Comparison.MORE_THAN, Comparison.AT_LEAST
