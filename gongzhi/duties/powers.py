@@ -1,6 +1,7 @@
 """Power lists (权力清单 / 小微权力清单): what a village or community may decide, which body or posts decide
 it and by which procedure, what sum makes a matter major (三重一大), and what must be disclosed; and the
-check that a decision was taken the way its item requires. Pure: plain data in, plain data out, no Django.
+check that a decision was taken the way its item requires. Pure: plain data in, plain data out, no Django
+but lazily translated error messages.
 
 The presets are modelled on published county and city lists; their sources, and which thresholds are
 only this project's configurable defaults, are in docs/power-lists.md.
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.deliberation.procedures import PROCEDURES, Procedure, Stage
 from gongzhi.deliberation.rules import BODY_KINDS, PRESETS, SourceKind, custom_rule
 
@@ -73,21 +75,22 @@ class DisclosureTiming(StrEnum):
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 
 
-def parse_amount(value, what: str = "an amount") -> Decimal:
+def parse_amount(value, what: str = _("an amount")) -> Decimal:
     """A sum of money in yuan as an exact Decimal: Decimal, int or a string such as "50000" (never a float)."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise ValueError(f"{what} {value!r}: give an exact number such as '50000', not a float")
+        raise ValueError(_("%(what)s %(value)r: give an exact number such as '50000', not a float")
+                         % {"what": what, "value": value})
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, (int, str)):
         try:
             amount = Decimal(str(value).strip().replace(",", ""))
         except InvalidOperation:
-            raise ValueError(f"{what} {value!r} is not a number") from None
+            raise ValueError(_("%(what)s %(value)r is not a number") % {"what": what, "value": value}) from None
     else:
-        raise ValueError(f"{what} {value!r} is not a number")
+        raise ValueError(_("%(what)s %(value)r is not a number") % {"what": what, "value": value})
     if not amount.is_finite() or amount < 0:
-        raise ValueError(f"{what} must be a sum of 0 or more, got {value!r}")
+        raise ValueError(_("%(what)s must be a sum of 0 or more, got %(value)r") % {"what": what, "value": value})
     return amount
 
 
@@ -126,40 +129,45 @@ class Requirement:
         object.__setattr__(self, "rules", dict(self.rules))
         for kind in self.body_kinds:
             if kind not in BODY_KINDS:
-                raise ValueError(f"unknown body kind {kind!r}; use one of {', '.join(BODY_KINDS)}")
+                raise ValueError(_("unknown body kind %(kind)r; use one of %(choices)s")
+                                 % {"kind": kind, "choices": ", ".join(BODY_KINDS)})
         if len(set(self.body_kinds)) != len(self.body_kinds):
-            raise ValueError("a body kind is named twice")
+            raise ValueError(_("a body kind is named twice"))
         for role in self.signatories:
             if role not in SIGNATORIES:
-                raise ValueError(f"unknown signatory {role!r}; use one of {', '.join(SIGNATORIES)}")
+                raise ValueError(_("unknown signatory %(role)r; use one of %(choices)s")
+                                 % {"role": role, "choices": ", ".join(SIGNATORIES)})
         if len(set(self.signatories)) != len(self.signatories):
-            raise ValueError("a signatory is named twice")
+            raise ValueError(_("a signatory is named twice"))
         if self.procedure_code is not None:
             if self.procedure_code not in PROCEDURES:
-                raise ValueError(f"unknown procedure {self.procedure_code!r}; use one of {', '.join(PROCEDURES)}")
+                raise ValueError(_("unknown procedure %(code)r; use one of %(choices)s")
+                                 % {"code": self.procedure_code, "choices": ", ".join(PROCEDURES)})
             deciding = self.deciding_stage
             if deciding is None:
-                raise ValueError(f"the procedure {self.procedure_code} has no deciding stage")
+                raise ValueError(_("the procedure %(code)s has no deciding stage") % {"code": self.procedure_code})
             outside = [k for k in self.body_kinds if k not in deciding.body_kinds]
             if outside:
-                raise ValueError(f"a {', '.join(outside)} cannot hold the stage {deciding.code}; "
-                                 f"allowed: {', '.join(deciding.body_kinds)}")
+                raise ValueError(_("a %(kinds)s cannot hold the stage %(stage)s; allowed: %(allowed)s")
+                                 % {"kinds": ", ".join(outside), "stage": deciding.code,
+                                    "allowed": ", ".join(deciding.body_kinds)})
             if self.complete_through is not None:
                 procedure = self.procedure
                 codes = [s.code for s in procedure.stages]
                 if self.complete_through not in codes:
-                    raise ValueError(f"the procedure {procedure.code} has no stage {self.complete_through!r}")
+                    raise ValueError(_("the procedure %(code)s has no stage %(stage)r")
+                                     % {"code": procedure.code, "stage": self.complete_through})
                 if codes.index(self.complete_through) < codes.index(deciding.code):
-                    raise ValueError(f"complete_through {self.complete_through!r} comes before the deciding "
-                                     f"stage {deciding.code}")
+                    raise ValueError(_("complete_through %(stage)r comes before the deciding stage %(deciding)s")
+                                     % {"stage": self.complete_through, "deciding": deciding.code})
         else:
             if self.complete_through is not None:
-                raise ValueError("complete_through needs a procedure")
+                raise ValueError(_("complete_through needs a procedure"))
             if not self.body_kinds and not self.signatories:
-                raise ValueError("a requirement needs a procedure, a deciding body or signatories")
+                raise ValueError(_("a requirement needs a procedure, a deciding body or signatories"))
         for kind, rule in self.rules.items():
             if kind not in self.allowed_bodies:
-                raise ValueError(f"a rule is given for {kind!r}, which may not decide here")
+                raise ValueError(_("a rule is given for %(kind)r, which may not decide here") % {"kind": kind})
             rule_key(rule)  # raises ValueError naming the problem
 
     @property
@@ -228,17 +236,18 @@ def rule_key(rule: str | Mapping) -> tuple:
     """What a rule counts, without its code and names: two rules with the same key are the same rule."""
     if isinstance(rule, str):
         if rule not in PRESETS:
-            raise ValueError(f"unknown rule preset {rule!r}; use one of {', '.join(PRESETS)}")
+            raise ValueError(_("unknown rule preset %(rule)r; use one of %(choices)s")
+                             % {"rule": rule, "choices": ", ".join(PRESETS)})
         data = PRESETS[rule].to_data()
     elif isinstance(rule, Mapping):
         unknown = set(rule) - {"quorum", "threshold", "code", "name_zh", "name_en"}
         if unknown:
-            raise ValueError(f"a rule has unknown field(s) {', '.join(sorted(unknown))}")
+            raise ValueError(_("a rule has unknown field(s) %(fields)s") % {"fields": ", ".join(sorted(unknown))})
         built = custom_rule(quorum=rule.get("quorum", ()), threshold=rule.get("threshold", {}),
                             **{k: rule[k] for k in ("code", "name_zh", "name_en") if k in rule})
         data = built.to_data()
     else:
-        raise ValueError(f"a rule is a preset code or custom rule data, got {rule!r}")
+        raise ValueError(_("a rule is a preset code or custom rule data, got %(rule)r") % {"rule": rule})
     quorum = tuple(sorted(tuple(sorted(c.items())) for c in data["quorum"]))
     return quorum, tuple(sorted(data["threshold"].items()))
 
@@ -257,7 +266,7 @@ class Tier:
     requirement: Requirement
 
     def __post_init__(self):
-        object.__setattr__(self, "from_amount", parse_amount(self.from_amount, "a tier's from_amount"))
+        object.__setattr__(self, "from_amount", parse_amount(self.from_amount, _("a tier's from_amount")))
 
 
 @dataclass(frozen=True)
@@ -271,14 +280,15 @@ class Disclosure:
         try:
             object.__setattr__(self, "timing", DisclosureTiming(self.timing))
         except ValueError:
-            raise ValueError(f"unknown disclosure timing {self.timing!r}; use one of "
-                             f"{', '.join(t.value for t in DisclosureTiming)}") from None
+            raise ValueError(_("unknown disclosure timing %(timing)r; use one of %(choices)s")
+                             % {"timing": self.timing,
+                                "choices": ", ".join(t.value for t in DisclosureTiming)}) from None
         if not (str(self.what_zh).strip() and str(self.what_en).strip()):
-            raise ValueError("a disclosure says what is disclosed, in Chinese and English")
+            raise ValueError(_("a disclosure says what is disclosed, in Chinese and English"))
         if self.notice_days is not None and (isinstance(self.notice_days, bool)
                                              or not isinstance(self.notice_days, int)
                                              or not 1 <= self.notice_days <= 365):
-            raise ValueError("a disclosure's notice period is 1 to 365 days")
+            raise ValueError(_("a disclosure's notice period is 1 to 365 days"))
 
 
 @dataclass(frozen=True)
@@ -307,48 +317,49 @@ class PowerItem:
 
     def __post_init__(self):
         if not isinstance(self.code, str) or not _CODE.match(self.code):
-            raise ValueError(f"item code {self.code!r} must be lower-case letters, digits and _")
+            raise ValueError(_("item code %(code)r must be lower-case letters, digits and _") % {"code": self.code})
         if not (str(self.name_zh).strip() and str(self.name_en).strip()):
-            raise ValueError("an item needs a Chinese and an English name")
+            raise ValueError(_("an item needs a Chinese and an English name"))
         if self.group not in GROUPS:
-            raise ValueError(f"unknown group {self.group!r}; use one of {', '.join(GROUPS)}")
+            raise ValueError(_("unknown group %(group)r; use one of %(choices)s")
+                             % {"group": self.group, "choices": ", ".join(GROUPS)})
         try:
             object.__setattr__(self, "kind", PowerKind(self.kind))
         except ValueError:
-            raise ValueError(f"unknown kind {self.kind!r}; use one of "
-                             f"{', '.join(k.value for k in PowerKind)}") from None
+            raise ValueError(_("unknown kind %(kind)r; use one of %(choices)s")
+                             % {"kind": self.kind, "choices": ", ".join(k.value for k in PowerKind)}) from None
         try:
             object.__setattr__(self, "source_kind", SourceKind(self.source_kind))
         except ValueError:
-            raise ValueError(f"unknown source kind {self.source_kind!r}") from None
+            raise ValueError(_("unknown source kind %(kind)r") % {"kind": self.source_kind}) from None
         object.__setattr__(self, "legal_basis", tuple(self.legal_basis))
         object.__setattr__(self, "routine", tuple(self.routine))
         object.__setattr__(self, "disclosures", tuple(self.disclosures))
         if self.major_threshold is not None:
-            object.__setattr__(self, "major_threshold", parse_amount(self.major_threshold, "the major threshold"))
+            object.__setattr__(self, "major_threshold", parse_amount(self.major_threshold, _("the major threshold")))
             if self.major_threshold == 0:
-                raise ValueError("a major threshold of 0 makes every matter major: leave it out instead")
+                raise ValueError(_("a major threshold of 0 makes every matter major: leave it out instead"))
         if self.kind in MAJOR_KINDS:
             if self.major is None:
-                raise ValueError(f"a {self.kind.value} item needs a requirement for major matters")
+                raise ValueError(_("a %(kind)s item needs a requirement for major matters") % {"kind": self.kind.value})
             if self.major_threshold is None and self.routine:
-                raise ValueError("every matter of this item is major (no threshold), so it has no routine tiers")
+                raise ValueError(_("every matter of this item is major (no threshold), so it has no routine tiers"))
             if self.major_threshold is not None and not self.routine:
-                raise ValueError("below the major threshold a matter needs a routine tier")
+                raise ValueError(_("below the major threshold a matter needs a routine tier"))
         else:
             if self.major is not None or self.major_threshold is not None:
-                raise ValueError("a routine item has no major requirement or threshold; make it a "
-                                 "三重一大 kind, or list the major matter under another item")
+                raise ValueError(_("a routine item has no major requirement or threshold; make it a "
+                                   "三重一大 kind, or list the major matter under another item"))
             if not self.routine:
-                raise ValueError("a routine item needs at least one routine tier")
+                raise ValueError(_("a routine item needs at least one routine tier"))
         if self.routine:
             starts = [t.from_amount for t in self.routine]
             if starts[0] != 0:
-                raise ValueError("the first routine tier starts at 0")
+                raise ValueError(_("the first routine tier starts at 0"))
             if any(a >= b for a, b in zip(starts, starts[1:])):
-                raise ValueError("routine tiers must start at increasing sums")
+                raise ValueError(_("routine tiers must start at increasing sums"))
             if self.major_threshold is not None and starts[-1] >= self.major_threshold:
-                raise ValueError("every routine tier starts below the major threshold")
+                raise ValueError(_("every routine tier starts below the major threshold"))
 
     @property
     def is_always_major(self) -> bool:
@@ -372,12 +383,12 @@ class ProposedDecision:
 
     def __post_init__(self):
         if self.amount is not None:
-            object.__setattr__(self, "amount", parse_amount(self.amount, "the decision's amount"))
+            object.__setattr__(self, "amount", parse_amount(self.amount, _("the decision's amount")))
         if self.kind is not None:
             try:
                 object.__setattr__(self, "kind", PowerKind(self.kind))
             except ValueError:
-                raise ValueError(f"unknown kind {self.kind!r}") from None
+                raise ValueError(_("unknown kind %(kind)r") % {"kind": self.kind}) from None
 
 
 @dataclass(frozen=True)
@@ -394,8 +405,8 @@ def classify_decision(item: PowerItem, decision: ProposedDecision) -> Classifica
     amount = decision.amount
     declared = decision.kind if decision.kind in MAJOR_KINDS else None
     if declared is not None and item.major is None:
-        raise ValueError(f"{item.code} has no procedure for major matters; list the matter under an item "
-                         f"that has one")
+        raise ValueError(_("%(code)s has no procedure for major matters; list the matter under an item that has one")
+                         % {"code": item.code})
     if item.is_always_major:
         kind_zh, kind_en = KIND_NAMES[declared or item.kind]
         return Classification(True, declared or item.kind, item.major, f"属“三重一大”事项（{kind_zh}），不论金额",
@@ -437,7 +448,7 @@ class StageSummary:
 
     def __post_init__(self):
         if self.body_kind is not None and self.body_kind not in BODY_KINDS:
-            raise ValueError(f"unknown body kind {self.body_kind!r}")
+            raise ValueError(_("unknown body kind %(kind)r") % {"kind": self.body_kind})
 
 
 @dataclass(frozen=True)
@@ -455,14 +466,15 @@ class RecordSummary:
         object.__setattr__(self, "stages", tuple(self.stages))
         object.__setattr__(self, "signatories", tuple(self.signatories))
         if self.approved_amount is not None:
-            object.__setattr__(self, "approved_amount", parse_amount(self.approved_amount, "the approved amount"))
+            object.__setattr__(self, "approved_amount", parse_amount(self.approved_amount, _("the approved amount")))
         if self.procedure_code is not None:
             if self.procedure_code not in PROCEDURES:
-                raise ValueError(f"unknown procedure {self.procedure_code!r}")
+                raise ValueError(_("unknown procedure %(code)r") % {"code": self.procedure_code})
             codes = {s.code for s in PROCEDURES[self.procedure_code].stages}
             unknown = [s.stage_code for s in self.stages if s.stage_code not in codes]
             if unknown:
-                raise ValueError(f"the procedure {self.procedure_code} has no stage(s) {', '.join(unknown)}")
+                raise ValueError(_("the procedure %(code)s has no stage(s) %(stages)s")
+                                 % {"code": self.procedure_code, "stages": ", ".join(unknown)})
 
     def last(self, stage_code: str) -> StageSummary | None:
         found = [s for s in self.stages if s.stage_code == stage_code]
@@ -676,7 +688,7 @@ def requirement_to_data(requirement: Requirement) -> dict:
 
 
 def requirement_from_data(data: Mapping) -> Requirement:
-    _only(data, _REQUIREMENT_FIELDS, "a requirement")
+    _only(data, _REQUIREMENT_FIELDS, _("a requirement"))
     return Requirement(data.get("procedure_code"), tuple(data.get("body_kinds", ())), data.get("rules", {}),
                        data.get("complete_through"), tuple(data.get("signatories", ())))
 
@@ -704,19 +716,19 @@ def item_to_data(item: PowerItem) -> dict:
 
 def item_from_data(data: Mapping) -> PowerItem:
     """An item from plain data; raises ValueError naming the item and what is wrong."""
-    label = f"item {data.get('code')!r}" if isinstance(data, Mapping) else "item"
+    label = _("item %(code)r") % {"code": data.get("code")} if isinstance(data, Mapping) else _("item")
     try:
-        _only(data, _ITEM_FIELDS, "an item")
+        _only(data, _ITEM_FIELDS, _("an item"))
         missing = {"code", "name_zh", "name_en", "group", "kind"} - set(data)
         if missing:
-            raise ValueError(f"missing field(s) {', '.join(sorted(missing))}")
+            raise ValueError(_("missing field(s) %(fields)s") % {"fields": ", ".join(sorted(missing))})
         routine = []
         for tier in data.get("routine", ()):
-            _only(tier, {"from_amount", "requirement"}, "a routine tier")
+            _only(tier, {"from_amount", "requirement"}, _("a routine tier"))
             routine.append(Tier(tier.get("from_amount", "0"), requirement_from_data(tier.get("requirement", {}))))
         disclosures = []
         for disclosure in data.get("disclosures", ()):
-            _only(disclosure, _DISCLOSURE_FIELDS, "a disclosure")
+            _only(disclosure, _DISCLOSURE_FIELDS, _("a disclosure"))
             disclosures.append(Disclosure(disclosure.get("what_zh", ""), disclosure.get("what_en", ""),
                                           disclosure.get("timing"), disclosure.get("notice_days")))
         return PowerItem(
@@ -726,7 +738,7 @@ def item_from_data(data: Mapping) -> PowerItem:
             tuple(routine), data.get("major_threshold"), tuple(disclosures),
             data.get("source_kind", SourceKind.CUSTOM), data.get("note", ""))
     except ValueError as error:
-        raise ValueError(f"{label}: {error}") from None
+        raise ValueError(_("%(item)s: %(error)s") % {"item": label, "error": error}) from None
 
 
 def power_list_to_data(items: Mapping[str, PowerItem]) -> list[dict]:
@@ -736,22 +748,23 @@ def power_list_to_data(items: Mapping[str, PowerItem]) -> list[dict]:
 def power_list_from_data(data: Sequence[Mapping]) -> dict[str, PowerItem]:
     """A power list (item code → item) from a list of item dicts, e.g. a copy of a preset edited locally."""
     if isinstance(data, (str, bytes, Mapping)) or not isinstance(data, Sequence):
-        raise ValueError("a power list is a list of items")
+        raise ValueError(_("a power list is a list of items"))
     items: dict[str, PowerItem] = {}
     for entry in data:
         item = item_from_data(entry)
         if item.code in items:
-            raise ValueError(f"item code {item.code} is used twice")
+            raise ValueError(_("item code %(code)s is used twice") % {"code": item.code})
         items[item.code] = item
     return items
 
 
 def _only(data, allowed: set[str], what: str) -> None:
     if not isinstance(data, Mapping):
-        raise ValueError(f"{what} must be a mapping, got {data!r}")
+        raise ValueError(_("%(what)s must be a mapping, got %(item)r") % {"what": what, "item": data})
     unknown = set(data) - allowed
     if unknown:
-        raise ValueError(f"{what}: unknown field(s) {', '.join(sorted(unknown))}")
+        raise ValueError(_("%(what)s: unknown field(s) %(fields)s")
+                         % {"what": what, "fields": ", ".join(sorted(unknown))})
 
 
 def _plain(value):

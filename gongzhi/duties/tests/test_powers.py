@@ -6,6 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -34,6 +35,14 @@ from gongzhi.duties.powers import (
     power_list_from_data,
     power_list_to_data,
 )
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """Power lists' error messages are lazily translated; these tests match their English wording."""
+    with translation.override("en"):
+        yield
+
 
 FOUR = "four_deliberations_two_disclosures"
 CONSULTATION = "community_consultation"
