@@ -142,3 +142,20 @@ def demand_world(live_world, settings, tmp_path):
     settings.GONGZHI_LEDGER_ORIGIN = "test.gongzhi.local/ledger"
     settings.MEDIA_ROOT = tmp_path / "media"
     return DemandWorld(live_world)
+
+
+@pytest.fixture
+def shots(request, tmp_path_factory):
+    """Full-page screenshots, always kept: in GONGZHI_SCREENSHOT_DIR when set, else in a pytest temp folder;
+    named "<the module's SHOTS_PREFIX>-<name>.png"."""
+    prefix = getattr(request.module, "SHOTS_PREFIX", request.module.__name__.rsplit(".", 1)[-1])
+    folder = Path(os.environ.get("GONGZHI_SCREENSHOT_DIR") or tmp_path_factory.mktemp(f"{prefix}-screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name: str) -> Path:
+        path = folder / f"{prefix}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    take.folder = folder
+    return take

@@ -3,8 +3,6 @@ the grid map, the dispatch desk dispatches it, the handling unit accepts and rep
 closes, and the resident rates it. Each party has a browser context of its own; screenshots are kept as
 test artefacts (GONGZHI_SCREENSHOT_DIR, or the test's temporary folder)."""
 
-import os
-from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -14,6 +12,7 @@ from gongzhi.demands.models import Demand, DemandContactAccess
 from .conftest import sign_in
 
 pytestmark = [pytest.mark.browser]
+SHOTS_PREFIX = "demands"  # screenshots: tests/conftest.py shots
 PHONE = {"width": 390, "height": 844}
 CONTACT_PHONE = "13900001111"
 
@@ -35,21 +34,6 @@ def phone(browser, live_server):
     yield open_as
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def shots(request, tmp_path_factory):
-    """Full-page screenshots, always kept: in GONGZHI_SCREENSHOT_DIR when set, else in a pytest temp folder."""
-    folder = Path(os.environ.get("GONGZHI_SCREENSHOT_DIR") or tmp_path_factory.mktemp("demand-screenshots"))
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def take(page, name: str) -> Path:
-        path = folder / f"demands-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    take.folder = folder
-    return take
 
 
 def card(page, number: str):

@@ -14,7 +14,6 @@ walked in test_browser_demands.py. Screenshots: GONGZHI_SCREENSHOT_DIR, or the t
 (docs/user-guide.md shows some)."""
 
 import io
-import os
 import re
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from gongzhi.demands import services
 from gongzhi.demands.models import Demand, DemandContact, Photo
 
 pytestmark = [pytest.mark.browser]
+SHOTS_PREFIX = "front-door"  # screenshots: tests/conftest.py shots
 
 DEVICES = {
     "desktop": {"viewport": {"width": 1366, "height": 900}},
@@ -49,20 +49,6 @@ def open_browser(browser, live_server):
     yield open_on
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def shots(tmp_path_factory):
-    folder = Path(os.environ.get("GONGZHI_SCREENSHOT_DIR") or tmp_path_factory.mktemp("front-door"))
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def take(page, name: str) -> Path:
-        path = folder / f"front-door-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        return path
-
-    take.folder = folder
-    return take
 
 
 def press(page, device: str, selector: str):
