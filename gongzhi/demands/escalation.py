@@ -26,7 +26,7 @@ from gongzhi.org.models import Organisation, Region
 
 from . import notifications, queries, rules
 from .calendar import TimeLimit
-from .models import Deadline, DeadlineReminder, Demand, ListedSupervision, SupervisionOrder
+from .models import Deadline, DeadlineReminder, Demand, DemandEvent, ListedSupervision, SupervisionOrder
 from .services import time_limit_for
 
 STREET_OFFICE_KINDS = ("street_office", "township_government")
@@ -199,8 +199,16 @@ def _supervise(pk: int, spec: DeadlineSpec, now: dt.datetime) -> bool:
                               unit=unit.pk if unit else None, supervisor=supervisor.pk if supervisor else None)
         order = SupervisionOrder.objects.create(demand=demand, deadline=spec.kind, due=due, unit=unit,
                                                 supervisor=supervisor, issued_at=now, event=event)
+        _on_timeline(demand, "supervise", event, unit)
         notifications.on_supervision_order(order)
     return True
+
+
+def _on_timeline(demand: Demand, action: str, event, unit: Organisation | None) -> None:
+    """The sweep's order, resolution or listing as a step of the demand's timeline (its state unchanged).
+    Written with bulk_create, which sends no post_save, so no demand_changed: the sweep notifies for itself."""
+    DemandEvent.objects.bulk_create([DemandEvent(demand=demand, actor=None, at=event.at, from_state=demand.state,
+                                                 to_state=demand.state, action=action, unit=unit, event=event)])
 
 
 def _resolve(pk: int, now: dt.datetime) -> bool:
@@ -213,8 +221,9 @@ def _resolve(pk: int, now: dt.datetime) -> bool:
             return False
         order.resolved_at = now
         order.save(update_fields=["resolved_at"])
-        events.record("demands.resolve_supervision", demand, number=demand.number, deadline=order.deadline,
-                      due=order.due.isoformat(), state=demand.state)
+        event = events.record("demands.resolve_supervision", demand, number=demand.number, deadline=order.deadline,
+                              due=order.due.isoformat(), state=demand.state)
+        _on_timeline(demand, "resolve_supervision", event, order.unit)
     return True
 
 
@@ -251,6 +260,7 @@ def _list(pk: int, reason: str, threshold: int, now: dt.datetime) -> bool:
                               unit=unit.pk if unit else None, supervisor=supervisor.pk if supervisor else None)
         listing = ListedSupervision.objects.create(demand=demand, reason=reason, count=count, unit=unit,
                                                    supervisor=supervisor, listed_at=now, event=event)
+        _on_timeline(demand, "list_supervision", event, unit)
         notifications.on_listed(listing)
     return True
 

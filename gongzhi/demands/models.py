@@ -446,10 +446,17 @@ class DeadlineReminder(models.Model):
 
 
 class SupervisionOrder(models.Model):
-    """督办单: a deadline passed with its step undone. Addressed to the responsible unit's superior
-    (escalation.superior_of); open until the step is done or the deadline replaced (resolved_at)."""
+    """督办单: a deadline passed with its step undone (kind "sweep", escalation.py), or an officer of the
+    street or district supervising a demand by hand (kind "officer", supervision.py) with a note and a time
+    to respond by. `unit` must answer it (what it will do, by when); `supervisor` follows it. Open until the
+    step is done or the deadline replaced, or until the supervisor closes it (resolved_at; closed_by)."""
+
+    class Kind(models.TextChoices):
+        SWEEP = "sweep", _("deadline passed")
+        OFFICER = "officer", _("issued by an officer")
 
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="supervision_orders")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.SWEEP)
     deadline = models.CharField(_("deadline"), max_length=10, choices=Deadline.choices)
     due = models.DateTimeField(_("due"))
     unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
@@ -458,16 +465,35 @@ class SupervisionOrder(models.Model):
                                    related_name="supervision_orders",
                                    help_text=_("the superior it is addressed to; empty: none on record"))
     issued_at = models.DateTimeField(_("issued at"), db_index=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("issued by"))
+    note = models.TextField(_("note"), blank=True)
+    respond_by = models.DateTimeField(_("respond by"), null=True, blank=True,
+                                      help_text=_("the time the officer set for the unit to act and answer"))
+    # The unit's required response: what it will do, and by when.
+    answer = models.TextField(_("answer"), blank=True)
+    promised_by = models.DateField(_("promised by"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answered_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", verbose_name=_("answered by"))
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    closed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("closed by"),
+                                  help_text=_("empty when resolved by the step being done"))
+    close_note = models.TextField(_("closing note"), blank=True)
     event = models.OneToOneField("core.Event", on_delete=models.PROTECT, related_name="+")
 
     class Meta:
         ordering = ["-issued_at", "-id"]
         verbose_name = _("supervision order")
         verbose_name_plural = _("supervision orders")
-        constraints = [models.UniqueConstraint(fields=["demand", "deadline", "due"],
-                                               name="supervision_order_once_per_deadline")]
-        indexes = [models.Index(fields=["resolved_at", "supervisor"])]
+        constraints = [
+            models.UniqueConstraint(fields=["demand", "deadline", "due"], condition=Q(kind="sweep"),
+                                    name="supervision_order_once_per_deadline"),
+            models.UniqueConstraint(fields=["demand"], condition=Q(kind="officer", resolved_at__isnull=True),
+                                    name="one_open_officer_order_per_demand"),
+        ]
+        indexes = [models.Index(fields=["resolved_at", "supervisor"]), models.Index(fields=["resolved_at", "unit"])]
 
     @property
     def is_open(self) -> bool:
@@ -481,9 +507,17 @@ class ListedSupervision(models.Model):
     class Reason(models.TextChoices):
         REOPENED = "reopened", _("reopened repeatedly")
         OVERDUE = "overdue", _("overdue repeatedly")
+        # Listed by an officer (supervision.list_publicly):
+        CONCERN = "concern", _("strong public concern")
+        LONG_UNSOLVED = "unsolved", _("long unsolved")
+        OTHER = "other", _("other reason")
 
     demand = models.ForeignKey(Demand, on_delete=models.CASCADE, related_name="listings")
     reason = models.CharField(_("reason"), max_length=10, choices=Reason.choices)
+    note = models.CharField(_("reason in words"), max_length=300, blank=True,
+                            help_text=_("public: scrubbed of personal data when stored"))
+    listed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("listed by"))
     count = models.PositiveSmallIntegerField(_("count"))
     unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     supervisor = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+")

@@ -3,7 +3,7 @@ the rates dashboard and its CSV."""
 
 from django.urls import path
 
-from . import guest_views, public_map, views
+from . import guest_views, public_map, supervision_views, views
 
 app_name = "demands"
 urlpatterns = [
@@ -27,6 +27,12 @@ urlpatterns = [
     path("placement/", views.placement, name="placement"),
     path("placement/<str:key>/place/", views.place, name="place"),
     path("placement/<str:key>/refuse/", views.refuse, name="refuse"),
+    path("supervision/", supervision_views.board, name="supervision"),
+    path("supervision/inbox/", supervision_views.inbox, name="supervision_inbox"),
+    path("supervision/orders/<int:order_id>/answer/", supervision_views.answer, name="supervision_answer"),
+    path("supervision/orders/<int:order_id>/close/", supervision_views.close, name="supervision_close"),
+    path("<str:number>/supervise/", supervision_views.issue, name="supervise"),
+    path("<str:number>/list-publicly/", supervision_views.list_publicly, name="list_publicly"),
     path("<str:number>/", views.detail, name="detail"),
     path("<str:number>/actions/<str:action>/", views.act, name="act"),
     path("<str:number>/reply-check/", views.reply_check, name="reply_check"),
