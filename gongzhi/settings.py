@@ -141,6 +141,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "gongzhi.web.roles.ActingPostMiddleware",  # after the user is known: the post chosen in the header
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lock-out page
 ]
@@ -162,6 +163,7 @@ TEMPLATES = [
                 "gongzhi.web.context.unread_messages",
             ],
         },
+                "gongzhi.web.context.who_and_menu",
     },
 ]
 

@@ -5,6 +5,7 @@ from . import views
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("acting-post/", views.acting_post, name="acting_post"),
     path("masked-preview/", views.masked_preview, name="masked_preview"),
     path("manifest.webmanifest", views.manifest, name="manifest"),
     path("sw.js", views.service_worker, name="service_worker"),

@@ -12,14 +12,69 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from gongzhi.core import clock, policy, preview, workdays
 from gongzhi.core.errors import NotFound, PermissionDenied
-from gongzhi.core.pages import page
+from gongzhi.core.pages import action, page
 
 # The longest text previewed: longer than any published field takes.
 PREVIEW_MAX_CHARS = 10_000
 
 
+# Headings of the home page's groups of work items (core.workbench: each app names its group).
+WORK_GROUPS = {
+    "demands": gettext_lazy("Demands"), "supervision": gettext_lazy("Supervision"),
+    "patrol": gettext_lazy("Patrol"), "care": gettext_lazy("Visits and care"),
+    "building": gettext_lazy("My building"), "meetings": gettext_lazy("Meetings and topics"),
+    "insight": gettext_lazy("Warnings"), "org": gettext_lazy("Residents"),
+}
+
+
 def home(request):
-    return render(request, "web/home.html", {"calendar_warning": _calendar_warning(request.user)})
+    """今日工作 for whoever holds a post: the counts of what needs them now, each a link to the list behind it.
+    Residents and visitors get the front door: report a problem, follow it."""
+    from gongzhi.core import workbench
+    from gongzhi.org.permissions import active_posts
+
+    from . import roles
+
+    user = request.user
+    context = {"calendar_warning": _calendar_warning(user)}
+    if user.is_authenticated and (active_posts(user) or user.is_superuser):
+        groups: dict[str, list] = {}
+        for item in workbench.items_for(user):
+            groups.setdefault(item.group, []).append(item)
+        urgent = [i for items in groups.values() for i in items if i.urgent and i.count]
+        context.update({
+            "workbench": [{"key": key, "heading": WORK_GROUPS.get(key, ""), "items": items}
+                          for key, items in groups.items()],
+            "urgent_total": sum(i.count for i in urgent),
+            "posts": [roles.post_label(p) for p in active_posts(user)],
+            "today": clock.today(),
+        })
+        return render(request, "web/workbench.html", context)
+    return render(request, "web/home.html", context)
+
+
+@action
+def acting_post(request):
+    """The header's switch: act as one of my posts (its id), or as all of them (empty)."""
+    from django.shortcuts import redirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from gongzhi.core.errors import ValidationFailed
+
+    from . import roles
+
+    chosen = request.POST.get("post", "")
+    held = {p.pk for p in roles.held_posts(request.user)}
+    if chosen and (not chosen.isdigit() or int(chosen) not in held):
+        raise ValidationFailed(_("That post is not one of yours."))
+    if chosen:
+        request.session[roles.SESSION_KEY] = int(chosen)
+    else:
+        request.session.pop(roles.SESSION_KEY, None)
+    target = request.POST.get("next") or reverse("web:home")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = reverse("web:home")
+    return redirect(target)
 
 
 def _calendar_warning(user) -> int | None:

@@ -35,3 +35,10 @@ if ("serviceWorker" in navigator && document.body && document.body.dataset.servi
     navigator.serviceWorker.register(document.body.dataset.serviceWorker, { scope: "/" }).catch(function () {});
   });
 }
+
+// A select marked data-autosubmit sends its form when changed (the post switch in the top bar); the form's own
+// button stays for browsers without script.
+document.addEventListener("change", function (event) {
+  var field = event.target;
+  if (field && field.matches && field.matches("select[data-autosubmit]") && field.form) field.form.submit();
+});

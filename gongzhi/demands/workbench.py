@@ -1,0 +1,52 @@
+"""The demands' counts on the home page (core.workbench): to sign for, being handled, to dispatch, to verify, to
+close, overdue, and the residents' own demands to rate; each links to the queue narrowed to that step."""
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core import clock
+from gongzhi.core.workbench import WorkItem
+
+from . import queries
+from .models import Demand
+from .permissions import dispatcher_paths, grid_worker_paths, unit_ids
+
+GROUP = "demands"
+
+
+def _url(step: str) -> str:
+    return f"{reverse('demands:queue')}?step={step}"
+
+
+def items(user) -> list[WorkItem]:
+    """One item per step this user's posts take part in (a unit signs and handles; a desk dispatches, verifies
+    and closes; a grid worker verifies); "to rate" for anyone who filed demands that wait for their rating."""
+    units, desks, grids = unit_ids(user), dispatcher_paths(user), grid_worker_paths(user)
+    steps = []
+    if units:
+        steps += [("sign", _("To sign for"), 10), ("handle", _("Being handled"), 20)]
+    if desks:
+        steps += [("dispatch", _("To dispatch"), 10), ("close", _("To close"), 40)]
+    if desks or grids:
+        steps += [("verify", _("To verify"), 30)]
+    now = clock.now()
+    counted = {}
+    if steps or units or desks or grids:
+        late = Demand.overdue_q(now)
+        aggregates = {step: Count("pk", filter=queries._queue_q(user, step)) for step, _label, _o in steps}
+        aggregates["overdue"] = Count("pk", filter=late)
+        every = Q(pk__in=[])
+        for step, _label, _o in steps:
+            every |= queries._queue_q(user, step)
+        counted = Demand.objects.filter(every).aggregate(**aggregates) if steps else {"overdue": 0}
+    found = [WorkItem(key=f"demands.{step}", label=label, count=counted.get(step, 0), url=_url(step), group=GROUP,
+                      order=order) for step, label, order in steps]
+    if steps:
+        found.append(WorkItem(key="demands.overdue", label=_("Overdue"), count=counted["overdue"],
+                              url=_url("overdue"), urgent=True, group=GROUP, order=5))
+    to_rate = Demand.objects.filter(queries._queue_q(user, "rate")).count()
+    if to_rate:
+        found.append(WorkItem(key="demands.rate", label=_("Your demands to rate"), count=to_rate, url=_url("rate"),
+                              group=GROUP, order=50))
+    return found
