@@ -17,7 +17,8 @@ pytestmark = [pytest.mark.browser]
 def test_secretary_signs_in_through_the_form_and_lands_on_the_home_page(page, live_world, screenshot):
     sign_in(page, live_world.secretary_a.username)
     assert re.fullmatch(r"https?://[^/]+/", page.url)  # web:home, not the login form again
-    assert page.locator(".topbar .who").inner_text() == live_world.secretary_a.person.name  # a name, not a login
+    assert page.locator(".topbar .who-name").inner_text() == live_world.secretary_a.person.name  # a name, not a login
+    assert "东园社区党委" in page.locator(".topbar .who-post").inner_text()  # and the post
     assert page.locator(f"a[href='{reverse('org:regions')}']").first.is_visible()
     screenshot(page, "home")
 
