@@ -91,17 +91,17 @@ def propose_topic(request, payload: TopicIn):
 
 @router.get("/topics/{topic_id}", response=TopicDetailOut, auth=None)
 def topic_detail(request, topic_id: int):
-    return queries.topic_detail(_get(Topic, topic_id))
+    return queries.topic_detail(queries.visible_topic(request.user, topic_id))
 
 
 @router.post("/topics/{topic_id}/support", response=TopicOut)
 def support(request, topic_id: int):
-    return services.support_topic(request.user, _get(Topic, topic_id))
+    return services.support_topic(request.user, queries.visible_topic(request.user, topic_id))
 
 
 @router.post("/topics/{topic_id}/attachments", response={201: dict})
 def attach(request, topic_id: int, file: UploadedFile = File(...)):
-    row = services.add_attachment(request.user, _get(Topic, topic_id), name=file.name or "file",
+    row = services.add_attachment(request.user, queries.visible_topic(request.user, topic_id), name=file.name or "file",
                                   content=file.read(services.MAX_ATTACHMENT_BYTES + 1),
                                   content_type=file.content_type or "")
     return Status(201, {"id": row.pk, "name": row.name, "sha256": row.sha256, "size": row.size})
@@ -110,7 +110,7 @@ def attach(request, topic_id: int, file: UploadedFile = File(...)):
 @router.get("/topics/{topic_id}/attachments", response=list[dict], auth=None)
 def attachments(request, topic_id: int):
     return [{"id": a.pk, "name": a.name, "sha256": a.sha256, "size": a.size, "at": a.at.isoformat()}
-            for a in _get(Topic, topic_id).attachments.defer("content")]
+            for a in queries.visible_topic(request.user, topic_id).attachments.defer("content")]
 
 
 @router.get("/attachments/{attachment_id}", auth=None)
@@ -130,13 +130,13 @@ def _quote(name: str) -> str:
 
 @router.get("/topics/{topic_id}/comments", response=list[CommentOut], auth=None)
 def comments(request, topic_id: int):
-    return [queries.public_comment(c) for c in _get(Topic, topic_id).comments.all()]
+    return [queries.public_comment(c) for c in queries.visible_topic(request.user, topic_id).comments.all()]
 
 
 @router.post("/topics/{topic_id}/comments", response={201: CommentOut})
 def add_comment(request, topic_id: int, payload: TextIn):
     ratelimit.check(request, "comment")
-    return Status(201, queries.public_comment(services.add_comment(request.user, _get(Topic, topic_id), payload.text)))
+    return Status(201, queries.public_comment(services.add_comment(request.user, queries.visible_topic(request.user, topic_id), payload.text)))
 
 
 @router.post("/comments/{comment_id}/hide", response=CommentOut)
@@ -153,13 +153,13 @@ def report_comment(request, comment_id: int, payload: ReasonIn):
 
 @router.get("/topics/{topic_id}/statements", response=list[StatementOut], auth=None)
 def statements(request, topic_id: int):
-    return queries.statements_with_counts(_get(Topic, topic_id))
+    return queries.statements_with_counts(queries.visible_topic(request.user, topic_id))
 
 
 @router.post("/topics/{topic_id}/statements", response={201: StatementOut})
 def add_statement(request, topic_id: int, payload: StatementIn):
     ratelimit.check(request, "statement")
-    return Status(201, services.add_statement(request.user, _get(Topic, topic_id), payload.text))
+    return Status(201, services.add_statement(request.user, queries.visible_topic(request.user, topic_id), payload.text))
 
 
 @router.post("/statements/{statement_id}/vote", response=dict)
@@ -184,28 +184,28 @@ def report_statement(request, statement_id: int, payload: ReasonIn):
 
 @router.get("/topics/{topic_id}/map", response=dict, auth=None)
 def opinion_map(request, topic_id: int):
-    return services.opinion_map(_get(Topic, topic_id))
+    return services.opinion_map(queries.visible_topic(request.user, topic_id))
 
 
 @router.get("/topics/{topic_id}/next-statement", response={200: StatementOut, 204: None})
 def next_statement(request, topic_id: int):
-    statement = services.next_statement(request.user, _get(Topic, topic_id))
+    statement = services.next_statement(request.user, queries.visible_topic(request.user, topic_id))
     return Status(204, None) if statement is None else statement
 
 
 @router.post("/topics/{topic_id}/draft-resolution", response=TopicOut)
 def draft_resolution(request, topic_id: int):
-    return services.draft_resolution_from_consensus(request.user, _get(Topic, topic_id))
+    return services.draft_resolution_from_consensus(request.user, queries.visible_topic(request.user, topic_id))
 
 
 @router.post("/topics/{topic_id}/procedure", response=TopicOut)
 def start_procedure(request, topic_id: int, payload: ProcedureIn):
-    return services.start_procedure(request.user, _get(Topic, topic_id), payload.procedure)
+    return services.start_procedure(request.user, queries.visible_topic(request.user, topic_id), payload.procedure)
 
 
 @router.post("/topics/{topic_id}/stages", response={201: TopicDetailOut})
 def record_stage(request, topic_id: int, payload: StageIn):
-    topic = _get(Topic, topic_id)
+    topic = queries.visible_topic(request.user, topic_id)
     services.record_stage(
         request.user, topic, payload.stage, meeting=_ref(Meeting, payload.meeting_id, "meeting"),
         motion=_ref(Motion, payload.motion_id, "motion"), disclosure=_ref(Disclosure, payload.disclosure_id,

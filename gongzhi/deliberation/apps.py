@@ -14,6 +14,13 @@ class DeliberationConfig(AppConfig):
         from . import permissions, services
 
         policy.register("deliberation.", permissions.rule)
+
+        from gongzhi.core import workbench
+
+        from . import work
+
+        # Today's work: meetings and votes of the user's bodies, the moderation queue for officers.
+        workbench.register("deliberation", work.work_items)
         # Notices whose period is over and whose objections are answered complete on their own.
         periodic.register("deliberation.disclosures", services.complete_due_disclosures, every_seconds=300)
 

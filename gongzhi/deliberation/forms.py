@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core.errors import ValidationFailed
 from gongzhi.core.preview import masked_preview
 
-from .models import Body, Disclosure, Motion, StatementVote, Topic
+from .models import Body, CollectedOpinion, Disclosure, Motion, StatementVote, Topic
 
 TEXTAREA = {"rows": 3}
 
@@ -26,11 +26,43 @@ def _region_choices(regions, *, blank=None) -> list[tuple]:
 class TopicFilter(forms.Form):
     region = forms.TypedChoiceField(label=_("Region"), required=False, coerce=int, empty_value=None)
     status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("any status")), *Topic.Status.choices])
+                               choices=[("", _("any status")),
+                                        *[c for c in Topic.Status.choices if c[0] not in Topic.UNPUBLISHED]])
 
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].choices = _region_choices(regions, blank=_("all regions"))
+
+
+class MeetingFilter(forms.Form):
+    """The meetings index: one body's meetings, or a place's, in one state; `day`/`mine`/`voting` are the
+    home page's links (the user's meetings of a day, the meetings with a vote waiting for them)."""
+
+    STATES = (("", _("all meetings")), ("upcoming", _("upcoming")), ("open", _("in session")),
+              ("closed", _("closed")))
+    body = forms.ModelChoiceField(label=_("Body"), required=False, queryset=Body.objects.none(),
+                                  empty_label=_("all bodies"))
+    state = forms.ChoiceField(label=_("State"), required=False, choices=STATES)
+    day = forms.DateField(label=_("Day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    mine = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    voting = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, bodies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if bodies is not None:
+            self.fields["body"].queryset = bodies
+
+
+class CalendarFilter(forms.Form):
+    month = forms.RegexField(label=_("Month"), required=False, regex=r"^\d{4}-(0[1-9]|1[0-2])$",
+                             widget=forms.DateInput(attrs={"type": "month"}))
+    body = forms.ModelChoiceField(label=_("Body"), required=False, queryset=Body.objects.none(),
+                                  empty_label=_("all bodies"))
+
+    def __init__(self, *args, bodies=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if bodies is not None:
+            self.fields["body"].queryset = bodies
 
 
 class DisclosureFilter(forms.Form):
@@ -67,6 +99,19 @@ class ProposeTopicForm(forms.Form):
 class CommentForm(forms.Form):
     text = masked_preview(forms.CharField(label=_("Your comment"), max_length=2000,
                                           widget=forms.Textarea(attrs=TEXTAREA)))
+
+
+class CollectOpinionForm(forms.Form):
+    person = forms.IntegerField(label=_("Resident"), widget=forms.Select)
+    stance = forms.ChoiceField(label=_("Opinion"), choices=CollectedOpinion.Stance.choices,
+                               widget=forms.RadioSelect)
+    text = masked_preview(forms.CharField(label=_("What the resident said"), max_length=500, required=False,
+                                          widget=forms.Textarea(attrs={"rows": 2})))
+
+    def __init__(self, *args, residents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].widget.choices = [("", "—")] + [
+            (r.person_id, f"{r.unit} {r.name}".strip()) for r in residents if r.opinion is None]
 
 
 class ReasonForm(forms.Form):

@@ -89,6 +89,9 @@ class Topic(models.Model):
         AGENDA = "agenda", _("insight agenda suggestion")
 
     class Status(models.TextChoices):
+        # A resident's proposal is held until an officer approves it (pre-moderation); not shown publicly.
+        PENDING = "pending", _("awaiting moderation")
+        REJECTED = "rejected", _("not approved by the moderators")
         COLLECTING = "collecting", _("collecting support")
         AGENDA = "agenda", _("on the agenda")
         IN_PROCEDURE = "in_procedure", _("in procedure")
@@ -116,6 +119,13 @@ class Topic(models.Model):
     opinion_map_open = models.BooleanField(_("opinion map open"), default=True)
     vote_changes = models.PositiveIntegerField(default=0, editable=False,
                                                help_text="statement votes and moderations so far (map freshness)")
+    # Moderation: the reason a proposal was not approved or a reported topic was removed; and, once reports
+    # from enough different people reach the threshold, the time it was hidden pending an officer's review.
+    moderation_reason = models.CharField(_("moderation reason"), max_length=200, blank=True)
+    moderated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    moderated_at = models.DateTimeField(null=True, blank=True)
+    hidden_at = models.DateTimeField(_("hidden pending review since"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
 
@@ -127,6 +137,17 @@ class Topic(models.Model):
 
     def __str__(self):
         return self.title
+
+    # Statuses never shown to the public: held for moderation, or not approved.
+    UNPUBLISHED = frozenset({"pending", "rejected"})
+
+    @property
+    def is_public(self) -> bool:
+        return self.status not in self.UNPUBLISHED and self.hidden_at is None
+
+    @classmethod
+    def public_q(cls) -> Q:
+        return ~Q(status__in=cls.UNPUBLISHED) & Q(hidden_at__isnull=True)
 
 
 class Support(models.Model):
@@ -141,7 +162,8 @@ class Support(models.Model):
 
 
 class Comment(models.Model):
-    """A post in a topic's discussion thread. Hidden posts stay stored, with who hid them and why."""
+    """A post in a topic's discussion thread. Hidden posts stay stored, with who hid them and why; one hidden
+    by reports (no `hidden_by`) waits for an officer to restore it or keep it hidden."""
 
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -161,8 +183,9 @@ class Comment(models.Model):
 
 
 class Report(models.Model):
-    """A report (举报) of a comment or statement as breaking the rules."""
+    """A report (举报) of a topic, comment or statement as breaking the rules."""
 
+    topic = models.ForeignKey(Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
     comment = models.ForeignKey(Comment, null=True, blank=True, on_delete=models.CASCADE, related_name="reports")
     statement = models.ForeignKey("Statement", null=True, blank=True, on_delete=models.CASCADE,
                                   related_name="reports")
@@ -172,9 +195,16 @@ class Report(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=(Q(comment__isnull=False) & Q(statement__isnull=True))
-                                   | (Q(comment__isnull=True) & Q(statement__isnull=False)),
-                                   name="report_has_one_subject"),
+            models.CheckConstraint(
+                condition=(Q(topic__isnull=False) & Q(comment__isnull=True) & Q(statement__isnull=True))
+                | (Q(topic__isnull=True) & Q(comment__isnull=False) & Q(statement__isnull=True))
+                | (Q(topic__isnull=True) & Q(comment__isnull=True) & Q(statement__isnull=False)),
+                name="report_has_one_subject"),
+            # One person's reports count once towards hiding: they report a topic or a comment once.
+            models.UniqueConstraint(fields=["topic", "reporter"], condition=Q(topic__isnull=False),
+                                    name="report_topic_once"),
+            models.UniqueConstraint(fields=["comment", "reporter"], condition=Q(comment__isnull=False),
+                                    name="report_comment_once"),
         ]
 
 
@@ -469,3 +499,27 @@ class Objection(models.Model):
 
     class Meta:
         ordering = ["filed_at", "id"]
+
+
+class CollectedOpinion(models.Model):
+    """A resident's opinion or signature on a topic, collected door to door by their building lead (楼栋长代收):
+    for a resident who does not take part online. One per resident per topic; it says who collected it and
+    when, and the procedure stage it was collected for."""
+
+    class Stance(models.TextChoices):
+        AGREE = "agree", _("agrees")
+        DISAGREE = "disagree", _("disagrees")
+        COMMENT = "comment", _("comment only")
+        SIGNATURE = "signature", _("signature")
+
+    topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="collected_opinions")
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    stance = models.CharField(_("opinion"), max_length=10, choices=Stance.choices)
+    text = models.CharField(_("comment"), max_length=500, blank=True)
+    stage_code = models.CharField(_("procedure stage"), max_length=60, blank=True)
+    collected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    collected_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["topic_id", "-collected_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["topic", "person"], name="collected_opinion_once")]

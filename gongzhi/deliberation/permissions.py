@@ -5,11 +5,16 @@
 - Officers (leaders, committee members and staff of the party organisations and the residents' /
   villagers' committee, street office or township over the place) moderate, convene meetings, act as
   secretary, run procedures and publish disclosures.
+- A building lead (楼栋长) records the opinions and signatures they collect door to door from the residents of
+  their own building, on the topics of the place their building lies in ("deliberation.collect_opinion");
+  whether the resident is one of their building's is the use case's check (collected.py).
+- A topic that is not public (held for moderation, not approved, or hidden after reports) takes no
+  participation: nobody supports, discusses, reports or votes on it until an officer publishes it.
 - Voting in a meeting is decided by the meeting's roll, not here (services check the roll).
 - Everyone, signed in or not, may read what is public: topics, opinion maps, results, disclosures.
 """
 
-from gongzhi.org.models import Person, Region
+from gongzhi.org.models import Person, Post, Region
 from gongzhi.org.permissions import GOVERNING_KINDS, OFFICE, active_posts
 
 OFFICER_KINDS = GOVERNING_KINDS - {"department"}
@@ -20,6 +25,7 @@ PARTICIPANT_ACTIONS = frozenset({"deliberation.propose", "deliberation.support",
 OFFICER_ACTIONS = frozenset({"deliberation.moderate", "deliberation.manage", "deliberation.convene",
                              "deliberation.run_procedure", "deliberation.publish", "deliberation.answer",
                              "deliberation.view_roll"})
+BUILDING_LEAD_ACTIONS = frozenset({"deliberation.collect_opinion"})
 
 
 def officer_paths(user) -> list[str]:
@@ -29,6 +35,15 @@ def officer_paths(user) -> list[str]:
 
 def post_paths(user) -> list[str]:
     return [p.scope_region.path for p in active_posts(user)]
+
+
+def building_lead_posts(user) -> list[Post]:
+    """The user's building lead posts in force (each names one building)."""
+    return [p for p in active_posts(user) if p.role == Post.Role.BUILDING_LEAD and p.building_id]
+
+
+def lead_building_ids(user) -> set[int]:
+    return {p.building_id for p in building_lead_posts(user)}
 
 
 def home_path(user) -> str | None:
@@ -58,11 +73,29 @@ def _lives_in(user, region: Region) -> bool:
     return bool(home) and (home.startswith(region.path) or region.path.startswith(home))
 
 
+def _topic_of(obj):
+    from .models import Topic
+
+    if isinstance(obj, Topic):
+        return obj
+    topic = getattr(obj, "topic", None)
+    return topic if isinstance(topic, Topic) else None
+
+
 def rule(user, action: str, obj) -> bool:
     if action in PUBLIC_ACTIONS:
         return True
     region = region_of(obj)
+    if action in BUILDING_LEAD_ACTIONS:
+        topic = _topic_of(obj)
+        if topic is not None and not topic.is_public:
+            return False
+        paths = [p.building.grid.path for p in building_lead_posts(user)]
+        return bool(paths) if region is None else any(path.startswith(region.path) for path in paths)
     if action in PARTICIPANT_ACTIONS:
+        topic = _topic_of(obj)
+        if topic is not None and not topic.is_public:
+            return False
         if region is None:
             return bool(home_path(user) or active_posts(user))
         return _lives_in(user, region) or _covers(post_paths(user), region) or _covers(officer_paths(user), region)

@@ -259,6 +259,15 @@ PROCEDURES: dict[str, Procedure] = {p.code: p for p in (
 )}
 
 
+# Stages that seek residents' opinions (征求意见, 协商) besides every publication (公示, 公开), which residents
+# may answer: while one of them is a topic's next stage, its building leads collect opinions door to door.
+OPINION_STAGE_CODES = frozenset({"opinion_seeking", "consultation"})
+
+
+def seeks_opinions(stage: Stage | None) -> bool:
+    return stage is not None and (stage.kind is StageKind.PUBLICATION or stage.code in OPINION_STAGE_CODES)
+
+
 # --- running a procedure --------------------------------------------------------------------------------
 
 @dataclass(frozen=True)

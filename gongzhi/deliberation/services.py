@@ -205,6 +205,37 @@ def members_of(body: Body, day: dt.date | None = None) -> list[Member]:
     return [Member(p, p.household_id, p.pk in principal) for p in people.values()]
 
 
+def is_member(body: Body, person: Person, day: dt.date | None = None) -> bool:
+    """Whether `person` is among members_of(body, day), answered for one person without listing everyone
+    (the home page asks it for each body meeting today). Same rules as members_of; tests hold them equal."""
+    day = day or clock.today()
+    if body.is_configured:
+        return body.members.filter(Q(until__isnull=True) | Q(until__gte=day), since__lte=day, person=person).exists()
+    kind, region = body.kind, body.region
+    if kind in {"villagers_meeting", "residents_meeting", "household_representatives_meeting"}:
+        home = person.home_region
+        lives_here = (person.household_id is not None and home is not None and home.path.startswith(region.path)) \
+            or (person.household_id is None and person.residence_id == region.pk)
+        if not lives_here or (person.age_on(day) or 0) < 18:
+            return False
+        if kind != "household_representatives_meeting":
+            return True
+        if person.household_id is None:
+            return False
+        adults = [p for p in Person.objects.filter(household_id=person.household_id) if (p.age_on(day) or 0) >= 18]
+        chosen = min(adults, key=lambda p: (p.relation_to_head not in HEAD_OF_HOUSEHOLD, p.birth_date, p.pk))
+        return chosen.pk == person.pk
+    if kind == "party_members_meeting":
+        return bool(person.is_party_member and person.party_branch_id in _party_tree(body.organisation))
+    if kind == "two_committees_joint_meeting":
+        posts = Post.objects.filter(organisation__region=region, role__in=POST_ROLES_IN_COMMITTEE,
+                                    organisation__kind__in=PARTY_COMMITTEE_KINDS | {"villagers_committee",
+                                                                                   "residents_committee"})
+    else:
+        posts = Post.objects.filter(organisation=body.organisation, role__in=POST_ROLES_IN_COMMITTEE)
+    return posts.filter(Post.in_force_q(day), person=person).exists()
+
+
 def _party_tree(organisation: Organisation) -> list[int]:
     ids, frontier = [organisation.pk], [organisation.pk]
     while frontier:
@@ -237,7 +268,9 @@ def propose_topic(user, *, region: Region, title: str, description: str, origin:
                   origin_reference: str = "", evidence: dict | None = None,
                   support_threshold: int | None = None) -> Topic:
     """A topic. A resident's proposal first collects support (附议) up to the threshold; one put forward by
-    an officer of the place (for an organisation, or from insight's evidence) goes on the agenda at once."""
+    an officer of the place (for an organisation, or from insight's evidence) goes on the agenda at once.
+    A resident's proposal is held for an officer's approval first (moderation.is_premoderated), unless its
+    proposer is an officer or a configured member of one of the place's bodies."""
     if region.level not in (Region.Level.COMMUNITY, Region.Level.GRID):
         raise ValidationFailed(gettext_lazy("a topic belongs to a community, a village or a grid"), code="wrong_region")
     if origin not in Topic.Origin.values:
@@ -251,15 +284,18 @@ def propose_topic(user, *, region: Region, title: str, description: str, origin:
     if threshold < 0:
         raise ValidationFailed(gettext_lazy("the support threshold cannot be negative"), code="invalid_threshold")
     origin_reference = _optional_public(origin_reference, "origin reference")
+    from . import moderation
+
+    held = origin == Topic.Origin.RESIDENT and moderation.is_premoderated(user, region)
+    status = Topic.Status.PENDING if held else Topic.Status.AGENDA if threshold == 0 else Topic.Status.COLLECTING
     now = clock.now()
     with transaction.atomic():
         topic = Topic.objects.create(
             title=_text(title, "title", max_length=120), description=_text(description, "description"),
             region=region, origin=origin, origin_reference=origin_reference, evidence=_published_data(evidence or {}),
-            proposer=user, status=Topic.Status.AGENDA if threshold == 0 else Topic.Status.COLLECTING,
-            support_threshold=threshold, created_at=now, updated_at=now)
+            proposer=user, status=status, support_threshold=threshold, created_at=now, updated_at=now)
         events.record("deliberation.propose_topic", topic, actor=user, region=region.pk, origin=origin,
-                      reference=origin_reference, threshold=threshold, private={"title": topic.title})
+                      reference=origin_reference, threshold=threshold, held=held, private={"title": topic.title})
     return topic
 
 
@@ -299,10 +335,15 @@ def add_comment(user, topic: Topic, text: str) -> Comment:
 
 
 def report(user, *, reason: str, comment: Comment | None = None, statement: Statement | None = None) -> Report:
-    """Report a comment or statement to the moderators (举报)."""
+    """Report a comment or statement to the moderators (举报). A comment's reports count towards hiding it
+    (moderation.report_comment)."""
     subject = comment or statement
     if subject is None or (comment and statement):
         raise ValidationFailed(gettext_lazy("report one comment or one statement"), code="invalid")
+    if comment is not None:
+        from . import moderation
+
+        return moderation.report_comment(user, comment, reason)
     policy.require(user, "deliberation.report", subject.topic)
     with transaction.atomic():
         row = Report.objects.create(comment=comment, statement=statement, reporter=user,

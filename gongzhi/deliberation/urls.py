@@ -1,5 +1,6 @@
-"""deliberation pages: topics with their discussion and opinion map, meetings with the roll, quorum and
-ballots, motions' results and published ballot lists, and the disclosure board."""
+"""deliberation pages: topics with their discussion and opinion map, the meetings index and calendar, meetings
+with the roll, quorum and ballots, motions' results and published ballot lists, the moderation queue, the
+building lead's collected opinions, and the disclosure board."""
 
 from django.urls import path
 
@@ -18,12 +19,24 @@ urlpatterns = [
     path("topics/<int:topic_id>/draft-resolution", views.draft_resolution, name="draft_resolution"),
     path("topics/<int:topic_id>/statements", views.add_statement, name="add_statement"),
     path("topics/<int:topic_id>/map", views.opinion_map, name="opinion_map"),
+    path("topics/<int:topic_id>/report", views.report_topic, name="report_topic"),
+    path("topics/<int:topic_id>/collect", views.collect_opinions, name="collect_opinions"),
+    path("topics/<int:topic_id>/collect/record", views.record_collected_opinion, name="record_collected_opinion"),
+    path("moderation/", views.moderation_queue, name="moderation"),
+    path("moderation/topics/<int:topic_id>/approve", views.approve_topic, name="approve_topic"),
+    path("moderation/topics/<int:topic_id>/reject", views.reject_topic, name="reject_topic"),
+    path("moderation/topics/<int:topic_id>/restore", views.restore_topic, name="restore_topic"),
+    path("moderation/topics/<int:topic_id>/remove", views.remove_topic, name="remove_topic"),
+    path("moderation/comments/<int:comment_id>/restore", views.restore_comment, name="restore_comment"),
+    path("moderation/comments/<int:comment_id>/remove", views.remove_comment, name="remove_comment"),
     path("comments/<int:comment_id>/report", views.report_comment, name="report_comment"),
     path("comments/<int:comment_id>/hide", views.hide_comment, name="hide_comment"),
     path("attachments/<int:attachment_id>", views.attachment, name="attachment"),
     path("statements/<int:statement_id>/vote", views.vote_statement, name="vote_statement"),
     path("statements/<int:statement_id>/moderate", views.moderate_statement, name="moderate_statement"),
     path("statements/<int:statement_id>/report", views.report_statement, name="report_statement"),
+    path("meetings/", views.meetings, name="meetings"),
+    path("meetings/calendar", views.meetings_calendar, name="meetings_calendar"),
     path("meetings/<int:meeting_id>/", views.meeting, name="meeting"),
     path("meetings/<int:meeting_id>/quorum", views.quorum, name="quorum"),
     path("meetings/<int:meeting_id>/open", views.open_meeting, name="open_meeting"),

@@ -8,6 +8,7 @@ Acting needs sign-in: a view calls one use case in services; when it is refused,
 the partial) comes back with the reason and the refusal's status, and nothing has changed.
 """
 
+import datetime as dt
 import math
 import uuid
 from urllib.parse import quote
@@ -22,15 +23,17 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from gongzhi.core import clock, policy, ratelimit
-from gongzhi.core.errors import DomainError, NotFound
+from gongzhi.core.errors import DomainError, NotFound, ValidationFailed
 from gongzhi.core.scrub import scrub
 from gongzhi.core.pages import action, get_or_not_found, page, public, refusal, submit
 from gongzhi.org.models import Person, Region
+from gongzhi.org.queries import get_scoped
 
-from . import permissions, procedures, queries, services
-from .forms import (AnswerForm, AttachmentForm, CommentForm, DisclosureFilter, DisclosureForm, MinutesForm, MotionForm,
-                    ObjectionForm, ProcedureForm, ProposeTopicForm, ReasonForm, ScheduleMeetingForm, StatementForm,
-                    TopicFilter, VoteForm, ballot_choice)
+from . import collected, moderation, permissions, procedures, queries, services
+from .forms import (AnswerForm, AttachmentForm, CalendarFilter, CollectOpinionForm, CommentForm, DisclosureFilter,
+                    DisclosureForm, MeetingFilter, MinutesForm, MotionForm, ObjectionForm, ProcedureForm,
+                    ProposeTopicForm, ReasonForm, ScheduleMeetingForm, StatementForm, TopicFilter, VoteForm,
+                    ballot_choice)
 from .models import (Attachment, Ballot, Body, Comment, Disclosure, Meeting, Motion, Objection, Report, RollEntry,
                      Statement, Topic, VoterMark)
 
@@ -137,7 +140,9 @@ def propose(request):
 
     return submit(request, call, form=form, name="propose",
                    page=lambda **kw: _topics_page(request, **kw),
-                   done=lambda topic: (_("Your topic has been proposed. Ask your neighbours to support it."),
+                   done=lambda topic: (_("Your topic is received. An officer checks it before it is published; "
+                                         "you will see it here meanwhile.") if topic.status == Topic.Status.PENDING
+                                       else _("Your topic has been proposed. Ask your neighbours to support it."),
                                        _topic_url(topic.pk)))
 
 
@@ -272,6 +277,11 @@ def _topic_context(request, topic: Topic, *, forms=None, error=None) -> dict:
         "statements": _statements(topic, may["moderate"]),
         "meetings": topic.meetings.select_related("body"), "motions": topic.motions.all(),
         "disclosures": topic.disclosures.all(),
+        "collected": collected.counts(topic),
+        "may_collect": bool(collected.collecting_stage(topic)) and policy.can(user, "deliberation.collect_opinion",
+                                                                              topic),
+        "may_report_topic": topic.is_public and user.is_authenticated and topic.proposer_id != user.pk
+        and may["report"],
     }
 
 
@@ -282,7 +292,7 @@ def _topic_page(request, topic: Topic, *, forms=None, error=None, status=200):
 
 @public
 def topic(request, topic_id: int):
-    return _topic_page(request, get_or_not_found(Topic, topic_id))
+    return _topic_page(request, queries.visible_topic(request.user, topic_id))
 
 
 def _topic_action(request, topic: Topic, call, notice: str, anchor: str, *, form=None, name=None):
@@ -293,7 +303,7 @@ def _topic_action(request, topic: Topic, call, notice: str, anchor: str, *, form
 
 @action
 def support(request, topic_id: int):
-    topic = get_or_not_found(Topic, topic_id)
+    topic = queries.visible_topic(request.user, topic_id)
     return _topic_action(request, topic, lambda _data: services.support_topic(request.user, topic),
                          _("Thank you: your support is counted."), "support")
 
@@ -301,7 +311,7 @@ def support(request, topic_id: int):
 @action
 def add_comment(request, topic_id: int):
     ratelimit.check(request, "comment")
-    topic = get_or_not_found(Topic, topic_id)
+    topic = queries.visible_topic(request.user, topic_id)
     return _topic_action(request, topic, lambda data: services.add_comment(request.user, topic, data["text"]),
                          _("Your comment is posted."), "comments", form=CommentForm(request.POST), name="comment")
 
@@ -311,7 +321,7 @@ def report_comment(request, comment_id: int):
     ratelimit.check(request, "report")
     comment = get_or_not_found(Comment, comment_id)
     return _topic_action(request, comment.topic,
-                         lambda data: services.report(request.user, comment=comment, reason=data["reason"]),
+                         lambda data: moderation.report_comment(request.user, comment, data["reason"]),
                          _("Thank you: the moderators will look at the comment."), f"comment-{comment.pk}",
                          form=ReasonForm(request.POST), name=f"report-comment-{comment.pk}")
 
@@ -327,7 +337,7 @@ def hide_comment(request, comment_id: int):
 
 @action
 def add_attachment(request, topic_id: int):
-    topic = get_or_not_found(Topic, topic_id)
+    topic = queries.visible_topic(request.user, topic_id)
 
     def call(data):
         upload = data["file"]
@@ -356,7 +366,7 @@ def _content_disposition(name: str) -> str:
 
 @action
 def start_procedure(request, topic_id: int):
-    topic = get_or_not_found(Topic, topic_id)
+    topic = queries.visible_topic(request.user, topic_id)
     form = ProcedureForm(request.POST, procedures=procedures.PROCEDURES, chinese=_in_chinese())
     return _topic_action(request, topic, lambda data: services.start_procedure(request.user, topic, data["procedure"]),
                          _("The procedure has started."), "procedure", form=form, name="procedure")
@@ -364,7 +374,7 @@ def start_procedure(request, topic_id: int):
 
 @action
 def schedule_meeting(request, topic_id: int):
-    topic = get_or_not_found(Topic, topic_id)
+    topic = queries.visible_topic(request.user, topic_id)
     bodies = Body.objects.filter(Q(region=topic.region) | Q(region__in=topic.region.ancestors()))
     form = ScheduleMeetingForm(request.POST, bodies=bodies)
 
@@ -378,7 +388,7 @@ def schedule_meeting(request, topic_id: int):
 
 @action
 def draft_resolution(request, topic_id: int):
-    topic = get_or_not_found(Topic, topic_id)
+    topic = queries.visible_topic(request.user, topic_id)
     return _topic_action(request, topic, lambda _data: services.draft_resolution_from_consensus(request.user, topic),
                          _("The consensus statements are now the draft resolution."), "draft")
 
@@ -389,7 +399,7 @@ def draft_resolution(request, topic_id: int):
 @action
 def add_statement(request, topic_id: int):
     ratelimit.check(request, "statement")
-    topic = get_or_not_found(Topic, topic_id)
+    topic = queries.visible_topic(request.user, topic_id)
     return _topic_action(request, topic, lambda data: services.add_statement(request.user, topic, data["text"]),
                          _("Your statement is added; others can now vote on it."), "opinion-map",
                          form=StatementForm(request.POST), name="statement")
@@ -428,7 +438,7 @@ def vote_statement(request, statement_id: int):
 @public
 def opinion_map(request, topic_id: int):
     """The map section alone (htmx refreshes it after each vote)."""
-    topic = get_or_not_found(Topic, topic_id)
+    topic = queries.visible_topic(request.user, topic_id)
     return render(request, "deliberation/_opinion_map.html", {"topic": topic, "map": _opinion_map(request, topic)})
 
 
@@ -846,3 +856,189 @@ def answer_objection(request, objection_id: int):
                    form=form, name=f"answer-{objection.pk}", page=lambda **kw: _disclosures_page(request, **kw),
                    done=lambda _o: (_("Your answer is published."),
                                     reverse("deliberation:disclosures") + f"#disclosure-{objection.disclosure_id}"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The meetings index: a list per body (upcoming, in session, closed) and a month calendar
+
+MEETINGS_PER_PAGE = 30
+
+
+def _bodies():
+    return Body.objects.select_related("region").order_by("region__path", "kind", "name")
+
+
+@public
+def meetings(request):
+    """Every body's meetings, filtered by body and state; `?mine=1&day=` lists the signed-in user's meetings of a
+    day and `?voting=1` those with a vote waiting for them (the home page's links)."""
+    user = request.user
+    form = MeetingFilter(request.GET or None, bodies=_bodies())
+    if request.GET and not form.is_valid():
+        raise ValidationFailed(_("Check the filters: %(fields)s") % {"fields": "、".join(form.errors)})
+    wanted = form.cleaned_data if form.is_bound else {}
+    body, state, day = wanted.get("body"), wanted.get("state") or None, wanted.get("day")
+    ids = None
+    if wanted.get("mine"):
+        ids = queries.my_meetings_on(user, day or clock.today()) if user.is_authenticated else []
+    elif wanted.get("voting"):
+        ids = list(queries.motions_awaiting_my_vote(user).values_list("meeting_id", flat=True))
+    since, until = queries.day_bounds(day) if day else (None, None)
+    rows = queries.meetings(body_id=body.pk if body else None, state=state, since=since, until=until, ids=ids)
+    listing = Paginator(rows.prefetch_related("motions"), MEETINGS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {"filter": form, "page_obj": listing, "rows": [queries.meeting_summary(m) for m in listing],
+               "body": body, "state": state, "day": day, "mine": wanted.get("mine"), "voting": wanted.get("voting"),
+               "states": MeetingFilter.STATES[1:], "query": request.GET.urlencode(), "today": clock.today(),
+               "month": (day or clock.today()).strftime("%Y-%m")}
+    return render(request, "deliberation/meetings.html", context)
+
+
+@public
+def meetings_calendar(request):
+    """One month of meetings (all bodies, or one), Monday first, each linking to its page."""
+    form = CalendarFilter(request.GET or None, bodies=_bodies())
+    if request.GET and not form.is_valid():
+        raise ValidationFailed(_("Check the filters: %(fields)s") % {"fields": "、".join(form.errors)})
+    wanted = form.cleaned_data if form.is_bound else {}
+    body = wanted.get("body")
+    today = clock.today()
+    year, month = (int(p) for p in wanted["month"].split("-")) if wanted.get("month") else (today.year, today.month)
+    first = dt.date(year, month, 1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    since, _end = queries.day_bounds(first)
+    until, _end = queries.day_bounds(following)
+    rows = list(queries.meetings(body_id=body.pk if body else None, since=since, until=until))
+    body_query = f"&body={body.pk}" if body else ""
+    context = {"filter": form, "weeks": queries.month_grid(year, month, rows), "first": first, "today": today,
+               "count": len(rows), "body": body,
+               "previous_url": f"?month={previous:%Y-%m}{body_query}", "next_url": f"?month={following:%Y-%m}{body_query}",
+               "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]}
+    return render(request, "deliberation/calendar.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Moderation: held proposals, topics and comments hidden after reports (officers)
+
+
+def _moderation_page(request, *, forms=None, error=None, status=200):
+    user = request.user
+    policy.require(user, "deliberation.moderate")
+    forms = forms or {}
+    context = {
+        "pending": [{"topic": t, "form": forms.get(f"reject-{t.pk}") or ReasonForm(prefix=f"reject-{t.pk}")}
+                    for t in moderation.awaiting_moderation(user)],
+        "hidden_topics": [{"topic": t, "reports": _report_reasons(t.reports.all()),
+                           "form": forms.get(f"remove-{t.pk}") or ReasonForm(prefix=f"remove-{t.pk}")}
+                          for t in moderation.hidden_topics(user)],
+        "hidden_comments": [{"comment": c, "text": scrub(c.text), "reports": _report_reasons(c.reports.all()),
+                             "form": forms.get(f"remove-comment-{c.pk}") or ReasonForm(prefix=f"remove-comment-{c.pk}")}
+                            for c in moderation.hidden_comments(user)],
+        "threshold": moderation.reports_to_hide(), "error": refusal(error),
+    }
+    return render(request, "deliberation/moderation.html", context, status=status)
+
+
+def _report_reasons(reports) -> list[str]:
+    return [scrub(r.reason) for r in reports]
+
+
+@page
+def moderation_queue(request):
+    return _moderation_page(request)
+
+
+def _moderation_action(request, call, notice: str, *, form=None, name=None):
+    return submit(request, call, form=form, name=name, page=lambda **kw: _moderation_page(request, **kw),
+                  done=lambda _result: (notice, reverse("deliberation:moderation")))
+
+
+@action
+def approve_topic(request, topic_id: int):
+    topic = get_or_not_found(Topic, topic_id)
+    return _moderation_action(request, lambda _data: moderation.approve_topic(request.user, topic),
+                              _("The topic is published."))
+
+
+@action
+def reject_topic(request, topic_id: int):
+    topic = get_or_not_found(Topic, topic_id)
+    return _moderation_action(request, lambda data: moderation.reject_topic(request.user, topic, data["reason"]),
+                              _("The topic is not published; the proposer sees your reason."),
+                              form=ReasonForm(request.POST, prefix=f"reject-{topic.pk}"), name=f"reject-{topic.pk}")
+
+
+@action
+def restore_topic(request, topic_id: int):
+    topic = get_or_not_found(Topic, topic_id)
+    return _moderation_action(request, lambda _data: moderation.restore_topic(request.user, topic),
+                              _("The topic is shown again."))
+
+
+@action
+def remove_topic(request, topic_id: int):
+    topic = get_or_not_found(Topic, topic_id)
+    return _moderation_action(request, lambda data: moderation.remove_topic(request.user, topic, data["reason"]),
+                              _("The topic is removed, with your reason."),
+                              form=ReasonForm(request.POST, prefix=f"remove-{topic.pk}"), name=f"remove-{topic.pk}")
+
+
+@action
+def restore_comment(request, comment_id: int):
+    comment = get_or_not_found(Comment, comment_id)
+    return _moderation_action(request, lambda _data: moderation.restore_comment(request.user, comment),
+                              _("The comment is shown again."))
+
+
+@action
+def remove_comment(request, comment_id: int):
+    comment = get_or_not_found(Comment, comment_id)
+    return _moderation_action(request, lambda data: moderation.remove_comment(request.user, comment, data["reason"]),
+                              _("The comment stays hidden, with your reason."),
+                              form=ReasonForm(request.POST, prefix=f"remove-comment-{comment.pk}"),
+                              name=f"remove-comment-{comment.pk}")
+
+
+@action
+def report_topic(request, topic_id: int):
+    ratelimit.check(request, "report")
+    topic = queries.visible_topic(request.user, topic_id)
+    return _topic_action(request, topic, lambda data: moderation.report_topic(request.user, topic, data["reason"]),
+                         _("Thank you: the moderators will look at the topic."), "report",
+                         form=ReasonForm(request.POST, prefix="report-topic"), name="report-topic")
+
+
+# ---------------------------------------------------------------------------------------------
+# Opinions a building lead collects door to door (楼栋长代收)
+
+
+def _collect_page(request, topic: Topic, *, forms=None, error=None, status=200):
+    policy.require(request.user, "deliberation.collect_opinion", topic)
+    residents = collected.building_residents(request.user, topic)
+    stage = collected.collecting_stage(topic)
+    chinese = _in_chinese()
+    context = {"topic": topic, "residents": residents, "counts": collected.counts(topic), "error": refusal(error),
+               "stage": (stage.name_zh if chinese else stage.name_en) if stage else None,
+               "form": (forms or {}).get("collect") or CollectOpinionForm(residents=residents)}
+    return render(request, "deliberation/collect.html", context, status=status)
+
+
+@page
+def collect_opinions(request, topic_id: int):
+    return _collect_page(request, queries.visible_topic(request.user, topic_id))
+
+
+@action
+def record_collected_opinion(request, topic_id: int):
+    topic = queries.visible_topic(request.user, topic_id)
+    residents = collected.building_residents(request.user, topic)
+    form = CollectOpinionForm(request.POST, residents=residents)
+
+    def call(data):
+        person = get_scoped(request.user, Person, data["person"])
+        return collected.record_collected_opinion(request.user, topic, person, stance=data["stance"],
+                                                  text=data["text"])
+
+    return submit(request, call, form=form, name="collect", page=lambda **kw: _collect_page(request, topic, **kw),
+                  done=lambda _row: (_("The opinion is recorded."),
+                                     reverse("deliberation:collect_opinions", args=[topic.pk])))

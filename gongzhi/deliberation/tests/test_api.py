@@ -9,7 +9,7 @@ import pytest
 from gongzhi.core import clock
 from gongzhi.core.models import ApiToken
 
-from gongzhi.deliberation import services
+from gongzhi.deliberation import moderation, services
 from gongzhi.deliberation.models import Disclosure, Motion, Topic
 
 BASE = "/api/v1/deliberation/"
@@ -37,6 +37,9 @@ def test_a_resident_proposes_a_topic_and_anyone_reads_it_without_signing_in(vill
                                                               "description": "村口积水", "support_threshold": 3})
     assert response.status_code == 201, response.content
     topic_id = response.json()["id"]
+    # Held for moderation: not found for the public until an officer publishes it.
+    assert response.json()["status"] == "pending" and api()("get", f"topics/{topic_id}").status_code == 404
+    moderation.approve_topic(village.officer, Topic.objects.get(pk=topic_id))
     public = api()("get", f"topics/{topic_id}")
     assert public.status_code == 200
     body = public.json()

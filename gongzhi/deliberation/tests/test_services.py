@@ -12,7 +12,7 @@ from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
 from gongzhi.core.models import Event
 from gongzhi.org.tests import factories as f
 
-from gongzhi.deliberation import services
+from gongzhi.deliberation import moderation, services
 from gongzhi.deliberation.models import Ballot, Disclosure, Motion, Statement, Topic, VoterMark
 
 
@@ -69,6 +69,8 @@ def test_a_resident_cannot_create_a_body(village):
 def test_a_resident_proposal_goes_on_the_agenda_once_enough_residents_support_it(village):
     topic = services.propose_topic(village.adults[6].user, region=village.village, title="修村口道路",
                                    description="雨天积水", support_threshold=2)
+    assert topic.status == Topic.Status.PENDING  # held until an officer publishes it (pre-moderation)
+    topic = moderation.approve_topic(village.officer, topic)
     assert topic.status == Topic.Status.COLLECTING
     services.support_topic(village.adults[7].user, topic)
     topic = services.support_topic(village.adults[8].user, topic)
@@ -78,6 +80,7 @@ def test_a_resident_proposal_goes_on_the_agenda_once_enough_residents_support_it
 def test_support_twice_or_for_ones_own_proposal_is_refused_and_changes_nothing(village):
     topic = services.propose_topic(village.adults[6].user, region=village.village, title="路灯", description="不亮",
                                    support_threshold=5)
+    topic = moderation.approve_topic(village.officer, topic)
     services.support_topic(village.adults[7].user, topic)
     with pytest.raises(Conflict):
         services.support_topic(village.adults[7].user, topic)

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from gongzhi.core import clock
-from gongzhi.deliberation import services
+from gongzhi.deliberation import moderation, services
 from gongzhi.deliberation.models import (Attachment, Ballot, Comment, Disclosure, Meeting, Motion, Objection, RollEntry,
                                          Statement, StatementVote, Support, Topic, VoterMark)
 from gongzhi.org.tests import factories as f
@@ -66,11 +66,15 @@ def page(response) -> str:
 def test_the_topic_list_is_public_filters_by_status_and_names_no_one(as_, village):
     proposal = services.propose_topic(village.adults[6].user, region=village.village, title="增设路灯",
                                       description="村西路段夜里太黑", support_threshold=3)
+    held = services.propose_topic(village.adults[8].user, region=village.village, title="村口装摄像头",
+                                  description="防盗")
+    proposal = moderation.approve_topic(village.officer, proposal)
     decided = organisation_topic(village, title="垃圾分类方案")
     response = as_().get(reverse("deliberation:topics"))
     assert response.status_code == 200
     body = page(response)
     assert "增设路灯" in body and "垃圾分类方案" in body and "support 0 / 3" in body
+    assert held.title not in body  # still awaiting moderation
     assert_no_names(body, village)
     assert "Sign in to propose a topic" in body
     only_collecting = page(as_().get(reverse("deliberation:topics"), {"status": "collecting"}))
@@ -87,7 +91,10 @@ def test_a_resident_proposes_a_topic_where_they_live(as_, village):
                                                               "description": "老人和孩子没有活动场地"})
     topic = Topic.objects.get(title="修建健身广场")
     assert response.status_code == 302 and response["Location"] == topic_url(topic)
-    assert topic.status == Topic.Status.COLLECTING and topic.proposer == village.adults[6].user
+    assert topic.status == Topic.Status.PENDING and topic.proposer == village.adults[6].user
+    own = client.get(topic_url(topic))  # the proposer sees their held topic, and why it is not public yet
+    assert own.status_code == 200 and "Awaiting moderation" in page(own)
+    assert as_(village.adults[7].user).get(topic_url(topic)).status_code == 404
 
 
 def test_a_proposal_for_another_community_is_refused_with_its_reason_and_saves_nothing(as_, village):
@@ -131,6 +138,7 @@ def test_an_unknown_topic_is_a_404_page(as_, village):
 def test_support_is_counted_once_and_a_second_support_is_refused(as_, village):
     topic = services.propose_topic(village.adults[6].user, region=village.village, title="路灯", description="不亮",
                                    support_threshold=5)
+    moderation.approve_topic(village.officer, topic)
     client = as_(village.adults[7].user)
     assert "I support this topic" in page(client.get(topic_url(topic)))
     response = client.post(reverse("deliberation:support", args=[topic.pk]))

@@ -1,0 +1,48 @@
+"""deliberation's items on the home page's "today's work" (core.workbench): the meetings of the user's bodies
+today, the votes waiting for them, the moderation queue for officers, and, for a building lead, the topics
+whose opinions they may collect. Each links to the page that lists exactly those items."""
+
+from urllib.parse import urlencode
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.core import clock
+from gongzhi.core.workbench import WorkItem
+
+from . import moderation, permissions, queries
+from .models import Topic
+
+
+def _meetings_url(**params) -> str:
+    return reverse("deliberation:meetings") + "?" + urlencode(params)
+
+
+def work_items(user) -> list[WorkItem]:
+    items = []
+    today = clock.today()
+    meetings_today = queries.my_meetings_on(user, today)
+    if meetings_today:
+        items.append(WorkItem("deliberation.meetings_today", _("Meetings today"), len(meetings_today),
+                              _meetings_url(mine=1, day=today.isoformat()), group="deliberation", order=10))
+    votes = queries.motions_awaiting_my_vote(user).count()
+    if votes:
+        items.append(WorkItem("deliberation.votes_waiting", _("Votes waiting for you"), votes,
+                              _meetings_url(voting=1), urgent=True, group="deliberation", order=5))
+    if permissions.officer_paths(user):
+        items.append(WorkItem("deliberation.moderation", _("Topics awaiting moderation"),
+                              moderation.queue_count(user), reverse("deliberation:moderation"),
+                              group="deliberation", order=20))
+    return items
+
+
+def topics_seeking_opinions(user) -> list[Topic]:
+    """Topics at a stage that seeks opinions in the places of the user's building lead posts."""
+    from . import collected
+
+    paths = {p.building.grid.path for p in permissions.building_lead_posts(user)}
+    if not paths:
+        return []
+    rows = Topic.objects.filter(Topic.public_q(), status=Topic.Status.IN_PROCEDURE).select_related("region")
+    return [t for t in rows if any(path.startswith(t.region.path) for path in paths)
+            and collected.collecting_stage(t) is not None]
