@@ -26,6 +26,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 demo: install
+	@bash scripts/system-packages.sh  # pango and a Chinese font for the monthly report's PDF, when root
 	$(BIN)/gongzhi migrate --noinput
 	$(BIN)/gongzhi demo
 	$(BIN)/gongzhi collectstatic --noinput -v 0

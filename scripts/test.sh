@@ -9,15 +9,8 @@ banner() { printf '\n==================== %s ====================\n' "$*"; }
 
 # Chromium for the browser tests and a Chinese font so screenshots show Chinese (Debian's packages;
 # Playwright never downloads a browser here).
-has_cjk_font() { fc-list 2>/dev/null | grep -i 'noto.*cjk\|wqy' >/dev/null; }  # not -q: no SIGPIPE under pipefail
-has_pango() { ldconfig -p 2>/dev/null | grep 'libpangoft2-1.0' >/dev/null; }  # WeasyPrint's PDF (the monthly report)
-if ! [ -x /usr/bin/chromium ] || ! has_cjk_font || ! has_pango; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    banner "installing Debian's chromium, fonts-noto-cjk and pango (browser tests, the PDF report)"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-      && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
-  fi
-fi
+# Installed when missing, as root with apt-get (scripts/system-packages.sh; the PDF report needs pango too).
+bash scripts/system-packages.sh --browser
 if ! [ -x /usr/bin/chromium ]; then
   if is_ci; then echo "FAIL: /usr/bin/chromium is required under CI" >&2; exit 1; fi
   banner "WARNING: no /usr/bin/chromium: browser tests will be SKIPPED"

@@ -1,0 +1,63 @@
+"""The monthly report (月报) in Debian's Chromium: a street director opens it at desktop width with a mouse,
+reads the month's worst-ranked unit at the top, and downloads the PDF, which is a real PDF naming that unit's
+font-drawn report; the page is also looked at on a phone. Screenshots: GONGZHI_SCREENSHOT_DIR, or the test's
+temporary folder; with pdftoppm installed, the PDF's first page too."""
+
+import shutil
+import subprocess
+
+import pytest
+from django.urls import reverse
+
+from gongzhi.core import clock
+from gongzhi.web.tests.report_data import REPORT_TIME, WORST_UNIT, ReportMonth, inflated
+
+from .conftest import sign_in
+
+pytestmark = [pytest.mark.browser]
+SHOTS_PREFIX = "report"  # screenshots: tests/conftest.py shots
+
+
+@pytest.fixture
+def month(demand_world, settings):
+    settings.GONGZHI_RANKING_MIN_CASES = 1
+    return ReportMonth(demand_world)
+
+
+def test_the_report_names_the_worst_unit_and_its_pdf_downloads(month, browser, live_server, shots, tmp_path):
+    with clock.frozen_at(REPORT_TIME):
+        context = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900},
+                                      accept_downloads=True)
+        context.set_default_timeout(30_000)
+        tab = context.new_page()
+        sign_in(tab, month.world.street_official.username)
+        tab.goto(reverse("web:report"))
+        summary = tab.locator("#report-summary .worst-unit")
+        assert WORST_UNIT in summary.inner_text()
+        assert tab.locator("#table-units tr.worst").inner_text().count(WORST_UNIT) == 1
+        assert "张三" not in tab.content() and "13900001111" not in tab.content()
+        shots(tab, "desktop-1280")
+
+        with tab.expect_download() as downloaded:
+            tab.locator("#report-pdf").click()
+        pdf = tmp_path / downloaded.value.suggested_filename
+        downloaded.value.save_as(pdf)
+        data = pdf.read_bytes()
+        assert pdf.name.endswith(".pdf") and data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:]
+        assert len(data) > 10_000 and (b"NotoSansCJK" in inflated(data) or b"WenQuanYi" in inflated(data))
+        if shutil.which("pdftoppm"):
+            subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf),
+                            str(shots.folder / "report-pdf-page")], check=True, timeout=60)
+        context.close()
+
+        phone = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 390, "height": 844},
+                                    has_touch=True, is_mobile=True)
+        phone.set_default_timeout(30_000)
+        tab = phone.new_page()
+        sign_in(tab, month.world.street_official.username)
+        tab.goto(reverse("web:report"))
+        assert WORST_UNIT in tab.locator("#report-summary .worst-unit").inner_text()
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390 + 1, f"the page is {width}px wide on a 390px phone"
+        shots(tab, "phone-390")
+        phone.close()
