@@ -51,13 +51,17 @@
     });
   }
 
+  // Only the signed-in person's records: what another person left queued on a shared phone waits for them.
+  var me = status.dataset.user;
+
   function all() {
     return openDb().then(function (db) {
       return new Promise(function (resolve, reject) {
         var request = db.transaction(STORE, "readonly").objectStore(STORE).getAll();
         request.onsuccess = function () {
           db.close();
-          resolve(request.result.sort(function (a, b) { return a.created - b.created; }));
+          resolve(request.result.filter(function (item) { return item.user === me; })
+            .sort(function (a, b) { return a.created - b.created; }));
         };
         request.onerror = function () { db.close(); reject(request.error); };
       });
@@ -153,7 +157,10 @@
         li.classList.add("done");
         li.classList.remove("queued");
         var state = li.querySelector(".task-state");
-        if (state) state.textContent = "✓ " + new Date(item.recordedAt).toTimeString().slice(0, 5);
+        if (state) {
+          state.textContent = "✓ " + text(status, "textChecked", { time: new Date(item.recordedAt).toTimeString().slice(0, 5) });
+          if (answer.flagged) state.textContent += " · " + text(status, "textFlagged");
+        }
         var button = li.querySelector("button");
         if (button) button.hidden = true;
       }
@@ -203,7 +210,7 @@
         var note = "";
         if (!where && picked) { where = { lon: picked.lng, lat: picked.lat, accuracy: null }; note = "manual"; }
         var item = {
-          key: newKey("c"), kind: "check_in", url: form.action, created: Date.now(), recordedAt: recordedAt,
+          key: newKey("c"), kind: "check_in", url: form.action, created: Date.now(), recordedAt: recordedAt, user: me,
           fields: { task: li.dataset.task, longitude: where ? where.lon : "", latitude: where ? where.lat : "",
                     accuracy: where && where.accuracy !== null ? Math.round(where.accuracy) : "", note: note }
         };
@@ -250,7 +257,7 @@
         }));
       }).then(function (photos) {
         var item = { key: newKey("f"), kind: "finding", url: findingForm.action, created: Date.now(),
-                     recordedAt: recordedAt, fields: fields, photos: photos };
+                     recordedAt: recordedAt, user: me, fields: fields, photos: photos };
         return put(item).then(function () {
           var list = document.getElementById("finding-list");
           var none = list.querySelector(".none");
@@ -281,7 +288,8 @@
   var pointsEl = document.getElementById("patrol-points");
   if (mapEl && window.GongzhiMap && window.L) {
     var points = pointsEl ? JSON.parse(pointsEl.textContent) : [];
-    var created = window.GongzhiMap.create(mapEl, { outlines: "all" });
+    var bounds = points.length ? L.latLngBounds(points.map(function (p) { return [p.lat, p.lon]; })).pad(0.6) : null;
+    var created = window.GongzhiMap.create(mapEl, bounds ? { outlines: "all", fit: bounds } : { outlines: "all" });
     var map = created.map;
     var layer = L.featureGroup().addTo(map);
     points.forEach(function (p) {
@@ -289,9 +297,7 @@
                                        fillOpacity: 0.6, className: "gz-obstacle" })
         .bindTooltip(p.name).addTo(layer);
     });
-    if (points.length) map.fitBounds(layer.getBounds().pad(0.4), { maxZoom: 17 });
-    created.ready.then(function () { if (points.length) map.fitBounds(layer.getBounds().pad(0.4), { maxZoom: 17 }); },
-                       function () {});
+    if (bounds) map.fitBounds(bounds, { maxZoom: 17 });
     map.on("click", function (e) {
       picked = e.latlng;
       if (!pin) pin = L.marker(e.latlng, { draggable: true, title: mapEl.dataset.textPin }).addTo(map);
