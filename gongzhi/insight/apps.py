@@ -17,6 +17,12 @@ class InsightConfig(AppConfig):
         from . import permissions, services
 
         policy.register("insight.", permissions.rule)
+
+        from gongzhi.core import workbench as home_work
+
+        from . import workbench
+
+        home_work.register("insight", workbench.items)
         # The demands app asks these when they are registered (its seams for the app above it).
         hooks.register("propose_category", services.propose_category)
         hooks.register("similar_demands", services.similar_demands)

@@ -121,8 +121,9 @@ class HotSpot(models.Model):
 
 
 class Warning(models.Model):
-    """An early warning (预警) raised by a rule over trends, for the responsible unit; it can open a
-    proactive demand in the demands loop (未诉先办)."""
+    """An early warning (预警) raised by a rule over trends, for the responsible unit. A dispatcher of its
+    grid acts on it once: opens a proactive demand in the demands loop (未诉先办), assigns it to a unit (the
+    proactive demand dispatched to that unit at once) or dismisses it with a reason."""
 
     class Kind(models.TextChoices):
         RISING = "rising", _("rising several weeks running")
@@ -132,7 +133,12 @@ class Warning(models.Model):
     class State(models.TextChoices):
         OPEN = "open", _("open")
         ACTED = "acted", _("proactive demand opened")
+        ASSIGNED = "assigned", _("assigned to a unit")
         DISMISSED = "dismissed", _("dismissed")
+
+    class Level(models.TextChoices):
+        MEDIUM = "medium", _("medium")
+        HIGH = "high", _("high")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     key = models.CharField(max_length=120, unique=True, help_text="what makes it the same warning: no repeats")
@@ -149,6 +155,14 @@ class Warning(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.OPEN)
     demand = models.ForeignKey(Demand, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
                                help_text="the proactive demand opened from it")
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices, default=Level.MEDIUM,
+                             help_text="rules.warning_level of its evidence: high ones are urgent work")
+    assigned_unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+", help_text="the unit its proactive demand was dispatched to")
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+", help_text="who acted on it, assigned or dismissed it")
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    dismissal_reason = models.TextField(_("reason for dismissal"), blank=True)
 
     class Meta:
         ordering = ["-raised_at", "-id"]

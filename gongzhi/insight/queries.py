@@ -145,10 +145,79 @@ def hot_spots(region: Region):
 
 
 def warnings(region: Region, *, state: str | None = Warning.State.OPEN):
-    qs = Warning.objects.filter(community__path__startswith=region.path).select_related(
-        "grid", "building", "category", "unit", "demand")
+    """The warnings of `region` (of its communities, or of its grid when it is one), in `state`."""
+    # A warning's grid lies in its community: the community's path covers every region above a grid.
+    within = (Q(grid__path__startswith=region.path) if region.level == Region.Level.GRID
+              else Q(community__path__startswith=region.path))
+    qs = Warning.objects.filter(within).select_related("grid", "building", "category", "unit", "demand",
+                                                       "assigned_unit")
     return qs.filter(state=state) if state else qs
+
+
+def warnings_for(user, *, state: str | None = Warning.State.OPEN):
+    """The warnings in every region whose cockpit `user` may open ("warnings for me" on the home page and
+    the warnings list without a region)."""
+    regions = viewable_regions(user)
+    if not regions:
+        return Warning.objects.none()
+    within = Q()
+    for region in regions:
+        within |= (Q(grid__path__startswith=region.path) if region.level == Region.Level.GRID
+                   else Q(community__path__startswith=region.path))
+    qs = Warning.objects.filter(within).select_related("grid", "building", "category", "unit", "demand",
+                                                       "assigned_unit")
+    return qs.filter(state=state) if state else qs
+
+
+def may_see_warning(user, warning: Warning) -> bool:
+    """Whether `user` may see `warning`: they view the cockpit of its community or of its grid."""
+    return any(place is not None and policy.can(user, "insight.view", place)
+               for place in (warning.community, warning.grid))
+
+
+def demands_counted(grid: Region, category: Category, since: dt.date, until: dt.date):
+    """The demands a hot-spot or rising warning counts: in `grid`, under the first-level `category`,
+    received in [since, until) local time, not merged (the counts of services.analyse_hot_spots)."""
+    start = timezone.make_aware(dt.datetime.combine(since, dt.time()))
+    end = timezone.make_aware(dt.datetime.combine(until, dt.time()))
+    return (Demand.objects.filter(grid=grid, received_at__gte=start, received_at__lt=end,
+                                  category__path__startswith=category.path)
+            .exclude(state=demand_rules.MERGED).order_by("received_at", "id"))
+
+
+def warning_demands(user, warning: Warning):
+    """The demands behind a warning that `user` may see (demands.queries.visible), oldest first: those its
+    evidence names (kept when it was raised); for a warning raised before the evidence named them, those its
+    rule counts (demands_counted up to the week it was raised)."""
+    from gongzhi.demands import queries as demand_queries
+
+    numbers = (warning.evidence or {}).get("demands")
+    if numbers is not None:
+        found = Demand.objects.filter(number__in=numbers).order_by("received_at", "id")
+    elif warning.grid_id and warning.category_id and (warning.evidence or {}).get("since"):
+        since = dt.date.fromisoformat(warning.evidence["since"])
+        raised = timezone.localdate(warning.raised_at)
+        found = demands_counted(warning.grid, warning.category, since, raised - dt.timedelta(days=raised.weekday()))
+    else:
+        found = Demand.objects.none()
+    return found.filter(demand_queries.visible_q(user)).select_related("grid", "category")
 
 
 def active_model() -> ClassifierModel | None:
     return ClassifierModel.objects.filter(is_active=True).first()
+
+
+def model_versions(limit: int = 20):
+    return ClassifierModel.objects.order_by("-id")[:limit]
+
+
+def warnings_of_hot_spots(spots) -> dict[int, Warning]:
+    """{hot spot id: the warning it raised} (services._warn_hot_spot keys a warning by grid, category and
+    the week the hot spot began, as "hot:…" or "rising:…")."""
+    keys = {}
+    for h in spots:
+        for kind in ("hot", "rising"):
+            keys[f"{kind}:{h.grid_id}:{h.category_id}:{h.since}"] = h.pk
+    found = Warning.objects.filter(key__in=list(keys)).select_related("grid", "category", "unit", "demand",
+                                                                      "assigned_unit")
+    return {keys[w.key]: w for w in found}

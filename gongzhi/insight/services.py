@@ -27,9 +27,9 @@ from gongzhi.demands import services as demands
 from gongzhi.demands.models import Category, Demand
 from gongzhi.org import locating
 from gongzhi.org.geometry import all_grid_neighbours
-from gongzhi.org.models import Region
+from gongzhi.org.models import Organisation, Region
 
-from . import hotspots, similar, textclass
+from . import hotspots, queries, rules, similar, textclass
 from .models import ClassifierModel, DemandProfile, HotSpot, HotSpotRun, Issue, Warning
 
 logger = logging.getLogger(__name__)
@@ -399,13 +399,15 @@ def _warn_rising(counts, grids, roots, first_week: dt.date, *, already: set) -> 
             since = first_week + dt.timedelta(weeks=max(start - 1, 0))
             run = ", ".join(str(int(n)) for n in series[max(start - 1, 0):])
             grid = Region.objects.get(pk=grid_id)
+            until = first_week + dt.timedelta(weeks=weeks)
             warning = _raise(
                 Warning.Kind.RISING, f"rising:{grid_id}:{category.pk}:{since}",
                 community_id=int(grid.path.strip("/").split("/")[2]), grid=grid, category=category,
                 message_zh=f"{name}的「{category.name}」类诉求连续{weeks - start}周上升（每周 {run} 件）。",
                 message_en=f"{name}: {category.name_en or category.name} demands rose {weeks - start} weeks running "
                            f"({run} a week).",
-                evidence={"weekly": [int(n) for n in series[-(weeks - start) - 1:]], "since": since.isoformat()})
+                evidence={"weekly": [int(n) for n in series[-(weeks - start) - 1:]], "since": since.isoformat(),
+                          "demands": _numbers_behind(grid, category, since, until)})
             if warning is not None:
                 raised.append(warning)
     return raised
@@ -421,11 +423,12 @@ def _raise(kind: str, key: str, *, community_id: int, message_zh: str, message_e
     if Warning.objects.filter(key=key).exists():
         return None
     unit = _responsible_unit(category, grid) if grid is not None else None
+    level = rules.warning_level(kind, evidence)
     warning = Warning.objects.create(kind=kind, key=key[:120], raised_at=clock.now(), grid=grid,
                                      community_id=community_id, building=building, category=category, unit=unit,
-                                     message_zh=message_zh, message_en=message_en, evidence=evidence)
+                                     message_zh=message_zh, message_en=message_en, evidence=evidence, level=level)
     events.record("insight.warning", warning, rule=kind, grid=grid.pk if grid else None,
-                  category=category.code if category else None, unit=unit.pk if unit else None)
+                  category=category.code if category else None, unit=unit.pk if unit else None, level=level)
     return warning
 
 
@@ -436,10 +439,19 @@ def _warn_hot_spot(h: HotSpot) -> Warning | None:
         kind, key = Warning.Kind.RISING, f"rising:{grid.pk}:{h.category_id}:{h.since}"
     else:
         kind, key = Warning.Kind.HOT_SPOT, f"hot:{grid.pk}:{h.category_id}:{h.since}"
+    until = h.period_start + dt.timedelta(weeks=1)
     return _raise(kind, key, community_id=community_id, grid=grid, category=h.category,
                   message_zh=h.explanation_zh, message_en=h.explanation_en,
                   evidence={"observed": h.observed, "expected": round(h.expected, 2), "ratio": round(h.ratio, 2),
-                            "q": h.q, "since": h.since.isoformat(), "rising_for": h.rising_for})
+                            "q": h.q, "since": h.since.isoformat(), "rising_for": h.rising_for,
+                            "demands": _numbers_behind(grid, h.category, h.since, until)})
+
+
+def _numbers_behind(grid: Region, category: Category, since: dt.date, until: dt.date) -> list[str]:
+    """The numbers of the demands a hot-spot or rising warning counted: in the grid, under the first-level
+    category, received in the weeks [since, until), not merged (as analyse_hot_spots counts them). Kept in
+    the warning's evidence, so its page lists exactly those demands."""
+    return list(queries.demands_counted(grid, category, since, until).values_list("number", flat=True))
 
 
 def warn_repeated_reopens(*, days: int = 90, threshold: int = 2) -> list[Warning]:
@@ -472,29 +484,85 @@ def warn_repeated_reopens(*, days: int = 90, threshold: int = 2) -> list[Warning
     return raised
 
 
+def _open_warning_for(user, warning: Warning) -> Warning:
+    """The warning locked for a change, once the user may act on it: still open, with a grid, and the user
+    a dispatcher of that grid ("insight.act_on_warning")."""
+    warning = (Warning.objects.select_for_update(of=("self",)).select_related("grid", "building", "category")
+               .get(pk=warning.pk))
+    grid = warning.grid
+    if grid is None:
+        raise ValidationFailed(gettext_lazy("the warning has no grid"), code="warning_without_place")
+    policy.require(user, "insight.act_on_warning", grid)
+    if warning.state != Warning.State.OPEN:
+        raise ValidationFailed(gettext_lazy("the warning was already handled (%(state)s)")
+                               % {"state": warning.get_state_display()}, code="warning_not_open")
+    return warning
+
+
+def _file_proactive(user, warning: Warning, *, route: bool = True):
+    point = ((warning.building.longitude, warning.building.latitude)
+             if warning.building_id and warning.building.longitude is not None else _grid_point(warning.grid))
+    return demands.file_demand(
+        user, text=f"【未诉先办】{warning.message_zh}", channel=Demand.Channel.PROACTIVE, longitude=point[0],
+        latitude=point[1], category=warning.category, route=route)
+
+
 def open_proactive_demand(user, warning: Warning) -> Demand:
     """Open a demand from a warning, before anyone complains (未诉先办): filed on the proactive channel at
     the warning's building or grid, with its category, so it is routed like any demand; the warning then
-    names it. Only those who may dispatch in that grid may do it."""
+    names it. Only those who may dispatch in that grid may do it, once per warning."""
     with transaction.atomic():
-        warning = (Warning.objects.select_for_update(of=("self",)).select_related("grid", "building", "category")
-                   .get(pk=warning.pk))
-        if warning.state != Warning.State.OPEN:
-            raise ValidationFailed(gettext_lazy("warning %(warning_pk)s is %(state)s")
-                                   % {"warning_pk": warning.pk, "state": warning.state}, code="warning_not_open")
-        grid = warning.grid
-        if grid is None:
-            raise ValidationFailed(gettext_lazy("the warning has no grid"), code="warning_without_place")
-        policy.require(user, "insight.act_on_warning", grid)
-        point = ((warning.building.longitude, warning.building.latitude) if warning.building_id else
-                 _grid_point(grid))
-        step = demands.file_demand(
-            user, text=f"【未诉先办】{warning.message_zh}", channel=Demand.Channel.PROACTIVE, longitude=point[0],
-            latitude=point[1], category=warning.category)
+        warning = _open_warning_for(user, warning)
+        step = _file_proactive(user, warning)
         warning.state, warning.demand = Warning.State.ACTED, step.demand
-        warning.save(update_fields=["state", "demand"])
+        warning.handled_by, warning.handled_at = user, clock.now()
+        warning.save(update_fields=["state", "demand", "handled_by", "handled_at"])
         events.record("insight.act_on_warning", warning, actor=user, demand=step.demand.number)
     return step.demand
+
+
+def assign_warning(user, warning: Warning, unit: Organisation | int, *, note: str = "") -> Demand:
+    """Assign a warning to a unit (交办): what a street officer does with a warning is hand it to the unit
+    that must deal with it, and units work from their queue of demands. So the proactive demand is opened
+    (as open_proactive_demand) and dispatched to `unit` in the same transaction, with the note. The unit
+    must be one the user may send that demand to ("demands.dispatch_to", checked by demands.dispatch); any
+    other is answered as unknown (NotFound), as for a unit that does not exist, and nothing is created."""
+    if not isinstance(unit, Organisation) and not str(unit).isdigit():
+        raise ValidationFailed(gettext_lazy("choose a unit"), code="unit_required")
+    with transaction.atomic():
+        warning = _open_warning_for(user, warning)
+        named = unit if isinstance(unit, Organisation) else (
+            Organisation.objects.filter(pk=int(unit)).first() if int(unit) < 2**63 else None)
+        if named is None:
+            raise NotFound(gettext_lazy("organisation %(unit)s") % {"unit": unit}, code="unknown_unit")
+        if warning.category is None:
+            raise ValidationFailed(gettext_lazy("the warning has no category: open a proactive demand and "
+                                                "dispatch it from the desk"), code="category_required")
+        filed = _file_proactive(user, warning, route=False)
+        demand = demands.dispatch(user, filed.demand, unit=named, note=note.strip()).demand
+        warning.state, warning.demand, warning.assigned_unit = Warning.State.ASSIGNED, demand, named
+        warning.handled_by, warning.handled_at = user, clock.now()
+        warning.save(update_fields=["state", "demand", "assigned_unit", "handled_by", "handled_at"])
+        events.record("insight.assign_warning", warning, actor=user, demand=demand.number, unit=named.pk,
+                      private={"note": note.strip()} if note.strip() else None)
+    return demand
+
+
+def dismiss_warning(user, warning: Warning, *, reason: str) -> Warning:
+    """Dismiss a warning with a reason (required): the dispatcher judged it needs no action (a known cause,
+    already in hand). The reason is kept on the warning and in its event; the warning leaves the open list."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed(gettext_lazy("give the reason for dismissing the warning"), code="reason_required")
+    if len(reason) > 500:
+        raise ValidationFailed(gettext_lazy("the reason is longer than 500 characters"), code="reason_too_long")
+    with transaction.atomic():
+        warning = _open_warning_for(user, warning)
+        warning.state, warning.dismissal_reason = Warning.State.DISMISSED, reason
+        warning.handled_by, warning.handled_at = user, clock.now()
+        warning.save(update_fields=["state", "dismissal_reason", "handled_by", "handled_at"])
+        events.record("insight.dismiss_warning", warning, actor=user, private={"reason": reason})
+    return warning
 
 
 def _grid_point(grid: Region) -> tuple[float, float]:

@@ -175,25 +175,49 @@ def test_no_reporter_name_or_phone_appears_anywhere(as_, dw, cockpit):
     assert PHONE not in page and "张三" not in page
 
 
-def test_the_active_classifier_shows_its_scores_and_confusion_matrix(as_, dw, cockpit):
+def test_officials_see_the_classifier_in_plain_words_without_codes_or_scores(as_, dw, cockpit):
     response = get(as_(dw.dispatcher))
     page = response.content.decode()
-    assert f"v{cockpit['model'].pk}" in page and "480" in page and "0.877" in page and "90.0%" in page
-    assert [row["code"] for row in response.context["quality"]["labels"]] == ["environment.noise",
-                                                                             "environment.garbage"]
-    assert data_of(response)["confusion"] == {"labels": ["垃圾清运与分类", "噪声扰民"],
-                                              "matrix": [[285, 15], [38, 142]]}
-    assert 'id="insight-confusion"' in page
+    assert response.context["quality"] == {"accuracy": 90, "examples": 480}
+    assert "Automatic classification is about 90% accurate (cross-validation)." in page or "自动分类准确率约 90%" in page
+    section = page.split('id="model"')[1]
+    assert "environment.garbage" not in page and "0.877" not in section and "labels-table" not in page
+    assert 'id="insight-confusion"' not in page and "confusion" not in data_of(response)
+    assert reverse("insight:models") not in page  # a street dispatcher does not manage models
+
+
+def test_the_analyst_page_shows_per_category_scores_by_name_and_the_confusion_matrix(as_, dw, cockpit):
+    response = as_(district_analyst(dw)).get(reverse("insight:models"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "0.877" in page and "90.0%" in page and "480" in page
+    assert [row["name"] for row in response.context["quality"]["labels"]] == ["噪声扰民", "垃圾清运与分类"]
+    assert "environment.garbage" not in page and "environment.noise" not in page and "0" * 64 not in page
+    assert response.context["data"]["confusion"] == {"labels": ["垃圾清运与分类", "噪声扰民"],
+                                                     "matrix": [[285, 15], [38, 142]]}
+    assert 'id="insight-confusion"' in page and 'id="versions-table"' in page
+
+
+def district_analyst(dw):
+    from gongzhi.org.models import Organisation
+    from gongzhi.org.tests.factories import official
+
+    government = Organisation.objects.create(name="示范区人民政府", kind="district_government", region=dw.world.district)
+    return official(government, "data_officer", "analyst")
+
+
+def test_the_analyst_page_is_refused_to_leaders_desks_and_units(as_, dw, cockpit):
+    for user in (dw.dispatcher, dw.world.secretary_a, dw.handler, dw.resident):
+        assert as_(user).get(reverse("insight:models")).status_code == 403
 
 
 def test_without_a_model_or_warnings_the_page_says_so(as_, dw, no_active_model):
     response = get(as_(dw.dispatcher))
     assert response.status_code == 200
     page = response.content.decode()
-    assert "gongzhi insight retrain" in page
-    assert response.context["quality"] is None and data_of(response)["confusion"] is None
-    assert response.context["warnings"] == [] and 'id="insight-confusion"' not in page
-    assert "/insight/warnings/" not in page
+    assert response.context["quality"] is None and 'id="insight-confusion"' not in page
+    assert response.context["warnings"] == [] and "No open warning." in page or "暂无" in page
+    assert "/insight/warnings/1/" not in page
 
 
 # --- who may see which region ---------------------------------------------------------------------------
