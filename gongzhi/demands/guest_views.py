@@ -216,7 +216,9 @@ def public_list(request):
     communities = list(Region.objects.filter(level=Region.Level.COMMUNITY).order_by("path").values_list("pk", "name"))
     tops = list(Category.objects.filter(parent__isnull=True, is_active=True).order_by("sort_order", "code"))
     chosen = {"community": request.GET.get("community", ""), "category": request.GET.get("category", ""),
-              "state": request.GET.get("state", "")}
+              "state": request.GET.get("state", ""), "listed": request.GET.get("listed") == "1"}
+    if chosen["listed"]:  # 挂牌督办: the demands an officer listed for public supervision (supervision.py)
+        qs = qs.filter(listings__isnull=False).distinct()
     if chosen["community"].isdigit():
         qs = qs.filter(community_id=int(chosen["community"]))
     if chosen["category"]:

@@ -523,3 +523,19 @@ def work_items(user) -> list:
                                   f"{reverse('demands:supervision_inbox')}?status=open", urgent=True,
                                   group="supervision", order=5))
     return items
+
+
+# --- the demo (org.demo extension, registered in apps.py) -------------------------------------------------------
+
+def build_demo(seed: int) -> str:
+    """The deadline sweep over the demo's year as it ends now: the orders (and listings) it would have made, so
+    the street's and the district's board shows the overdue demands' orders and their age."""
+    from .escalation import sweep_deadlines
+
+    report = sweep_deadlines()
+    return (f"{report.supervision_orders} supervision orders, {report.listed} listed, "
+            f"{report.reminders} reminders")
+
+
+def reset_demo() -> dict[str, int]:
+    return {}  # the orders and listings go with the demo's demands (on_delete CASCADE)

@@ -171,7 +171,7 @@ def inbox(request):
 def _act(request, *, demand, form_class, action: str, call, title: str, submit: str, done: str, back: str,
          order=None, initial=None):
     """GET: the form; POST: the use case, then back with a notice, or the form again with the reason (4xx)."""
-    form = form_class(request.POST or None, initial=initial)
+    form = form_class(request.POST or None, initial=initial, label_suffix="")
     error, status = None, 200
     if request.method == "POST":
         if form.is_valid():

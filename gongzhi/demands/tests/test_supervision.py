@@ -298,6 +298,9 @@ def test_a_listed_demand_shows_its_badge_on_the_public_list_without_personal_dat
     card = card[:card.index("</li>")]
     assert 'class="badge listed"' in card
     assert "张三" not in card and "13900001111" not in card
+    other = dw.dispatched(text="楼道灯不亮")
+    only_listed = Client().get("/demands/public/?listed=1").content.decode()
+    assert f'data-number="{demand.number}"' in only_listed and f'data-number="{other.number}"' not in only_listed
 
 
 def test_the_home_page_counts_orders_to_answer_and_to_follow(dw):
