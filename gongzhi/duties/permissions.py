@@ -37,6 +37,17 @@ def region_of(obj) -> Region | None:
     return unit.region if unit is not None else None
 
 
+def _home_path(user) -> str | None:
+    """Where the user lives, cached on the user object for the request (as active_posts does): the scorecards
+    page asks once per unit it lists."""
+    cache = getattr(user, "_gongzhi_duties_home", None)
+    if cache is None:
+        from gongzhi.deliberation.permissions import home_path
+
+        cache = user._gongzhi_duties_home = (home_path(user),)
+    return cache[0]
+
+
 def rule(user, action: str, obj) -> bool:
     if action in PUBLIC_ACTIONS:
         return True
@@ -47,9 +58,7 @@ def rule(user, action: str, obj) -> bool:
             return True
         action = "duties.plan"
     if action == "duties.evaluate":
-        from gongzhi.deliberation.permissions import home_path
-
-        home = home_path(user)
+        home = _home_path(user)
         region = region_of(obj)
         return bool(home) and region is not None and (home.startswith(region.path) or region.path.startswith(home))
     if action in OFFICER_ACTIONS:

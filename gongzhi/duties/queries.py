@@ -288,8 +288,8 @@ def _task_tree(tasks: list[Task], chinese: bool) -> tuple[dict[int, list[dict]],
     return tops, nodes
 
 
-def goal_node(goal: Goal, chinese: bool) -> dict:
-    assessment = services.goal_status(goal)
+def goal_node(goal: Goal, chinese: bool, **live) -> dict:
+    assessment = services.goal_status(goal, **live)
     return {"goal": goal, "status": status_of(assessment, chinese), "progress": goal_progress(goal, assessment),
             "children": [], "tasks": []}
 
@@ -311,7 +311,8 @@ def goal_tree(region: Region, chinese: bool) -> tuple[list[dict], list[dict]]:
 
 def goal_detail(goal: Goal, chinese: bool) -> dict:
     """One goal: its node, tasks, reports (no reporter's name; text scrubbed) and the chart's data."""
-    node = goal_node(goal, chinese)
+    live = services.live_value(goal)
+    node = goal_node(goal, chinese, live=live)
     tasks = list(goal.tasks.select_related("unit").order_by("deadline", "id"))
     by_goal, task_nodes = _task_tree(tasks, chinese)
     node["tasks"] = by_goal.get(goal.pk, [])
@@ -324,7 +325,6 @@ def goal_detail(goal: Goal, chinese: bool) -> dict:
         "expected": {"x": [goal.start_date.isoformat(), goal.deadline.isoformat()],
                      "y": [goal.start_value, goal.target_value]},
     }
-    live = services.live_value(goal)
     return {"node": node, "task_nodes": list(task_nodes.values()), "chart": chart, "live_value": live,
             "reports": [{"report": r, "note": scrub(r.note), "evidence": scrub(r.evidence)}
                         for r in reversed(reports)]}

@@ -327,12 +327,16 @@ def live_value(goal: Goal, day: dt.date | None = None) -> float | None:
     return indicator.for_region(goal.region, goal.start_date, min(day, goal.deadline))
 
 
-def goal_status(goal: Goal, today: dt.date | None = None) -> rules.Assessment:
-    """Status computed from the reports, the live indicator and the date (never typed)."""
+_UNREAD = object()
+
+
+def goal_status(goal: Goal, today: dt.date | None = None, *, live=_UNREAD) -> rules.Assessment:
+    """Status computed from the reports, the live indicator and the date (never typed). `live`: the live
+    indicator's value today when the caller has read it already (it costs a rates query)."""
     today = today or clock.today()
     reports = [rules.ProgressReport(day=r.on, value=r.value) for r in goal.reports.filter(value__isnull=False)
                if r.on <= today]
-    value = live_value(goal, today)
+    value = live_value(goal, today) if live is _UNREAD else live
     if value is not None:
         reports.append(rules.ProgressReport(day=today, value=value))
     return rules.goal_status(_target(goal), reports, today)

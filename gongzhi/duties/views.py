@@ -9,9 +9,12 @@ in services; refused, the page comes back with the reason and the refusal's stat
 
 import functools
 
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -94,17 +97,47 @@ def _edit_form(row: PowerItem, data=None):
     return forms.PowerItemForm(data, initial={"definition": row.definition}, auto_id=f"edit{row.pk}_%s")
 
 
+# The power list shows an officer two forms under each of its ~50 items. Rendering 100 Django forms took most of
+# the page's 170-450 ms (and the topic choices were read once per form): the blank forms are rendered once, for a
+# stand-in item, and stamped with each item's id (and, for the edit form, its definition). The HTML is the same
+# as rendering each form (test_views checks it); a form sent back with errors is rendered as it is.
+STAND_IN = 2718281828  # an item id no place has: the stamp's placeholder in ids and URLs
+STAND_IN_DEFINITION = "stand-in definition"
+
+
+def _blank_forms(request, region: Region, may: dict) -> tuple[str, str]:
+    csrf = {"csrf_token": get_token(request)}
+    decision = edit = ""
+    if may["decide"]:
+        decision = render_to_string("duties/_decision_form.html", {
+            **csrf, "form": _decision_form(region, STAND_IN), "item_id": STAND_IN})
+    if may["manage"]:
+        form = forms.PowerItemForm(initial={"definition": STAND_IN_DEFINITION}, auto_id=f"edit{STAND_IN}_%s")
+        edit = render_to_string("duties/_edit_item_form.html", {**csrf, "form": form, "item_id": STAND_IN})
+    return decision, edit
+
+
+def _stamp(blank: str, row: PowerItem, definition: bool = False) -> str:
+    html = blank.replace(str(STAND_IN), str(row.pk))
+    if definition:
+        field = forms.PowerItemForm.base_fields["definition"]
+        html = html.replace(escape(field.prepare_value(STAND_IN_DEFINITION)), escape(field.prepare_value(row.definition)))
+    return mark_safe(html)  # noqa: S308 - rendered by Django's templates, escaped there; the definition escaped here
+
+
 def _powers_page(request, region: Region, *, forms=None, error=None, status=200):
     forms = forms or {}
     context = _base(request, region, "powers", error=error)
     groups = queries.power_list(region, _in_chinese())
+    blank_decision, blank_edit = _blank_forms(request, region, context["may"])
     for group in groups:
         for item in group["items"]:
-            pk = item["row"].pk
-            item["form"] = forms.get(f"decision-{pk}") or (_decision_form(region, pk) if context["may"]["decide"]
-                                                            else None)
-            item["edit_form"] = forms.get(f"edit-{pk}") or (_edit_form(item["row"]) if context["may"]["manage"]
-                                                             else None)
+            row = item["row"]
+            item["form"] = forms.get(f"decision-{row.pk}")
+            item["form_html"] = _stamp(blank_decision, row) if blank_decision and not item["form"] else ""
+            item["edit_form"] = forms.get(f"edit-{row.pk}")
+            item["edit_form_html"] = (_stamp(blank_edit, row, definition=True) if blank_edit and not item["edit_form"]
+                                      else "")
     context.update(groups=groups, decisions=queries.decisions(region, _in_chinese()),
                    disclosures_url=f"{reverse('deliberation:disclosures')}?region={region.pk}")
     return render(request, "duties/powers.html", context, status=status)
@@ -474,13 +507,13 @@ def _placed_initial(region: Region) -> dict:
     return {"longitude": centre[0], "latitude": centre[1]} if centre else {}
 
 
-def _need_form(region: Region, data=None):
-    return forms.NeedForm(data, initial=_placed_initial(region), auto_id="need_%s")
+def _need_form(region: Region, data=None, initial=None):
+    return forms.NeedForm(data, initial=_placed_initial(region) if initial is None else initial, auto_id="need_%s")
 
 
-def _resource_form(request, region: Region, data=None):
-    return forms.ResourceForm(data, units=queries.own_units(request.user, region), initial=_placed_initial(region),
-                              auto_id="resource_%s")
+def _resource_form(request, region: Region, data=None, initial=None):
+    return forms.ResourceForm(data, units=queries.own_units(request.user, region),
+                              initial=_placed_initial(region) if initial is None else initial, auto_id="resource_%s")
 
 
 def _accept_form(match: Match, data=None):
@@ -507,15 +540,17 @@ def _matching_page(request, region: Region, *, forms=None, error=None, status=20
     for p in projects:
         p["form"] = forms.get(f"outcome-{p['project'].pk}") or (
             _outcome_form(p["project"]) if match and not p["project"].completed_at else None)
-    resource_form = forms.get("resource")
+    resource_form, need_form = forms.get("resource"), forms.get("need")
+    placed = _placed_initial(region) if (resource_form is None and request.user.is_authenticated) or (
+        need_form is None and match) else {}  # the place's centre: one read for both blank forms
     if resource_form is None and request.user.is_authenticated:
-        resource_form = _resource_form(request, region)
+        resource_form = _resource_form(request, region, initial=placed)
     context.update(
         needs=board["needs"], resources=board["resources"], projects=projects,
         proposed=[{"match": m, "form": forms.get(f"accept-{m.pk}") or (_accept_form(m) if match else None)}
                   for m in board["proposed"]],
         unserved=_unserved(request, region, board["needs"]),
-        need_form=forms.get("need") or (_need_form(region) if match else None),
+        need_form=need_form or (_need_form(region, initial=placed) if match else None),
         resource_form=resource_form if resource_form is not None and resource_form.fields["owner"].queryset.exists()
         else None, allocation=allocation)
     return render(request, "duties/matching.html", context, status=status)

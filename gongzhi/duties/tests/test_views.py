@@ -113,6 +113,31 @@ def test_the_power_list_is_public_grouped_with_its_thresholds_and_names_no_one(a
     assert_no_names(body, village)
 
 
+def test_the_officers_forms_under_each_item_read_exactly_as_rendered_one_by_one(as_, village):
+    """The page renders the two blank forms once and stamps them with each item (speed): each item's forms
+    are the same HTML as Django renders for that item alone, its definition escaped in the textarea."""
+    import re
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from gongzhi.duties import views
+
+    procurement(village)
+    body = page(as_(village.officer).get(url("powers", village.village)))
+    token = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*"')
+    body = token.sub(r'\1"', body)
+    items = list(PowerItem.objects.filter(region=village.village))
+    assert len(items) == 36 and any('"' in json.dumps(i.definition, ensure_ascii=False) for i in items)
+    with translation.override("en"):
+        for item in items:
+            for template, form in (("duties/_decision_form.html", views._decision_form(village.village, item.pk)),
+                                   ("duties/_edit_item_form.html", views._edit_form(item))):
+                alone = render_to_string(template, {"form": form, "item_id": item.pk, "csrf_token": "x"})
+                assert token.sub(r'\1"', alone) in body, (template, item.code)
+    assert str(views.STAND_IN) not in body and views.STAND_IN_DEFINITION not in body
+
+
 def test_an_officer_adopts_the_preset_list_which_a_resident_cannot(as_, village):
     assert "Adopt the preset power list" not in page(as_(village.adults[8].user).get(url("powers", village.village)))
     refused = as_(village.adults[8].user).post(url("adopt_power_list", village.village))
