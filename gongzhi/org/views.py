@@ -80,7 +80,8 @@ def region(request, region_id: int):
         .select_related("person", "organisation"),
         # Each resident as the user may see them: 张某 and no flat for an overseer (PERSONAL_DATA_ACCESS).
         "residents": [{"person": p, "card": services.person_card(user, p)} for p in
-                      queries.people_in(user, region).select_related("household__building__grid", "residence")
+                      queries.people_in(user, region).select_related("household__building__grid", "residence",
+                                                                     "personal_data", "party_branch")
                       .order_by("household__building__name", "household__unit", "name")[:RESIDENTS_LISTED]],
         "map_data": _map_data(region, children, buildings),
     }
