@@ -226,6 +226,9 @@ def public_list(request):
     if chosen["state"] in PUBLIC_STATES:
         qs = qs.filter(state__in=PUBLIC_STATES[chosen["state"]])
     listing = Paginator(qs, PUBLIC_PER_PAGE).get_page(request.GET.get("page"))
+    from .supervision import prefetch_badges
+
+    prefetch_badges(listing)  # the 挂牌督办 badges, in two queries
     nobody = AnonymousUser()
     published = {}
     for photo in Photo.objects.filter(demand__in=list(listing), published_at__isnull=False):

@@ -188,15 +188,19 @@ def working_days_late(due: dt.datetime | None, now: dt.datetime | None = None) -
     """Working days (core.workdays: the office's calendar) from the day after `due` to today, local time."""
     if due is None:
         return None
-    from gongzhi.core import workdays
-
     first = timezone.localtime(due).date() + dt.timedelta(days=1)
     today = timezone.localtime(now or clock.now()).date()
     if first > today:
         return 0
+    return _working_days(first, today)
+
+
+def _working_days(first: dt.date, last: dt.date) -> int:
+    """Working days in first..last; each day asked of the calendar (cached there), at most a few hundred."""
+    from gongzhi.core import workdays
+
     days, day = 0, first
-    # A long overdue demand (months) is counted week by week only where needed: at most a few hundred days.
-    while day <= today:
+    while day <= last:
         days += workdays.is_working_day(day)
         day += dt.timedelta(days=1)
     return days
@@ -468,6 +472,19 @@ def badge_annotations() -> dict:
     """For a Demand queryset's .annotate(): is_supervised and is_listed, as badges() reads them."""
     return {"is_supervised": Exists(SupervisionOrder.objects.filter(demand=OuterRef("pk"), resolved_at__isnull=True)),
             "is_listed": Exists(ListedSupervision.objects.filter(demand=OuterRef("pk")))}
+
+
+def prefetch_badges(demands) -> None:
+    """Read the badges of a page of demands in two queries (instead of one per demand in badges())."""
+    demands = [d for d in demands if getattr(d, "_supervision_badges", None) is None]
+    if not demands:
+        return
+    ids = [d.pk for d in demands]
+    supervised = set(SupervisionOrder.objects.filter(demand_id__in=ids, resolved_at__isnull=True)
+                     .values_list("demand_id", flat=True))
+    listed = listed_ids(ids)
+    for demand in demands:
+        demand._supervision_badges = {"supervised": demand.pk in supervised, "listed": demand.pk in listed}
 
 
 def listed_ids(demand_ids) -> set[int]:

@@ -139,6 +139,7 @@ def board(request):
     overdue_qs = supervision.overdue_unsupervised(user, unit=unit, community=community, now=now)
     with_overdue = status == "open" and not late
     overdue = list(overdue_qs[:PER_PAGE]) if with_overdue else []
+    supervision.prefetch_badges([o.demand for o in orders] + overdue)
     context = {
         "form": form, "status": status, "status_label": STATUS_LABELS[status], "page_obj": orders,
         "rows": [_order_row(o, now) for o in orders],
@@ -160,6 +161,7 @@ def inbox(request):
                        {"rows": [], "status": "open", "error": _("Unknown status.")}, status=400)
     now = clock.now()
     orders = Paginator(supervision.inbox(user, status=status), PER_PAGE).get_page(request.GET.get("page"))
+    supervision.prefetch_badges([o.demand for o in orders])
     context = {"status": status, "status_label": STATUS_LABELS[status], "page_obj": orders,
                "statuses": [(s, STATUS_LABELS[s]) for s in supervision.STATUSES],
                "rows": [_order_row(o, now) for o in orders], "here": request.get_full_path()}
