@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from gongzhi.core import clock
 from gongzhi.core.models import ApiToken
+from gongzhi.deliberation import moderation
 from gongzhi.deliberation import services as deliberation
 from gongzhi.deliberation.models import Comment, Disclosure, Objection, Statement, Topic
 from gongzhi.deliberation.tests.conftest import MONDAY_9AM, Village
@@ -64,6 +65,7 @@ def public_objects(village):
     resident, officer = village.adults[6].user, village.officer
     topic = deliberation.propose_topic(resident, region=village.village, title=f"修路 {MOBILE_SPACED}",
                                        description=PII, origin_reference=f"联系{MOBILE_DASHED}")
+    topic = moderation.approve_topic(officer, topic)  # a resident's topic is public once an officer publishes it
     organised = deliberation.propose_topic(officer, region=village.village, title=f"议题{MOBILE_DASHED}",
                                            description=PII, origin="agenda",
                                            evidence={"kind": "issue", "samples": [PII]})
