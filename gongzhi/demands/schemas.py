@@ -172,6 +172,7 @@ class RatesOut(Schema):
     id: int
     name: str
     code: str | None
+    cases: int  # demands dispatched or rated in the range (what the ranking's minimum sample counts)
     dispatched: int
     accepted_in_time: int
     rated: int

@@ -9,7 +9,7 @@ import pytest
 from gongzhi.core import clock
 from gongzhi.core.errors import PermissionDenied
 from gongzhi.core.models import ApiToken
-from gongzhi.demands import exports, services
+from gongzhi.demands import exports, queries, services
 
 from .factories import IN_B1, THURSDAY_9AM
 
@@ -42,14 +42,19 @@ def parse(text: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("level", ["community", "street", "unit", "category"])
-def test_the_export_gives_the_api_numbers_in_the_api_order(client, rated, level):
+def test_the_export_gives_the_api_numbers_in_the_ranking_order(client, rated, level, settings):
+    settings.GONGZHI_RANKING_MIN_CASES = 1
     _, raw = ApiToken.issue(rated.world.street_official)
-    api = client.get(f"/api/v1/demands/rates?level={level}&start={START}&end={END}",
-                     headers={"Authorization": f"Bearer {raw}"}).json()
+    api = {r["id"]: r for r in client.get(f"/api/v1/demands/rates?level={level}&start={START}&end={END}",
+                                          headers={"Authorization": f"Bearer {raw}"}).json()}
     rows = parse(exports.rates_csv(level, START, END, user=rated.world.street_official))
-    assert len(rows) == len(api) > 0
-    for rank, (row, expected) in enumerate(zip(rows, api, strict=True), start=1):
-        assert row["rank"] == str(rank) and row["level"] == level and row["start"] == "2026-11-01"
+    ranked = queries.ranking_for(rated.world.street_official, level, START, END)
+    assert len(rows) == len(api) == len(ranked) > 0
+    for row, placed in zip(rows, ranked, strict=True):
+        expected = api[placed.row.id]
+        assert row["rank"] == ("" if placed.rank is None else str(placed.rank))
+        assert row["level"] == level and row["start"] == "2026-11-01"
+        assert row["below_floor"] == ";".join(placed.below_floor)
         for name, value in expected.items():
             assert row[name] == ("" if value is None else repr(value) if isinstance(value, float) else str(value)), name
 
