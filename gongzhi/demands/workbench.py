@@ -7,10 +7,11 @@ from django.utils.translation import gettext_lazy as _
 
 from gongzhi.core import clock
 from gongzhi.core.workbench import WorkItem
+from gongzhi.org.permissions import OFFICE, active_posts
 
 from . import queries
 from .models import Demand
-from .permissions import dispatcher_paths, grid_worker_paths, unit_ids
+from .permissions import dispatcher_paths
 
 GROUP = "demands"
 
@@ -22,17 +23,20 @@ def _url(step: str) -> str:
 def items(user) -> list[WorkItem]:
     """One item per step this user's posts take part in (a unit signs and handles; a desk dispatches, verifies
     and closes; a grid worker verifies); "to rate" for anyone who filed demands that wait for their rating."""
-    units, desks, grids = unit_ids(user), dispatcher_paths(user), grid_worker_paths(user)
+    # Units where the user holds an office post (a grid worker's or building lead's committee is not theirs to
+    # handle demands for).
+    units = {p.organisation_id for p in active_posts(user) if p.role in OFFICE}
+    desks = dispatcher_paths(user)
     steps = []
     if units:
         steps += [("sign", _("To sign for"), 10), ("handle", _("Being handled"), 20)]
     if desks:
         steps += [("dispatch", _("To dispatch"), 10), ("close", _("To close"), 40)]
-    if desks or grids:
+    if desks:  # a grid worker's replies to verify are on their patrol page (patrol's own count)
         steps += [("verify", _("To verify"), 30)]
     now = clock.now()
     counted = {}
-    if steps or units or desks or grids:
+    if steps:
         late = Demand.overdue_q(now)
         aggregates = {step: Count("pk", filter=queries._queue_q(user, step)) for step, _label, _o in steps}
         aggregates["overdue"] = Count("pk", filter=late)

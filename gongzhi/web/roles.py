@@ -82,16 +82,10 @@ def _can(action):
     return lambda user: policy.can(user, action)
 
 
-def _unit_member(user) -> bool:
-    from gongzhi.demands.permissions import unit_ids
-
-    return bool(unit_ids(user))
-
-
 def _queue_user(user) -> bool:
     from gongzhi.demands.permissions import dispatcher_paths, grid_worker_paths
 
-    return bool(_unit_member(user) or dispatcher_paths(user) or grid_worker_paths(user)) or user.is_superuser
+    return bool(_handler(user) or dispatcher_paths(user) or grid_worker_paths(user))
 
 
 def _desk(user) -> bool:
@@ -114,8 +108,36 @@ def _office(user) -> bool:
                                     for p in active_posts(user))
 
 
+def _handler(user) -> bool:
+    """An office post (leader, member, staff) in any unit: a demand dispatched to the unit is theirs to handle.
+    Grid workers, building leads and data officers hold posts in a committee or a government without
+    handling its demands."""
+    from gongzhi.org.permissions import OFFICE
+
+    return user.is_superuser or any(p.role in OFFICE for p in active_posts(user))
+
+
 def _confirms_households(user) -> bool:
-    return policy.can(user, "org.confirm_household") and (_office(user) or _role(R.GRID_WORKER)(user))
+    """The grid worker, or the office of a community / village: they know who lives where."""
+    from gongzhi.org.models import Region
+
+    face_to_face = _role(R.GRID_WORKER)(user) or any(
+        p.organisation.region.level == Region.Level.COMMUNITY for p in active_posts(user) if _office_post(p))
+    return policy.can(user, "org.confirm_household") and (user.is_superuser or face_to_face)
+
+
+def _office_post(post) -> bool:
+    from gongzhi.demands.permissions import OVERSEER_KINDS
+    from gongzhi.org.permissions import OFFICE
+
+    return post.role in OFFICE and post.organisation.kind in OVERSEER_KINDS
+
+
+def _meets(user) -> bool:
+    """Officers, and members of a deliberative body (a residents' council, a joint meeting)."""
+    from gongzhi.deliberation.models import BodyMember
+
+    return _office(user) or BodyMember.objects.filter(person__user=user, until__isnull=True).exists()
 
 
 R = Post.Role
@@ -129,14 +151,16 @@ MENU = (
     MenuEntry("queue", _("To do"), "demands:queue", _queue_user),
     MenuEntry("triage", _("Dispatch desk"), "demands:triage", lambda u: u.is_superuser or _desk(u)),
     MenuEntry("patrol", _("Patrol"), "patrol:today", _role(R.GRID_WORKER)),
-    MenuEntry("care", _("Visits"), "care:visits", _role(R.GRID_WORKER)),
-    MenuEntry("building", _("My building"), "care:building", _role(R.BUILDING_LEAD)),
-    MenuEntry("supervision", _("Supervision"), "demands:supervision", _can("demands.supervise")),
-    MenuEntry("rates", _("Rates and ranking"), "demands:dashboard", lambda u: policy.can(u, "demands.view_rates")
-              and not _role(R.GRID_WORKER, R.BUILDING_LEAD)(u)),
-    MenuEntry("insight", _("Analysis"), "insight:cockpit", _can("insight.view")),
+    MenuEntry("care", _("Visits"), "care:home", _role(R.GRID_WORKER)),
+    MenuEntry("building", _("My building"), "care:buildings", _role(R.BUILDING_LEAD)),
+    MenuEntry("supervision", _("Supervision"), "demands:supervision", _can("demands.supervision.board")),
+    MenuEntry("supervision_inbox", _("Supervision orders"), "demands:supervision_inbox",
+              lambda u: not policy.can(u, "demands.supervision.board") and policy.can(u, "demands.supervision.has_orders")),
+    MenuEntry("rates", _("Rates and ranking"), "demands:dashboard",
+              lambda u: policy.can(u, "demands.view_rates") and _handler(u)),
+    MenuEntry("insight", _("Analysis"), "insight:cockpit", lambda u: policy.can(u, "insight.view") and _office(u)),
     MenuEntry("monthly", _("Monthly report"), "web:monthly_report", _can("web.monthly_report")),
-    MenuEntry("meetings", _("Meetings"), "deliberation:meetings", _has_posts),
+    MenuEntry("meetings", _("Meetings"), "deliberation:meetings", _meets),
     MenuEntry("topics", _("Deliberation"), "deliberation:topics", lambda u: True),
     MenuEntry("duties", _("Duties"), "duties:index", lambda u: True),
     MenuEntry("org", _("Regions and grids"), "org:regions", _office),

@@ -22,7 +22,7 @@ PREVIEW_MAX_CHARS = 10_000
 WORK_GROUPS = {
     "demands": gettext_lazy("Demands"), "supervision": gettext_lazy("Supervision"),
     "patrol": gettext_lazy("Patrol"), "care": gettext_lazy("Visits and care"),
-    "building": gettext_lazy("My building"), "meetings": gettext_lazy("Meetings and topics"),
+    "building": gettext_lazy("My building"), "deliberation": gettext_lazy("Meetings and topics"),
     "insight": gettext_lazy("Warnings"), "org": gettext_lazy("Residents"),
 }
 
