@@ -102,3 +102,13 @@ def building_residents(user, topic: Topic) -> list[Resident]:
         card = person_card(user, person)
         out.append(Resident(person.pk, card.name, person.household.unit, recorded.get(person.pk)))
     return out
+
+
+def topics_seeking_opinions(user) -> list[Topic]:
+    """Public topics at a stage that seeks opinions, in the places of the user's building lead posts."""
+    paths = {p.building.grid.path for p in permissions.building_lead_posts(user)}
+    if not paths:
+        return []
+    rows = (Topic.objects.filter(Topic.public_q(), status=Topic.Status.IN_PROCEDURE).select_related("region")
+            .order_by("-updated_at", "-id"))
+    return [t for t in rows if any(path.startswith(t.region.path) for path in paths) and collecting_stage(t)]

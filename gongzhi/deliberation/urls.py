@@ -22,6 +22,7 @@ urlpatterns = [
     path("topics/<int:topic_id>/report", views.report_topic, name="report_topic"),
     path("topics/<int:topic_id>/collect", views.collect_opinions, name="collect_opinions"),
     path("topics/<int:topic_id>/collect/record", views.record_collected_opinion, name="record_collected_opinion"),
+    path("collect/", views.collect_index, name="collect_index"),
     path("moderation/", views.moderation_queue, name="moderation"),
     path("moderation/topics/<int:topic_id>/approve", views.approve_topic, name="approve_topic"),
     path("moderation/topics/<int:topic_id>/reject", views.reject_topic, name="reject_topic"),

@@ -1024,6 +1024,14 @@ def _collect_page(request, topic: Topic, *, forms=None, error=None, status=200):
 
 
 @page
+def collect_index(request):
+    """The building lead's list: topics whose current stage seeks the opinions of their building."""
+    policy.require(request.user, "deliberation.collect_opinion")
+    rows = [{"topic": t, "counts": collected.counts(t)} for t in collected.topics_seeking_opinions(request.user)]
+    return render(request, "deliberation/collect_index.html", {"rows": rows})
+
+
+@page
 def collect_opinions(request, topic_id: int):
     return _collect_page(request, queries.visible_topic(request.user, topic_id))
 

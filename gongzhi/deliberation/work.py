@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core import clock
 from gongzhi.core.workbench import WorkItem
 
-from . import moderation, permissions, queries
-from .models import Topic
+from . import collected, moderation, permissions, queries
 
 
 def _meetings_url(**params) -> str:
@@ -29,20 +28,13 @@ def work_items(user) -> list[WorkItem]:
     if votes:
         items.append(WorkItem("deliberation.votes_waiting", _("Votes waiting for you"), votes,
                               _meetings_url(voting=1), urgent=True, group="deliberation", order=5))
+    if permissions.building_lead_posts(user):
+        topics = collected.topics_seeking_opinions(user)
+        items.append(WorkItem("deliberation.opinions_to_collect", _("Topics seeking my building's opinions"),
+                              len(topics), reverse("deliberation:collect_index"), group="deliberation", order=30))
     if permissions.officer_paths(user):
         items.append(WorkItem("deliberation.moderation", _("Topics awaiting moderation"),
                               moderation.queue_count(user), reverse("deliberation:moderation"),
                               group="deliberation", order=20))
     return items
 
-
-def topics_seeking_opinions(user) -> list[Topic]:
-    """Topics at a stage that seeks opinions in the places of the user's building lead posts."""
-    from . import collected
-
-    paths = {p.building.grid.path for p in permissions.building_lead_posts(user)}
-    if not paths:
-        return []
-    rows = Topic.objects.filter(Topic.public_q(), status=Topic.Status.IN_PROCEDURE).select_related("region")
-    return [t for t in rows if any(path.startswith(t.region.path) for path in paths)
-            and collected.collecting_stage(t) is not None]

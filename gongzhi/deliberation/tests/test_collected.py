@@ -119,3 +119,18 @@ def test_the_lead_records_through_the_page_and_sees_who_has_answered(client, vil
     bad = client.post(reverse("deliberation:record_collected_opinion", args=[topic.pk]),
                       {"person": village.adults[3].pk, "stance": "agree"})
     assert bad.status_code == 409
+
+
+def test_the_building_leads_work_item_counts_the_topics_seeking_opinions_and_links_to_them(client, village, lead):
+    from gongzhi.core import workbench
+
+    seeking = consulting_topic(village)
+    services.propose_topic(village.officer, region=village.village, title="修路", description="d",
+                           origin="organisation")  # on the agenda, not seeking opinions
+    item = {i.key: i for i in workbench.items_for(lead)}["deliberation.opinions_to_collect"]
+    assert item.count == 1
+    listed = as_(client, lead).get(item.url).content.decode()
+    assert seeking.title in listed and "修路" not in listed
+    assert reverse("deliberation:collect_opinions", args=[seeking.pk]) in listed
+    assert "deliberation.opinions_to_collect" not in {i.key for i in workbench.items_for(village.adults[2].user)}
+    assert as_(client, village.adults[2].user).get(reverse("deliberation:collect_index")).status_code == 403
