@@ -14,6 +14,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils.html import json_script
+from django.utils.safestring import mark_safe
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
@@ -236,30 +239,40 @@ def _model_quality(model) -> dict:
 # Pages
 
 
+def _region_figures(region: Region) -> dict:
+    """What the cockpit shows of a region whoever looks: the same for every user, so cached (cockpit_cache);
+    the per-grid table is rendered here once, since a district has hundreds of rows."""
+    grids, totals = _grid_section(region)
+    table = render_to_string("insight/_grid_table.html", {"grids": grids, "map_days": MAP_DAYS})
+    trend = _trend(region)
+    data = {
+        "map": {"grids": [g for g in grids if g["geometry"]], "measures": _measures()},
+        "trend": trend,
+        "texts": {"demands": _("Demands"), "week": _("Week starting"), "noValue": _("no value")},
+    }
+    return {"grids": (grids, totals), "grid_table": table, "trend": trend, "issues": _issues(region),
+            "agenda": _agenda_blocks(region), "data": data, "data_script": json_script(data, "insight-data")}
+
+
 @page
 def cockpit(request):
     """The analysis cockpit of one region: where demands come from, what rises, what to act on."""
     user = request.user
     region = _region(request)
     actions = _WarningActions(user)
-    figures = cockpit_cache.figures(region, get_language() or "", lambda: {
-        "grids": _grid_section(region), "trend": _trend(region), "issues": _issues(region),
-        "agenda": _agenda_blocks(region)})
+    figures = cockpit_cache.figures(region, get_language() or "", lambda: _region_figures(region))
     grids, totals = figures["grids"]
     trend = figures["trend"]
     warnings, warnings_count = _warnings(actions, region)
-    data = {
-        "map": {"grids": [g for g in grids if g["geometry"]], "measures": _measures()},
-        "trend": trend,
-        "texts": {"demands": _("Demands"), "week": _("Week starting"), "noValue": _("no value")},
-    }
     context = {
         "region": region, "choices": _region_choices(user), "grids": grids, "totals": totals, "map_days": MAP_DAYS,
+        "grid_table": mark_safe(figures["grid_table"]),  # rendered by the template engine (escaped) above
         "trend": trend, "issues": figures["issues"], "run": queries.latest_run(region),
         "hot_spots": _hot_spots(user, region, actions), "warnings": warnings, "warnings_count": warnings_count,
         "warnings_url": f"{reverse('insight:warnings')}?{urlencode({'region': region.pk})}",
         "agenda": _agenda(user, figures["agenda"]), "quality": _quality_in_words(),
-        "can_manage_models": policy.can(user, "insight.manage_models"), "data": data,
+        "can_manage_models": policy.can(user, "insight.manage_models"), "data": figures["data"],
+        "data_script": mark_safe(figures["data_script"]),
         "next": request.get_full_path(),
     }
     return render(request, "insight/cockpit.html", context)
