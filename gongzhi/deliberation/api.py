@@ -1,5 +1,8 @@
-"""deliberation's JSON API under /api/v1/deliberation/: topics, discussion, opinion maps, bodies, meetings,
-motions and ballots, procedures and the disclosure board. Reading what is public needs no sign-in."""
+"""deliberation's JSON API under /api/v1/deliberation/: topics, discussion, opinion maps, bodies, meetings (and
+their index), motions and ballots, procedures, moderation, opinions collected by building leads and the
+disclosure board. Reading what is public needs no sign-in."""
+
+from typing import Literal
 
 from django.http import HttpResponse
 from ninja import File, Router, Status
@@ -10,12 +13,13 @@ from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.core.scrub import scrub
 from gongzhi.org.models import Organisation, Person, Region
+from gongzhi.org.queries import get_scoped
 
-from . import procedures, queries, services
+from . import collected, moderation, procedures, queries, services
 from .models import Attachment, Ballot, Body, Comment, Disclosure, Meeting, Motion, Objection, RollEntry, Statement, Topic
 from .schemas import (
-    AnswerIn, BallotIn, BodyIn, BodyOut, CloseMeetingIn, CommentOut, DisclosureIn, DisclosureOut, MeetingIn,
-    MeetingOut, MemberIn, ModerateIn, MotionIn, MotionOut, PaperBallotIn, PaperBallotOut, PaperBallotsOut,
+    AnswerIn, BallotIn, BodyIn, BodyOut, CloseMeetingIn, CollectedCountsOut, CollectedOpinionIn, CommentOut, DisclosureIn, DisclosureOut, MeetingIn,
+    MeetingOut, MemberIn, ModerateIn, ModerationQueueOut, MotionIn, MotionOut, PaperBallotIn, PaperBallotOut, PaperBallotsOut,
     PaperVoterIn, PersonIn, ProcedureIn, PublishedBallot,
     QuorumOut, ReasonIn, ReceiptOut, RollEntryOut, StageIn, StatementIn, StatementOut, TextIn, TopicDetailOut, TopicIn,
     TopicOut,
@@ -421,3 +425,73 @@ def answer_objection(request, objection_id: int, payload: AnswerIn):
 @router.post("/disclosures/{disclosure_id}/complete", response=DisclosureOut)
 def complete(request, disclosure_id: int):
     return _disclosure_out(services.complete_disclosure(_get(Disclosure, disclosure_id), user=request.user))
+
+
+# --- the meetings index, moderation, opinions collected by building leads ----------------------------------
+
+@router.get("/meetings", response=list[MeetingOut], auth=None)
+def list_meetings(request, body_id: int | None = None, state: Literal["upcoming", "open", "closed"] | None = None):
+    """Meetings of one body or all, in one state (upcoming, open, closed): the meetings index."""
+    if body_id is not None:
+        _ref(Body, body_id, "body")
+    rows = queries.meetings(body_id=body_id, state=state).select_related("body")[:200]
+    return [queries.meeting_out(m) for m in rows]
+
+
+@router.post("/topics/{topic_id}/report", response={201: dict})
+def report_topic(request, topic_id: int, payload: ReasonIn):
+    ratelimit.check(request, "report")
+    row = moderation.report_topic(request.user, queries.visible_topic(request.user, topic_id), payload.reason)
+    return Status(201, {"id": row.pk})
+
+
+@router.get("/moderation", response=ModerationQueueOut)
+def moderation_queue(request):
+    policy.require(request.user, "deliberation.moderate")
+    return {"pending": list(moderation.awaiting_moderation(request.user)),
+            "hidden_topics": list(moderation.hidden_topics(request.user)),
+            "hidden_comments": [queries.public_comment(c) for c in moderation.hidden_comments(request.user)]}
+
+
+@router.post("/moderation/topics/{topic_id}/approve", response=TopicOut)
+def approve_topic(request, topic_id: int):
+    return moderation.approve_topic(request.user, _get(Topic, topic_id))
+
+
+@router.post("/moderation/topics/{topic_id}/reject", response=TopicOut)
+def reject_topic(request, topic_id: int, payload: ReasonIn):
+    return moderation.reject_topic(request.user, _get(Topic, topic_id), payload.reason)
+
+
+@router.post("/moderation/topics/{topic_id}/restore", response=TopicOut)
+def restore_topic(request, topic_id: int):
+    return moderation.restore_topic(request.user, _get(Topic, topic_id))
+
+
+@router.post("/moderation/topics/{topic_id}/remove", response=TopicOut)
+def remove_topic(request, topic_id: int, payload: ReasonIn):
+    return moderation.remove_topic(request.user, _get(Topic, topic_id), payload.reason)
+
+
+@router.post("/moderation/comments/{comment_id}/restore", response=CommentOut)
+def restore_comment(request, comment_id: int):
+    return queries.public_comment(moderation.restore_comment(request.user, _get(Comment, comment_id)))
+
+
+@router.post("/moderation/comments/{comment_id}/remove", response=CommentOut)
+def remove_comment(request, comment_id: int, payload: ReasonIn):
+    return queries.public_comment(moderation.remove_comment(request.user, _get(Comment, comment_id), payload.reason))
+
+
+@router.get("/topics/{topic_id}/collected-opinions", response=CollectedCountsOut, auth=None)
+def collected_counts(request, topic_id: int):
+    return collected.counts(queries.visible_topic(request.user, topic_id))
+
+
+@router.post("/topics/{topic_id}/collected-opinions", response={201: dict})
+def record_collected_opinion(request, topic_id: int, payload: CollectedOpinionIn):
+    topic = queries.visible_topic(request.user, topic_id)
+    person = get_scoped(request.user, Person, payload.person_id)
+    row = collected.record_collected_opinion(request.user, topic, person, stance=payload.stance, text=payload.text)
+    return Status(201, {"id": row.pk, "stance": row.stance, "stage_code": row.stage_code,
+                        "collected_at": row.collected_at.isoformat()})

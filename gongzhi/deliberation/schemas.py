@@ -296,3 +296,25 @@ class DisclosureOut(Schema):
 
 class AnswerIn(Schema):
     answer: str = free_text(4000)
+
+
+# --- moderation and collected opinions ------------------------------------------------------------------
+
+class ModerationQueueOut(Schema):
+    pending: list[TopicOut]
+    hidden_topics: list[TopicOut]
+    hidden_comments: list[CommentOut]
+
+
+class CollectedOpinionIn(Schema):
+    person_id: int
+    stance: Literal["agree", "disagree", "comment", "signature"]
+    text: str = optional_text(500)
+
+
+class CollectedCountsOut(Schema):
+    total: int
+    agree: int
+    disagree: int
+    comment: int
+    signature: int
