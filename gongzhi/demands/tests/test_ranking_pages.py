@@ -195,3 +195,13 @@ def test_the_unit_replies_from_its_queue_with_an_after_photo(client, units, sett
     assert answer.status_code == 200
     demand.refresh_from_db()
     assert demand.state == "replied" and [p.stage for p in demand.photos.all()] == ["reply"]
+
+
+def test_the_demand_page_offers_the_same_reply_form_with_its_photo_field(client, units):
+    demand = queries.queue(units.handler).filter(state="accepted").first()
+    client.force_login(units.handler)
+    page = client.get(reverse("demands:detail", args=[demand.number])).content.decode()
+    form = re.search(r'<details class="act act-reply">(.*?)</form>', page, re.S).group(1)
+    assert 'enctype="multipart/form-data"' in form and 'hx-encoding="multipart/form-data"' in form
+    assert re.search(r'<input type="file" name="photos"[^>]*accept="image/\*"', form)
+    assert "camera" in form  # the help text says a phone's camera will do
