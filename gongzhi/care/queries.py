@@ -37,7 +37,7 @@ class CareRow:
     """One person of the care register as the user sees them, with their visit schedule."""
 
     registration: CareRegistration
-    card: PersonCard
+    card: PersonCard | None
     last_visit: dt.datetime | None
     due: dt.date
     status: str
@@ -74,14 +74,15 @@ def last_visits(people: list[Person]) -> dict[int, dt.datetime]:
 
 
 def care_rows(user, *, status: str | None = None, grid: int | None = None, household: int | None = None,
-              today: dt.date | None = None) -> list[CareRow]:
+              today: dt.date | None = None, with_cards: bool = True) -> list[CareRow]:
     """The care register as `user` sees it, each person with their last visit and next due day, overdue first
-    (longest overdue first), then by the due day. `status` keeps only OVERDUE or THIS_WEEK (overdue included
-    in neither's other); `grid` narrows to a grid (NotFound outside the scope, like a path id)."""
+    (longest overdue first), then by the due day. `status` keeps only OVERDUE or THIS_WEEK; `grid` narrows to
+    a grid (NotFound outside the scope, like a path id); `household` to one household. `with_cards`: each
+    person as the user may see them (org's person_card); counting needs no cards."""
     policy.require(user, "care.view")
     today = today or clock.today()
     qs = registrations(user).select_related("group", "person__household__building__grid", "person__residence",
-                                            "person__personal_data")
+                                            "person__personal_data", "person__party_branch")
     if grid is not None:
         qs = qs.filter(person__household__building__grid=org_queries.get_scoped(user, Region, grid))
     if household is not None:
@@ -97,7 +98,8 @@ def care_rows(user, *, status: str | None = None, grid: int | None = None, house
         state = rules.status(due, today)
         if status and state != status:
             continue
-        rows.append(CareRow(reg, person_card(user, reg.person), last, due, state, rules.days_overdue(due, today)))
+        card = person_card(user, reg.person) if with_cards else None
+        rows.append(CareRow(reg, card, last, due, state, rules.days_overdue(due, today)))
     rows.sort(key=lambda r: (*rules.sort_key(r.due, today), r.person.pk, r.registration.group.sort_order))
     return rows
 
@@ -109,7 +111,7 @@ def _local_day(moment: dt.datetime) -> dt.date:
 def counts(user, today: dt.date | None = None) -> dict[str, int]:
     """How many of the user's care persons are overdue, and due this week (not yet overdue)."""
     found = {rules.OVERDUE: 0, rules.THIS_WEEK: 0}
-    for row in care_rows(user, today=today):
+    for row in care_rows(user, today=today, with_cards=False):
         if row.status in found:
             found[row.status] += 1
     return found
@@ -143,7 +145,8 @@ def households(user, building: Building) -> list[dict]:
     """The building's households, each with its members as `user` sees them (PERSONAL_DATA_ACCESS) and the
     members' cards; people the user may not see are left out (org.queries.scoped)."""
     people = (org_queries.scoped(user, Person).filter(household__building=building)
-              .select_related("household__building__grid", "residence", "party_branch").order_by("household__unit", "id"))
+              .select_related("household__building__grid", "residence", "party_branch", "personal_data")
+              .order_by("household__unit", "id"))
     by_household: dict[int, list[dict]] = {}
     for p in people:
         by_household.setdefault(p.household_id, []).append({"person": p, "card": person_card(user, p)})
@@ -167,7 +170,7 @@ def building_demands_q(building: Building) -> Q:
 def open_demands(building: Building):
     """The building's demands still open (at the desk, being handled, replied or verified), newest first."""
     return (Demand.objects.filter(building_demands_q(building), state__in=OPEN_STATES)
-            .select_related("category").order_by("-received_at", "-id"))
+            .select_related("category", "reporter").order_by("-received_at", "-id"))
 
 
 def notices(building: Building):

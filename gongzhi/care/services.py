@@ -84,7 +84,7 @@ def _group(group: CareGroup | str) -> CareGroup:
 
 # --- household visits -------------------------------------------------------------------------------------
 
-def _member(household: Household, person_id: int | Person | None) -> Person | None:
+def member_of(household: Household, person_id: int | Person | None) -> Person | None:
     """The person named in a request, who must live in `household`: anyone else is an id that names nothing."""
     if person_id in (None, ""):
         return None
@@ -137,7 +137,7 @@ def log_visit(user, *, household: Household, kind: str, person: Person | int | N
     policy.require(user, "care.visit", household)
     if kind not in Visit.Kind.values:
         raise ValidationFailed(_("unknown kind of visit %(kind)r") % {"kind": kind}, code="unknown_kind")
-    person = _member(household, person)
+    person = member_of(household, person)
     note = clean_text(note, "note", max_length=MAX_NOTE) if (note or "").strip() else ""
     visited_at = _visited_at(visited_at)
     followed = None

@@ -15,6 +15,7 @@ from gongzhi.core.errors import DomainError, PermissionDenied
 from gongzhi.core.pages import page
 from gongzhi.core.scrub import scrub
 from gongzhi.demands import photos as demand_photos
+from gongzhi.demands import queries as demand_queries
 from gongzhi.demands.forms import category_name
 
 from . import queries, rules, services
@@ -46,7 +47,7 @@ def home(request):
         raise PermissionDenied(_("The care register is kept by the community office and the grid workers."))
     status = _status(request)
     rows = queries.care_rows(user, status=status)
-    everyone = rows if status is None else queries.care_rows(user)
+    everyone = rows if status is None else queries.care_rows(user, with_cards=False)
     counts = {s: sum(1 for r in everyone if r.status == s) for s in queries.STATUSES}
     return render(request, "care/home.html", {
         "rows": rows, "status": status, "counts": counts, "total": len(everyone),
@@ -91,13 +92,15 @@ def building_demands(request, building_id: int):
     them (category, state, scrubbed text); the lead's own filings (代办 included) link to their page."""
     user = request.user
     found = queries.building_for(user, building_id)
+    demands = list(queries.open_demands(found)[:200])
+    linked = set(demand_queries.visible(user).filter(pk__in=[d.pk for d in demands]).values_list("pk", flat=True))
     rows = []
-    for demand in queries.open_demands(found)[:200]:
+    for demand in demands:
         rows.append({"demand": demand, "category": category_name(demand.category),
                      "text": scrub(demand.text)[:TEXT_SHOWN], "mine": demand.reporter_user_id == user.pk,
                      "on_behalf": demand.reporter_user_id == user.pk and demand.reporter_id is not None
                      and getattr(demand.reporter, "user_id", None) != user.pk,
-                     "linked": policy.can(user, "demands.view", demand)})
+                     "linked": demand.pk in linked})
     return render(request, "care/building_demands.html", {**_building_context(user, found), "rows": rows})
 
 
@@ -226,9 +229,7 @@ def register(request, household_id: int):
         return _household_page(request, found, register_form=form, error=_("Check the form: nothing was saved."),
                                status=400)
     try:
-        from .services import _member
-
-        person = _member(found, form.cleaned_data["person"])
+        person = services.member_of(found, form.cleaned_data["person"])
         services.register(user, person=person, group=form.cleaned_data["group"], note=form.cleaned_data["note"])
     except DomainError as refused:
         return _household_page(request, found, register_form=form, error=refused.message(), status=refused.status)
