@@ -49,6 +49,7 @@ def test_the_report_names_the_worst_unit_and_its_pdf_downloads(month, browser, l
             subprocess.run(["pdftoppm", "-png", "-r", "80", "-f", "1", "-l", "1", str(pdf),
                             str(shots.folder / "report-pdf-page")], check=True, timeout=60)
         context.close()
+        _look_at_the_pdf(browser, pdf, shots)
 
         phone = browser.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 390, "height": 844},
                                     has_touch=True, is_mobile=True)
@@ -61,3 +62,24 @@ def test_the_report_names_the_worst_unit_and_its_pdf_downloads(month, browser, l
         assert width <= 390 + 1, f"the page is {width}px wide on a 390px phone"
         shots(tab, "phone-390")
         phone.close()
+
+
+def _look_at_the_pdf(browser, pdf, shots) -> None:
+    """A screenshot of the PDF as Chromium's own viewer shows it (its first page), when this Chromium has one."""
+    viewer = browser.new_context(viewport={"width": 900, "height": 1250})
+    try:
+        tab = viewer.new_page()
+        tab.goto(pdf.as_uri())
+        for _ in range(40):  # the viewer is an extension's frame inside the page
+            if len(tab.frames) > 1:
+                break
+            tab.wait_for_timeout(250)
+        else:
+            print("no screenshot of the PDF: this Chromium shows no PDF viewer")
+            return
+        tab.wait_for_timeout(2000)  # it draws the page after its frame loads; nothing is asserted on this picture
+        shots(tab, "pdf-first-page")
+    except Exception as no_viewer:  # a Chromium without its PDF viewer downloads the file instead: no picture
+        print(f"no screenshot of the PDF: {no_viewer}")
+    finally:
+        viewer.close()
