@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("favicon.ico", views.favicon, name="favicon"),
     path("offline/", views.offline, name="offline"),
     path("dev/sms/", views.dev_sms, name="dev_sms"),
+    path("report/", include("gongzhi.web.report_urls")),
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/<int:year>/", views.calendar_year, name="calendar_year"),
     path("calendar/<int:year>.json", views.calendar_file, name="calendar_file"),
