@@ -486,7 +486,7 @@ def warn_repeated_reopens(*, days: int = 90, threshold: int = 2) -> list[Warning
 
 def _open_warning_for(user, warning: Warning) -> Warning:
     """The warning locked for a change, once the user may act on it: still open, with a grid, and the user
-    a dispatcher of that grid ("insight.act_on_warning")."""
+    a dispatcher of that grid or a leader over it ("insight.act_on_warning")."""
     warning = (Warning.objects.select_for_update(of=("self",)).select_related("grid", "building", "category")
                .get(pk=warning.pk))
     grid = warning.grid
@@ -510,7 +510,7 @@ def _file_proactive(user, warning: Warning, *, route: bool = True):
 def open_proactive_demand(user, warning: Warning) -> Demand:
     """Open a demand from a warning, before anyone complains (未诉先办): filed on the proactive channel at
     the warning's building or grid, with its category, so it is routed like any demand; the warning then
-    names it. Only those who may dispatch in that grid may do it, once per warning."""
+    names it. Only the dispatch desks and the leaders over that grid may do it, once per warning."""
     with transaction.atomic():
         warning = _open_warning_for(user, warning)
         step = _file_proactive(user, warning)
@@ -526,11 +526,13 @@ def assign_warning(user, warning: Warning, unit: Organisation | int, *, note: st
     that must deal with it, and units work from their queue of demands. So the proactive demand is opened
     (as open_proactive_demand) and dispatched to `unit` in the same transaction, with the note. The unit
     must be one the user may send that demand to ("demands.dispatch_to", checked by demands.dispatch); any
-    other is answered as unknown (NotFound), as for a unit that does not exist, and nothing is created."""
+    other is answered as unknown (NotFound), as for a unit that does not exist, and nothing is created.
+    Only the dispatch desks of the grid assign ("insight.assign_warning")."""
     if not isinstance(unit, Organisation) and not str(unit).isdigit():
         raise ValidationFailed(gettext_lazy("choose a unit"), code="unit_required")
     with transaction.atomic():
         warning = _open_warning_for(user, warning)
+        policy.require(user, "insight.assign_warning", warning.grid)
         named = unit if isinstance(unit, Organisation) else (
             Organisation.objects.filter(pk=int(unit)).first() if int(unit) < 2**63 else None)
         if named is None:

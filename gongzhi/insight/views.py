@@ -158,13 +158,20 @@ class _WarningActions:
             self._can[warning.grid_id] = policy.can(self.user, "insight.act_on_warning", warning.grid)
         return self._can[warning.grid_id]
 
+    def can_assign(self, warning: Warning) -> bool:
+        key = -warning.grid_id  # the same cache, negative keys: assigning is for the dispatch desks only
+        if key not in self._can:
+            self._can[key] = policy.can(self.user, "insight.assign_warning", warning.grid)
+        return self._can[key]
+
     def row(self, warning: Warning) -> dict:
         can_act = warning.state == Warning.State.OPEN and self.can_act(warning)
         numbers = (warning.evidence or {}).get("demands")
         return {"warning": warning, "message": warning.message_zh if self.chinese else warning.message_en,
                 "category": category_name(warning.category), "can_act": can_act,
                 "is_high": warning.level == Warning.Level.HIGH,
-                "units": self.units(warning.grid) if can_act and warning.category_id else [],
+                "units": self.units(warning.grid) if can_act and warning.category_id and self.can_assign(warning)
+                else [],
                 "demands_count": len(numbers) if numbers is not None else None,
                 "demands_url": reverse("insight:warning_demands", args=[warning.pk])}
 

@@ -1,6 +1,6 @@
-"""Warnings are actions (issue #17, item 7): a dispatcher of the warning's grid opens a proactive demand
-(未诉先办), assigns the warning to a unit (its proactive demand dispatched there at once) or dismisses it with a
-reason; each is one logged step, once per warning. The demands behind a warning are listed exactly; every
+"""Warnings are actions (issue #17, item 7): a dispatcher of the warning's grid (or a street or district
+leader over it) opens a proactive demand (未诉先办), a dispatcher assigns the warning to a unit (its proactive
+demand dispatched there at once), either dismisses it with a reason; each is one logged step, once per warning. The demands behind a warning are listed exactly; every
 id in a request is checked: a warning outside the caller's scope answers 404, as does a unit they may not
 send a demand to, and nothing is created. The home page counts "warnings for me"."""
 
@@ -117,7 +117,25 @@ def test_a_handled_warning_is_not_handled_again(dw, ws):
     assert Warning.objects.get(pk=ws["warning"].pk).handled_by == dw.dispatcher
 
 
-def test_only_a_dispatcher_of_the_grid_acts_on_its_warning(dw, ws):
+def street_party_secretary(dw):
+    committee = Organisation.objects.create(name="和平街道党工委", kind="party_working_committee",
+                                            region=dw.world.street)
+    return official(committee, "secretary", "street_secretary")
+
+
+def test_the_street_party_secretary_opens_a_proactive_demand_or_dismisses_but_assigns_through_the_desk(dw, ws):
+    secretary = street_party_secretary(dw)
+    with clock.frozen_at(NOW), pytest.raises(PermissionDenied):
+        services.assign_warning(secretary, ws["warning"], dw.city_management.pk)
+    assert not Demand.objects.filter(channel="proactive").exists()
+    with clock.frozen_at(NOW):
+        demand = services.open_proactive_demand(secretary, ws["warning"])
+        services.dismiss_warning(secretary, ws["in_b"], reason="上周已集中整治")
+    assert demand.channel == "proactive" and Warning.objects.get(pk=ws["warning"].pk).handled_by == secretary
+    assert Warning.objects.get(pk=ws["in_b"].pk).state == "dismissed"
+
+
+def test_only_the_desks_and_leaders_over_the_grid_act_on_its_warning(dw, ws):
     for user in (dw.grid_worker, dw.world.secretary_a, dw.world.secretary_b, dw.handler):
         with pytest.raises(PermissionDenied):
             services.dismiss_warning(user, ws["warning"], reason="不需要")
