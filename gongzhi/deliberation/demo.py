@@ -1,6 +1,8 @@
 """Demo deliberation for `gongzhi demo`: in the demo community, a topic whose opinion map has two groups and
 common ground, the residents' bodies and a finance notice; in the demo village, a cold-store project taken
-through 四议两公开 up to the published resolution, with an objection answered. Everything goes through the
+through 四议两公开 up to the published resolution, with an objection answered; residents' meetings tonight and
+next month; in the building lead's community a consultation with opinions collected door to door; and a
+resident's proposal awaiting moderation. Everything goes through the
 use cases (services), so the demo is what real use would leave behind, ledger entries included."""
 
 import datetime as dt
@@ -8,14 +10,16 @@ import random
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from gongzhi.core import clock, policy
 from gongzhi.org import demo as org_demo
 from gongzhi.org.models import Organisation, Person, Post, Region
 
-from . import services
-from .models import (Ballot, Body, BodyMember, Comment, Disclosure, Meeting, Motion, Objection, OpinionMapSnapshot,
-                     Report, RollEntry, StageRecord, Statement, StatementVote, Support, Topic, VoterMark)
+from . import collected, services
+from .models import (Ballot, Body, BodyMember, CollectedOpinion, Comment, Disclosure, Meeting, Motion, Objection,
+                     OpinionMapSnapshot, Report, RollEntry, StageRecord, Statement, StatementVote, Support, Topic,
+                     VoterMark)
 
 DEMO_PARTICIPANTS = 160
 # The community topic's statements: (text, stance) where stance says who agrees: "all" (common ground),
@@ -165,6 +169,59 @@ def _village_project(officer, village: Region, rng: random.Random) -> Topic:
     return topic, notice
 
 
+def _meetings_calendar(officer, body: Body) -> list[Meeting]:
+    """A residents' meeting tonight (called with its notice a week ago) and one next month, for the meetings
+    index, the calendar and the members' "meetings today"."""
+    now = clock.now()
+    tonight = timezone.localtime(now).replace(hour=19, minute=30, second=0, microsecond=0)
+    notice = dt.timedelta(days=services.NOTICE_DAYS.get(body.kind, services.DEFAULT_NOTICE_DAYS) + 1)
+    with clock.frozen_at(tonight - notice):
+        today = services.schedule_meeting(officer, body, title="居民会议：老旧小区加装电梯方案", place="社区党群服务中心",
+                                          agenda="一、加装电梯方案说明\n二、费用分摊办法\n三、表决是否启动试点", starts_at=tonight)
+    later = services.schedule_meeting(officer, body, title="居民会议：停车位重新划线", place="社区党群服务中心",
+                                      agenda="一、停车位划线方案\n二、收费标准", starts_at=tonight + dt.timedelta(days=30))
+    return [today, later]
+
+
+def _building_consultation(rng: random.Random) -> Topic | None:
+    """In the demo building lead's community: a consultation at its "seeking opinions" stage, with two opinions
+    the lead collected door to door, so the lead has work and the topic shows its count."""
+    lead = _login("building_lead")
+    post = Post.objects.filter(person__user=lead, role="building_lead").select_related("organisation__region",
+                                                                                       "building").first()
+    if post is None:
+        return None
+    community = post.organisation.region
+    officer = next((p.person.user for p in Post.objects.filter(organisation__region=community, role="secretary")
+                    .select_related("person__user") if p.person.user_id), None)
+    if officer is None or not policy.can(officer, "deliberation.manage", community):
+        return None
+    topic = services.propose_topic(officer, region=community, title="小区停车位重新划线方案",
+                                   description="小区车位紧张，拟对地面停车位重新划线并增设非机动车棚。请各楼栋居民提出意见。",
+                                   origin=Topic.Origin.ORGANISATION)
+    topic = services.start_procedure(officer, topic, "community_consultation")
+    services.record_stage(officer, topic, "topic_proposal")
+    today = clock.today()
+    residents = [p for p in Person.objects.filter(household__building=post.building).order_by("id")
+                 if (p.age_on(today) or 0) >= 18 and p.user_id != lead.pk][:2]
+    for person, (stance, text) in zip(residents, (("agree", ""), ("comment", "非机动车棚请远离一楼窗户"))):
+        collected.record_collected_opinion(lead, topic, person, stance=stance, text=text)
+    return topic
+
+
+def _held_proposal() -> Topic | None:
+    """A resident's proposal waiting for the community's moderators."""
+    resident = _login("resident")
+    person = Person.objects.filter(user=resident).select_related("household__building__grid__parent").first()
+    if person is None or person.home_region is None or person.home_region.parent is None:
+        return None
+    community = person.home_region.parent
+    if not policy.can(resident, "deliberation.propose", community):
+        return None
+    return services.propose_topic(resident, region=community, title="小区东门增设电动自行车充电桩",
+                                  description="东门附近电动自行车多，充电要拉飞线，存在安全隐患，建议增设充电桩。")
+
+
 def build_demo_deliberation(seed: int = org_demo.DEMO_SEED):
     district = org_demo.demo_district()
     if district is None:
@@ -176,8 +233,12 @@ def build_demo_deliberation(seed: int = org_demo.DEMO_SEED):
     village = Post.objects.filter(person__user=village_officer, organisation__kind="villagers_committee") \
         .select_related("organisation__region").first().organisation.region
     with transaction.atomic():
-        services.create_body(community_officer, region=community, kind="residents_meeting", name=f"{community.name}居民会议")
+        residents_meeting = services.create_body(community_officer, region=community, kind="residents_meeting",
+                                                 name=f"{community.name}居民会议")
         topic = _opinion_topic(community_officer, community, rng)
+        _meetings_calendar(community_officer, residents_meeting)
+        _building_consultation(rng)
+        _held_proposal()
         finance = services.publish(community_officer, region=community, kind="finances",
                                    title=f"{community.name}第三季度党建经费和惠民资金使用公开",
                                    body="党建经费：收入5.0万元，支出3.2万元（党员教育1.1万元，志愿服务2.1万元）。"
@@ -211,6 +272,8 @@ def reset_demo_deliberation() -> dict[str, int]:
         deleted["disclosures"] = Disclosure.objects.filter(region__path__startswith=prefix).delete()[0]
         Report.objects.filter(comment__topic__in=topics).delete()
         Report.objects.filter(statement__topic__in=topics).delete()
+        Report.objects.filter(topic__in=topics).delete()
+        deleted["collected_opinions"] = CollectedOpinion.objects.filter(topic__in=topics).delete()[0]
         for model in (StatementVote, OpinionMapSnapshot, Support, Comment):
             model.objects.filter(topic__in=topics).delete()
         Statement.objects.filter(topic__in=topics).delete()

@@ -33,6 +33,13 @@ def officer_paths(user) -> list[str]:
             if p.role in OFFICE and p.organisation.kind in OFFICER_KINDS]
 
 
+def community_officer(user) -> bool:
+    """Whether the user holds an office at a community or village (the level that moderates day to day;
+    street and district officers may moderate too, but it is not their daily work)."""
+    return any(p.role in OFFICE and p.organisation.kind in OFFICER_KINDS
+               and p.organisation.region.level >= Region.Level.COMMUNITY for p in active_posts(user))
+
+
 def post_paths(user) -> list[str]:
     return [p.scope_region.path for p in active_posts(user)]
 

@@ -1,5 +1,5 @@
 """deliberation's items on the home page's "today's work" (core.workbench): the meetings of the user's bodies
-today, the votes waiting for them, the moderation queue for officers, and, for a building lead, the topics
+today, the votes waiting for them, the moderation queue for community and village officers, and, for a building lead, the topics
 whose opinions they may collect. Each links to the page that lists exactly those items."""
 
 from urllib.parse import urlencode
@@ -32,7 +32,7 @@ def work_items(user) -> list[WorkItem]:
         topics = collected.topics_seeking_opinions(user)
         items.append(WorkItem("deliberation.opinions_to_collect", _("Topics seeking my building's opinions"),
                               len(topics), reverse("deliberation:collect_index"), group="deliberation", order=30))
-    if permissions.officer_paths(user):
+    if permissions.community_officer(user):
         items.append(WorkItem("deliberation.moderation", _("Topics awaiting moderation"),
                               moderation.queue_count(user), reverse("deliberation:moderation"),
                               group="deliberation", order=20))
