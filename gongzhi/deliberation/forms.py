@@ -4,6 +4,7 @@ number). Whether the act is allowed and makes sense is the use case's answer in 
 from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from gongzhi.core.errors import ValidationFailed
 from gongzhi.core.preview import masked_preview
@@ -39,7 +40,7 @@ class MeetingFilter(forms.Form):
     home page's links (the user's meetings of a day, the meetings with a vote waiting for them)."""
 
     STATES = (("", _("all meetings")), ("upcoming", _("upcoming")), ("open", _("in session")),
-              ("closed", _("closed")))
+              ("closed", pgettext_lazy("meeting or vote", "closed")))
     body = forms.ModelChoiceField(label=_("Body"), required=False, queryset=Body.objects.none(),
                                   empty_label=_("all bodies"))
     state = forms.ChoiceField(label=_("State"), required=False, choices=STATES)
