@@ -123,6 +123,8 @@ INSTALLED_APPS = [
     "gongzhi.deliberation",
     "gongzhi.duties",
     "gongzhi.demands",
+    "gongzhi.patrol",
+    "gongzhi.care",
     "gongzhi.insight",
     "gongzhi.web",
 ]
@@ -139,9 +141,9 @@ MIDDLEWARE = [
     "gongzhi.core.ratelimit.RetryAfterMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "gongzhi.web.roles.ActingPostMiddleware",  # after the user is known: the post chosen in the header
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "gongzhi.web.roles.ActingPostMiddleware",  # after the user is known: the post chosen in the header
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lock-out page
 ]
@@ -161,9 +163,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "gongzhi.web.context.unread_messages",
+                "gongzhi.web.context.who_and_menu",
             ],
         },
-                "gongzhi.web.context.who_and_menu",
     },
 ]
 
@@ -275,6 +277,8 @@ STATICFILES_DIRS = [
 # view that checks who asks (demands/photos.py). An S3-compatible store: docs/operations.md.
 MEDIA_ROOT = Path(os.environ.get("GONGZHI_MEDIA_ROOT", VAR_DIR / "media"))
 GONGZHI_PHOTO_MAX_BYTES = int(os.environ.get("GONGZHI_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
+# Patrol (gongzhi/patrol): a check-in farther than this from its place (metres) is accepted and flagged.
+GONGZHI_PATROL_CHECK_IN_RADIUS_M = float(os.environ.get("GONGZHI_PATROL_CHECK_IN_RADIUS_M", "300"))
 DATA_UPLOAD_MAX_NUMBER_FILES = 12
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -295,6 +299,15 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 # commit (group commit); "loop": only `gongzhi ledger sequence --forever` does.
 GONGZHI_LEDGER_ORIGIN = os.environ.get("GONGZHI_LEDGER_ORIGIN", "gongzhi.local/ledger")
 GONGZHI_LEDGER_KEY = Path(os.environ.get("GONGZHI_LEDGER_KEY", VAR_DIR / "ledger" / "signing.key"))
+# Rankings by the three rates (gongzhi/demands/ranking.py; docs/rules.md "Ranking by the three rates"):
+# fewer cases than GONGZHI_RANKING_MIN_CASES in the period: not ranked (样本不足); any rate below
+# GONGZHI_RANKING_FLOOR (a share): flagged, ranked below every unit that is not. The score's weights:
+# GONGZHI_DEMANDS_SCORE_WEIGHTS, JSON such as {"response": 0.1, "resolution": 0.3, "satisfaction": 0.6}
+# (unset: demands.rules.DEFAULT_SCORE_WEIGHTS).
+GONGZHI_RANKING_MIN_CASES = int(os.environ.get("GONGZHI_RANKING_MIN_CASES", "5"))
+GONGZHI_RANKING_FLOOR = float(os.environ.get("GONGZHI_RANKING_FLOOR", "0.6"))
+if os.environ.get("GONGZHI_DEMANDS_SCORE_WEIGHTS"):
+    GONGZHI_DEMANDS_SCORE_WEIGHTS = json.loads(os.environ["GONGZHI_DEMANDS_SCORE_WEIGHTS"])
 # A demand filed without a category takes the classifier's proposal at or above this confidence; below it,
 # the proposal is shown at the dispatch desk (least confident first) and a person decides.
 GONGZHI_AUTO_CLASSIFY_CONFIDENCE = float(os.environ.get("GONGZHI_AUTO_CLASSIFY_CONFIDENCE", "0.9"))
@@ -303,6 +316,10 @@ GONGZHI_OPEN311_TOKENS = _truthy(os.environ.get("GONGZHI_OPEN311_TOKENS"))
 # At most this many reveals of residents' personal data per user in any hour, counted from the access
 # log in the database (so it holds across processes); more answer 429 rate_limited.
 GONGZHI_REVEALS_PER_HOUR = int(os.environ.get("GONGZHI_REVEALS_PER_HOUR", "30"))
+# Deliberation moderation (as Decidim): a topic or comment reported by this many different people is hidden
+# pending an officer's review; and residents' new topics are held until an officer approves them.
+GONGZHI_REPORTS_TO_HIDE = int(os.environ.get("GONGZHI_REPORTS_TO_HIDE", "3"))
+GONGZHI_TOPIC_PREMODERATION = not os.environ.get("GONGZHI_TOPIC_PREMODERATION", "1").lower() in ("0", "false", "no")
 GONGZHI_LEDGER_SEQUENCER = os.environ.get("GONGZHI_LEDGER_SEQUENCER", "inline")
 GONGZHI_LEDGER_BATCH_SIZE = int(os.environ.get("GONGZHI_LEDGER_BATCH_SIZE", "2000"))
 # Witness keys (cosignature/v1 vkeys, comma-separated) whose cosignatures POST /api/v1/ledger/cosignatures

@@ -14,6 +14,17 @@ class DemandsConfig(AppConfig):
 
         policy.register("demands.", permissions.rule)
 
+        from gongzhi.core import workbench as home_work
+
+        from . import workbench
+
+        home_work.register("demands", workbench.items)
+
+        from . import supervision
+
+        policy.register("demands.supervision.", supervision.rule)  # 督办: who supervises, who answers
+        home_work.register("demands.supervision", supervision.work_items)
+
         from . import indicators
 
         indicators.register_all()  # the three rates as duties' live indicators
@@ -30,6 +41,8 @@ class DemandsConfig(AppConfig):
         from . import demo
 
         org_demo.register_extension("demands", demo.build_demo_demands, demo.reset_demo_demands)
+        # After the demands: the sweep's 督办 orders on the demo's overdue demands (supervision.build_demo).
+        org_demo.register_extension("demands.supervision", supervision.build_demo, supervision.reset_demo)
 
         from gongzhi.core import taskworker
 

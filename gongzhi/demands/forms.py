@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from gongzhi.core import clock
 from gongzhi.org.models import Organisation, Region
 
-from . import queries, rules
+from . import queries, ranking, rules
 from .models import Demand, Urgency
 from .services import MAX_TEXT
 
@@ -47,7 +47,14 @@ STEP_LABELS = {
     "reject": _("Rejected"),
     "confirm_urgency": _("Urgency confirmed"),
     "photo": _("Photos added"),
+    "solve_on_spot": _("Solved on the spot on patrol"),
     "recompute_deadline": _("Deadline recomputed by a holiday notice"),
+    # 督办 (supervision.py, escalation.py): the demand's state does not change.
+    "supervise": _("Supervision order issued"),
+    "answer_supervision": _("Supervision order answered"),
+    "close_supervision": _("Supervision order closed"),
+    "resolve_supervision": _("Supervision order resolved: the step was done"),
+    "list_supervision": _("Listed for public supervision"),
 }
 
 
@@ -166,7 +173,9 @@ class ReplyForm(ActionForm):
     text = forms.CharField(label=_("Reply to the resident"), max_length=MAX_TEXT, strip=True,
                            widget=forms.Textarea(attrs={"rows": 4}),
                            error_messages={"required": _("Write the reply.")})
-    photos = PhotosField(label=_("Photos after handling (up to 6)"))
+    photos = PhotosField(label=_("Photos after handling (up to 6)"),
+                         help_text=_("Take them with the phone's camera or choose them: the resident sees them "
+                                     "with the reply."))
 
 
 class AddPhotosForm(forms.Form):
@@ -272,6 +281,12 @@ class DashboardFilter(forms.Form):
     def __init__(self, *args, regions=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["within"].choices = [("", _("everything I may see")), *[(r.pk, r.name) for r in regions]]
+        # The picker shows the default period: the last complete month (ranking.last_complete_month).
+        default_month = ranking.last_complete_month(clock.today())[0].strftime("%Y-%m")
+        self.fields["month"].initial = default_month
+        if self.is_bound and not any(self.data.get(name) for name in ("month", "start", "end")):
+            self.data = self.data.copy()
+            self.data["month"] = default_month
 
     def clean_month(self):
         value = self.cleaned_data.get("month")
@@ -283,7 +298,8 @@ class DashboardFilter(forms.Form):
             raise forms.ValidationError(_("Give the month as YYYY-MM.")) from None
 
     def period(self) -> tuple[str, dt.date, dt.date]:
-        """(level, start, end): a range given wins over a month; neither: this month so far (as the API)."""
+        """(level, start, end): a range given wins over a month; neither: the last complete month, so that a
+        ranking never rests on a few days (ranking.last_complete_month)."""
         data = self.cleaned_data if self.is_valid() else {}
         today = clock.today()
         level = data.get("level") or "street"
@@ -292,7 +308,7 @@ class DashboardFilter(forms.Form):
         if data.get("month"):
             first = data["month"]
             return level, first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
-        return level, today.replace(day=1), today
+        return level, *ranking.last_complete_month(today)
 
 
 # --- placing an Open311 request the address register could not place ----------------------------------------

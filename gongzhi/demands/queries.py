@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from gongzhi.core import clock, policy
@@ -14,7 +14,7 @@ from gongzhi.core.errors import NotFound, ValidationFailed
 from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.org.models import Region
 
-from . import hooks, rules
+from . import hooks, ranking, rules
 from .models import Assignment, Category, Demand, DemandEvent
 from .permissions import dispatch_targets_q, dispatcher_paths, grid_worker_paths, unit_ids, visible_q
 
@@ -51,20 +51,61 @@ def listed(user, *, state: str | None = None, category: str | None = None, unit:
     return qs.distinct().order_by("-received_at", "-id")
 
 
-def queue(user):
-    """What waits for this user's next step, most pressing deadline first: for the lead units they work
-    in, demands to accept, work on and reply to; for the desks they sit at, demands to triage or dispatch,
-    verify and close; for grid workers, replies to verify in their grid; for residents, closed demands of
-    theirs to rate."""
-    q = Q(state__in=[rules.DISPATCHED, rules.ACCEPTED, rules.IN_PROGRESS], lead_unit_id__in=unit_ids(user))
+# The steps a queue can be narrowed to (the home page's counts link to each): the label's key is the step.
+QUEUE_STEPS = ("sign", "handle", "dispatch", "verify", "close", "rate", "overdue")
+
+
+def _queue_q(user, step: str | None) -> Q:
+    units = unit_ids(user)
+    parts = {
+        "sign": Q(state=rules.DISPATCHED, lead_unit_id__in=units),
+        "handle": Q(state__in=[rules.ACCEPTED, rules.IN_PROGRESS], lead_unit_id__in=units),
+        "dispatch": Q(pk__in=[]), "verify": Q(pk__in=[]), "close": Q(pk__in=[]), "rate": Q(pk__in=[]),
+    }
     for path in dispatcher_paths(user):
-        q |= Q(state__in=[*rules.AT_DESK_STATES, rules.REPLIED, rules.VERIFIED], grid__path__startswith=path)
+        parts["dispatch"] |= Q(state__in=rules.AT_DESK_STATES, grid__path__startswith=path)
+        parts["verify"] |= Q(state=rules.REPLIED, grid__path__startswith=path)
+        parts["close"] |= Q(state=rules.VERIFIED, grid__path__startswith=path)
     for path in grid_worker_paths(user):
-        q |= Q(state=rules.REPLIED, grid__path__startswith=path)
+        parts["verify"] |= Q(state=rules.REPLIED, grid__path__startswith=path)
     if getattr(user, "is_authenticated", False):
-        q |= Q(state=rules.CLOSED, reporter_user_id=user.pk)
-    return (Demand.objects.filter(q).select_related("category", "merged_into", "suggested_category")
-            .order_by(F("feedback_due").asc(nulls_last=True), "id"))
+        # The 回访 is the resident's word: what a grid worker or an office filed in the course of their work
+        # (patrol findings, proactive demands) is not theirs to rate.
+        parts["rate"] = Q(state=rules.CLOSED, reporter_user_id=user.pk) & ~Q(
+            channel__in=[Demand.Channel.PATROL, Demand.Channel.PROACTIVE])
+    if step in parts:
+        return parts[step]
+    every = Q(pk__in=[])
+    for part in parts.values():
+        every |= part
+    if step == "overdue":
+        return every & Demand.overdue_q(clock.now())
+    return every
+
+
+QUEUE_ORDERS = ("deadline", "newest")
+
+
+def queue(user, step: str | None = None, *, order: str = "deadline", now=None):
+    """What waits for this user's next step, most pressing deadline first: for the lead units they work
+    in, demands to accept (step "sign"), work on and reply to ("handle"); for the desks they sit at, demands to
+    triage or dispatch ("dispatch"), verify ("verify") and close ("close"); for grid workers, replies to verify
+    in their grid; for residents, closed demands of theirs to rate ("rate"). Step "overdue": any of these past
+    a deadline.
+
+    order "deadline" (default): overdue demands first (Demand.overdue_q), then by the deadline of the step
+    that waits (next_due: accept by for a dispatched demand, dispatch by at the desk, else first feedback
+    by), the soonest first; "newest": the latest received first."""
+    listed = Demand.objects.filter(_queue_q(user, step)).select_related("category", "merged_into", "suggested_category")
+    if order == "newest":
+        return listed.order_by("-received_at", "-id")
+    late = Demand.overdue_q(now or clock.now())
+    return (listed.annotate(
+        is_late=Case(When(late, then=Value(0)), default=Value(1), output_field=IntegerField()),
+        next_due=Case(When(state=rules.DISPATCHED, then=F("accept_due")),
+                      When(state__in=list(rules.AT_DESK_STATES), then=F("dispatch_due")),
+                      default=F("feedback_due")))
+        .order_by("is_late", F("next_due").asc(nulls_last=True), "id"))
 
 
 def similar(user, demand: Demand, limit: int = 5) -> list[hooks.SimilarDemand]:
@@ -122,6 +163,7 @@ class Rates:
     id: int
     name: str
     code: str | None
+    cases: int  # demands dispatched or rated in the range: what a ranking's minimum sample counts
     dispatched: int
     accepted_in_time: int
     rated: int
@@ -175,6 +217,7 @@ def rates(level: str, start: dt.date, end: dt.date, *, demands=None, within: Reg
         base.filter(in_dispatch | in_rating).exclude(**{f"{key}__isnull": True})
         .values(key, f"{key}__name", *(["category__code"] if level == "category" else []))
         .annotate(
+            n_cases=Count("id"),
             n_dispatched=Count("id", filter=in_dispatch),
             n_accepted_in_time=Count("id", filter=in_dispatch & Q(accepted_at__lte=F("accept_due"))),
             n_rated=Count("id", filter=in_rating),
@@ -194,7 +237,7 @@ def rates(level: str, start: dt.date, end: dt.date, *, demands=None, within: Reg
                                                     s_weights),
         }
         result.append(Rates(
-            id=row[key], name=row[f"{key}__name"], code=row.get("category__code"),
+            id=row[key], name=row[f"{key}__name"], code=row.get("category__code"), cases=row["n_cases"],
             dispatched=row["n_dispatched"], accepted_in_time=row["n_accepted_in_time"], rated=row["n_rated"],
             solved=row["n_solved"], satisfied=row["n_satisfied"], basically_satisfied=row["n_basically_satisfied"],
             response_rate=measured["response"], resolution_rate=measured["resolution"],
@@ -208,6 +251,88 @@ def rates_for(user, level: str, start: dt.date, end: dt.date, *, within: Region 
     """rates() over the demands `user` may view (demands.view_rates)."""
     policy.require(user, "demands.view_rates", within)
     return rates(level, start, end, demands=visible(user), within=within)
+
+
+# --- the ranking: ranking.py's rules over rates() ----------------------------------------------------------
+
+def ranking_settings() -> dict:
+    """rank()'s parameters as configured: GONGZHI_RANKING_MIN_CASES, GONGZHI_RANKING_FLOOR and the score's
+    weights (GONGZHI_DEMANDS_SCORE_WEIGHTS)."""
+    return {"min_cases": getattr(settings, "GONGZHI_RANKING_MIN_CASES", ranking.DEFAULT_MIN_CASES),
+            "floor": getattr(settings, "GONGZHI_RANKING_FLOOR", ranking.DEFAULT_FLOOR),
+            "weights": score_weights()}
+
+
+def ranked(level: str, start: dt.date, end: dt.date, *, demands=None, within: Region | None = None,
+           compare: bool = True) -> list[ranking.Ranked[Rates]]:
+    """rates() per `level` for the local days start..end, ranked by ranking.rank() with the configured
+    minimum sample, floor and weights: ranked rows first (not flagged, then flagged), then those with too
+    few cases (rank None). With `compare`, each row carries its rank and score in the previous period
+    (ranking.previous_period: the month before for a whole month, else as many days just before).
+    Over every demand (CLI, tasks, the units' own standing) unless `demands` narrows them."""
+    rows = rates(level, start, end, demands=demands, within=within)
+    previous = None
+    if compare:
+        before_start, before_end = ranking.previous_period(start, end)
+        previous = rates(level, before_start, before_end, demands=demands, within=within)
+    return ranking.rank(rows, previous=previous, **ranking_settings())
+
+
+def ranking_for(user, level: str, start: dt.date, end: dt.date, *, within: Region | None = None,
+                compare: bool = True) -> list[ranking.Ranked[Rates]]:
+    """The ranking `user` may see (demands.view_rates; over queries.visible(user)), as the dashboard, its
+    CSV and the monthly report show it: a list of ranking.Ranked, each with
+      .row (Rates: name, cases, counts and the three rates), .score, .rank (None: 样本不足), .out_of (how
+      many are ranked), .insufficient, .below_floor (names of the rates under the floor; .is_flagged),
+      .previous_rank, .previous_score, .rank_change (places gained), .score_change.
+    `level`: unit | community | street | category; start..end: local days, inclusive."""
+    policy.require(user, "demands.view_rates", within)
+    return ranked(level, start, end, demands=visible(user), within=within, compare=compare)
+
+
+STANDING_KINDS = frozenset({"department", "property_company"})
+
+
+@dataclass
+class Standing:
+    """A unit's own place in the units' ranking over one period (the queue page's "我单位")."""
+
+    unit_id: int
+    unit_name: str
+    label: str
+    start: dt.date
+    end: dt.date
+    place: "ranking.Ranked[Rates] | None"  # None: nothing dispatched to or rated of the unit in the period
+    out_of: int  # units ranked in the period
+    is_last_month: bool  # the last complete month (the ranking's period), else this month so far
+
+
+def unit_standing(user, *, today: dt.date | None = None) -> list[Standing]:
+    """For each unit `user` works in: its rates and rank among all units this month so far, and in the
+    last complete month (the dashboard's default period, with the change against the month before).
+    Only the unit's own row is returned: of the others, only how many are ranked (out_of)."""
+    mine = unit_ids(user)
+    if not mine:
+        return []
+    from gongzhi.org.models import Organisation
+
+    today = today or clock.today()
+    periods = [(_("This month so far"), today.replace(day=1), today, False),
+               (_("Last month"), *ranking.last_complete_month(today), True)]
+    orgs = list(Organisation.objects.filter(pk__in=mine).order_by("name").values_list("pk", "name", "kind"))
+    result = []
+    for label, start, end, compare in periods:
+        rows = ranked("unit", start, end, compare=compare)
+        by_id = {r.row.id: r for r in rows}
+        out_of = rows[0].out_of if rows else 0
+        result += [Standing(unit_id, name, str(label), start, end, by_id.get(unit_id), out_of, compare)
+                   for unit_id, name, _kind in orgs]
+    # Departments and property companies always see theirs; another body (a street office, a committee)
+    # only when demands were dispatched to it as a unit in one of the periods.
+    handling = {pk for pk, _name, kind in orgs if kind in STANDING_KINDS} | {s.unit_id for s in result if s.place}
+    result = [s for s in result if s.unit_id in handling]
+    result.sort(key=lambda s: s.unit_name)  # stable: per unit, this month then last month
+    return result
 
 
 # --- for the pages ---------------------------------------------------------------------------------------

@@ -277,7 +277,8 @@ def _end_assignments(demand: Demand, now) -> None:
 def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude: float | None = None,
                 latitude: float | None = None, grid: Region | None = None, address: str = "", category=None,
                 urgency: str | None = None, contact_name: str = "", contact_phone: str = "",
-                reporter: Person | None = None, received_at: dt.datetime | None = None, guest: bool = False) -> Step:
+                reporter: Person | None = None, received_at: dt.datetime | None = None, guest: bool = False,
+                route: bool = True, on_behalf: str = "") -> Step:
     """File a demand from any channel (接诉). The point is placed in its grid (org's point-to-grid), and so
     in its community and street; a point outside every grid is refused and nothing is stored. Urgency is
     proposed from the category and the text's cue words; an urgency given by a resident is kept as their
@@ -286,7 +287,9 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
     channel is the entry point's (the caller's code passes it; no request field chooses it). With a
     category the demand is routed at once (a matching rule dispatches it to its unit); without, it waits at
     the dispatch desk for triage. `guest`: filed without an account (guests.py gives the 查询码): no user,
-    no reporter person.
+    no reporter person. `on_behalf`: filed by `user` for the `reporter`, who cannot file themself (代办, e.g.
+    by their building lead: care.services.file_on_behalf); these words say who, as the filing step's note,
+    and the step's public data is marked on_behalf.
     """
     if guest:
         user = None
@@ -348,6 +351,7 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
                    "location": [longitude, latitude] if longitude is not None else None,
                    **{f"contact_{k}": v for k, v in contact.items() if v}}
         filed = _record(demand, "file", user, "", unit=demand.desk, private=private, channel=channel,
+                        note=on_behalf, **({"on_behalf": True} if on_behalf else {}),
                         grid=grid.pk, community=community_id, street=street_id,
                         category=category.code if category else None, urgency=demand.urgency,
                         suggested_urgency=suggested_urgency or None, category_source=category_source or None,
@@ -355,7 +359,7 @@ def file_demand(user, *, text: str, channel: str = Demand.Channel.WEB, longitude
                         confidence=round(proposal.confidence, 4) if proposal else None,
                         **_deadlines_public(demand))
         steps = [filed]
-        if category is not None:
+        if category is not None and route:  # route=False: 随手办, nobody else is to act (file_solved_on_the_spot)
             steps += _route_and_dispatch(demand)
     return Step(demand, steps)
 
@@ -1152,3 +1156,59 @@ def refuse_submission(user, submission: Submission, *, reason: str) -> Submissio
         events.record("demands.refuse_submission", submission, actor=user, code="refused_by_desk",
                       private={"reason": reason})
     return submission
+
+
+# --- patrol (issue #17): solved on the spot (随手办) and verification with photos, for gongzhi.patrol --------
+
+def _grid_worker_unit(user, grid: Region) -> Organisation | None:
+    """The organisation through which `user` works as grid worker of `grid` (their committee), if any."""
+    from gongzhi.org.models import Post
+    from gongzhi.org.permissions import active_posts
+
+    return next((p.organisation for p in active_posts(user)
+                 if p.role == Post.Role.GRID_WORKER and p.grid_id
+                 and grid.path.startswith(p.grid.path)), None)
+
+
+def file_solved_on_the_spot(user, *, text: str, solution: str, longitude: float | None, latitude: float | None,
+                            after_photos: list[bytes], report_photos: list[bytes] = (), category=None,
+                            received_at: dt.datetime | None = None) -> Step:
+    """随手办: a grid worker on patrol found a problem in their own grid and solved it there and then. All one
+    transaction: the demand is filed (channel "patrol"; not routed, since nobody else is to act), then closed
+    in one step "solve_on_spot" (received → closed) whose note says what was done, its unit the grid
+    worker's committee; the "after" photos (at least one) are stored as photos of stage "reply", the photos
+    of the problem as "report". `received_at`: when it was seen (a record queued offline keeps its time)."""
+    from . import photos
+    from .models import Photo
+
+    solution = _required(solution, "what was done", "text_required")
+    if not after_photos:
+        raise ValidationFailed(gettext_lazy("a photo after solving it is required"), code="photo_required")
+    with transaction.atomic():
+        step = file_demand(user, text=text, channel=Demand.Channel.PATROL, longitude=longitude,
+                           latitude=latitude, category=category, received_at=received_at, route=False)
+        demand = _locked(step.demand)
+        if report_photos:
+            photos.add(user, demand, list(report_photos), stage=Photo.Stage.REPORT)
+        when = received_at or clock.now()
+        from_state, unit = demand.state, _grid_worker_unit(user, demand.grid)
+        demand.state, demand.lead_unit, demand.reply = rules.CLOSED, unit, solution
+        demand.accepted_at = demand.replied_at = demand.verified_at = demand.closed_at = when
+        demand.save()
+        solved = _record(demand, "solve_on_spot", user, from_state, unit=unit, private={"reply": solution},
+                         closed_at=when.isoformat())
+        photos.add(user, demand, list(after_photos), stage=Photo.Stage.REPLY, checked=True)
+    return Step(demand, [*step.events, solved])
+
+
+def verify_with_photos(user, demand: Demand, *, note: str = "", contents: list[bytes] = ()) -> Step:
+    """核查 with photos of the place: the reply is checked (verify: the grid worker of the demand's grid or a
+    dispatcher) and the photos taken then are kept with the "after" photos (stage "reply"), one transaction."""
+    from . import photos
+    from .models import Photo
+
+    with transaction.atomic():
+        step = verify(user, demand, note=note)
+        if contents:
+            photos.add(user, step.demand, list(contents), stage=Photo.Stage.REPLY, checked=True)
+    return step

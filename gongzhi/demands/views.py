@@ -6,7 +6,6 @@ siblings, a demand fetched with queries.get_visible) or calls one use case in se
 buttons a person sees are queries.actions_for(), i.e. what can() allows in the current state.
 """
 
-import csv
 import math
 
 from django.conf import settings
@@ -17,9 +16,10 @@ from django.http import FileResponse, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -29,7 +29,7 @@ from gongzhi.core.pages import action, page, public, refusal, submit
 from gongzhi.org import queries as org_queries
 from gongzhi.org.models import Region
 
-from . import deadlines, hooks, photos, queries, services
+from . import deadlines, exports, hooks, photos, queries, ranking, services, supervision
 from .forms import (
     ACTION_FORMS, ACTION_LABELS, STEP_LABELS, AddPhotosForm, DashboardFilter, FileDemandForm, PlaceSubmissionForm,
     RefuseSubmissionForm, category_name,
@@ -275,12 +275,29 @@ def mine(request):
 # Units and dispatch desks
 
 
+QUEUE_STEP_LABELS = {
+    "sign": gettext_lazy("To sign for"), "handle": gettext_lazy("Being handled"),
+    "dispatch": gettext_lazy("To dispatch"), "verify": gettext_lazy("To verify"), "close": gettext_lazy("To close"),
+    "rate": gettext_lazy("To rate"), "overdue": gettext_lazy("Overdue"),
+}
+
+
 @page
 def queue(request):
     """What waits for my next step, the nearest deadline first (overdue ones marked)."""
-    listing = _paged(request, queries.queue(request.user))
+    step = request.GET.get("step") if request.GET.get("step") in queries.QUEUE_STEPS else None
+    order = request.GET.get("order") if request.GET.get("order") in queries.QUEUE_ORDERS else "deadline"
+    listing = _paged(request, queries.queue(request.user, step, order=order))
     cards = [_card(request.user, d, view="card") for d in listing]
-    return _page(request, "demands/queue.html", {"page_obj": listing, "cards": cards})
+    # A unit's own rates and rank (queries.unit_standing), above its queue.
+    standing = [{"standing": s, "row": ranking_row(s.place) if s.place else None}
+                for s in queries.unit_standing(request.user)]
+    return _page(request, "demands/queue.html", {"page_obj": listing, "cards": cards, "step": step,
+                                                 "step_label": QUEUE_STEP_LABELS.get(step), "order": order,
+                                                 "standing": standing,
+                                                 "explained": ranking_explained() if standing else None,
+                                                 "query": urlencode({k: v for k, v in (("step", step), ("order", order))
+                                                                     if v and v != "deadline"})})
 
 
 @page
@@ -494,33 +511,70 @@ def receipt(request, number: str, event_id: int):
 
 
 def _rates(request):
-    """The dashboard's filter and its rows: the one call of queries.rates_for behind the page and the CSV."""
+    """The dashboard's filter and its ranking: the one call of queries.ranking_for behind the page and the
+    CSV (the period: the last complete month unless the form says otherwise)."""
     user = request.user
     regions = org_queries.scoped(user, Region).filter(level__in=[Region.Level.STREET, Region.Level.COMMUNITY])
     form = DashboardFilter(request.GET or None, regions=regions.defer("polygon").order_by("path"))
     level, start, end = form.period()
     chosen = form.cleaned_data.get("within") if form.is_bound and form.is_valid() else None
     within = org_queries.get_scoped(user, Region, chosen) if chosen else None
-    rows = queries.rates_for(user, level, start, end, within=within)
+    rows = queries.ranking_for(user, level, start, end, within=within)
     return form, level, start, end, within, rows
 
 
-def _percent(value) -> str:
-    return "—" if value is None else f"{100 * value:.1f}%"
+def _rate_with_cases(value, part: int, whole: int) -> str:
+    """A rate with the cases it rests on: "92.0% (23/25)"; "—" when there were none."""
+    return "—" if value is None else f"{100 * value:.1f}% ({part}/{whole})"
 
 
 def _chart_value(value):
     return None if value is None or math.isnan(value) else round(100 * value, 2)
 
 
+RATE_LABELS = {"response": gettext_lazy("Response rate"), "resolution": gettext_lazy("Resolution rate"),
+               "satisfaction": gettext_lazy("Satisfaction rate")}
+
+
+def ranking_row(placed) -> dict:
+    """One ranked row (ranking.Ranked of queries.Rates) as the dashboard and the units' standing show it."""
+    r = placed.row
+    change = placed.rank_change
+    return {
+        "rates": r, "placed": placed, "rank": placed.rank,
+        "response": _rate_with_cases(r.response_rate, r.accepted_in_time, r.dispatched),
+        "resolution": _rate_with_cases(r.resolution_rate, r.solved, r.rated),
+        "satisfaction": _rate_with_cases(r.satisfaction_rate, r.satisfied + r.basically_satisfied, r.rated),
+        "score": "—" if placed.score is None else f"{placed.score:.1f}",
+        "below_floor": [RATE_LABELS[name] for name in placed.below_floor],
+        "change": None if change is None else f"▲{change}" if change > 0 else f"▼{-change}" if change < 0 else "=",
+        "change_class": "" if not change else "up" if change > 0 else "down",
+        "score_change": None if placed.score_change is None else f"{placed.score_change:+.1f}",
+    }
+
+
+def ranking_explained() -> dict:
+    """The configured rules in words for the page: minimum cases, floor, weights in per cent."""
+    config = queries.ranking_settings()
+    weights = config["weights"]
+    total = sum(weights.get(name, 0) for name in RATE_LABELS) or 1
+    floor = config["floor"]
+    return {"min_cases": config["min_cases"], "floor": "—" if floor is None else f"{100 * floor:g}%",
+            "weights": [(RATE_LABELS[name], f"{100 * weights.get(name, 0) / total:g}%") for name in RATE_LABELS]}
+
+
 @page
 def dashboard(request):
-    """响应率, 解决率, 满意率 and the score per street, community, unit or category, with the overdue list."""
+    """响应率, 解决率, 满意率 and the score per street, community, unit or category, ranked by the ranking's
+    rules (ranking.py: minimum cases, floor, ties, change against the previous period), with the overdue
+    list."""
     form, level, start, end, within, rows = _rates(request)
-    table = [{"rates": r, "rank": i, "response": _percent(r.response_rate), "resolution": _percent(r.resolution_rate),
-              "satisfaction": _percent(r.satisfaction_rate), "score": "—" if r.score is None else f"{r.score:.1f}"}
-             for i, r in enumerate(rows, start=1)]
-    charted = rows[:CHARTED]
+    table = [ranking_row(placed) for placed in rows]
+    for row in table:  # a line between the ranked rows and those with too few cases
+        if row["placed"].insufficient:
+            row["first_few"] = True
+            break
+    charted = [placed.row for placed in rows[:CHARTED]]
     chart = {
         "names": [r.name for r in charted],
         "series": [
@@ -531,29 +585,28 @@ def dashboard(request):
         "score": {"name": _("Score"), "values": [None if r.score is None else round(r.score, 2) for r in charted]},
     }
     late = queries.overdue(request.user, within=within)
+    previous_start, previous_end = ranking.previous_period(start, end)
     context = {
         "form": form, "level": level, "start": start, "end": end, "within": within, "rows": rows, "table": table,
+        "ranked_count": sum(1 for placed in rows if placed.rank is not None),
+        "previous_start": previous_start, "previous_end": previous_end, "explained": ranking_explained(),
         "chart": chart,
-        "overdue": [_card(request.user, d, view="card", with_actions=False) for d in late[:OVERDUE_LISTED]],
+        "overdue": [_card(request.user, d, view="card", with_actions=False)
+                    for d in late.annotate(**supervision.badge_annotations())[:OVERDUE_LISTED]],  # 督办/挂牌 badges
         "overdue_count": late.count(), "csv_query": request.GET.urlencode(),
     }
     return _page(request, "demands/dashboard.html", context)
 
 
-CSV_COLUMNS = ["level", "id", "name", "code", "dispatched", "accepted_in_time", "rated", "solved", "satisfied",
-               "basically_satisfied", "response_rate", "resolution_rate", "satisfaction_rate", "score", "start", "end"]
+CSV_COLUMNS = list(exports.COLUMNS)
 
 
 @page
 def rates_csv(request):
-    """The dashboard's numbers as CSV: the same rows, unrounded (empty where a rate cannot be measured)."""
+    """The dashboard's ranking as CSV (exports.ranking_csv): the same rows in the same order, unrounded
+    (empty where a rate cannot be measured, and the rank empty for too few cases)."""
     form, level, start, end, within, rows = _rates(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response = HttpResponse(exports.ranking_csv(rows, level, start, end, bom=True),
+                            content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="demand-rates-{level}-{start}-{end}.csv"'
-    response.write("\ufeff")  # so spreadsheet programs read the Chinese names as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        values = {**r.as_dict(), "level": level, "start": start.isoformat(), "end": end.isoformat()}
-        writer.writerow(["" if values[c] is None else values[c] for c in CSV_COLUMNS])
     return response

@@ -46,7 +46,7 @@ def test_the_filing_page_draws_every_grid_outline_and_nothing_private(as_, dw):
     grids = response.context["map_data"]["grids"]
     assert {g["name"] for g in grids} == {"东园一网格", "东园二网格", "西园一网格"}
     assert set(grids[0]) == {"id", "name", "code", "community", "geometry"}
-    page = response.content.decode().replace('<span class="who">张三</span>', "")  # one's own name, at the top
+    page = response.content.decode().replace('<span class="who-name">张三</span>', "")  # one's own name, at the top
     assert 'id="demand-map"' in page and "leaflet/leaflet.js" in page and "plotly" not in page
     assert "/api/v1/org/locate" in page
     for private in ("张三", "13900001111", "1号楼", "东园路1号"):  # residents, phones, buildings: none of it
