@@ -18,6 +18,8 @@ urlpatterns = [
     path("accounts/code/", account_views.send_code, name="send_code"),
     path("ledger/", include("gongzhi.ledger.urls")),
     path("demands/", include("gongzhi.demands.urls")),
+    path("patrol/", include("gongzhi.patrol.urls")),
+    path("care/", include("gongzhi.care.urls")),
     path("insight/", include("gongzhi.insight.urls")),
     path("deliberation/", include("gongzhi.deliberation.urls")),
     path("duties/", include("gongzhi.duties.urls")),

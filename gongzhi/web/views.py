@@ -189,9 +189,10 @@ def masked_preview(request):
 
 # --- installable on a phone (issue #16 item 9) -------------------------------------------------------------
 
-SHELL_PAGES = ("web:home", "web:offline", "demands:report", "demands:track")
+SHELL_PAGES = ("web:home", "web:offline", "demands:report", "demands:track", "patrol:today")
 SHELL_STATIC = ("web/gongzhi.css", "web/gongzhi.js", "django_htmx/htmx-2.min.js", "web/demands.css",
-                "web/demandmap.js", "leaflet/leaflet.js", "leaflet/leaflet.css", "web/icons/gongzhi-192.png")
+                "web/demandmap.js", "leaflet/leaflet.js", "leaflet/leaflet.css", "web/icons/gongzhi-192.png",
+                "web/gzmap.js", "web/gzmap.css", "patrol/patrol.js", "patrol/patrol.css")
 
 
 def manifest(request):
