@@ -268,3 +268,26 @@ def test_the_cockpits_cached_figures_follow_every_change(client, dw, ws):
         assert client.get(reverse("insight:cockpit")).context["totals"]["demands"] == before  # from the cache
         dw.file(where=IN_A2, text="路灯不亮")  # a new demand: its event is newer than the cached figures
         assert client.get(reverse("insight:cockpit")).context["totals"]["demands"] == before + 1
+
+
+def test_a_hot_spot_on_the_cockpit_carries_the_actions_of_its_warning(client, dw, ws):
+    from gongzhi.insight.models import HotSpot, HotSpotRun
+
+    w = dw.world
+    garbage = Category.objects.get(code="environment.garbage")
+    run = HotSpotRun.objects.create(at=NOW, region=w.district, periods=8, last_period_start=dt.date(2026, 11, 16),
+                                    cells=3, categories=1, demands=2)
+    spot = HotSpot.objects.create(run=run, grid=w.grid_a1, category=garbage, period_start=dt.date(2026, 11, 16),
+                                  since=dt.date(2026, 11, 16), observed=2, expected=0.5, ratio=4.0, z=3.0, q=0.01,
+                                  explanation_zh="东园一网格垃圾诉求集中", explanation_en="Waste gathers in A1")
+    ws["warning"].key = f"hot:{w.grid_a1.pk}:{garbage.pk}:2026-11-16"
+    ws["warning"].save()
+    client.force_login(dw.dispatcher)
+    with clock.frozen_at(NOW):
+        response = client.get(reverse("insight:cockpit"))
+    row = next(r for r in response.context["hot_spots"] if r["spot"] == spot)
+    assert row["warning"]["warning"] == ws["warning"] and row["warning"]["can_act"]
+    section = response.content.decode().split('id="hot-spots"')[1].split('id="warnings"')[0]
+    assert reverse("insight:act_on_warning", args=[ws["warning"].pk]) in section
+    assert reverse("insight:warning_demands", args=[ws["warning"].pk]) in section
+    assert reverse("insight:open_topic_from_hot_spot", args=[spot.pk]) in section
