@@ -55,7 +55,14 @@ def test_a_grid_worker_checks_in_and_records_a_finding_offline_that_is_sent_when
         assert check_in.task.name == "东门" and not check_in.is_flagged and check_in.distance < 30
         assert page.locator("#outbox-status").inner_text().strip() in ("Sent", "已发送")
 
+        # Into the basement: the page comes from the phone's own copy (the service worker keeps it from the
+        # last visit online), with the check-in made.
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.goto("/patrol/")
         context.set_offline(True)
+        page.reload()
+        assert page.locator(".patrol-task").count() == 2
+        assert "done" in (page.locator(".patrol-task", has_text="东门").get_attribute("class") or "")
         page.fill("#id_text", "楼道里堆放的纸箱挡住了消防通道")
         page.locator("input[name=solved][value=yes]").check()
         page.fill("#id_solution", "已联系住户把纸箱搬走")

@@ -1,7 +1,7 @@
 """Read side of patrol: the grids a person patrols or manages, today's tasks with their check-ins, the
 demands waiting for the worker's verification, the plans of a grid, and the home page's counts."""
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -113,7 +113,3 @@ def work_items(user) -> list[WorkItem]:
         WorkItem(key="patrol.verify", label=_("Demands to verify in my grid"), count=to_verify(user).count(),
                  url=reverse("patrol:verify_list"), group="patrol", order=20),
     ]
-
-
-def unchecked_q() -> Q:
-    return ~Exists(CheckIn.objects.filter(task=OuterRef("pk")))

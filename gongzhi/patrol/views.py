@@ -54,7 +54,7 @@ def today(request):
     context = {
         "tasks": shown, "total": len(tasks), "left": sum(1 for t in tasks if t.done is None),
         "only_left": only_left, "grids": list(queries.worked_grids(user)), "today": clock.today(),
-        "to_verify": queries.to_verify(user).count() if tasks or queries.worked_grids(user).exists() else 0,
+        "to_verify": queries.to_verify(user).count(),
         "findings": list(queries.findings(user)), "points": points, "finding_form": FindingForm(),
         "new_key": uuid.uuid4().hex, "may_manage": policy.can(user, "patrol.manage"),
         "radius": int(services.check_in_radius_m()),

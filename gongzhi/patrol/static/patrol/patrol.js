@@ -216,7 +216,8 @@
         };
         return put(item).then(function () {
           li.classList.add("queued");
-          form.querySelector(".task-state").textContent = text(status, "textWaiting", { n: "" }).trim();
+          form.querySelector(".task-state").textContent = text(status, "textWaiting", { n: "" }).trim() +
+            (where ? "" : " · " + text(status, "textNoLocation"));
           return flush();
         });
       });
