@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from gongzhi.demands.models import Photo
 from gongzhi.patrol import services
-from gongzhi.patrol.models import CheckIn, Finding, PatrolPlan
+from gongzhi.patrol.models import CheckIn, Finding, PatrolPlace, PatrolPlan
 
 from .conftest import sign_in
 
@@ -106,6 +106,14 @@ def test_the_community_office_adds_a_plan_on_the_plan_page(page, patrol_world, s
     sign_in(page, w.secretary_a.username)
     page.goto(f"/patrol/plans/?grid={w.grid_a1.pk}")
     assert page.locator(".patrol-plans tbody tr", has_text="日常巡查").count() == 1
+    # A new place: a click on the map fills in where it is.
+    page.locator("#plan-map.leaflet-container path.leaflet-interactive").first.wait_for()
+    page.locator("#plan-map").click()
+    assert page.input_value("#place_longitude") and page.input_value("#place_latitude")
+    page.fill("#place_name", "垃圾分类站")
+    page.locator("#place-form button[type=submit]").click()
+    page.locator(".patrol-places li", has_text="垃圾分类站").wait_for()
+    assert PatrolPlace.objects.get(name="垃圾分类站").grid == w.grid_a1
     page.fill("#id_name", "周末巡查")
     page.locator("#plan-form input[name=places]").first.click()
     page.locator("#plan-form input[name=weekdays][value='5']").click()

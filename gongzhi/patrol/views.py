@@ -142,9 +142,12 @@ def _plans_page(request, grid, *, place_form=None, plan_form=None, error=None, s
     if grid is not None:
         buildings = list(Building.objects.filter(grid=grid).order_by("name"))
         places = list(queries.places([grid]))
+        points = [{"name": b.name, "lon": b.longitude, "lat": b.latitude, "kind": "building"}
+                  for b in buildings if b.longitude is not None]
+        points += [{"name": p.name, "lon": p.longitude, "lat": p.latitude, "kind": "place"} for p in places]
         context.update({
-            "plans": queries.plans([grid]), "places": places,
-            "place_form": place_form or PlaceForm(initial={"grid": grid.pk}),
+            "plans": queries.plans([grid]), "places": places, "points": points,
+            "place_form": place_form or PlaceForm(initial={"grid": grid.pk}, auto_id="place_%s"),
             "plan_form": plan_form or PlanForm(initial={"grid": grid.pk, "start_date": clock.today()},
                                                buildings=buildings, places=places),
         })
@@ -176,7 +179,7 @@ def _posted_grid(request):
 
 @action
 def add_place(request):
-    form = PlaceForm(request.POST)
+    form = PlaceForm(request.POST, auto_id="place_%s")
     grid = _posted_grid(request)
     if grid is None or not form.is_valid():
         return _plans_page(request, grid, place_form=form, error={"message": _("Check the form: nothing was saved.")},
