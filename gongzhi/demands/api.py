@@ -21,6 +21,10 @@ from .models import Demand
 
 router = Router(tags=["demands"])
 
+from . import supervision_api  # noqa: E402
+
+supervision_api.register(router)  # 督办: /api/v1/demands/supervision/…, before "/{number}…"
+
 
 class _Detail:
     """A demand with the fields DemandDetailOut adds (which must not touch the model: `contact` is the

@@ -315,3 +315,47 @@ def test_the_home_page_counts_orders_to_answer_and_to_follow(dw):
     assert late.count == 1 and late.urgent and late.url == "/demands/supervision/?status=open&late=1"
     assert "supervision.late" not in {i.key for i in items_for(dw.resident)}
     assert ListedSupervision.objects.count() == 0
+
+
+# --- the JSON API ------------------------------------------------------------------------------------------
+
+def api(user):
+    from gongzhi.core.models import ApiToken
+
+    _token, raw = ApiToken.issue(user, "test")
+    client = Client()
+
+    def call(method, url, body=None):
+        kwargs = {"data": body, "content_type": "application/json"} if body is not None else {}
+        return getattr(client, method)(url, headers={"Authorization": f"Bearer {raw}"}, **kwargs)
+
+    return call
+
+
+def test_the_api_checks_the_demand_named_in_the_body_and_the_order_in_the_path(dw, elsewhere):
+    demand = overdue(dw)
+    later = (clock.now() + dt.timedelta(days=3)).isoformat()
+    url = "/api/v1/demands/supervision/orders"
+    outsider = api(elsewhere.director)
+    # Another street's demand, and a number that names nothing: the same 404, nothing stored.
+    assert outsider("post", url, {"number": demand.number, "note": NOTE, "respond_by": later}).status_code == 404
+    assert outsider("post", url, {"number": "2099123199999", "note": NOTE, "respond_by": later}).status_code == 404
+    official = api(dw.world.street_official)
+    past = official("post", url, {"number": demand.number, "note": NOTE, "respond_by": "2026-01-01T09:00:00+08:00"})
+    assert past.status_code == 400 and past.json()["code"] == "respond_by_past"
+    issued = official("post", url, {"number": demand.number, "note": NOTE, "respond_by": later})
+    assert issued.status_code == 201 and issued.json()["kind"] == "officer"
+    order_id = issued.json()["id"]
+    assert official("post", url, {"number": demand.number, "note": NOTE, "respond_by": later}).status_code == 409
+    assert [o["id"] for o in official("get", url).json()["items"]] == [order_id]
+    assert [o["id"] for o in api(dw.handler)("get", url + "?to_answer=true").json()["items"]] == [order_id]
+    answer = f"{url}/{order_id}/answer"
+    promised = (clock.today() + dt.timedelta(days=2)).isoformat()
+    assert api(elsewhere.company_staff)("post", answer, {"text": "x", "promised_by": promised}).status_code == 404
+    assert api(dw.property_staff)("post", answer, {"text": "x", "promised_by": promised}).status_code == 404
+    answered = api(dw.handler)("post", answer, {"text": "今天签收", "promised_by": promised})
+    assert answered.status_code == 200 and answered.json()["answer"] == "今天签收"
+    closed = official("post", f"{url}/{order_id}/close", {"note": ""})
+    assert closed.status_code == 200 and closed.json()["closed_by_supervisor"] is True
+    listed = official("post", "/api/v1/demands/supervision/listings", {"number": demand.number, "reason": "concern"})
+    assert listed.status_code == 201 and listed.json()["reason"] == "concern"
