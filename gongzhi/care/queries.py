@@ -213,7 +213,8 @@ def visit_photo(user, photo_id: int):
 
 def work_items(user) -> list[WorkItem]:
     """Today's care work: for a grid worker or the community office, care visits overdue (urgent) and due this
-    week; for a building lead, each of their buildings' open demands and recent notices."""
+    week; for a building lead, each of their buildings' open demands and recent notices; for a resident with an
+    account, the recent notices to their building."""
     items: list[WorkItem] = []
     if getattr(user, "is_superuser", False):
         return items
@@ -235,4 +236,10 @@ def work_items(user) -> list[WorkItem]:
                               _("Notices to %(building)s (30 days)") % {"building": building.name},
                               recent_notices(building).count(), reverse("care:notices", args=[building.pk]),
                               group="building", order=20))
+    if hasattr(user, "resident_account"):  # a resident: the notices to where they live, on "where I live"
+        home, _shown = notices_for_resident(user)
+        if home is not None:
+            items.append(WorkItem("care.my_building_notices", _("Notices to my building (30 days)"),
+                                  recent_notices(home).count(), reverse("org:my_household"), group="building",
+                                  order=30))
     return items

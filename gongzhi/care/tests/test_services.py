@@ -263,3 +263,9 @@ def test_work_items_count_what_waits_and_link_to_the_filtered_list(cw):
     assert lead_items[f"care.building_demands.{building}"].url == f"/care/buildings/{building}/demands/"
     assert lead_items[f"care.notices.{building}"].count == 1
     assert not [i for i in workbench.items_for(cw.dw.resident) if i.key.startswith("care.")]
+    from gongzhi.org.models import ResidentAccount
+
+    ResidentAccount.objects.create(user=cw.dw.resident, phone_digest="0" * 64, confirmed_at=clock.now())
+    cw.dw.resident.refresh_from_db()
+    [mine] = [i for i in workbench.items_for(cw.dw.resident) if i.key.startswith("care.")]
+    assert mine.count == 1 and mine.url == "/org/my-household/"
