@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import Avg
+from django.utils import timezone
 
 from gongzhi.core import clock, events
 from gongzhi.org import demo as org_demo
@@ -27,7 +28,7 @@ class DemoPatrolSummary:
     tasks: int = 0
 
     def __str__(self):
-        return f"patrol: {self.plans} plans, {self.places} places in {self.grids} grids, {self.tasks} tasks today"
+        return f"{self.plans} plans, {self.places} places in {self.grids} grids, {self.tasks} tasks today"
 
 
 def _grids():
@@ -74,7 +75,7 @@ def build_demo_patrol(seed: int = org_demo.DEMO_SEED) -> DemoPatrolSummary:
             if index == 0 and tasks and worker is not None:
                 # The morning's first stop is done: checked in at the place itself, at 08:40.
                 first = tasks[0]
-                at = clock.now().replace(hour=8, minute=40, second=0, microsecond=0)
+                at = timezone.localtime(clock.now()).replace(hour=8, minute=40, second=0, microsecond=0)
                 at = min(at, clock.now())
                 row = CheckIn.objects.create(task=first, worker=worker, longitude=first.longitude,
                                              latitude=first.latitude, accuracy=12, distance=0, is_flagged=False,

@@ -3,7 +3,7 @@
 - The grid worker of a grid patrols it: sees its tasks, checks in, records findings ("patrol.work").
 - A grid's plans and places are managed by the office of its community (leaders and staff of the residents'
   or villagers' committee, or the community party organisation) and by the grid's own worker
-  ("patrol.manage"); they also see the tasks and check-ins ("patrol.view").
+  ("patrol.manage").
 The object is always the grid (a Region of level grid); lists use the same paths (queries.grids_for).
 """
 
@@ -37,6 +37,6 @@ def _covers(paths: list[str], region) -> bool:
 def rule(user, action: str, obj) -> bool:
     if action == "patrol.work":
         return _covers(worker_paths(user), obj) if obj is not None else bool(worker_paths(user))
-    if action in ("patrol.manage", "patrol.view"):
+    if action == "patrol.manage":
         return _covers(manager_paths(user), obj) if obj is not None else bool(manager_paths(user))
     return False

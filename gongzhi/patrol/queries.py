@@ -25,14 +25,16 @@ def _under(paths: list[str], field: str = "path") -> Q:
 
 def worked_grids(user):
     """The grids the user patrols (their grid-worker posts in force)."""
-    return Region.objects.filter(_under(permissions.worker_paths(user)), level=Region.Level.GRID).order_by("path")
+    return Region.objects.filter(_under(permissions.worker_paths(user)), level=Region.Level.GRID) \
+        .order_by("parent_id", "pk")
 
 
 def managed_grids(user):
     """The grids whose plans the user manages: their own grid as worker, every grid of their community."""
     if getattr(user, "is_superuser", False):
-        return Region.objects.filter(level=Region.Level.GRID).order_by("path")
-    return Region.objects.filter(_under(permissions.manager_paths(user)), level=Region.Level.GRID).order_by("path")
+        return Region.objects.filter(level=Region.Level.GRID).select_related("parent").order_by("parent_id", "pk")
+    return Region.objects.filter(_under(permissions.manager_paths(user)), level=Region.Level.GRID) \
+        .select_related("parent").order_by("parent_id", "pk")
 
 
 def get_managed_grid(user, grid_id) -> Region:

@@ -162,8 +162,8 @@ def plans(request):
         if not grid_id.isdigit():
             raise ValidationFailed(_("grid must be a number"), code="invalid_grid")
         grid = queries.get_managed_grid(request.user, int(grid_id))
-    else:
-        grid = grids.first()
+    else:  # the first grid with a plan in use, else the first
+        grid = grids.filter(patrol_plans__is_active=True).first() or grids.first()
     return _plans_page(request, grid)
 
 
