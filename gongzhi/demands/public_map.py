@@ -31,6 +31,8 @@ def public_demands(chosen: dict):
         demands = demands.filter(category__code__startswith=chosen["category"])
     if chosen.get("state") in PUBLIC_STATES:
         demands = demands.filter(state__in=PUBLIC_STATES[chosen["state"]])
+    if chosen.get("listed") == "1":  # 挂牌督办 only (supervision.py)
+        demands = demands.filter(listings__isnull=False).distinct()
     return demands
 
 
@@ -75,5 +77,5 @@ def grid_counts(chosen: dict) -> list[dict]:
 @public
 def public_map(request):
     """The public map's data as JSON, with the list's filters (community, category, state)."""
-    chosen = {key: request.GET.get(key, "") for key in ("community", "category", "state")}
+    chosen = {key: request.GET.get(key, "") for key in ("community", "category", "state", "listed")}
     return JsonResponse({"grids": grid_counts(chosen)}, json_dumps_params={"ensure_ascii": False})

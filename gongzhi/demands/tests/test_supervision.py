@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from gongzhi.core import clock
 from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
@@ -268,7 +269,9 @@ def test_issuing_from_the_page_refuses_a_past_deadline_with_its_reason_and_hides
         official = signed_in(dw.world.street_official)
         assert official.get(url).status_code == 200
         refused = official.post(url, {"note": NOTE, "respond_by": "2026-11-30T09:00"})
-        assert refused.status_code == 400 and "must be in the future" in refused.content.decode()
+        with translation.override("zh-hans"):  # the page's language
+            reason = translation.gettext("The new deadline must be in the future.")
+        assert refused.status_code == 400 and reason in refused.content.decode()
         assert official.post(url, {"note": NOTE, "respond_by": "not a date"}).status_code == 400
         done = official.post(url, {"note": NOTE, "respond_by": "2026-12-03T17:00", "next": "/demands/supervision/"})
         assert done.status_code == 302 and done["Location"] == "/demands/supervision/"
@@ -301,6 +304,8 @@ def test_a_listed_demand_shows_its_badge_on_the_public_list_without_personal_dat
     other = dw.dispatched(text="楼道灯不亮")
     only_listed = Client().get("/demands/public/?listed=1").content.decode()
     assert f'data-number="{demand.number}"' in only_listed and f'data-number="{other.number}"' not in only_listed
+    grids = Client().get("/demands/public/map.json?listed=1").json()["grids"]
+    assert [g["total"] for g in grids] == [1]  # the map shows the listed one only
 
 
 def test_the_home_page_counts_orders_to_answer_and_to_follow(dw):
