@@ -46,8 +46,10 @@ def home(request):
             return redirect("care:building", led[0])
         raise PermissionDenied(_("The care register is kept by the community office and the grid workers."))
     status = _status(request)
-    rows = queries.care_rows(user, status=status)
-    everyone = rows if status is None else queries.care_rows(user, with_cards=False)
+    grid = request.GET.get("grid")
+    grid = int(grid) if grid and grid.isdigit() else None  # a grid out of the user's scope: 404 (care_rows)
+    rows = queries.care_rows(user, status=status, grid=grid)
+    everyone = rows if status is None else queries.care_rows(user, grid=grid, with_cards=False)
     counts = {s: sum(1 for r in everyone if r.status == s) for s in queries.STATUSES}
     return render(request, "care/home.html", {
         "rows": rows, "status": status, "counts": counts, "total": len(everyone),

@@ -32,6 +32,8 @@ def test_the_care_list_shows_the_overdue_first_with_their_schedule(cw, client):
     assert "110105194001010021" not in body  # no ID number on the list
     with clock.frozen_at(MONDAY):
         assert "王秀英" not in client.get(reverse("care:home") + "?status=this_week").content.decode()
+        assert "王秀英" in client.get(reverse("care:home"), {"grid": cw.world.grid_a1.pk}).content.decode()
+        assert client.get(reverse("care:home"), {"grid": cw.world.grid_b1.pk}).status_code == 404
 
 
 def test_a_building_lead_goes_from_the_care_list_to_their_building_and_a_resident_is_refused(cw, client):
