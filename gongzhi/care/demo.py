@@ -46,7 +46,8 @@ def build_demo_care(seed: int = org_demo.DEMO_SEED) -> str:
     elderly = [p for p in people if p.age_on(today) is not None and p.age_on(today) >= 70]
     others = [p for p in people if p not in elderly and p.age_on(today) is not None and p.age_on(today) >= 18]
     groups = {g.code: g for g in CareGroup.objects.all()}
-    chosen = [(p, "elderly_alone" if i % 3 else "empty_nest") for i, p in enumerate(rng.sample(elderly, min(9, len(elderly))))]
+    picked = rng.sample(elderly, min(9, len(elderly)))
+    chosen = [(p, "elderly_alone" if i % 3 else "empty_nest") for i, p in enumerate(picked)]
     chosen += [(p, rng.choice(("disabled", "low_income", "seriously_ill")))
                for p in rng.sample(others, min(REGISTERED - len(chosen), len(others)))]
     registrations = visits = 0
@@ -67,8 +68,8 @@ def build_demo_care(seed: int = org_demo.DEMO_SEED) -> str:
                                    note=rng.choice(NOTES))
             visits += 1
     lead = _demo_user("building_lead")
-    lead_post = Post.objects.filter(role=Post.Role.BUILDING_LEAD, person__user=lead).select_related("building").first() \
-        if lead else None
+    lead_post = (Post.objects.filter(role=Post.Role.BUILDING_LEAD, person__user=lead).select_related("building")
+                 .first() if lead else None)
     notices = 0
     if lead_post is not None:
         for days, text in zip((9, 2), NOTICES):
@@ -84,7 +85,8 @@ def reset_demo_care() -> dict[str, int]:
         return {}
     prefix = district.path
     return {
-        "visit_photos": VisitPhoto.objects.filter(visit__household__building__grid__path__startswith=prefix).delete()[0],
+        "visit_photos": VisitPhoto.objects.filter(
+            visit__household__building__grid__path__startswith=prefix).delete()[0],
         "visits": Visit.objects.filter(household__building__grid__path__startswith=prefix).delete()[0],
         "care_registrations": CareRegistration.objects.filter(
             person__household__building__grid__path__startswith=prefix).delete()[0],

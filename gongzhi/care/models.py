@@ -25,7 +25,8 @@ class CareGroup(models.Model):
         ordering = ["sort_order", "code"]
         verbose_name = _("care group")
         verbose_name_plural = _("care groups")
-        constraints = [models.CheckConstraint(condition=Q(visit_every_days__gte=1), name="care_group_interval_positive")]
+        constraints = [models.CheckConstraint(condition=Q(visit_every_days__gte=1),
+                                              name="care_group_interval_positive")]
 
     def __str__(self):
         return self.name
