@@ -169,6 +169,32 @@ def _village_project(officer, village: Region, rng: random.Random) -> Topic:
     return topic, notice
 
 
+def _council_meeting(officer, community: Region) -> Meeting | None:
+    """The community's residents' council (居民议事会, five demo residents) met three weeks ago: a closed
+    meeting with its roll, quorum and minutes, the first of the community's meetings in the index."""
+    people = list(Person.objects.filter(user__username__startswith="demo-resident-",
+                                        household__building__grid__path__startswith=community.path)
+                  .select_related("user").order_by("id")[:5])
+    if len(people) < 5:
+        return None
+    council = services.create_body(officer, region=community, kind="configured", name=f"{community.name}居民议事会")
+    start = timezone.localtime(clock.now() - dt.timedelta(days=21)).replace(hour=19, minute=0, second=0,
+                                                                             microsecond=0)
+    with clock.frozen_at(start - dt.timedelta(days=3)):
+        for person in people:
+            services.add_body_member(officer, council, person)
+        meeting = services.schedule_meeting(officer, council, title="居民议事会：加装电梯意见梳理", place="社区议事厅",
+                                            agenda="一、梳理居民对加装电梯的意见\n二、确定征求意见方式", starts_at=start)
+    with clock.frozen_at(start):
+        services.open_meeting(officer, meeting)
+        for person in people:
+            services.sign_in(person.user, meeting)
+    with clock.frozen_at(start + dt.timedelta(hours=1)):
+        services.close_meeting(officer, meeting, minutes="议事会梳理出费用分摊、一楼补偿、施工安全三类意见，"
+                                                         "决定在楼道公示方案并由楼栋长上门征求意见。")
+    return meeting
+
+
 def _meetings_calendar(officer, body: Body) -> list[Meeting]:
     """A residents' meeting tonight (called with its notice a week ago) and one next month, for the meetings
     index, the calendar and the members' "meetings today"."""
@@ -236,6 +262,7 @@ def build_demo_deliberation(seed: int = org_demo.DEMO_SEED):
         residents_meeting = services.create_body(community_officer, region=community, kind="residents_meeting",
                                                  name=f"{community.name}居民会议")
         topic = _opinion_topic(community_officer, community, rng)
+        _council_meeting(community_officer, community)
         _meetings_calendar(community_officer, residents_meeting)
         _building_consultation(rng)
         _held_proposal()
