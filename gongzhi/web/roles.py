@@ -133,6 +133,14 @@ def _office_post(post) -> bool:
     return post.role in OFFICE and post.organisation.kind in OVERSEER_KINDS
 
 
+def _overseer_above_community(user) -> bool:
+    """An office of a street, township or district governing body: the monthly report is theirs."""
+    from gongzhi.org.models import Region
+
+    return user.is_superuser or any(_office_post(p) and p.organisation.region.level <= Region.Level.STREET
+                                    for p in active_posts(user))
+
+
 def _meets(user) -> bool:
     """Officers, and members of a deliberative body (a residents' council, a joint meeting)."""
     from gongzhi.deliberation.models import BodyMember
@@ -159,7 +167,7 @@ MENU = (
     MenuEntry("rates", _("Rates and ranking"), "demands:dashboard",
               lambda u: policy.can(u, "demands.view_rates") and _handler(u)),
     MenuEntry("insight", _("Analysis"), "insight:cockpit", lambda u: policy.can(u, "insight.view") and _office(u)),
-    MenuEntry("monthly", _("Monthly report"), "web:monthly_report", _can("web.monthly_report")),
+    MenuEntry("monthly", _("Monthly report"), "web:report", lambda u: _overseer_above_community(u)),
     MenuEntry("meetings", _("Meetings"), "deliberation:meetings", _meets),
     MenuEntry("topics", _("Deliberation"), "deliberation:topics", lambda u: True),
     MenuEntry("duties", _("Duties"), "duties:index", lambda u: True),
