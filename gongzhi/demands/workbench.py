@@ -24,8 +24,8 @@ def items(user) -> list[WorkItem]:
     """One item per step this user's posts take part in (a unit signs and handles; a desk dispatches, verifies
     and closes; a grid worker verifies); "to rate" for anyone who filed demands that wait for their rating."""
     # Units where the user holds an office post (a grid worker's or building lead's committee is not theirs to
-    # handle demands for).
-    units = {p.organisation_id for p in active_posts(user) if p.role in OFFICE}
+    # handle demands for; party organisations lead, they are not dispatched demands).
+    units = {p.organisation_id for p in active_posts(user) if p.role in OFFICE and not p.organisation.is_party}
     desks = dispatcher_paths(user)
     steps = []
     if units:

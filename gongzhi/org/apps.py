@@ -14,3 +14,9 @@ class OrgConfig(AppConfig):
 
         policy.register("org.", permissions.rule)
         policy.register("core.calendar.", permissions.calendar_rule)
+
+        from gongzhi.core import workbench as home_work
+
+        from . import workbench
+
+        home_work.register("org", workbench.items)

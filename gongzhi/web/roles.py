@@ -167,6 +167,7 @@ MENU = (
     MenuEntry("rates", _("Rates and ranking"), "demands:dashboard",
               lambda u: policy.can(u, "demands.view_rates") and _handler(u)),
     MenuEntry("insight", _("Analysis"), "insight:cockpit", lambda u: policy.can(u, "insight.view") and _office(u)),
+    MenuEntry("models", _("Classifier quality"), "insight:models", _can("insight.manage_models")),
     MenuEntry("monthly", _("Monthly report"), "web:report", lambda u: _overseer_above_community(u)),
     MenuEntry("meetings", _("Meetings"), "deliberation:meetings", _meets),
     MenuEntry("topics", _("Deliberation"), "deliberation:topics", lambda u: True),

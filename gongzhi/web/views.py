@@ -24,6 +24,7 @@ WORK_GROUPS = {
     "patrol": gettext_lazy("Patrol"), "care": gettext_lazy("Visits and care"),
     "building": gettext_lazy("My building"), "deliberation": gettext_lazy("Meetings and topics"),
     "insight": gettext_lazy("Warnings"), "org": gettext_lazy("Residents"),
+    "privacy": gettext_lazy("Personal data"),
 }
 
 

@@ -135,3 +135,31 @@ def test_switching_refuses_an_outside_next_address(client, world):
     client.force_login(world.secretary_a)
     response = client.post(reverse("web:acting_post"), {"post": "", "next": "https://evil.example/"})
     assert response["Location"] == reverse("web:home")
+
+
+def test_a_grid_worker_sees_the_residents_waiting_to_be_confirmed(client, world, dw):
+    from gongzhi.core import clock
+    from gongzhi.org.models import HouseholdClaim
+
+    newcomer = world.resident_b
+    HouseholdClaim.objects.create(person=newcomer, building=world.building_a1, unit="3-303", created_at=clock.now())
+    assert _items(_home(client, dw.grid_worker))["org.claims"] == 1
+    assert "org.claims" not in _items(_home(client, dw.handler))  # a department confirms no one
+
+
+def test_the_data_officer_reviews_the_weeks_reveals(client, world):
+    import datetime as dt
+
+    from gongzhi.core import clock
+    from gongzhi.org.models import Organisation, PersonalDataAccess
+
+    government = Organisation.objects.create(name="示范区人民政府", kind="district_government", region=world.district)
+    officer = official(government, "data_officer", "data_officer")
+    for days_ago in (0, 3, 10):
+        PersonalDataAccess.objects.create(user=world.secretary_a, person=world.resident_a, fields=["phone"],
+                                          purpose="回访诉求办理情况", channel="page",
+                                          at=clock.now() - dt.timedelta(days=days_ago))
+    html = _home(client, officer)
+    assert _items(html)["org.reveals"] == 2  # the one ten days ago is outside the week
+    assert _menu(html) >= {"access_log", "models"}
+    assert not _menu(html) & {"queue", "rates", "triage"}
