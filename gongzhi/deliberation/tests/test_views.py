@@ -355,7 +355,7 @@ def test_the_meeting_page_is_public_with_figures_but_no_roll(as_, village):
     assert_no_names(body, village)
     resident = page(as_(village.adults[9].user).get(reverse("deliberation:meeting", args=[meeting.pk])))
     assert 'id="roll"' not in resident and "Sign in (签到)" in resident
-    own_name = f'<span class="who">{village.adults[9].name}</span>'
+    own_name = f'<span class="who-name">{village.adults[9].name}</span>'
     assert own_name in resident  # the top bar names the signed-in resident themself; no one else is named
     assert_no_names(resident.replace(own_name, ""), village)
 
