@@ -814,7 +814,8 @@ def _disclosures_page(request, *, forms=None, error=None, status=200):
 
 def _publish_form(user, data=None):
     regions = list(_officer_regions(user))
-    topics = Topic.objects.filter(region__in=regions).exclude(status=Topic.Status.WITHDRAWN)[:CHOICES_LISTED]
+    topics = (Topic.objects.filter(Topic.public_q(), region__in=regions).exclude(status=Topic.Status.WITHDRAWN)
+              [:CHOICES_LISTED])
     return DisclosureForm(data, regions=regions, topics=Topic.objects.filter(pk__in=[t.pk for t in topics]))
 
 
