@@ -161,6 +161,7 @@ MENU = (
     MenuEntry("patrol", _("Patrol"), "patrol:today", _role(R.GRID_WORKER)),
     MenuEntry("care", _("Visits"), "care:home", _role(R.GRID_WORKER)),
     MenuEntry("building", _("My building"), "care:buildings", _role(R.BUILDING_LEAD)),
+    MenuEntry("collect", _("Collect opinions"), "deliberation:collect_index", _role(R.BUILDING_LEAD)),
     MenuEntry("supervision", _("Supervision"), "demands:supervision", _can("demands.supervision.board")),
     MenuEntry("supervision_inbox", _("Supervision orders"), "demands:supervision_inbox",
               lambda u: not policy.can(u, "demands.supervision.board") and policy.can(u, "demands.supervision.has_orders")),
