@@ -75,8 +75,9 @@ def region(request, region_id: int):
         "counts": queries.region_summary(user, region),
         "organisations": queries.scoped(user, Organisation).filter(region=region).order_by("kind", "name"),
         "buildings": buildings,
-        "grid_workers": queries.scoped(user, Post)
-        .filter(queries.active_posts_q(), role=Post.Role.GRID_WORKER, grid=region)
+        # The grid's own workers, for whoever may open the grid: a post scoped by its committee's region would hide
+        # the grid worker from their own grid's page.
+        "grid_workers": Post.objects.filter(queries.active_posts_q(), role=Post.Role.GRID_WORKER, grid=region)
         .select_related("person", "organisation"),
         # Each resident as the user may see them: 张某 and no flat for an overseer (PERSONAL_DATA_ACCESS).
         "residents": [{"person": p, "card": services.person_card(user, p)} for p in

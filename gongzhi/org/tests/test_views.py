@@ -100,6 +100,16 @@ def test_grid_page_lists_its_buildings_residents_and_grid_worker_in_post(as_secr
     assert data["points"][0]["name"] == "1号楼"
 
 
+def test_the_grid_worker_sees_themself_on_their_own_grids_page(client, world):
+    """Their post hangs on the community's committee, above the grid they cover: still listed on the grid."""
+    worker = factories.official(world.committee_a, "grid_worker", "gw_self", grid=world.grid_a1)
+    client.force_login(worker)
+    response = client.get(reverse("org:region", args=[world.grid_a1.pk]))
+    assert response.status_code == 200
+    assert [p.person_id for p in response.context["grid_workers"]] == [worker.person.pk]
+    assert "No grid worker in post" not in html(response) and "暂无在岗网格员" not in html(response)
+
+
 def test_grid_without_worker_says_so(as_secretary_a, world):
     response = as_secretary_a.get(reverse("org:region", args=[world.grid_a2.pk]))
     assert list(response.context["grid_workers"]) == []
