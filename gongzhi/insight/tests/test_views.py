@@ -178,12 +178,27 @@ def test_no_reporter_name_or_phone_appears_anywhere(as_, dw, cockpit):
 def test_officials_see_the_classifier_in_plain_words_without_codes_or_scores(as_, dw, cockpit):
     response = get(as_(dw.dispatcher))
     page = response.content.decode()
-    assert response.context["quality"] == {"accuracy": 90, "examples": 480}
+    assert response.context["quality"] == {"accuracy": 90, "examples": 480, "too_good": False}
     assert "Automatic classification is about 90% accurate (cross-validation)." in page or "自动分类准确率约 90%" in page
+    assert "quality-caveat" not in page  # 90% is believable: no warning
     section = page.split('id="model"')[1]
     assert "environment.garbage" not in page and "0.877" not in section and "labels-table" not in page
     assert 'id="insight-confusion"' not in page and "confusion" not in data_of(response)
     assert reverse("insight:models") not in page  # a street dispatcher does not manage models
+
+
+def test_a_near_perfect_figure_comes_with_a_warning(as_, dw, cockpit):
+    from gongzhi.insight.models import ClassifierModel
+
+    model = ClassifierModel.objects.get(is_active=True)
+    model.evaluation = {**model.evaluation, "accuracy": 1.0}
+    model.save(update_fields=["evaluation"])
+    from django.core.cache import cache
+
+    cache.clear()
+    response = get(as_(dw.dispatcher))
+    assert response.context["quality"]["too_good"] is True
+    assert "quality-caveat" in response.content.decode()
 
 
 def test_the_analyst_page_shows_per_category_scores_by_name_and_the_confusion_matrix(as_, dw, cockpit):
