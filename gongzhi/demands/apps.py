@@ -20,6 +20,12 @@ class DemandsConfig(AppConfig):
 
         home_work.register("demands", workbench.items)
 
+        from gongzhi.org import queries as org_queries
+
+        from . import queries
+
+        org_queries.register_access_log("demand_contacts", queries.contact_reads)  # the data officer audits them
+
         from . import supervision
 
         policy.register("demands.supervision.", supervision.rule)  # 督办: who supervises, who answers

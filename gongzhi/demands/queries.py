@@ -542,3 +542,30 @@ def timeline_as_seen_by(user, demand: Demand) -> list[DemandEvent]:
         for step in steps:
             step.note = scrub(step.note, names=names) if step.note else step.note
     return steps
+
+
+def contact_reads(viewer, user: str | None, since, until):
+    """The reads of reporters' contacts (DemandContactAccess) that `viewer`, a data officer, audits: of demands in
+    their region, or by people holding a post there (org.permissions.access_log_q's rule); newest first."""
+    from django.db.models import Exists, OuterRef
+
+    from gongzhi.org.models import Post
+    from gongzhi.org.permissions import scopes
+
+    from .models import DemandContactAccess
+
+    qs = DemandContactAccess.objects.select_related("user__person", "demand")
+    if not (getattr(viewer, "is_superuser", False) and viewer.is_active):
+        q = Q(pk__in=[])
+        for scope in scopes(viewer, "org.view_access_log"):
+            q |= Q(demand__grid__path__startswith=scope.path)
+            q |= Exists(Post.objects.filter(person__user=OuterRef("user"),
+                                            organisation__region__path__startswith=scope.path))
+        qs = qs.filter(q)
+    if user:
+        qs = qs.filter(user__username=user)
+    if since is not None:
+        qs = qs.filter(at__date__gte=since)
+    if until is not None:
+        qs = qs.filter(at__date__lte=until)
+    return qs.order_by("-at", "-id")

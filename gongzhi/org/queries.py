@@ -90,6 +90,24 @@ def people(user, *, region: int | None = None, household: int | None = None):
     return qs.select_related("personal_data", "household__building__grid", "residence", "party_branch").order_by("id")
 
 
+# Other logs of reads of personal data, kept by the apps above org (demands' reads of a reporter's contact, in
+# DemandContactAccess): each registers a function (viewer, user, since, until) -> queryset of rows with `user`,
+# `at`, `fields`, `purpose`, `channel` and a `whose` label method, already narrowed to what `viewer` audits. The
+# data officer's access log shows them with org's own.
+OTHER_ACCESS_LOGS: dict[str, object] = {}
+
+
+def register_access_log(name: str, rows) -> None:
+    OTHER_ACCESS_LOGS[name] = rows
+
+
+def other_access_logs(viewer, *, user: str | None = None, since=None, until=None) -> dict[str, object]:
+    """{name: queryset} of the registered logs for `viewer` (PermissionDenied for anyone but a data officer or
+    the administrator)."""
+    policy.require(viewer, "org.view_access_log")
+    return {name: rows(viewer, user, since, until) for name, rows in OTHER_ACCESS_LOGS.items()}
+
+
 def access_log(viewer, *, user: str | None = None, since=None, until=None):
     """The personal-data access log `viewer` audits (permissions.access_log_q), newest first; filtered by
     the revealing user's username and by day (inclusive). PermissionDenied for anyone but a data officer

@@ -216,6 +216,7 @@ class AccessLogFilter(forms.Form):
 
 
 ACCESS_LOG_PER_PAGE = 50
+CONTACT_READS_LISTED = 200
 # How the log names what was revealed (permissions.PERSONAL_FIELDS) and where from: words, not field names.
 PERSONAL_FIELD_LABELS = {
     "name": pgettext_lazy("personal data", "Name"),
@@ -244,9 +245,19 @@ def access_log(request):
              "person": mask_name(e.person.name),
              "fields": [PERSONAL_FIELD_LABELS.get(f, f) for f in e.fields],
              "channel": ACCESS_CHANNEL_LABELS.get(e.channel, e.channel)} for e in page_obj]
+    # Reads of reporters' contacts on demands (demands.DemandContactAccess), the newest few hundred.
+    contact_reads = queries.other_access_logs(request.user, user=filters.get("user") or None,
+                                              since=filters.get("since"), until=filters.get("until"))
+    contact_rows = [{"entry": e, "user": access_log_user(e) if e.user_id else _("command line"),
+                     "whose": _("reporter of demand %(number)s") % {"number": e.demand.number},
+                     "fields": [PERSONAL_FIELD_LABELS.get(f, f) for f in e.fields],
+                     "channel": ACCESS_CHANNEL_LABELS.get(e.channel, e.channel)}
+                    for rows_of_log in contact_reads.values() for e in rows_of_log[:CONTACT_READS_LISTED]]
+    contact_count = sum(rows_of_log.count() for rows_of_log in contact_reads.values())
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "org/access_log.html", {"form": form, "page_obj": page_obj, "rows": rows,
+                                                    "contact_rows": contact_rows, "contact_count": contact_count,
                                                     "query": query.urlencode(),
                                                     "limit": settings.GONGZHI_REVEALS_PER_HOUR})
 

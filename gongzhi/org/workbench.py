@@ -27,7 +27,8 @@ def items(user) -> list[WorkItem]:
                               url=reverse("org:claims"), group="org", order=10))
     if policy.can(user, "org.view_access_log") and Post.Role.DATA_OFFICER in roles:
         since = clock.today() - dt.timedelta(days=REVIEW_DAYS - 1)
-        reveals = queries.access_log(user, since=since).count()
+        reveals = queries.access_log(user, since=since).count() + sum(
+            rows.count() for rows in queries.other_access_logs(user, since=since).values())
         found.append(WorkItem(key="org.reveals", label=_("Reveals of personal data in the last 7 days"),
                               count=reveals, url=f"{reverse('org:access_log')}?since={since.isoformat()}",
                               group="privacy", order=10))

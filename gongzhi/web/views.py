@@ -47,10 +47,13 @@ def home(request):
             "workbench": [{"key": key, "heading": WORK_GROUPS.get(key, ""), "items": items}
                           for key, items in groups.items()],
             "urgent_total": sum(i.count for i in urgent),
+            "waiting_total": sum(i.count for items in groups.values() for i in items if not i.urgent),
             "posts": [roles.post_label(p) for p in active_posts(user)],
             "today": clock.today(),
         })
         return render(request, "web/workbench.html", context)
+    if user.is_authenticated:  # a resident: what waits for them (demands to rate, notices to their building)
+        context["resident_work"] = [i for i in workbench.items_for(user) if i.count]
     return render(request, "web/home.html", context)
 
 

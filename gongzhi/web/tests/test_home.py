@@ -80,9 +80,14 @@ def test_a_grid_worker_verifies_and_is_not_asked_to_rate_their_own_patrol_report
 
 
 def test_a_resident_gets_the_front_door_and_their_own_menu(client, dw):
-    dw.closed()
+    closed = dw.closed()
     html = _home(client, dw.resident)
-    assert 'class="workbench"' not in html
+    assert 'class="workbench"' not in html  # no 今日工作: a resident holds no post
+    assert _items(html) == {"demands.rate": 1}  # what waits for them: their closed demand, to rate
+    assert closed.number in client.get(reverse("demands:queue") + "?step=rate").content.decode()
+    # No link to the staff's pages, which would only answer "no access".
+    for name in ("org:coverage", "org:regions", "org:organisations"):
+        assert f'href="{reverse(name)}"' not in html
     assert _menu(html) >= {"report", "mine"}
     assert not _menu(html) & {"insight", "triage", "rates", "queue", "org", "home"}
 
