@@ -11,7 +11,7 @@ from gongzhi.org.permissions import OFFICE, active_posts
 
 from . import queries
 from .models import Demand
-from .permissions import dispatcher_paths
+from .permissions import dispatcher_paths, overseer_paths
 
 GROUP = "demands"
 
@@ -49,6 +49,15 @@ def items(user) -> list[WorkItem]:
     if steps:
         found.append(WorkItem(key="demands.overdue", label=_("Overdue"), count=counted["overdue"],
                               url=_url("overdue"), urgent=True, group=GROUP, order=5))
+    # Overseers who sit at no desk (a street's party secretary, the district): the overdue demands of their area,
+    # which they follow up by 督办 (the board lists them).
+    if not desks and overseer_paths(user):
+        from gongzhi.core import policy
+
+        supervises = policy.can(user, "demands.supervision.board")
+        url = reverse("demands:supervision") if supervises else reverse('demands:dashboard')
+        found.append(WorkItem(key="demands.overdue_area", label=_("Overdue demands in my area"),
+                              count=queries.overdue(user).count(), url=url, urgent=supervises, group=GROUP, order=6))
     to_rate = Demand.objects.filter(queries._queue_q(user, "rate")).count()
     if to_rate:
         found.append(WorkItem(key="demands.rate", label=_("Your demands to rate"), count=to_rate, url=_url("rate"),

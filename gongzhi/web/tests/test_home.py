@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from gongzhi.demands.tests.factories import IN_A1, DemandWorld
+from gongzhi.org.models import Organisation
 from gongzhi.org.tests.factories import official, post
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +169,19 @@ def test_the_data_officer_reviews_the_weeks_reveals(client, world):
     assert _items(html)["org.reveals"] == 2  # the one ten days ago is outside the week
     assert _menu(html) >= {"access_log", "models"}
     assert not _menu(html) & {"queue", "rates", "triage"}
+
+
+def test_a_street_leader_at_no_desk_sees_the_overdue_demands_of_the_street(client, world, dw):
+    """The street's party secretary dispatches nothing, but follows up what is late in the street (督办)."""
+    import datetime as dt
+
+    from gongzhi.core import clock
+
+    working_committee = Organisation.objects.create(name="和平街道党工委", kind="party_working_committee",
+                                                    region=world.street)
+    leader = official(working_committee, "secretary", "street_party_secretary")
+    late = dw.dispatched()
+    with clock.frozen_at(late.feedback_due + dt.timedelta(days=3)):
+        items = _items(_home(client, leader))
+        assert items["demands.overdue_area"] == 1
+        assert "demands.dispatch" not in items
