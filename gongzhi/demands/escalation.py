@@ -195,12 +195,23 @@ def _supervise(pk: int, spec: DeadlineSpec, now: dt.datetime) -> bool:
             return False
         unit = responsible_unit(demand, spec.kind)
         supervisor = superior_of(unit)
+        # An officer's order is open on the demand: it covers this deadline too, so the new order is recorded
+        # (the deadline was missed) but closed at once as merged into it, and the unit is not asked twice.
+        from .supervision import merged_note, open_officer_order
+
+        officer = open_officer_order(demand)
+        if officer is not None and not (SPEC[officer.deadline].runs(demand)
+                                        and getattr(demand, SPEC[officer.deadline].field) == officer.due):
+            officer = None  # its own step is done: this pass resolves it, so it covers nothing new
         event = events.record("demands.supervise", demand, **_due_public(demand, spec),
-                              unit=unit.pk if unit else None, supervisor=supervisor.pk if supervisor else None)
-        order = SupervisionOrder.objects.create(demand=demand, deadline=spec.kind, due=due, unit=unit,
-                                                supervisor=supervisor, issued_at=now, event=event)
+                              unit=unit.pk if unit else None, supervisor=supervisor.pk if supervisor else None,
+                              merged_into=officer.pk if officer else None)
+        order = SupervisionOrder.objects.create(
+            demand=demand, deadline=spec.kind, due=due, unit=unit, supervisor=supervisor, issued_at=now, event=event,
+            resolved_at=now if officer else None, close_note=merged_note(officer) if officer else "")
         _on_timeline(demand, "supervise", event, unit)
-        notifications.on_supervision_order(order)
+        if officer is None:
+            notifications.on_supervision_order(order)
     return True
 
 

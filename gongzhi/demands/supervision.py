@@ -206,6 +206,17 @@ def _working_days(first: dt.date, last: dt.date) -> int:
     return days
 
 
+def hours_late(due: dt.datetime | None, now: dt.datetime | None = None) -> int | None:
+    """Whole hours (at least 1) since `due` when it passed less than a day ago, else None: a 2-hour dispatch
+    deadline missed this afternoon is "3 hours late", not "0 days"."""
+    if due is None:
+        return None
+    late = (now or clock.now()) - due
+    if late <= dt.timedelta(0) or late >= dt.timedelta(days=1):
+        return None
+    return max(1, int(late.total_seconds() // 3600))
+
+
 def calendar_days_late(due: dt.datetime | None, now: dt.datetime | None = None) -> int | None:
     if due is None:
         return None
@@ -286,12 +297,52 @@ def issue_order(user, demand: Demand, *, note: str, respond_by: dt.datetime | No
         order = SupervisionOrder.objects.create(
             demand=demand, kind=SupervisionOrder.Kind.OFFICER, deadline=kind, due=due, unit=unit,
             supervisor=supervisor, issued_at=now, issued_by=user, note=note, respond_by=respond_by, event=step.event)
+        _absorb_sweep_orders(user, demand, order, now)
         _notify(demand, _("Supervision order on demand %(number)s from %(supervisor)s: answer what you will do and "
                           "by when, by %(respond_by)s.") % {
             "number": demand.number, "supervisor": supervisor.name if supervisor else "",
             "respond_by": timezone.localtime(respond_by).strftime("%Y-%m-%d %H:%M")}, unit_id=unit.pk, at=now)
         _webhooks({unit.pk}, "supervision", demand, now, order)
     return order
+
+
+def merged_note(order: SupervisionOrder) -> str:
+    """The closing note of a deadline order absorbed by an officer's order, in the site's language (stored)."""
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(_("Merged into supervision order #%(n)s") % {"n": order.pk})
+
+
+def _absorb_sweep_orders(user, demand: Demand, order: SupervisionOrder, now: dt.datetime) -> int:
+    """An officer's order takes over the open orders the sweep made on the same demand: they are closed with
+    the note "merged into order #n" (each a step on the timeline), so the unit answers one order, not two."""
+    absorbed = 0
+    for sweep in (SupervisionOrder.objects.select_for_update()
+                  .filter(demand=demand, kind=SupervisionOrder.Kind.SWEEP, resolved_at__isnull=True).order_by("id")):
+        note = merged_note(order)
+        _record(demand, "close_supervision", user, demand.state, note=note, unit=sweep.unit, order=sweep.pk,
+                merged_into=order.pk)
+        sweep.resolved_at, sweep.closed_by, sweep.close_note = now, user, note
+        sweep.save(update_fields=["resolved_at", "closed_by", "close_note"])
+        absorbed += 1
+    return absorbed
+
+
+def open_officer_order(demand: Demand) -> SupervisionOrder | None:
+    return (SupervisionOrder.objects.filter(demand=demand, kind=SupervisionOrder.Kind.OFFICER,
+                                            resolved_at__isnull=True).order_by("-id").first())
+
+
+def order_deadlines(demand: Demand, now: dt.datetime | None = None) -> list[dict]:
+    """The time an open officer's order gave the unit to act by (督办限期), as an entry of the demand's deadlines
+    (views._deadlines): once an officer set a new deadline, the page shows what is expected now."""
+    now = now or clock.now()
+    order = open_officer_order(demand)
+    if order is None or order.respond_by is None:
+        return []
+    return [{"name": "respond_by", "label": _("Supervision deadline"), "at": order.respond_by,
+             "is_overdue": order.respond_by < now, "provisional": None, "order": order}]
 
 
 def answer_order(user, order: SupervisionOrder, *, text: str, promised_by: dt.date | None) -> SupervisionOrder:

@@ -99,6 +99,7 @@ def _order_row(order: SupervisionOrder, now) -> dict:
         "deadline": supervision.deadline_label(order.deadline),
         "days_late": supervision.working_days_late(order.due, now),
         "calendar_days_late": supervision.calendar_days_late(order.due, now),
+        "hours_late": supervision.hours_late(order.due, now) if order.resolved_at is None else None,
         "answer_late": order.resolved_at is None and order.answered_at is None and (
             (order.respond_by or order.issued_at + supervision.answer_window()) < now),
         "status": "closed" if order.resolved_at else "answered" if order.answered_at else "open",
@@ -112,7 +113,8 @@ def _demand_row(demand, now) -> dict:
             "deadline": supervision.deadline_label(kind) if kind else "", "due": due,
             "unit": demand.lead_unit or demand.desk,
             "days_late": supervision.working_days_late(due, now),
-            "calendar_days_late": supervision.calendar_days_late(due, now)}
+            "calendar_days_late": supervision.calendar_days_late(due, now),
+            "hours_late": supervision.hours_late(due, now)}
 
 
 # --- the board and the inbox ---------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ def supervision_panel(context, demand):
             continue
         rows.append({"order": order, "deadline": supervision.deadline_label(order.deadline),
                      "days_late": supervision.working_days_late(order.due, now),
+                     "hours_late": supervision.hours_late(order.due, now) if order.resolved_at is None else None,
                      "may_answer": order.resolved_at is None and order.answered_at is None
                      and policy.can(user, "demands.supervision.answer", order),
                      "may_close": order.resolved_at is None and policy.can(user, "demands.supervision.close", order),
