@@ -455,30 +455,44 @@ def _numbers_behind(grid: Region, category: Category, since: dt.date, until: dt.
 
 
 def warn_repeated_reopens(*, days: int = 90, threshold: int = 2) -> list[Warning]:
-    """A building whose demands were reopened (rated "not solved") `threshold` times or more in `days`:
-    the same trouble keeps coming back there (a rule of 未诉先办)."""
+    """A building whose demands were sent back (rated "not solved", or found not done) `threshold` times or
+    more in `days`: the same trouble keeps coming back there (a rule of 未诉先办). Counted from the reopen
+    steps in the window, on exactly the demands the warning lists; its text says how many of them were rated
+    solved since, so it agrees with what each listed demand's page shows."""
+    from gongzhi.demands.models import DemandEvent
+
     since = clock.now() - dt.timedelta(days=days)
-    reopened = (Demand.objects.filter(reopen_count__gt=0, received_at__gte=since, longitude__isnull=False)
-                .select_related("grid", "category"))
+    counts = dict(DemandEvent.objects.filter(action="reopen", at__gte=since).values("demand_id")
+                  .annotate(n=Count("id")).values_list("demand_id", "n"))
+    reopened = (Demand.objects.filter(pk__in=list(counts), longitude__isnull=False)
+                .select_related("grid", "category").order_by("received_at", "id"))
     by_building: dict[int, list[Demand]] = {}
+    buildings = {}
     for demand in reopened:
         building = locating.locate(demand.longitude, demand.latitude).building
         if building is not None:
             by_building.setdefault(building.pk, []).append(demand)
+            buildings[building.pk] = building
     raised = []
     for building_id, found in sorted(by_building.items()):
-        times = sum(d.reopen_count for d in found)
+        times = sum(counts[d.pk] for d in found)
         if times < threshold:
             continue
-        first = found[0]
-        building = locating.locate(first.longitude, first.latitude).building
+        first, building = found[0], buildings[building_id]
+        solved = sum(1 for d in found if d.state == demand_rules.RATED and d.solved)
+        n = len(found)
+        zh_solved = (f"（其中{solved}件重新办理后已评为解决）" if 0 < solved < n
+                     else "（重新办理后均已评为解决）" if solved == n else "")
+        en_solved = (f" ({solved} of them rated solved since)" if 0 < solved < n
+                     else " (all rated solved since)" if solved == n else "")
         window = _week_start(clock.today())
         warning = _raise(
             Warning.Kind.REPEATED_REOPEN, f"reopen:{building_id}:{window}", community_id=first.community_id,
             grid=first.grid, building=building, category=first.category,
-            message_zh=f"{building}：近{days}天内诉求被评为“未解决”并重新办理{times}次，问题反复出现。",
-            message_en=f"{building}: demands reopened {times} times in {days} days as not solved; the trouble recurs.",
-            evidence={"demands": [d.number for d in found], "reopened": times})
+            message_zh=f"{building}：近{days}天内有{n}件诉求因未解决被退回重新办理，共{times}次{zh_solved}，问题反复出现。",
+            message_en=(f"{building}: {n} demand{'s' if n != 1 else ''} sent back as not solved {times} times in "
+                        f"{days} days{en_solved}; the trouble recurs."),
+            evidence={"demands": [d.number for d in found], "reopened": times, "solved_since": solved})
         if warning is not None:
             raised.append(warning)
     return raised
@@ -499,12 +513,41 @@ def _open_warning_for(user, warning: Warning) -> Warning:
     return warning
 
 
+def proactive_place(warning: Warning) -> tuple[str, tuple[float, float]]:
+    """Where a proactive demand from `warning` is: the building's address and point, else the grid (its name
+    under its community) and a point inside it, so the demand is placed, mapped and found on the ground."""
+    grid = warning.grid
+    community = grid.parent.name if grid.parent_id else ""
+    building = warning.building if warning.building_id else None
+    if building is not None and building.longitude is not None:
+        address = building.address or building.name
+        if building.name and building.name not in address:
+            address = f"{address}{building.name}"
+        return f"{address}（{community}{grid.name}）", (building.longitude, building.latitude)
+    return f"{community}{grid.name}", _grid_point(grid)
+
+
+# What the unit receiving a proactive demand is to check on the spot, by the kind of warning.
+PROACTIVE_CHECKS = {
+    Warning.Kind.REPEATED_REOPEN: "请到现场核查反复出现的问题为何没有根治，查明原因后一并处理，并回访近期反映过问题的居民。",
+    Warning.Kind.HOT_SPOT: "请到现场巡查{category}方面的问题为何集中出现，能当场处理的及时处理，需要长期解决的提出办法。",
+    Warning.Kind.RISING: "请到现场巡查{category}方面的问题为何连续几周增多，查明原因并及时处理。",
+}
+
+
+def proactive_text(warning: Warning, address: str) -> str:
+    """The text of a proactive demand: the warning, the place, and what to check there (in Chinese: the
+    demand's text is data, read by the unit that receives it)."""
+    category = warning.category.name if warning.category_id else "相关"
+    check = PROACTIVE_CHECKS.get(warning.kind, "请到现场核查情况并及时处理。").format(category=category)
+    return f"【未诉先办】{warning.message_zh}\n地点：{address}\n{check}"
+
+
 def _file_proactive(user, warning: Warning, *, route: bool = True):
-    point = ((warning.building.longitude, warning.building.latitude)
-             if warning.building_id and warning.building.longitude is not None else _grid_point(warning.grid))
+    address, point = proactive_place(warning)
     return demands.file_demand(
-        user, text=f"【未诉先办】{warning.message_zh}", channel=Demand.Channel.PROACTIVE, longitude=point[0],
-        latitude=point[1], category=warning.category, route=route)
+        user, text=proactive_text(warning, address), channel=Demand.Channel.PROACTIVE, longitude=point[0],
+        latitude=point[1], address=address, category=warning.category, route=route)
 
 
 def open_proactive_demand(user, warning: Warning) -> Demand:

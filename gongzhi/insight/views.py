@@ -308,12 +308,15 @@ def warnings_list(request):
         region = None
         found = queries.warnings_for(user, state=None)
     found = (found.filter(state=Warning.State.OPEN) if state == "open" else
-             found.exclude(state=Warning.State.OPEN).select_related("handled_by"))
+             found.exclude(state=Warning.State.OPEN).select_related("handled_by__person"))
     found = found.order_by("level", "-raised_at", "-id") if state == "open" else found.order_by("-handled_at", "-id")
     listing = Paginator(found, WARNINGS_PER_PAGE).get_page(request.GET.get("page"))
     actions = _WarningActions(user)
+    rows = [actions.row(w) for w in listing]
     return render(request, "insight/warnings.html", {
-        "region": region, "state": state, "page_obj": listing, "rows": [actions.row(w) for w in listing],
+        "region": region, "state": state, "page_obj": listing, "rows": rows,
+        # The intro says only what this user can do with the warnings listed (assigning is for the desks).
+        "may_act": any(r["can_act"] for r in rows), "may_assign": any(r["units"] for r in rows),
         "next": request.get_full_path(), "region_query": urlencode({"region": region.pk}) if region else "",
         "page_query": urlencode({**({"region": region.pk} if region else {}),
                                  **({"state": "handled"} if state == "handled" else {})})})
