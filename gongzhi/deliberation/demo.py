@@ -114,16 +114,33 @@ def _ensure_users(people: list[Person]) -> None:
     Person.objects.bulk_update(missing, ["user"])
 
 
+# When a demo meeting sits, local time: committees in office hours, meetings of villagers, residents, their
+# representatives or the party members in the evening, when people are back from work.
+DAYTIME_KINDS = {"party_branch_committee", "two_committees_joint_meeting", "villagers_committee",
+                 "residents_committee"}
+
+
+def session_start(kind: str, earliest: dt.datetime) -> dt.datetime:
+    """The first sensible local time for a meeting of a body of `kind` not before `earliest` (aware): 9:00
+    for a committee, 19:30 for a meeting of the people, on that day or the next."""
+    hour, minute = (9, 0) if kind in DAYTIME_KINDS else (19, 30)
+    local = timezone.localtime(earliest)
+    at = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if at < local:
+        at = (local + dt.timedelta(days=1)).replace(hour=hour, minute=minute, second=0, microsecond=0)
+    return at
+
+
 def _meeting_stage(officer, body: Body, topic: Topic, stage: str, start: dt.datetime, rng: random.Random,
                    *, attend: float = 0.9, yes: float = 0.85, amount=None) -> dt.datetime:
     """One meeting stage: notice, open, sign-in, a yes/no vote on the topic, minutes, the stage recorded.
     Returns when it ended."""
     notice = dt.timedelta(days=services.NOTICE_DAYS.get(body.kind, services.DEFAULT_NOTICE_DAYS))
+    at = session_start(body.kind, start + notice)  # at a local hour people meet, not the hour the demo ran
     with clock.frozen_at(start):
         meeting = services.schedule_meeting(officer, body, title=f"{body.name}：{topic.title}",
-                                            agenda=f"审议：{topic.title}", starts_at=start + notice, topic=topic,
+                                            agenda=f"审议：{topic.title}", starts_at=at, topic=topic,
                                             place="村委会议室")
-    at = start + notice
     with clock.frozen_at(at):
         services.open_meeting(officer, meeting)
     roll = list(meeting.roll.select_related("person"))
