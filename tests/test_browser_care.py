@@ -89,6 +89,7 @@ def test_the_building_lead_files_for_a_resident_and_the_grid_worker_catches_up_a
     tap(lead, f"[data-number='{demand.number}'] a")  # their own filing: its page, with the 代办 in the timeline
     lead.locator(".timeline").first.wait_for(state="attached")
     assert "代办" in lead.inner_text("main")
+    assert "代办" in lead.inner_text("dl.facts")  # beside the channel, not only in the timeline's note
 
     # The grid worker, on their phone: 王秀英 is overdue, at the top; a visit with a photo clears it.
     worker = open_browser(PHONE)
@@ -100,7 +101,14 @@ def test_the_building_lead_files_for_a_resident_and_the_grid_worker_catches_up_a
     tap(worker, ".care-row.care-overdue a.care-visit-link")
     worker.locator(".care-visit-form").wait_for()
     worker.locator("select[name=kind]").select_option("care")
-    worker.locator(".care-visit-form select[name=person]").select_option(label="王秀英")
+    # The person tapped on the overdue list is already chosen (not 全户).
+    person = worker.locator(".care-visit-form select[name=person]")
+    assert person.input_value() == str(cw.elderly.pk)
+    # Each label focuses its own form's field (the register form below has its own ids).
+    worker.locator(".care-visit-form label[for=visit_note]").tap()
+    assert worker.evaluate("document.activeElement.closest('.care-visit-form') !== null")
+    details = worker.locator(".care-details-link")
+    assert all(details.nth(i).bounding_box()["height"] >= 44 for i in range(details.count()))
     worker.fill("textarea[name=note]", "老人精神不错，暖气已报修")
     worker.set_input_files(".care-visit-form input[name=photos]", photo_file)
     shots(worker, "worker-2-visit-form-390")

@@ -169,10 +169,18 @@ def test_the_building_lead_records_two_residents_opinions_on_a_phone(open_browse
     with tab.expect_navigation():
         tab.locator(f"#collected a[href$='/topics/{topic.pk}/collect']").tap()
     assert village.adults[0].name in tab.inner_text("#residents")
+    assert tab.locator("#record input[name=stance][value=signature]").count() == 0  # a signature is no opinion
+    assert all(box["height"] >= 44 for box in (
+        label.bounding_box() for label in tab.locator("#record .stance-choices label").all()))
     shots(tab, "collect-390")
     for person, stance, words in ((village.adults[0], "agree", ""), (village.adults[3], "comment", "车位要留给老人")):
         tab.select_option("#record select[name=person]", str(person.pk))
         tab.locator(f"#record input[name=stance][value={stance}]").tap()
+        if stance == "agree":  # 本人已签字: a checkbox beside the opinion, its label a 44px tap area
+            signed = tab.locator("#record .signed-choice label")
+            assert signed.bounding_box()["height"] >= 44
+            signed.tap()
+            assert tab.locator("#record input[name=signed]").is_checked()
         if words:
             tab.fill("#record textarea[name=text]", words)
         with tab.expect_navigation():
@@ -180,6 +188,7 @@ def test_the_building_lead_records_two_residents_opinions_on_a_phone(open_browse
         assert tab.locator(".messages li.success").count() == 1
     rows = CollectedOpinion.objects.filter(topic=topic)
     assert rows.count() == 2 and {r.collected_by_id for r in rows} == {lead.pk}
+    assert [r.person_id for r in rows if r.signed] == [village.adults[0].pk]
     assert fits(tab)
     shots(tab, "collected-390")
     tab.goto(reverse("deliberation:topic", args=[topic.pk]))

@@ -48,9 +48,15 @@ def test_a_grid_worker_checks_in_and_records_a_finding_offline_that_is_sent_when
         page.locator("#patrol-map.leaflet-container path.leaflet-interactive").first.wait_for()
         shots(page, "phone-today")
 
+        assert page.locator("#patrol-left").inner_text() == "2"
         gate = page.locator(".patrol-task", has_text="东门")
         gate.locator("button").tap()
         gate.locator(".task-state", has_text="✓").wait_for()
+        # The header's count follows the check-in, without a reload.
+        assert page.locator("#patrol-left").inner_text() == "1"
+        toggle = page.locator("#patrol-only-left a")  # 只看未完成: shown once some but not all are done, 44px tall
+        assert toggle.is_visible() and toggle.bounding_box()["height"] >= 44
+        assert all(page.locator("#finding-form .big-choice").nth(i).bounding_box()["height"] >= 44 for i in range(2))
         check_in = CheckIn.objects.get()
         assert check_in.task.name == "东门" and not check_in.is_flagged and check_in.distance < 30
         assert page.locator("#outbox-status").inner_text().strip() in ("Sent", "已发送")
@@ -83,7 +89,23 @@ def test_a_grid_worker_checks_in_and_records_a_finding_offline_that_is_sent_when
         page.locator("#outbox-status[data-waiting='0']").wait_for()
         page.locator("#outbox-status.sent").wait_for()
         assert page.locator("#finding-list li.queued").count() == 0
+        # The finding's demand number is labelled, links to its page, and its state is in words.
+        sent_row = page.locator("#finding-list li").first
+        sent_row.locator(".finding-number a").wait_for()
+        assert sent_row.locator(".finding-number").inner_text().startswith(("Demand number", "诉求编号"))
+        assert sent_row.locator(".state").inner_text() in ("solved on the spot · closed", "随手办·已办结",
+                                                           "随手办 · 已办结")
+        # The "sent" message covers no field: with the finding form's first label at the top of the screen,
+        # nothing lies over it.
+        label = page.locator("#finding-form label").first
+        label.evaluate("e => e.scrollIntoView({block: 'start'})")
+        box, toast = label.bounding_box(), status.bounding_box()
+        assert box["y"] < 60, box  # really at the top, where a sticky bar sat
+        assert toast["y"] + toast["height"] <= box["y"] or toast["y"] >= box["y"] + box["height"], (toast, box)
+        assert page.locator("#finding-state.sent").inner_text()  # the state, under the form's button
         shots(page, "phone-sent")
+        sent_row.locator(".finding-number a").scroll_into_view_if_needed()
+        shots(page, "phone-sent-list")
 
         finding = Finding.objects.select_related("demand").get()
         demand = finding.demand

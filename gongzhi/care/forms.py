@@ -28,6 +28,7 @@ class VisitForm(_Form):
                                               "you saw and goes to the dispatch desk."))
 
     def __init__(self, *args, members=(), **kwargs):
+        kwargs.setdefault("auto_id", "visit_%s")  # its own ids: the household page also holds RegisterForm
         super().__init__(*args, **kwargs)
         self.fields["person"].choices = [("", _("the household"))] + [(m["person"].pk, m["card"].name)
                                                                       for m in members]
@@ -39,6 +40,7 @@ class RegisterForm(_Form):
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
     def __init__(self, *args, members=(), **kwargs):
+        kwargs.setdefault("auto_id", "register_%s")
         super().__init__(*args, **kwargs)
         self.fields["person"].choices = [(m["person"].pk, m["card"].name) for m in members]
         self.fields["group"].choices = [
@@ -48,6 +50,10 @@ class RegisterForm(_Form):
 
 class EndRegistrationForm(_Form):
     reason = forms.CharField(label=_("Why it ends"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "end_%s")
+        super().__init__(*args, **kwargs)
 
 
 class NoticeForm(_Form):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from gongzhi.core import policy
-from gongzhi.core.errors import DomainError, PermissionDenied
+from gongzhi.core.errors import DomainError, PermissionDenied, ValidationFailed
 from gongzhi.core.pages import page
 from gongzhi.core.scrub import scrub
 from gongzhi.demands import photos as demand_photos
@@ -166,6 +166,17 @@ def _visits_as_seen(household, members) -> list:
     return visits
 
 
+def _chosen(request, members) -> int | None:
+    """?person=<id> (登记走访 on the care list): the person to preselect in the visit form, who must be a member
+    of this household as the user sees it (400 otherwise)."""
+    value = request.GET.get("person")
+    if not value:
+        return None
+    if not value.isdigit() or int(value) not in {m["person"].pk for m in members}:
+        raise ValidationFailed(_("This person is not a member of the household."), code="not_a_member")
+    return int(value)
+
+
 def _household_page(request, household, *, visit_form=None, register_form=None, error=None, status=200):
     user = request.user
     members = [m for h in queries.households(user, household.building) if h["household"].pk == household.pk
@@ -174,7 +185,7 @@ def _household_page(request, household, *, visit_form=None, register_form=None, 
         "household": household, "building": household.building, "members": members,
         "rows": queries.care_rows(user, household=household.pk),
         "visits": _visits_as_seen(household, members),
-        "visit_form": visit_form or VisitForm(members=members),
+        "visit_form": visit_form or VisitForm(members=members, initial={"person": _chosen(request, members)}),
         "register_form": register_form or RegisterForm(members=members),
         "end_form": EndRegistrationForm(),
         "may_register": policy.can(user, "care.register", household),

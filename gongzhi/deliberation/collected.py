@@ -38,9 +38,12 @@ def _require_own_building(user, person: Person) -> None:
                                                                     "pk": person.pk})
 
 
-def record_collected_opinion(user, topic: Topic, person: Person, *, stance: str, text: str = "") -> CollectedOpinion:
-    """A building lead records a resident's opinion (agree, disagree, a comment) or signature on a topic,
-    collected in person. Recorded with who collected it, when, and for which stage; once per resident."""
+def record_collected_opinion(user, topic: Topic, person: Person, *, stance: str, text: str = "",
+                             signed: bool = False) -> CollectedOpinion:
+    """A building lead records a resident's opinion (agree, disagree, a comment) on a topic, collected in
+    person, and whether the resident also signed (本人已签字; a signature is not an opinion: the stance
+    "signature" is still taken from API clients of before). Recorded with who collected it, when, and for
+    which stage; once per resident."""
     policy.require(user, "deliberation.collect_opinion", topic)
     _require_own_building(user, person)
     if stance not in CollectedOpinion.Stance.values:
@@ -60,20 +63,23 @@ def record_collected_opinion(user, topic: Topic, person: Person, *, stance: str,
         try:
             with transaction.atomic():
                 row = CollectedOpinion.objects.create(topic=topic, person=person, stance=stance, text=text,
-                                                      stage_code=stage.code, collected_by=user,
+                                                      signed=bool(signed), stage_code=stage.code, collected_by=user,
                                                       collected_at=clock.now())
         except IntegrityError:
             raise Conflict(gettext_lazy("this resident's opinion on the topic is already recorded"),
                            code="already_collected") from None
         events.record("deliberation.collect_opinion", row, actor=user, topic=topic.pk, stance=stance,
-                      stage=stage.code, private={"person": person.pk, "text": text})
+                      signed=bool(signed), stage=stage.code, private={"person": person.pk, "text": text})
     return row
 
 
 def counts(topic: Topic) -> dict:
-    """How many opinions building leads collected on the topic, in all and by stance (public: no names)."""
+    """How many opinions building leads collected on the topic, in all and by stance, and how many residents
+    signed ("signature": ticked 本人已签字, or the old stance "signature") (public: no names)."""
     by_stance = dict(topic.collected_opinions.values_list("stance").annotate(n=Count("id")))
     out = {stance: by_stance.get(stance, 0) for stance in CollectedOpinion.Stance.values}
+    out["signature"] += topic.collected_opinions.filter(signed=True).exclude(
+        stance=CollectedOpinion.Stance.SIGNATURE).count()
     out["total"] = sum(by_stance.values())
     return out
 
@@ -102,6 +108,20 @@ def building_residents(user, topic: Topic) -> list[Resident]:
         card = person_card(user, person)
         out.append(Resident(person.pk, card.name, person.household.unit, recorded.get(person.pk)))
     return out
+
+
+def minors_left_out(user) -> list[tuple[str, int]]:
+    """(unit, how many) of the residents under 18 in the lead's buildings: not on the collecting list (opinions
+    are collected from adults), which the page says, so no household seems forgotten."""
+    today = clock.today()
+    counted: dict[str, int] = {}
+    people = (Person.objects.filter(household__building_id__in=permissions.lead_building_ids(user),
+                                    birth_date__isnull=False)
+              .select_related("household").order_by("household__unit", "id"))
+    for person in people:
+        if person.age_on(today) < ADULT_AGE:
+            counted[person.household.unit] = counted.get(person.household.unit, 0) + 1
+    return list(counted.items())
 
 
 def topics_seeking_opinions(user) -> list[Topic]:

@@ -104,8 +104,11 @@ class CommentForm(forms.Form):
 
 class CollectOpinionForm(forms.Form):
     person = forms.IntegerField(label=_("Resident"), widget=forms.Select)
-    stance = forms.ChoiceField(label=_("Opinion"), choices=CollectedOpinion.Stance.choices,
-                               widget=forms.RadioSelect)
+    # A signature is not an opinion: the resident agrees, disagrees or comments, and may also sign (本人已签字).
+    stance = forms.ChoiceField(label=_("Opinion"), choices=[
+        (value, label) for value, label in CollectedOpinion.Stance.choices
+        if value != CollectedOpinion.Stance.SIGNATURE], widget=forms.RadioSelect)
+    signed = forms.BooleanField(label=_("The resident signed in person"), required=False)
     text = masked_preview(forms.CharField(label=_("What the resident said"), max_length=500, required=False,
                                           widget=forms.Textarea(attrs={"rows": 2})))
 

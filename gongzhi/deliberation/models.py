@@ -516,6 +516,9 @@ class CollectedOpinion(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
     stance = models.CharField(_("opinion"), max_length=10, choices=Stance.choices)
     text = models.CharField(_("comment"), max_length=500, blank=True)
+    # 本人已签字: the resident signed the paper form, beside their opinion (not an opinion of its own; the stance
+    # "signature" is kept only for records made before this field).
+    signed = models.BooleanField(_("signed by the resident"), default=False)
     stage_code = models.CharField(_("procedure stage"), max_length=60, blank=True)
     collected_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     collected_at = models.DateTimeField()

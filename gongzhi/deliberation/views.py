@@ -1019,6 +1019,7 @@ def _collect_page(request, topic: Topic, *, forms=None, error=None, status=200):
     stage = collected.collecting_stage(topic)
     chinese = _in_chinese()
     context = {"topic": topic, "residents": residents, "counts": collected.counts(topic), "error": refusal(error),
+               "minors": collected.minors_left_out(request.user),
                "stage": (stage.name_zh if chinese else stage.name_en) if stage else None,
                "form": (forms or {}).get("collect") or CollectOpinionForm(residents=residents)}
     return render(request, "deliberation/collect.html", context, status=status)
@@ -1046,7 +1047,7 @@ def record_collected_opinion(request, topic_id: int):
     def call(data):
         person = get_scoped(request.user, Person, data["person"])
         return collected.record_collected_opinion(request.user, topic, person, stance=data["stance"],
-                                                  text=data["text"])
+                                                  text=data["text"], signed=data["signed"])
 
     return submit(request, call, form=form, name="collect", page=lambda **kw: _collect_page(request, topic, **kw),
                   done=lambda _row: (_("The opinion is recorded."),

@@ -102,6 +102,13 @@ def _tell_reporter(kind: str, demand: Demand, text: str, *, at: dt.datetime) -> 
         sms.send(phone, _("[Gongzhi] %(text)s") % {"text": text})
 
 
+def _filed_on_behalf(demand: Demand) -> bool:
+    """Filed by a building lead for a resident (代办: the filing step's public data says on_behalf): the
+    reporter's account is the lead's, so their messages say it is the resident's demand."""
+    filed = DemandEvent.objects.filter(demand=demand, action="file").select_related("event").first()
+    return bool(filed and filed.event.data.get("on_behalf"))
+
+
 def _category(demand: Demand) -> str:
     return demand.category.name if demand.category_id else _("not yet classified")
 
@@ -122,22 +129,36 @@ def on_demand_changed(sender, demand: Demand, demand_event: DemandEvent, **kwarg
             _notify(K.RETURN, demand, _("Demand %(number)s was returned to the desk; dispatch it again by "
                                         "%(due)s.") % {"number": demand.number, "due": _local(demand.dispatch_due)},
                     unit_id=demand.desk_id, at=at)
+        elif action == "verify_failed":  # patrol: the grid worker found it not done; the desk reopens
+            _notify(K.RETURN, demand, _("Demand %(number)s failed verification on the spot: %(note)s Reopen it to "
+                                        "send it back to the unit.") % {"number": demand.number,
+                                                                         "note": demand_event.note[:200]},
+                    unit_id=demand.desk_id, at=at)
         elif action == "reopen":
             _notify(K.REOPEN, demand, _("Demand %(number)s was reopened and is back with your unit; accept it by "
                                         "%(due)s.") % {"number": demand.number, "due": _local(demand.accept_due)},
                     unit_id=demand.lead_unit_id, at=at)
-            _tell_reporter(K.REOPEN, demand, _("Your demand %(number)s was reopened and is being handled again.")
+            _tell_reporter(K.REOPEN, demand, (_("The demand %(number)s you filed for a resident was reopened and is "
+                                                "being handled again.") if _filed_on_behalf(demand) else
+                                              _("Your demand %(number)s was reopened and is being handled again."))
                            % {"number": demand.number}, at=at)
         elif action == "reply":
-            _tell_reporter(K.REPLY, demand, _("Your demand %(number)s has a reply.") % {"number": demand.number},
-                           at=at)
+            _tell_reporter(K.REPLY, demand, (_("The demand %(number)s you filed for a resident has a reply.")
+                                             if _filed_on_behalf(demand) else _("Your demand %(number)s has a reply."))
+                           % {"number": demand.number}, at=at)
         elif action == "close":
-            _tell_reporter(K.CLOSE, demand, _("Your demand %(number)s was closed; please say whether it was solved "
-                                              "and how satisfied you are.") % {"number": demand.number}, at=at)
+            _tell_reporter(K.CLOSE, demand, (_("The demand %(number)s you filed for a resident was closed; please "
+                                               "ask them whether it was solved and how satisfied they are, and "
+                                               "record their answer.") if _filed_on_behalf(demand) else
+                                             _("Your demand %(number)s was closed; please say whether it was solved "
+                                               "and how satisfied you are.")) % {"number": demand.number}, at=at)
         if action == "dispatch" and demand.lead_unit_id:
-            _tell_reporter(K.DISPATCH, demand, _("Your demand %(number)s is with %(unit)s, who will answer by "
-                                                 "%(due)s.") % {"number": demand.number, "unit": demand.lead_unit.name,
-                                                                "due": _local(demand.feedback_due)}, at=at)
+            _tell_reporter(K.DISPATCH, demand, (_("The demand %(number)s you filed for a resident is with %(unit)s, "
+                                                  "who will answer by %(due)s.") if _filed_on_behalf(demand) else
+                                                _("Your demand %(number)s is with %(unit)s, who will answer by "
+                                                  "%(due)s.")) % {
+                               "number": demand.number, "unit": demand.lead_unit.name,
+                               "due": _local(demand.feedback_due)}, at=at)
     concerned = set(holders) | {demand_event.unit_id}
     if demand.state in rules.AT_DESK_STATES:
         concerned.add(demand.desk_id)

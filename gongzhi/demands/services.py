@@ -1212,3 +1212,25 @@ def verify_with_photos(user, demand: Demand, *, note: str = "", contents: list[b
         if contents:
             photos.add(user, step.demand, list(contents), stage=Photo.Stage.REPLY, checked=True)
     return step
+
+
+def report_not_done(user, demand: Demand, *, note: str, contents: list[bytes] = ()) -> Step:
+    """核查未通过: the verifier (demands.verify: the grid worker of the demand's grid) found a replied demand not
+    done. Reopening is the desk's (demands.reopen is a dispatcher's action), so the state does not change: the
+    step "verify_failed" keeps the note (required) and the photos of the place (stage "reply"), and the dispatch
+    desk is told (notifications: kind "return") to reopen it. One transaction."""
+    from . import photos
+    from .models import Photo
+
+    note = _required(note, "what is not done", "note_required")
+    with transaction.atomic():
+        demand = _locked(demand)
+        if demand.state != rules.REPLIED:
+            raise rules.IllegalTransition(gettext_lazy("%(action)s from %(state)s")
+                                          % {"action": "verify_failed", "state": demand.state},
+                                          state=demand.state, action="verify_failed")
+        policy.require(user, "demands.verify", demand)
+        step = _record(demand, "verify_failed", user, demand.state, note=note, unit=demand.desk)
+        if contents:
+            photos.add(user, demand, list(contents), stage=Photo.Stage.REPLY, checked=True)
+    return Step(demand, [step])

@@ -65,6 +65,17 @@ class VerifyForm(forms.Form):
     photos = PhotosField(label=_("Photos of the place"), required=False)
 
 
+class NotDoneForm(forms.Form):
+    """核查未通过: what is still not done (required), with optional photos; distinct ids from VerifyForm's."""
+    note = forms.CharField(label=_("What is still not done"), max_length=1000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+    photos = PhotosField(label=_("Photos of the place"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "notdone_%s")
+        super().__init__(*args, **kwargs)
+
+
 class PlaceForm(forms.Form):
     grid = forms.IntegerField(widget=forms.HiddenInput)
     name = forms.CharField(label=_("Place name"), max_length=60)

@@ -259,3 +259,11 @@ def verify(user, demand: Demand, *, note: str = "", photos: list[bytes] = ()):
     """核查 of a replied demand in the worker's grid, with photos of the place (demands.verify_with_photos)."""
     note = clean_optional_text(note, "note")
     return demand_services.verify_with_photos(user, demand, note=note, contents=list(photos))
+
+
+def report_not_done(user, demand: Demand, *, note: str, photos: list[bytes] = ()):
+    """核查未通过: the grid worker found the replied demand not done. A grid worker may not reopen (demands.reopen
+    is the dispatch desk's), so it is recorded on the demand ("verify_failed", the note required, photos of the
+    place kept) and the desk is told to reopen it (demands.report_not_done: one transaction, logged)."""
+    note = clean_text(note, "what is not done", code="note_required")
+    return demand_services.report_not_done(user, demand, note=note, contents=list(photos))

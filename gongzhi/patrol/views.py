@@ -19,7 +19,7 @@ from gongzhi.demands import rules as demand_rules
 from gongzhi.org.models import Building
 
 from . import queries, services
-from .forms import CheckInForm, FindingForm, PlaceForm, PlanForm, VerifyForm
+from .forms import CheckInForm, FindingForm, NotDoneForm, PlaceForm, PlanForm, VerifyForm
 
 
 def _wants_json(request) -> bool:
@@ -84,6 +84,15 @@ def check_in(request, patrol_task_id):
     return redirect("patrol:today")
 
 
+def finding_state(row) -> str:
+    """A finding's demand in words, as the list of today's findings shows it."""
+    if row.solved_on_the_spot:
+        return _("solved on the spot · closed")
+    if row.demand.state == demand_rules.RECEIVED:
+        return _("submitted")
+    return f'{_("submitted")} · {row.demand.get_state_display()}'
+
+
 @action
 def finding(request):
     form = FindingForm(request.POST, request.FILES)
@@ -100,7 +109,9 @@ def finding(request):
         return _refused(request, error, "patrol:today")
     if _wants_json(request):
         return JsonResponse({"number": row.demand.number, "created": created, "solved": row.solved_on_the_spot,
-                             "recorded_at": row.recorded_at.isoformat()}, status=201 if created else 200)
+                             "url": reverse("demands:detail", args=[row.demand.number]),
+                             "state": finding_state(row), "recorded_at": row.recorded_at.isoformat()},
+                            status=201 if created else 200)
     messages.success(request, _("Recorded as demand %(number)s.") % {"number": row.demand.number})
     return redirect("patrol:today")
 
@@ -115,20 +126,33 @@ def verify(request, number):
     """A demand to verify: its reply and photos, and the form (note, photos of the place)."""
     demand = demand_queries.get_visible(request.user, number)
     error, status = None, 200
-    form = VerifyForm()
+    form, not_done_form = VerifyForm(), NotDoneForm()
     if request.method == "POST":
-        form = VerifyForm(request.POST, request.FILES)
-        if form.is_valid():
+        failed = request.POST.get("outcome") == "not_done"  # 未办好: the second form of the page
+        if failed:
+            not_done_form = NotDoneForm(request.POST, request.FILES)
+        else:
+            form = VerifyForm(request.POST, request.FILES)
+        bound = not_done_form if failed else form
+        if bound.is_valid():
             try:
-                services.verify(request.user, demand, note=form.cleaned_data["note"], photos=_photos(request))
+                if failed:
+                    services.report_not_done(request.user, demand, note=bound.cleaned_data["note"],
+                                             photos=_photos(request))
+                else:
+                    services.verify(request.user, demand, note=bound.cleaned_data["note"], photos=_photos(request))
             except DomainError as refused:
                 error, status = refusal(refused), refused.status
             else:
-                messages.success(request, _("Demand %(number)s verified.") % {"number": demand.number})
+                messages.success(request, (_("Demand %(number)s: recorded as not done; the dispatch desk is asked "
+                                             "to reopen it.") if failed else _("Demand %(number)s verified."))
+                                 % {"number": demand.number})
                 return redirect("patrol:verify_list")
         else:
             error, status = {"message": _("Check the form: nothing was saved.")}, 400
-    context = {"demand": demand, "form": form, "error": error,
+    context = {"demand": demand, "form": form, "not_done_form": not_done_form, "error": error,
+               "failed_already": demand.state == demand_rules.REPLIED and demand.events.filter(
+                   action="verify_failed", at__gte=demand.replied_at or demand.received_at).exists(),
                "may_verify": demand.state == demand_rules.REPLIED and policy.can(request.user, "demands.verify", demand),
                "photos": demand_photos.visible(request.user, demand)}
     return render(request, "patrol/verify.html", context, status=status)

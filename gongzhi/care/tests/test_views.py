@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.conf import settings
 from django.urls import reverse
 
 from gongzhi.care import services
@@ -111,3 +112,53 @@ def test_notices_posted_by_the_lead_appear_where_residents_live(cw, client):
     home = _as(client, cw.dw.resident).get(reverse("org:my_household")).content.decode()
     assert "周三上午停水检修" in home
     assert _as(client, cw.grid_worker_a1).post(url, {"text": "网格员通知"}).status_code == 403
+
+
+def test_log_a_visit_from_the_overdue_list_preselects_the_person_and_the_forms_have_distinct_ids(cw, client):
+    with clock.frozen_at(MONDAY - dt.timedelta(days=20)):
+        services.register(cw.grid_worker_a1, person=cw.elderly, group="elderly_alone")
+    _as(client, cw.grid_worker_a1)
+    with clock.frozen_at(MONDAY):
+        listed = client.get(reverse("care:home") + "?status=overdue").content.decode()
+    url = reverse("care:household", args=[cw.household_a2.pk])
+    link = f"{url}?person={cw.elderly.pk}#visit"
+    assert f'href="{link}"' in listed
+    body = client.get(f"{url}?person={cw.elderly.pk}").content.decode()
+    assert f'<option value="{cw.elderly.pk}" selected>' in body
+    assert body.count('id="visit_person"') == 1 and body.count('id="register_person"') == 1
+    assert 'id="id_person"' not in body and 'id="id_note"' not in body
+    assert 'for="visit_note"' in body and 'for="register_note"' in body
+    # A person of another household (or not a number) is refused, not silently ignored.
+    assert client.get(f"{url}?person={cw.world.resident_a.pk}").status_code == 400
+    assert client.get(f"{url}?person=abc").status_code == 400
+    # The visit form still posts under its field names.
+    assert client.post(reverse("care:log_visit", args=[cw.household_a2.pk]),
+                       {"kind": "care", "person": cw.elderly.pk, "note": "精神不错"}).status_code == 302
+    assert Visit.objects.get().person == cw.elderly
+
+
+def test_a_demand_filed_on_behalf_says_so_by_its_channel_and_the_leads_messages_say_it_is_the_residents(
+        cw, client):
+    from gongzhi.demands import services as demand_services
+    from gongzhi.demands.models import Notification
+
+    step = services.file_on_behalf(cw.lead, building=cw.world.building_a1, person=cw.elderly.pk,
+                                   text="楼道灯坏了，老人晚上看不见")
+    demand = step.demand
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = _as(client, cw.lead).get(reverse("demands:detail", args=[demand.number])).content.decode()
+    assert "filed on behalf (代办) by the building lead" in page
+    demand_services.dispatch(cw.dw.dispatcher, demand, unit=cw.dw.city_management,
+                             category="environment.garbage")
+    told = Notification.objects.get(recipient_user=cw.lead, kind="dispatch")
+    assert demand.number in told.text
+    assert "for a resident" in told.text or "代居民" in told.text
+    assert not told.text.startswith("Your demand") and "您的诉求" not in told.text
+    # A demand the lead files for themself keeps the usual words, and no 代办 beside its channel.
+    own = demand_services.file_demand(cw.lead, text="我家门口的路灯坏了", longitude=116.005,
+                                      latitude=39.905).demand
+    assert "filed on behalf" not in client.get(reverse("demands:detail", args=[own.number])).content.decode()
+    demand_services.dispatch(cw.dw.dispatcher, own, unit=cw.dw.city_management,
+                             category="environment.garbage")
+    mine = Notification.objects.get(recipient_user=cw.lead, kind="dispatch", demand=own)
+    assert "for a resident" not in mine.text and "代居民" not in mine.text

@@ -112,10 +112,13 @@ def test_the_lead_records_through_the_page_and_sees_who_has_answered(client, vil
     assert "Record opinions from my building" in client.get(
         reverse("deliberation:topic", args=[topic.pk])).content.decode()
     response = client.post(reverse("deliberation:record_collected_opinion", args=[topic.pk]),
-                           {"person": village.adults[3].pk, "stance": "signature"})
+                           {"person": village.adults[3].pk, "stance": "agree", "signed": "on"})
     assert response.status_code == 302
+    row = CollectedOpinion.objects.get()
+    assert row.stance == "agree" and row.signed
     listed = client.get(reverse("deliberation:collect_opinions", args=[topic.pk])).content.decode()
-    assert "1 collected by building leads" in listed and "signature" in listed
+    assert "1 collected by building leads" in listed and "agrees</b> · signed" in listed
+    assert collected.counts(topic) == {"agree": 1, "disagree": 0, "comment": 0, "signature": 1, "total": 1}
     bad = client.post(reverse("deliberation:record_collected_opinion", args=[topic.pk]),
                       {"person": village.adults[3].pk, "stance": "agree"})
     assert bad.status_code == 409
@@ -134,3 +137,23 @@ def test_the_building_leads_work_item_counts_the_topics_seeking_opinions_and_lin
     assert reverse("deliberation:collect_opinions", args=[seeking.pk]) in listed
     assert "deliberation.opinions_to_collect" not in {i.key for i in workbench.items_for(village.adults[2].user)}
     assert as_(client, village.adults[2].user).get(reverse("deliberation:collect_index")).status_code == 403
+
+
+def test_the_signature_is_a_checkbox_beside_the_opinion_and_the_page_says_why_minors_are_not_listed(
+        client, village, lead):
+    topic = consulting_topic(village)
+    client = as_(client, lead)
+    page = client.get(reverse("deliberation:collect_opinions", args=[topic.pk])).content.decode()
+    assert 'name="stance" value="signature"' not in page  # not one of the opinions
+    assert 'type="checkbox" name="signed"' in page and "The resident signed in person" in page
+    # A signature alone is not an opinion: the form asks for one.
+    refused = client.post(reverse("deliberation:record_collected_opinion", args=[topic.pk]),
+                          {"person": village.adults[0].pk, "stance": "signature", "signed": "on"})
+    assert refused.status_code == 400 and not CollectedOpinion.objects.exists()
+    unsigned = client.post(reverse("deliberation:record_collected_opinion", args=[topic.pk]),
+                           {"person": village.adults[0].pk, "stance": "disagree"})
+    assert unsigned.status_code == 302 and not CollectedOpinion.objects.get().signed
+    # 孩子0..2 (born 2015) live in 1号..3号: left out, and the page says so, naming the households.
+    assert "孩子0" not in page
+    assert "Residents under 18 are not on this list" in page
+    assert "1号 (1 under 18)" in page and "3号 (1 under 18)" in page and "4号 (" not in page

@@ -159,3 +159,61 @@ def test_verifying_outside_ones_grid_is_404(pw, photo):
     assert demand.number not in c.get("/patrol/verify/").content.decode()
     demand.refresh_from_db()
     assert demand.state == "replied"
+
+
+def test_a_finding_answers_its_number_link_and_state_in_words_and_the_list_labels_the_number(pw, photo):
+    from django.conf import settings
+
+    c = client(pw.grid_worker)
+    c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    answer = c.post("/patrol/findings/", {
+        "client_key": "view-finding-4", "text": "路灯不亮", "solved": "no", "longitude": IN_A1[0],
+        "latitude": IN_A1[1]}, **JSON)
+    assert answer.status_code == 201, answer.content
+    number = answer.json()["number"]
+    assert answer.json()["url"] == f"/demands/{number}/"
+    assert answer.json()["state"] == "submitted"
+    body = c.get("/patrol/").content.decode()
+    assert f'Demand number <a href="/demands/{number}/">{number}</a>' in body
+    assert '<span class="badge state">submitted</span>' in body
+
+
+def test_the_grid_worker_reports_a_replied_demand_not_done_and_the_desk_is_told_to_reopen_it(pw, photo):
+    from gongzhi.core import policy
+    from gongzhi.core.models import Event
+    from gongzhi.demands.models import DemandEvent, Notification
+
+    demand = _replied(pw)
+    c = client(pw.grid_worker)
+    page = c.get(f"/patrol/verify/{demand.number}/").content.decode()
+    assert 'id="not-done-form"' in page and 'value="not_done"' in page
+    # The grid worker may verify but not reopen (a dispatcher's action): the desk reopens.
+    assert policy.can(pw.grid_worker, "demands.verify", demand)
+    assert not policy.can(pw.grid_worker, "demands.reopen", demand)
+    missing = c.post(f"/patrol/verify/{demand.number}/", {"outcome": "not_done", "note": ""})
+    assert missing.status_code == 400 and not DemandEvent.objects.filter(action="verify_failed").exists()
+    sent = c.post(f"/patrol/verify/{demand.number}/", {
+        "outcome": "not_done", "note": "垃圾仍堆在楼道口",
+        "photos": [SimpleUploadedFile("p.jpg", photo, content_type="image/jpeg")]})
+    assert sent.status_code == 302
+    demand.refresh_from_db()
+    assert demand.state == "replied" and demand.verified_at is None
+    step = DemandEvent.objects.get(demand=demand, action="verify_failed")
+    assert step.note == "垃圾仍堆在楼道口" and step.actor == pw.grid_worker
+    assert Event.objects.filter(kind="demands.verify_failed", subject_id=str(demand.pk)).count() == 1
+    notice = Notification.objects.get(demand=demand, recipient_unit_id=demand.desk_id, kind="return")
+    assert demand.number in notice.text and "垃圾仍堆在楼道口" in notice.text
+    assert demand.photos.filter(stage="reply").count() == 1
+    # The desk then reopens it to the unit, with the existing service.
+    from gongzhi.demands import services as demand_services
+
+    assert demand_services.reopen(pw.dispatcher, demand, reason=step.note).demand.state == "dispatched"
+
+
+def test_reporting_not_done_outside_ones_grid_is_404_and_on_a_demand_not_replied_is_409(pw):
+    demand = _replied(pw)
+    assert client(pw.grid_worker_b).post(f"/patrol/verify/{demand.number}/",
+                                         {"outcome": "not_done", "note": "x"}).status_code == 404
+    c = client(pw.grid_worker)
+    assert c.post(f"/patrol/verify/{demand.number}/", {"note": "好了"}).status_code == 302
+    assert c.post(f"/patrol/verify/{demand.number}/", {"outcome": "not_done", "note": "x"}).status_code == 409

@@ -71,10 +71,18 @@
   function put(item) { return withStore("readwrite", function (store) { store.put(item); }); }
   function remove(key) { return withStore("readwrite", function (store) { store.delete(key); }); }
 
+  // The outbox's state sits in the page's flow (it covers no field); after a finding it is repeated under the
+  // finding's button, where the worker is looking.
+  var findingSent = false;
   function show(message, kind) {
     status.hidden = !message;
     status.textContent = message || "";
     status.className = "outbox-status" + (kind ? " " + kind : "");
+    var below = document.getElementById("finding-state");
+    if (below && findingSent) {
+      below.textContent = message || "";
+      below.className = "small outbox-echo" + (kind ? " " + kind : "");
+    }
   }
 
   function refreshStatus(extra) {
@@ -150,10 +158,22 @@
   // --- what the page shows of each record -------------------------------------------------------------------
   function taskItem(id) { return document.querySelector('.patrol-task[data-task="' + id + '"]'); }
 
+  // The header's count of stops left (and the "only those left" link) follow each check-in recorded.
+  function countDone() {
+    var counts = document.getElementById("patrol-counts");
+    if (!counts) return;
+    var left = Math.max(0, parseInt(counts.dataset.left, 10) - 1), total = parseInt(counts.dataset.total, 10);
+    counts.dataset.left = String(left);
+    document.getElementById("patrol-left").textContent = String(left);
+    var only = document.getElementById("patrol-only-left");
+    if (only) only.hidden = !left || left === total;
+  }
+
   function done(item, answer) {
     if (item.kind === "check_in") {
       var li = taskItem(item.fields.task);
       if (li) {
+        if (!li.classList.contains("done")) countDone();
         li.classList.add("done");
         li.classList.remove("queued");
         var state = li.querySelector(".task-state");
@@ -167,7 +187,18 @@
     } else if (item.kind === "finding") {
       var row = document.querySelector('#finding-list [data-key="' + item.key + '"]');
       if (row) {
-        row.querySelector(".state").textContent = answer.number || "";
+        var list = document.getElementById("finding-list");
+        var number = document.createElement("span");
+        number.className = "finding-number";
+        number.appendChild(document.createTextNode((list.dataset.textNumber || "") + " "));
+        var link = document.createElement("a");
+        link.href = answer.url || "#";
+        link.textContent = answer.number || "";
+        number.appendChild(link);
+        var state = row.querySelector(".state");
+        row.insertBefore(number, state);
+        row.insertBefore(document.createTextNode(" "), state);
+        state.textContent = answer.state || "";
         row.classList.remove("queued");
       }
     }
@@ -267,6 +298,7 @@
           row.dataset.key = item.key;
           row.className = "queued";
           var what = document.createElement("span");
+          what.className = "finding-text";
           what.textContent = fields.text.slice(0, 40) + " ";
           var label = document.createElement("span");
           label.className = "badge state";
@@ -277,6 +309,7 @@
           findingForm.reset();
           toggle();
           state.textContent = "";
+          findingSent = true;
           if (pin) { pin.remove(); pin = null; picked = null; }
           return flush();
         });
