@@ -16,6 +16,7 @@ from gongzhi.core.pages import action, page, refusal
 from gongzhi.demands import photos as demand_photos
 from gongzhi.demands import queries as demand_queries
 from gongzhi.demands import rules as demand_rules
+from gongzhi.demands.models import DemandEvent
 from gongzhi.org.models import Building
 
 from . import queries, services
@@ -118,7 +119,11 @@ def finding(request):
 
 @page
 def verify_list(request):
-    return render(request, "patrol/verify_list.html", {"demands": list(queries.to_verify(request.user))})
+    demands = list(queries.to_verify(request.user))
+    # Reported not done (未办好) since the last reply: still replied until the desk reopens it.
+    failed = {e.demand_id for e in DemandEvent.objects.filter(demand__in=demands, action="verify_failed")
+              .select_related("demand") if e.at >= (e.demand.replied_at or e.demand.received_at)}
+    return render(request, "patrol/verify_list.html", {"demands": demands, "reported_not_done": failed})
 
 
 @page

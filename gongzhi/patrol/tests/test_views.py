@@ -204,6 +204,7 @@ def test_the_grid_worker_reports_a_replied_demand_not_done_and_the_desk_is_told_
     notice = Notification.objects.get(demand=demand, recipient_unit_id=demand.desk_id, kind="return")
     assert demand.number in notice.text and "垃圾仍堆在楼道口" in notice.text
     assert demand.photos.filter(stage="reply").count() == 1
+    assert 'class="badge warn"' in c.get("/patrol/verify/").content.decode()  # still listed, marked
     # The desk then reopens it to the unit, with the existing service.
     from gongzhi.demands import services as demand_services
 
