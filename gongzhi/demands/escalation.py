@@ -12,6 +12,12 @@ serving a community, village or grid (a residents' committee, a property company
 or township government of its street; for a unit serving a street or the district (a street office, a
 government department), the district government. No superior on record: the order is still issued,
 addressed to no one, and shows on the dashboards.
+
+No grace: an order is issued once a deadline has passed. The dispatch deadline of a demand waiting at the desk
+counts hours (the dispatch window: 2 working hours for an ordinary demand, calendar.py), so its order may come the same
+afternoon, "0 days" late: the pages then say how many hours late. Its unit is the demand's desk (the street
+office or township government of its street, services.dispatch_desk), which can dispatch it; the desk's superior
+(the district government) follows the order.
 """
 
 import datetime as dt
