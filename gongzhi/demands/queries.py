@@ -16,7 +16,7 @@ from gongzhi.org.models import Region
 
 from . import hooks, ranking, rules
 from .models import Assignment, Category, Demand, DemandEvent
-from .permissions import dispatch_targets_q, dispatcher_paths, grid_worker_paths, unit_ids, visible_q
+from .permissions import dispatch_targets_q, dispatcher_paths, grid_worker_paths, overseer_paths, unit_ids, visible_q
 
 
 def visible(user):
@@ -204,47 +204,67 @@ def rates(level: str, start: dt.date, end: dt.date, *, demands=None, within: Reg
     GONGZHI_DEMANDS_SCORE_WEIGHTS. `demands` narrows the base queryset (e.g. queries.visible(user)).
     Counted by the database in one GROUP BY query; rows ordered best score first.
     """
+    return _rates_over(level, [(start, end)], demands=demands, within=within)[0]
+
+
+def _rates_over(level: str, periods: list[tuple[dt.date, dt.date]], *, demands=None,
+                within: Region | None = None) -> list[list[Rates]]:
+    """rates() for each of `periods`, counted in one GROUP BY query (the ranking and its previous period
+    in one pass over the demands, not two)."""
     if level not in LEVELS:
         raise ValidationFailed(_("level must be one of %(join)s") % {"join": ', '.join(LEVELS)}, code="unknown_level")
     key = LEVELS[level]
-    lower, upper = _day_bounds(start, end)
-    in_dispatch = Q(dispatched_at__gte=lower, dispatched_at__lt=upper)
-    in_rating = Q(rated_at__gte=lower, rated_at__lt=upper, solved__isnull=False)
+    windows, anywhere = [], Q(pk__in=[])
+    for start, end in periods:
+        lower, upper = _day_bounds(start, end)
+        in_dispatch = Q(dispatched_at__gte=lower, dispatched_at__lt=upper)
+        in_rating = Q(rated_at__gte=lower, rated_at__lt=upper, solved__isnull=False)
+        windows.append((in_dispatch, in_rating))
+        anywhere |= in_dispatch | in_rating
+    counts = {}
+    for i, (in_dispatch, in_rating) in enumerate(windows):
+        counts.update({
+            f"p{i}_cases": Count("id", filter=in_dispatch | in_rating),
+            f"p{i}_dispatched": Count("id", filter=in_dispatch),
+            f"p{i}_accepted_in_time": Count("id", filter=in_dispatch & Q(accepted_at__lte=F("accept_due"))),
+            f"p{i}_rated": Count("id", filter=in_rating),
+            f"p{i}_solved": Count("id", filter=in_rating & Q(solved=True)),
+            f"p{i}_satisfied": Count("id", filter=in_rating & Q(satisfaction="satisfied")),
+            f"p{i}_basically_satisfied": Count("id", filter=in_rating & Q(satisfaction="basically_satisfied")),
+        })
     base = demands if demands is not None else Demand.objects.all()
     if within is not None:
         base = base.filter(grid__path__startswith=within.path)
     rows = (
-        base.filter(in_dispatch | in_rating).exclude(**{f"{key}__isnull": True})
+        base.filter(anywhere).exclude(**{f"{key}__isnull": True})
         .values(key, f"{key}__name", *(["category__code"] if level == "category" else []))
-        .annotate(
-            n_cases=Count("id"),
-            n_dispatched=Count("id", filter=in_dispatch),
-            n_accepted_in_time=Count("id", filter=in_dispatch & Q(accepted_at__lte=F("accept_due"))),
-            n_rated=Count("id", filter=in_rating),
-            n_solved=Count("id", filter=in_rating & Q(solved=True)),
-            n_satisfied=Count("id", filter=in_rating & Q(satisfaction="satisfied")),
-            n_basically_satisfied=Count("id", filter=in_rating & Q(satisfaction="basically_satisfied")),
-        )
+        .annotate(**counts)
         .order_by(key)
     )
     s_weights, weights = satisfaction_weights(), score_weights()
-    result = []
+    results: list[list[Rates]] = [[] for _period in periods]
     for row in rows:
-        measured = {
-            "response": rules.response_rate(row["n_accepted_in_time"], row["n_dispatched"]),
-            "resolution": rules.resolution_rate(row["n_solved"], row["n_rated"]),
-            "satisfaction": rules.satisfaction_rate(row["n_satisfied"], row["n_basically_satisfied"], row["n_rated"],
-                                                    s_weights),
-        }
-        result.append(Rates(
-            id=row[key], name=row[f"{key}__name"], code=row.get("category__code"), cases=row["n_cases"],
-            dispatched=row["n_dispatched"], accepted_in_time=row["n_accepted_in_time"], rated=row["n_rated"],
-            solved=row["n_solved"], satisfied=row["n_satisfied"], basically_satisfied=row["n_basically_satisfied"],
-            response_rate=measured["response"], resolution_rate=measured["resolution"],
-            satisfaction_rate=measured["satisfaction"], score=rules.composite_score(measured, weights),
-        ))
-    result.sort(key=lambda r: (r.score is None, -(r.score or 0), r.name))
-    return result
+        for i, result in enumerate(results):
+            n = {name: row[f"p{i}_{name}"] for name in ("cases", "dispatched", "accepted_in_time", "rated", "solved",
+                                                       "satisfied", "basically_satisfied")}
+            if not n["cases"]:
+                continue  # nothing of this one in this period: no row, as a query of that period alone
+            measured = {
+                "response": rules.response_rate(n["accepted_in_time"], n["dispatched"]),
+                "resolution": rules.resolution_rate(n["solved"], n["rated"]),
+                "satisfaction": rules.satisfaction_rate(n["satisfied"], n["basically_satisfied"], n["rated"],
+                                                        s_weights),
+            }
+            result.append(Rates(
+                id=row[key], name=row[f"{key}__name"], code=row.get("category__code"), cases=n["cases"],
+                dispatched=n["dispatched"], accepted_in_time=n["accepted_in_time"], rated=n["rated"],
+                solved=n["solved"], satisfied=n["satisfied"], basically_satisfied=n["basically_satisfied"],
+                response_rate=measured["response"], resolution_rate=measured["resolution"],
+                satisfaction_rate=measured["satisfaction"], score=rules.composite_score(measured, weights),
+            ))
+    for result in results:
+        result.sort(key=lambda r: (r.score is None, -(r.score or 0), r.name))
+    return results
 
 
 def rates_for(user, level: str, start: dt.date, end: dt.date, *, within: Region | None = None) -> list[Rates]:
@@ -270,11 +290,11 @@ def ranked(level: str, start: dt.date, end: dt.date, *, demands=None, within: Re
     few cases (rank None). With `compare`, each row carries its rank and score in the previous period
     (ranking.previous_period: the month before for a whole month, else as many days just before).
     Over every demand (CLI, tasks, the units' own standing) unless `demands` narrows them."""
-    rows = rates(level, start, end, demands=demands, within=within)
-    previous = None
-    if compare:
-        before_start, before_end = ranking.previous_period(start, end)
-        previous = rates(level, before_start, before_end, demands=demands, within=within)
+    if not compare:
+        return ranking.rank(rates(level, start, end, demands=demands, within=within), **ranking_settings())
+    # Both periods counted in one query (not one per period).
+    rows, previous = _rates_over(level, [(start, end), ranking.previous_period(start, end)], demands=demands,
+                                 within=within)
     return ranking.rank(rows, previous=previous, **ranking_settings())
 
 
@@ -288,6 +308,50 @@ def ranking_for(user, level: str, start: dt.date, end: dt.date, *, within: Regio
     `level`: unit | community | street | category; start..end: local days, inclusive."""
     policy.require(user, "demands.view_rates", within)
     return ranked(level, start, end, demands=visible(user), within=within, compare=compare)
+
+
+def default_rates_level(user) -> str:
+    """The dashboard's default level: the one below the user's widest scope (a district's officials: its
+    streets; a street's: its communities; a community's or a grid's: the units); a unit's staff, who oversee
+    no region: the units (unit_ranking_for)."""
+    paths = overseer_paths(user)
+    if not paths:
+        return "unit"
+    widest = Region.objects.filter(path__in=paths).order_by("level").values_list("level", flat=True).first()
+    return {Region.Level.DISTRICT: "street", Region.Level.STREET: "community"}.get(widest, "unit")
+
+
+def pool_region(region: Region) -> Region:
+    """The region a unit is ranked in: its own region, raised to its street when it sits lower (a property
+    company registered in a community is ranked among the street's units, as the street's dashboard ranks
+    it; a community is too small a pool)."""
+    if region.level <= Region.Level.STREET:
+        return region
+    parts = region.path.strip("/").split("/")
+    street = "/" + "/".join(parts[:Region.Level.STREET]) + "/"
+    return Region.objects.defer("polygon").filter(path=street).first() or region
+
+
+def unit_pool(user) -> Region | None:
+    """For a unit's staff who oversee no region (a department's, a property company's): the region their
+    units are ranked in, their first unit's own region (the queue page's standing names the same pool)."""
+    if overseer_paths(user):
+        return None
+    from gongzhi.org.models import Organisation
+
+    region_id = (Organisation.objects.filter(pk__in=unit_ids(user)).order_by("name")
+                 .values_list("region_id", flat=True).first())
+    region = Region.objects.defer("polygon").filter(pk=region_id).first() if region_id else None
+    return pool_region(region) if region else None
+
+
+def unit_ranking_for(user, start: dt.date, end: dt.date, *, compare: bool = True) -> tuple[Region | None, list]:
+    """The units' ranking a unit's staff see on the dashboard: every unit ranked in their unit's region over
+    every demand there (the pool and rules of that region's dashboard at unit level, and of unit_standing),
+    so that the queue, the unit's dashboard and the region's dashboard give one figure."""
+    policy.require(user, "demands.view_rates")
+    region = unit_pool(user)
+    return region, ranked("unit", start, end, within=region, compare=compare)
 
 
 STANDING_KINDS = frozenset({"department", "property_company"})
@@ -305,10 +369,12 @@ class Standing:
     place: "ranking.Ranked[Rates] | None"  # None: nothing dispatched to or rated of the unit in the period
     out_of: int  # units ranked in the period
     is_last_month: bool  # the last complete month (the ranking's period), else this month so far
+    region_name: str = ""  # the pool: the units ranked in the unit's own region ("在东华街道 11 个单位中")
 
 
 def unit_standing(user, *, today: dt.date | None = None) -> list[Standing]:
-    """For each unit `user` works in: its rates and rank among all units this month so far, and in the
+    """For each unit `user` works in: its rates and rank among the units of the unit's own region (the
+    ranking of that region's dashboard at unit level: same pool, same rules) this month so far, and in the
     last complete month (the dashboard's default period, with the change against the month before).
     Only the unit's own row is returned: of the others, only how many are ranked (out_of)."""
     mine = unit_ids(user)
@@ -319,17 +385,21 @@ def unit_standing(user, *, today: dt.date | None = None) -> list[Standing]:
     today = today or clock.today()
     periods = [(_("This month so far"), today.replace(day=1), today, False),
                (_("Last month"), *ranking.last_complete_month(today), True)]
-    orgs = list(Organisation.objects.filter(pk__in=mine).order_by("name").values_list("pk", "name", "kind"))
+    orgs = list(Organisation.objects.filter(pk__in=mine).order_by("name")
+                .values_list("pk", "name", "kind", "region_id"))
+    pools = {r.pk: pool_region(r) for r in Region.objects.defer("polygon").filter(pk__in={o[3] for o in orgs})}
     result = []
     for label, start, end, compare in periods:
-        rows = ranked("unit", start, end, compare=compare)
-        by_id = {r.row.id: r for r in rows}
-        out_of = rows[0].out_of if rows else 0
-        result += [Standing(unit_id, name, str(label), start, end, by_id.get(unit_id), out_of, compare)
-                   for unit_id, name, _kind in orgs]
+        for pool in {p.pk: p for p in pools.values()}.values():
+            rows = ranked("unit", start, end, within=pool, compare=compare)
+            by_id = {r.row.id: r for r in rows}
+            out_of = rows[0].out_of if rows else 0
+            result += [Standing(unit_id, name, str(label), start, end, by_id.get(unit_id), out_of, compare,
+                                pool.name)
+                       for unit_id, name, _kind, where in orgs if pools[where].pk == pool.pk]
     # Departments and property companies always see theirs; another body (a street office, a committee)
     # only when demands were dispatched to it as a unit in one of the periods.
-    handling = {pk for pk, _name, kind in orgs if kind in STANDING_KINDS} | {s.unit_id for s in result if s.place}
+    handling = {o[0] for o in orgs if o[2] in STANDING_KINDS} | {s.unit_id for s in result if s.place}
     result = [s for s in result if s.unit_id in handling]
     result.sort(key=lambda s: s.unit_name)  # stable: per unit, this month then last month
     return result

@@ -56,6 +56,7 @@ class Ranked(Generic[T]):
     below_floor: tuple[str, ...] = ()
     previous_rank: int | None = None
     previous_score: float | None = None
+    previous_out_of: int | None = None  # how many were ranked in the previous period (its pool)
 
     @property
     def is_flagged(self) -> bool:
@@ -69,10 +70,20 @@ class Ranked(Generic[T]):
         return self.previous_rank - self.rank
 
     @property
+    def same_pool(self) -> bool:
+        """Whether as many were ranked in the previous period as now: only then do places compare (last of
+        6 is not "two places up" from 8th of 9). When the pools differ, pages show the previous rank with
+        its pool ("8/9") and no arrow (docs/rules.md)."""
+        return self.previous_out_of is not None and self.previous_out_of == self.out_of
+
+    @property
     def score_change(self) -> float | None:
+        """The change of the score as the page shows both (at DEFAULT_PRECISION decimals): 97.7 → 94.7 is
+        -3.0, never the -2.9 of the unrounded scores."""
         if self.score is None or self.previous_score is None:
             return None
-        return self.score - self.previous_score
+        return round(round(self.score, DEFAULT_PRECISION) - round(self.previous_score, DEFAULT_PRECISION),
+                     DEFAULT_PRECISION)
 
 
 def rates_of(row: Measured) -> dict[str, float | None]:
@@ -105,7 +116,8 @@ def rank(rows: Iterable[T], *, min_cases: int = DEFAULT_MIN_CASES, floor: float 
         old = before.get(r.row.id)
         was_ranked = old is not None and old.rank is not None
         result.append(Ranked(r.row, r.score, r.rank, r.out_of, r.insufficient, r.below_floor,
-                             old.rank if was_ranked else None, old.score if was_ranked else None))
+                             old.rank if was_ranked else None, old.score if was_ranked else None,
+                             old.out_of if was_ranked else None))
     return result
 
 

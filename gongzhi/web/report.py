@@ -22,6 +22,7 @@ from gongzhi.core.errors import NotFound, PermissionDenied, ValidationFailed
 from gongzhi.core.scrub import scrub
 from gongzhi.demands import queries as demand_queries
 from gongzhi.demands import rules as demand_rules
+from gongzhi.demands import supervision
 from gongzhi.demands.forms import category_name
 from gongzhi.demands.models import Demand, ListedSupervision, SupervisionOrder
 from gongzhi.duties import rules as duty_rules
@@ -56,6 +57,7 @@ class Row:
     cells: list
     url: str = ""  # where the first cell links to on the page (a demand's page)
     flag: str = ""  # a CSS class for the row on the page ("worst", "late")
+    rank_mark: str = ""  # shown next to the rank on the page and in the PDF ("below the floor")
 
     def __post_init__(self):
         self.cells = [None if cell == "" else cell for cell in self.cells]  # empty: None, as a spreadsheet has it
@@ -89,6 +91,8 @@ class Table:
                     text = f"{value:+d}" if value else "0"
                 else:
                     text = str(value)
+                if column.key == "rank" and row.rank_mark and text:
+                    text = f"{text} · {row.rank_mark}"
                 cells.append({"text": text, "num": column.kind != TEXT})
             out.append({"cells": cells, "url": row.url, "flag": row.flag})
         return out
@@ -188,6 +192,7 @@ class Ranked:
     score: float | None
     change: int | None = None  # places gained since the previous month
     note: str = ""
+    below_floor: tuple[str, ...] = ()  # the rates under the floor (ranking.Ranked.below_floor)
 
 
 RATE_NAMES = {"response": gettext_lazy("response rate"), "resolution": gettext_lazy("resolution rate"),
@@ -206,7 +211,9 @@ def ranking(user, level: str, start: dt.date, end: dt.date, within: Region) -> l
             note = _("below the floor: %(rates)s") % {"rates": names}
         else:
             note = ""
-        rows.append(Ranked(r.rank, r.row, r.score, r.rank_change, note))
+        # The change in places only between pools of the same size (ranking_change_shown).
+        change = r.rank_change if r.previous_out_of == r.out_of else None
+        rows.append(Ranked(r.rank, r.row, r.score, change, note, tuple(r.below_floor)))
     return rows
 
 
@@ -236,7 +243,8 @@ def _rates_table(key: str, title: str, name_label: str, ranked: list[Ranked], no
                          s.solved, _percent(s.resolution_rate), s.satisfied + s.basically_satisfied,
                          _percent(s.satisfaction_rate), None if r.score is None else round(r.score, 1), r.change,
                          r.note],
-                        flag="worst" if id(r) in last else ""))
+                        flag="worst" if id(r) in last else "",
+                        rank_mark=_("below the floor") if r.below_floor and r.rank is not None else ""))
     return Table(key, title, columns, rows, note, _("No demand was dispatched or rated in this month."))
 
 
@@ -288,19 +296,22 @@ def overdue_table(user, region: Region, now: dt.datetime) -> tuple[Table, int]:
     rows = []
     for d in demands:
         kind, due = _passed_deadline(d, now)
-        days = round((now - due).total_seconds() / 86400, 1) if due else None
+        # Whole working days, as the supervision board (督办台) counts them, and whole calendar days.
+        days = supervision.working_days_late(due, now) if due else None
+        calendar_days = supervision.calendar_days_late(due, now) if due else None
         rows.append(Row([d.number, category_name(d.category), communities.get(d.community_id, ""),
                          d.lead_unit.name if d.lead_unit_id else "", d.get_state_display(),
-                         str(DEADLINE_NAMES.get(kind, "")), _local(due), days],
+                         str(DEADLINE_NAMES.get(kind, "")), _local(due), days, calendar_days],
                         url=reverse("demands:detail", args=[d.number]), flag="late"))
-    rows.sort(key=lambda r: -(r.cells[-1] or 0))
+    rows.sort(key=lambda r: (-(r.cells[-2] or 0), -(r.cells[-1] or 0)))
     note = _("Demands past a deadline on %(date)s, the longest overdue first.") % {"date": _local(now)}
     if total > len(rows):
         note += " " + _("The %(shown)d longest overdue of %(total)d are listed.") % {"shown": len(rows), "total": total}
     columns = [Column("number", _("Number")), Column("category", _("Category")), Column("community", _("Community")),
                Column("lead_unit", _("Lead unit")), Column("state", _("State")),
                Column("deadline", _("Deadline missed")), Column("due", _("Due")),
-               Column("days_overdue", _("Days overdue"), NUMBER)]
+               Column("days_overdue", _("Working days overdue"), NUMBER),
+               Column("calendar_days_overdue", _("Calendar days overdue"), NUMBER)]
     return Table("overdue", _("Overdue demands"), columns, rows, note, _("No demand is overdue.")), total
 
 
@@ -366,8 +377,8 @@ def hot_spots_table(region: Region, start: dt.date, end: dt.date) -> Table:
                Column("observed", _("Observed"), NUMBER), Column("expected", _("Expected"), NUMBER),
                Column("emerging", _("New")), Column("explanation", _("Explanation"))]
     return Table("hot_spots", _("Hot spots"), columns, rows,
-                 _("Found by the weekly analyses of the month (significant after controlling the false discovery "
-                   "rate)."),
+                 _("Found by the weekly analyses of the month. Each one passed a statistical test: not a chance "
+                   "fluctuation."),
                  _("No hot spot was found in this month."))
 
 
@@ -419,6 +430,21 @@ def _rate_words(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.1f}%"
 
 
+def weights_words(weights: dict) -> str:
+    """The score's weights in force, in per cent: "response rate 10%, resolution rate 30%, satisfaction rate
+    60%" (the configured GONGZHI_DEMANDS_SCORE_WEIGHTS, normalised to 100)."""
+    total = sum(weights.get(name, 0) for name in RATE_NAMES) or 1
+    return "、".join(f"{RATE_NAMES[name]} {100 * weights.get(name, 0) / total:g}%" for name in RATE_NAMES)
+
+
+def floor_words(r: Ranked) -> str:
+    """Why a unit is ranked after the others: "below the floor: response rate 50.0%"."""
+    rates = {"response": r.rates.response_rate, "resolution": r.rates.resolution_rate,
+             "satisfaction": r.rates.satisfaction_rate}
+    names = "、".join(f"{RATE_NAMES[name]} {_rate_words(rates[name])}" for name in r.below_floor)
+    return _("below the floor: %(rates)s") % {"rates": names}
+
+
 def build(user, region: Region, month: dt.date, *, now: dt.datetime | None = None) -> Report:
     """The report of `region` for `month` as `user` may read it (NotFound / PermissionDenied otherwise)."""
     if not may_read(user, region):
@@ -431,9 +457,10 @@ def build(user, region: Region, month: dt.date, *, now: dt.datetime | None = Non
     units = ranking(user, "unit", start, end, region)
     settings = demand_queries.ranking_settings()
     basis = _("Response rate: accepted in time ÷ dispatched; resolution rate: rated solved ÷ rated; satisfaction "
-              "rate: satisfied and basically satisfied ÷ rated; the score weighs the three rates as configured. "
+              "rate: satisfied and basically satisfied ÷ rated; score weights: %(weights)s. "
               "Fewer than %(min_cases)d cases: not ranked (insufficient sample); below %(floor)d%% on any rate: "
               "ranked after every unit that is not.") % {
+        "weights": weights_words(settings["weights"]),
         "min_cases": settings["min_cases"], "floor": round(100 * (settings["floor"] or 0))}
     tables = [
         _rates_table("places", _("Ranking of communities") if places_level == "community" else _("Ranking of streets"),
@@ -469,14 +496,25 @@ def build(user, region: Region, month: dt.date, *, now: dt.datetime | None = Non
                          "%(score).1f).") % {"names": "、".join(r.rates.name for r in last_units),
                                              "rank": last_units[0].rank, "count": ranked_count,
                                              "score": last_units[0].score})
+        if last_units[0].below_floor:  # last because of the floor, whatever its score: say so
+            worst_sentence = (_("The worst-ranked unit of the month: %(names)s (rank %(rank)d of %(count)d, "
+                                "%(floor)s; score %(score).1f).") % {
+                "names": "、".join(r.rates.name for r in last_units), "rank": last_units[0].rank,
+                "count": ranked_count, "floor": floor_words(last_units[0]), "score": last_units[0].score})
     else:
         worst_sentence = _("No unit could be ranked this month.")
     summary.append(worst_sentence)
     last_places = worst(places)
     if last_places and sum(1 for r in places if r.rank is not None) > 1:
-        summary.append(_("Last of the %(level)s: %(names)s (score %(score).1f).") % {
-            "level": _("communities") if places_level == "community" else _("streets"),
-            "names": "、".join(r.rates.name for r in last_places), "score": last_places[0].score})
+        level_words = _("communities") if places_level == "community" else _("streets")
+        names = "、".join(r.rates.name for r in last_places)
+        if last_places[0].below_floor:
+            summary.append(_("Last of the %(level)s: %(names)s (%(floor)s; score %(score).1f).") % {
+                "level": level_words, "names": names, "floor": floor_words(last_places[0]),
+                "score": last_places[0].score})
+        else:
+            summary.append(_("Last of the %(level)s: %(names)s (score %(score).1f).") % {
+                "level": level_words, "names": names, "score": last_places[0].score})
     summary.append(_("%(overdue)d demands overdue on %(date)s; %(orders)d supervision orders issued and %(listings)d "
                      "demands listed for supervision in the month.") % {
         "overdue": overdue_total, "date": timezone.localtime(now).date().isoformat(), "orders": orders,

@@ -7,6 +7,7 @@ tables, so the numbers agree everywhere. A server without pango still serves the
 import csv
 import io
 from pathlib import Path
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
@@ -34,13 +35,27 @@ def _query(rep: reports.Report) -> str:
     return f"region={rep.region.pk}&month={rep.month:%Y-%m}"
 
 
-def _filename(rep: reports.Report, suffix: str) -> str:
+_UNSAFE_IN_NAMES = '\\/:*?"<>|\r\n\t'
+
+
+def _filename(rep: reports.Report, suffix: str, part: str = "") -> tuple[str, str]:
+    """(the name as people read it, an ASCII fallback): "东华街道-2026年11月-月报.pdf" (part: the table's
+    title, "东华街道-2026年11月-月报-单位排名.csv"), and "monthly-report-110198001000-2026-11.pdf"."""
+    name = _("%(region)s-%(month)s-monthly report") % {"region": rep.region.name,
+                                                       "month": reports.month_label(rep.month)}
+    if part:
+        name += f"-{part}"
+    name = "".join("_" if ch in _UNSAFE_IN_NAMES else ch for ch in name).strip()
     code = rep.region.admin_code or str(rep.region.pk)
-    return f"monthly-report-{code}-{rep.month:%Y-%m}{suffix}"
+    return f"{name}{suffix}", f"monthly-report-{code}-{rep.month:%Y-%m}{suffix}"
 
 
-def _attachment(response: HttpResponse, filename: str) -> HttpResponse:
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+def _attachment(response: HttpResponse, filename: tuple[str, str]) -> HttpResponse:
+    """Content-Disposition with the name in UTF-8 (RFC 6266 / RFC 5987 filename*) and an ASCII filename for
+    clients that read only that."""
+    name, ascii_name = filename
+    response["Content-Disposition"] = (f'attachment; filename="{ascii_name}"; '
+                                       f"filename*=UTF-8''{quote(name, safe='')}")
     return response
 
 
@@ -193,17 +208,22 @@ def report_table_csv(request):
     rep = _chosen(request)
     table = _table(request, rep)
     response = HttpResponse(table_csv(table), content_type="text/csv; charset=utf-8")
-    return _attachment(response, _filename(rep, f"-{table.key}.csv"))
+    return _attachment(response, _table_filename(rep, table, ".csv"))
 
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _table_filename(rep: reports.Report, table: reports.Table, suffix: str) -> tuple[str, str]:
+    name, ascii_name = _filename(rep, suffix, table.title)
+    return name, ascii_name.removesuffix(suffix) + f"-{table.key}{suffix}"
 
 
 @page
 def report_table_xlsx(request):
     rep = _chosen(request)
     table = _table(request, rep)
-    return _attachment(HttpResponse(table_xlsx(table), content_type=XLSX), _filename(rep, f"-{table.key}.xlsx"))
+    return _attachment(HttpResponse(table_xlsx(table), content_type=XLSX), _table_filename(rep, table, ".xlsx"))
 
 
 @page

@@ -142,9 +142,9 @@ def test_the_unit_sees_its_own_rates_and_rank_on_its_queue(client, units):
     text = page.content.decode()
     box = re.search(r'id="unit-standing"(.*?)</details>', text, re.S).group(1)
     headline = re.search(r"<summary>(.*?)</summary>", box, re.S).group(1)
-    assert "东园物业" in headline and "rank 2 of 2" in headline and "Below the floor" in headline
+    assert "东园物业" in headline and "rank 2 of the 2 units in 和平街道" in headline and "Below the floor" in headline
     last_month = re.search(r'data-start="2026-11-01">(.*?)</div>', box, re.S).group(1)
-    assert "东园物业" in last_month and "Rank 2 of 2" in last_month and "0.0% (0/3)" in last_month
+    assert "东园物业" in last_month and "rank 2 of the 2 units in 和平街道" in last_month and "0.0% (0/3)" in last_month
     assert "Below the floor" in last_month and "▼1" in last_month
     this_month = re.search(r'data-start="2026-12-01">(.*?)</div>', box, re.S).group(1)
     assert "Nothing was dispatched" in this_month

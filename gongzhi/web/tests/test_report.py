@@ -138,7 +138,7 @@ def test_the_pdf_is_a_pdf_with_the_chinese_font_and_the_worst_unit(month, at_rep
     pytest.importorskip("weasyprint")
     response = _client(month.world.street_official).get(reverse("web:report_pdf"))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response["Content-Disposition"].startswith('attachment; filename="monthly-report-110199001000-2026-11')
+    assert response["Content-Disposition"].startswith('attachment; filename="monthly-report-110199001000-2026-11.pdf"; filename*=')
     data = response.content
     assert data.startswith(b"%PDF-") and data.rstrip().endswith(b"%%EOF") and len(data) > 10_000
     fonts = inflated(data)
@@ -205,3 +205,56 @@ def test_signed_out_is_sent_to_sign_in(month):
     response = Client().get(reverse("web:report_pdf"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
+
+
+# --- the review of the officials' pages ----------------------------------------------------------------------
+
+def test_last_because_of_the_floor_the_summary_says_why_and_the_table_flags_the_rank(month, at_report_time):
+    report = _street_report(month)
+    # 东园物业 accepted none of its 1 in time: last by the floor (response rate 0.0%), whatever its score.
+    assert report.worst_units == [WORST_UNIT]
+    assert "低于底线" in report.worst_sentence or "below the floor" in report.worst_sentence
+    assert "0.0%" in report.worst_sentence and report.worst_sentence in report.summary
+    shown = {row["cells"][1]["text"]: row["cells"][0]["text"] for row in report.table("units").shown()}
+    assert shown[WORST_UNIT].startswith("2 · ") and len(shown[WORST_UNIT]) > 4  # the flag next to the rank
+    assert shown["区城管委"] == "1"
+    assert report.table("units").rows[-1].cells[0] == 2  # the CSV and XLSX keep the rank a number
+
+
+def test_no_jargon_and_the_weights_in_force_are_stated(month, at_report_time, settings):
+    settings.GONGZHI_DEMANDS_SCORE_WEIGHTS = {"response": 1, "resolution": 3, "satisfaction": 6}
+    report = _street_report(month)
+    notes = " ".join(t.note for t in report.tables)
+    assert "错误发现率" not in notes and "false discovery" not in notes
+    basis = report.table("places").note
+    for words in (("响应率 10%", "response rate 10%"), ("解决率 30%", "resolution rate 30%"),
+                  ("满意率 60%", "satisfaction rate 60%")):
+        assert any(w in basis for w in words), (words, basis)
+    assert "as configured" not in basis and "按配置的权重" not in basis
+
+
+def test_days_overdue_are_whole_working_and_calendar_days(month, at_report_time):
+    table = _street_report(month).table("overdue")
+    assert table.rows
+    keys = [c.key for c in table.columns]
+    working, calendar = keys.index("days_overdue"), keys.index("calendar_days_overdue")
+    for row in table.rows:
+        assert isinstance(row.cells[working], int) and isinstance(row.cells[calendar], int)
+        assert 0 <= row.cells[working] <= row.cells[calendar]
+    assert "working" in table.columns[working].label.lower() or "工作日" in table.columns[working].label
+
+
+def test_file_names_say_the_region_and_the_month_with_an_ascii_fallback(month, at_report_time):
+    from urllib.parse import unquote
+
+    client = _client(month.world.street_official)
+    response = client.get(reverse("web:report_xlsx"))
+    disposition = response["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="monthly-report-110199001000-2026-11.xlsx"; ')
+    encoded = disposition.split("filename*=UTF-8''", 1)[1]
+    assert encoded.isascii() and " " not in encoded
+    name = unquote(encoded)
+    assert name.startswith("和平街道-") and name.endswith(".xlsx") and "2026" in name and "11" in name
+    table = client.get(reverse("web:report_table_csv"), {"table": "units"})["Content-Disposition"]
+    assert 'filename="monthly-report-110199001000-2026-11-units.csv"' in table
+    assert unquote(table.split("filename*=UTF-8''", 1)[1]).startswith("和平街道-")
