@@ -108,7 +108,7 @@ def test_the_building_lead_files_for_a_resident_and_the_grid_worker_catches_up_a
     worker.locator(".care-visit-form label[for=visit_note]").tap()
     assert worker.evaluate("document.activeElement.closest('.care-visit-form') !== null")
     details = worker.locator(".care-details-link")
-    assert all(details.nth(i).bounding_box()["height"] >= 44 for i in range(details.count()))
+    assert details.count() and all(details.nth(i).bounding_box()["height"] >= 44 for i in range(details.count()))
     worker.fill("textarea[name=note]", "老人精神不错，暖气已报修")
     worker.set_input_files(".care-visit-form input[name=photos]", photo_file)
     shots(worker, "worker-2-visit-form-390")
