@@ -48,6 +48,7 @@ STEP_LABELS = {
     "confirm_urgency": _("Urgency confirmed"),
     "photo": _("Photos added"),
     "solve_on_spot": _("Solved on the spot on patrol"),
+    "verify_failed": _("Verification failed: not done (the desk is asked to reopen it)"),
     "recompute_deadline": _("Deadline recomputed by a holiday notice"),
     # 督办 (supervision.py, escalation.py): the demand's state does not change.
     "supervise": _("Supervision order issued"),
@@ -278,8 +279,11 @@ class DashboardFilter(forms.Form):
     end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     within = forms.TypedChoiceField(label=_("Within"), required=False, coerce=int, empty_value=None)
 
-    def __init__(self, *args, regions=(), **kwargs):
+    def __init__(self, *args, regions=(), default_level: str = "street", **kwargs):
         super().__init__(*args, **kwargs)
+        # The level below the user's widest scope (queries.default_rates_level): never a ranking of one.
+        self.default_level = default_level
+        self.fields["level"].initial = default_level
         self.fields["within"].choices = [("", _("everything I may see")), *[(r.pk, r.name) for r in regions]]
         # The picker shows the default period: the last complete month (ranking.last_complete_month).
         default_month = ranking.last_complete_month(clock.today())[0].strftime("%Y-%m")
@@ -302,7 +306,7 @@ class DashboardFilter(forms.Form):
         ranking never rests on a few days (ranking.last_complete_month)."""
         data = self.cleaned_data if self.is_valid() else {}
         today = clock.today()
-        level = data.get("level") or "street"
+        level = data.get("level") or self.default_level
         if data.get("start") or data.get("end"):
             return level, data.get("start") or (data.get("end") or today).replace(day=1), data.get("end") or today
         if data.get("month"):

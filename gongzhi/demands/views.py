@@ -84,8 +84,9 @@ PARTIALS = {"card": "demands/_card.html", "detail": "demands/_detail_body.html"}
 # Shared pieces
 
 
-def _deadlines(demand: Demand) -> list[dict]:
-    """The deadlines of the steps not yet taken, each with whether it has passed (Demand.is_*_overdue)."""
+def _deadlines(demand: Demand, *, with_orders: bool = False) -> list[dict]:
+    """The deadlines of the steps not yet taken, each with whether it has passed (Demand.is_*_overdue);
+    `with_orders` (the demand's page): and the time an officer's open 督办单 gave the unit (督办限期)."""
     steps = [
         ("dispatch_due", "dispatched_at", _("Dispatch by"), demand.is_dispatch_overdue),
         ("accept_due", "accepted_at", _("Accept by"), demand.is_accept_overdue),
@@ -94,7 +95,8 @@ def _deadlines(demand: Demand) -> list[dict]:
     now = clock.now()
     return [{"name": name, "label": label, "at": getattr(demand, name), "is_overdue": overdue(now),
              "provisional": deadlines.provisional(demand, name)}
-            for name, done, label, overdue in steps if getattr(demand, name) and not getattr(demand, done)]
+            for name, done, label, overdue in steps if getattr(demand, name) and not getattr(demand, done)] + (
+        supervision.order_deadlines(demand, now) if with_orders else [])
 
 
 def _actions(user, demand: Demand, forms: dict | None = None) -> list[dict]:
@@ -115,7 +117,7 @@ def _card(user, demand: Demand, *, view: str, with_timeline: bool = False, with_
         "seen": queries.as_seen_by(user, demand),  # text, address, reply: scrubbed for overseers
         "category_name": category_name(demand.category),
         "suggested_name": category_name(demand.suggested_category) if demand.suggested_category_id else None,
-        "deadlines": _deadlines(demand),
+        "deadlines": _deadlines(demand, with_orders=view == "detail"),
         "actions": _actions(user, demand, forms) if with_actions else [],
         "timeline": _timeline(user, demand, receipts=view == "detail") if with_timeline else None,
         "view": view,
@@ -515,11 +517,17 @@ def _rates(request):
     CSV (the period: the last complete month unless the form says otherwise)."""
     user = request.user
     regions = org_queries.scoped(user, Region).filter(level__in=[Region.Level.STREET, Region.Level.COMMUNITY])
-    form = DashboardFilter(request.GET or None, regions=regions.defer("polygon").order_by("path"))
+    form = DashboardFilter(request.GET or None, regions=regions.defer("polygon").order_by("path"),
+                           default_level=queries.default_rates_level(user))
     level, start, end = form.period()
     chosen = form.cleaned_data.get("within") if form.is_bound and form.is_valid() else None
     within = org_queries.get_scoped(user, Region, chosen) if chosen else None
-    rows = queries.ranking_for(user, level, start, end, within=within)
+    if level == "unit" and within is None and queries.unit_pool(user) is not None:
+        # A unit's staff: the units of their unit's street, as the queue's standing and that street's
+        # dashboard rank them (one figure everywhere).
+        within, rows = queries.unit_ranking_for(user, start, end)
+    else:
+        rows = queries.ranking_for(user, level, start, end, within=within)
     return form, level, start, end, within, rows
 
 
@@ -539,7 +547,9 @@ RATE_LABELS = {"response": gettext_lazy("Response rate"), "resolution": gettext_
 def ranking_row(placed) -> dict:
     """One ranked row (ranking.Ranked of queries.Rates) as the dashboard and the units' standing show it."""
     r = placed.row
-    change = placed.rank_change
+    # Places compare only between pools of the same size (ranking.Ranked.same_pool); else no arrow, and the
+    # page gives the previous rank with its pool.
+    change = placed.rank_change if placed.same_pool else None
     return {
         "rates": r, "placed": placed, "rank": placed.rank,
         "response": _rate_with_cases(r.response_rate, r.accepted_in_time, r.dispatched),
@@ -550,6 +560,7 @@ def ranking_row(placed) -> dict:
         "change": None if change is None else f"▲{change}" if change > 0 else f"▼{-change}" if change < 0 else "=",
         "change_class": "" if not change else "up" if change > 0 else "down",
         "score_change": None if placed.score_change is None else f"{placed.score_change:+.1f}",
+        "same_pool": placed.same_pool,
     }
 
 
@@ -561,6 +572,18 @@ def ranking_explained() -> dict:
     floor = config["floor"]
     return {"min_cases": config["min_cases"], "floor": "—" if floor is None else f"{100 * floor:g}%",
             "weights": [(RATE_LABELS[name], f"{100 * weights.get(name, 0) / total:g}%") for name in RATE_LABELS]}
+
+
+def _overdue_row(demand: Demand) -> dict:
+    """One line of the dashboard's overdue list: the demand and the deadlines it passed."""
+    now = clock.now()
+    steps = [("dispatch_due", "dispatched_at", _("Dispatch by"), demand.is_dispatch_overdue),
+             ("accept_due", "accepted_at", _("Accept by"), demand.is_accept_overdue),
+             ("feedback_due", "replied_at", _("First feedback by"), demand.is_feedback_overdue)]
+    return {"demand": demand, "category_name": category_name(demand.category),
+            "deadlines": [{"label": label, "at": getattr(demand, name), "is_overdue": overdue(now)}
+                          for name, done, label, overdue in steps
+                          if getattr(demand, name) and not getattr(demand, done)]}
 
 
 @page
@@ -591,9 +614,11 @@ def dashboard(request):
         "ranked_count": sum(1 for placed in rows if placed.rank is not None),
         "previous_start": previous_start, "previous_end": previous_end, "explained": ranking_explained(),
         "chart": chart,
-        "overdue": [_card(request.user, d, view="card", with_actions=False)
-                    for d in late.annotate(**supervision.badge_annotations())[:OVERDUE_LISTED]],  # 督办/挂牌 badges
+        # 督办/挂牌 badges annotated; a light row each (the table shows number, state, category, grid, unit and
+        # the passed deadlines: not the full card, whose scrubbed text and contacts cost queries per demand).
+        "overdue": [_overdue_row(d) for d in late.annotate(**supervision.badge_annotations())[:OVERDUE_LISTED]],
         "overdue_count": late.count(), "csv_query": request.GET.urlencode(),
+        "own_units": queries.unit_ids(request.user) if level == "unit" else set(),  # highlighted rows
     }
     return _page(request, "demands/dashboard.html", context)
 
