@@ -45,3 +45,14 @@ def fresh_working_day_calendar():
     workdays.invalidate()
     yield
     workdays.invalidate()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts and ends in the installation's language (zh-hans): none inherits the last one's."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

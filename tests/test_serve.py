@@ -125,7 +125,9 @@ def test_the_analysis_cockpit_shows_the_demo_districts_data(served):
     _, html = signed_in(served, "district", "/insight/")
     assert "公用事业" in html and "明显高于常态" in html           # the hot spot, explained
     assert html.count("明显高于常态") >= 2                         # and again as its warning
-    assert "混淆矩阵" in html and "宏平均 F1" in html              # the active model's quality
+    assert "自动分类准确率约" in html and "混淆矩阵" not in html    # the model's quality in plain words
+    _, analyst = signed_in(served, "data_officer", "/insight/models/")
+    assert "混淆矩阵" in analyst and "宏平均 F1" in analyst        # the figures on the analysts' page
     assert 'id="insight-data"' in html                             # the map's and charts' data
     assert not re.search(r"1[3-9]\d{9}", html)                      # no phone number on the page
 

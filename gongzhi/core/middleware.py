@@ -21,9 +21,18 @@ class ChosenLanguageMiddleware:
             language = translation.get_language_from_request(request)
         else:
             language = settings.LANGUAGE_CODE
+        previous = translation.get_language()
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # A request's language ends with it: the thread goes on (a task run in-process, the next test) in the
+            # language it had, not in the last visitor's.
+            if previous:
+                translation.activate(previous)
+            else:
+                translation.deactivate()
         patch_vary_headers(response, ("Cookie",))
         response.headers.setdefault("Content-Language", language)
         return response

@@ -119,6 +119,12 @@ class HotSpot(models.Model):
         verbose_name = _("hot spot")
         verbose_name_plural = _("hot spots")
 
+    def explanation(self) -> str:
+        """The stored explanation in the active language (Chinese unless English is chosen)."""
+        from django.utils.translation import get_language
+
+        return self.explanation_en if (get_language() or "").startswith("en") else self.explanation_zh
+
 
 class Warning(models.Model):
     """An early warning (预警) raised by a rule over trends, for the responsible unit. A dispatcher of its

@@ -364,7 +364,6 @@ def hot_spots_table(region: Region, start: dt.date, end: dt.date) -> Table:
     runs = _runs_covering(region).filter(last_period_start__gte=start, last_period_start__lte=end)
     spots = (HotSpot.objects.filter(run__in=runs, grid__path__startswith=region.path)
              .select_related("grid__parent", "category", "run").order_by("-run__at", "-run_id", "q", "-z"))
-    chinese = (get_language() or "").startswith("zh")
     seen, rows = set(), []
     for h in spots:
         if (h.grid_id, h.category_id) in seen:
@@ -372,7 +371,7 @@ def hot_spots_table(region: Region, start: dt.date, end: dt.date) -> Table:
         seen.add((h.grid_id, h.category_id))
         place = f"{h.grid.parent.name} · {h.grid.name}" if h.grid.parent_id else h.grid.name
         rows.append(Row([place, category_name(h.category), h.since.isoformat(), h.observed, round(h.expected, 1),
-                         _("yes") if h.is_emerging else _("no"), h.explanation_zh if chinese else h.explanation_en]))
+                         _("yes") if h.is_emerging else _("no"), h.explanation()]))
     columns = [Column("place", _("Place")), Column("category", _("Category")), Column("since", _("Since")),
                Column("observed", _("Observed"), NUMBER), Column("expected", _("Expected"), NUMBER),
                Column("emerging", _("New")), Column("explanation", _("Explanation"))]
