@@ -51,7 +51,7 @@ def items(user) -> list[WorkItem]:
                               url=_url("overdue"), urgent=True, group=GROUP, order=5))
     # Overseers who sit at no desk (a street's party secretary, the district): the overdue demands of their area,
     # which they follow up by 督办 (the board lists them).
-    if not desks and overseer_paths(user):
+    if not desks and overseer_paths(user) and any(p.role in OFFICE for p in active_posts(user)):
         from gongzhi.core import policy
 
         supervises = policy.can(user, "demands.supervision.board")

@@ -18,6 +18,8 @@ from gongzhi.core.pages import action, page
 PREVIEW_MAX_CHARS = 10_000
 
 
+GROUP_ORDER = ("patrol", "care", "building", "demands", "supervision", "deliberation", "insight", "org", "privacy")
+
 # Headings of the home page's groups of work items (core.workbench: each app names its group).
 WORK_GROUPS = {
     "demands": gettext_lazy("Demands"), "supervision": gettext_lazy("Supervision"),
@@ -42,6 +44,10 @@ def home(request):
         groups: dict[str, list] = {}
         for item in workbench.items_for(user):
             groups.setdefault(item.group, []).append(item)
+        # Groups with something urgent first; then the field work (patrol, visits, the building) before the desk's.
+        groups = dict(sorted(groups.items(), key=lambda kv: (
+            not any(i.urgent and i.count for i in kv[1]),
+            GROUP_ORDER.index(kv[0]) if kv[0] in GROUP_ORDER else len(GROUP_ORDER))))
         urgent = [i for items in groups.values() for i in items if i.urgent and i.count]
         context.update({
             "workbench": [{"key": key, "heading": WORK_GROUPS.get(key, ""), "items": items}
