@@ -46,17 +46,17 @@ def test_the_demands_page_shows_the_new_deadline_the_order_gave(dw):
         page = signed_in(dw.world.street_official).get(f"/demands/{demand.number}/").content.decode()
     section = page[page.index('<ul class="deadlines">'):]
     section = section[:section.index("</ul>")]
-    assert "Supervision deadline" in section
+    assert "督办限期" in section
     assert order.respond_by.isoformat()[:10] in section or "2026-" in section
     # The original deadline is still shown as missed, the new one is not (yet) overdue.
     items = section.split("<li")[1:]
-    new = [i for i in items if "Supervision deadline" in i][0]
+    new = [i for i in items if "督办限期" in i][0]
     assert 'class="late"' not in new and "overdue" not in new
     # Once the order is closed the page no longer names a supervision deadline.
     with clock.frozen_at(TUESDAY_10AM + dt.timedelta(hours=2)):
         supervision.close_order(dw.world.street_official, order)
         page = signed_in(dw.world.street_official).get(f"/demands/{demand.number}/").content.decode()
-    assert "Supervision deadline" not in page
+    assert "督办限期" not in page
 
 
 def test_an_officers_order_absorbs_the_sweeps_open_order_so_the_unit_answers_once(dw):
@@ -67,13 +67,13 @@ def test_an_officers_order_absorbs_the_sweeps_open_order_so_the_unit_answers_onc
     order = issue(dw, demand)
     sweep.refresh_from_db()
     assert sweep.resolved_at == TUESDAY_10AM and sweep.closed_by == dw.world.street_official
-    assert sweep.close_note == f"Merged into supervision order #{order.pk}"
+    assert sweep.close_note == f"并入督办单 #{order.pk}"
     assert list(supervision.inbox(dw.handler)) == [order]  # one order to answer
     step = DemandEvent.objects.get(demand=demand, action="close_supervision")
     assert step.event.data["order"] == sweep.pk and step.event.data["merged_into"] == order.pk
     assert step.note == sweep.close_note
     page = signed_in(dw.handler).get(f"/demands/{demand.number}/").content.decode()
-    assert f"Merged into supervision order #{order.pk}" in page
+    assert f"并入督办单 #{order.pk}" in page
 
 
 def test_the_sweep_does_not_send_a_second_order_while_an_officers_order_is_open(dw):
@@ -84,7 +84,7 @@ def test_the_sweep_does_not_send_a_second_order_while_an_officers_order_is_open(
     escalation.sweep_deadlines(demand.feedback_due + dt.timedelta(minutes=5))  # still not accepted
     sweep = SupervisionOrder.objects.get(demand=demand, kind="sweep")  # the missed deadline is on record …
     assert sweep.deadline == "feedback"
-    assert sweep.resolved_at is not None and sweep.close_note == f"Merged into supervision order #{order.pk}"
+    assert sweep.resolved_at is not None and sweep.close_note == f"并入督办单 #{order.pk}"
     assert list(supervision.inbox(dw.handler)) == [order]  # … but the unit still has one order to answer
     assert Notification.objects.filter(recipient_unit=dw.city_management, kind="supervision").count() == notified
     assert Event.objects.get(pk=sweep.event_id).data["merged_into"] == order.pk
@@ -103,7 +103,7 @@ def test_a_deadline_missed_by_hours_reads_in_hours_not_zero_days(dw):
         page = signed_in(dw.world.street_official).get("/demands/supervision/").content.decode()
     row = page[page.index(f'data-number="{demand.number}"'):]
     row = row[:row.index("</tr>")]
-    assert "3 hours" in row and "0 days" not in row
+    assert "3 小时" in row and "0 天" not in row  # zh-hans, the installation's language
 
 
 def test_the_sweep_orders_a_desk_deadline_only_once_it_passed_and_to_the_desk(dw):

@@ -5,6 +5,7 @@ repeated-reopen warning's text agrees with the demands it lists."""
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from gongzhi.core import clock
@@ -34,6 +35,7 @@ def warning(dw):
 
 def intro(client, user, query=""):
     client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the assertions read the English wording
     with clock.frozen_at(NOW):
         page = client.get(reverse("insight:warnings") + query).content.decode()
     start = page.index('class="muted small warnings-intro"')
@@ -55,6 +57,7 @@ def test_a_dismissed_warning_says_who_dismissed_it_and_when(client, dw, warning)
     with clock.frozen_at(NOW):
         services.dismiss_warning(dw.dispatcher, warning, reason="施工临时堆放，已协调清运")
     client.force_login(dw.world.street_official)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = client.get(reverse("insight:warnings") + "?state=handled").content.decode()
     who = dw.dispatcher.person.name
     assert who and f"dismissed by {who} at {NOW.astimezone(dt.timezone(dt.timedelta(hours=8))):%Y-%m-%d %H:%M}" in page
