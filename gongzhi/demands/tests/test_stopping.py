@@ -56,13 +56,21 @@ def wait_for(condition, seconds: float, what: str):
 @contextmanager
 def started(argv: list[str], env: dict, **pipes):
     """The process, killed when the block ends if it is still running (a test that failed half-way)."""
-    process = subprocess.Popen(argv, env=env, text=True, **pipes)
+    process = subprocess.Popen(argv, env=env, text=True, preexec_fn=default_signals, **pipes)
     try:
         yield process
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def default_signals() -> None:
+    """In the child, before it runs: Ctrl-C and SIGTERM at their defaults. A test run started in the background
+    of a shell without job control inherits SIGINT ignored, and a shell script cannot trap a signal ignored
+    when it started: what these tests check would not be what a terminal or a supervisor meets."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def stop(process: subprocess.Popen, *signals) -> tuple[str, str]:
@@ -237,6 +245,7 @@ def all_running(tmp_path: Path, database, argv: list[str], at_least: int, **extr
     log = tmp_path / "output.log"
     with log.open("wb") as output_file:
         process = subprocess.Popen(argv, cwd=REPO, env={**database.env, **extra}, start_new_session=True,
+                                   preexec_fn=default_signals,
                                    stdout=output_file, stderr=subprocess.STDOUT)
     try:
         wait_for(lambda: len(ours(marker)) >= at_least, 60, f"{at_least} processes")
@@ -260,6 +269,7 @@ def assert_nothing_left_and_a_new_start_works(database, marker: str, port: int) 
 
     # And it starts again at once, on the same database and port.
     again = subprocess.Popen(["scripts/run.sh"], cwd=REPO, env={**database.env, "BIN": str(BIN)},
+                             preexec_fn=default_signals,
                              start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         answers(port, again)
