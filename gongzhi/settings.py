@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "gongzhi.patrol",
     "gongzhi.care",
     "gongzhi.insight",
+    "gongzhi.cases",
     "gongzhi.web",
 ]
 
@@ -279,6 +280,10 @@ MEDIA_ROOT = Path(os.environ.get("GONGZHI_MEDIA_ROOT", VAR_DIR / "media"))
 GONGZHI_PHOTO_MAX_BYTES = int(os.environ.get("GONGZHI_PHOTO_MAX_BYTES", str(10 * 1024 * 1024)))
 # Patrol (gongzhi/patrol): a check-in farther than this from its place (metres) is accepted and flagged.
 GONGZHI_PATROL_CHECK_IN_RADIUS_M = float(os.environ.get("GONGZHI_PATROL_CHECK_IN_RADIUS_M", "300"))
+# The case file (cases app): how many days the residents who raised a problem are asked, once its project is
+# done, whether it is solved; and the share of them saying "not solved" above which the project is reopened.
+GONGZHI_CASE_VERDICT_DAYS = int(os.environ.get("GONGZHI_CASE_VERDICT_DAYS", "14"))
+GONGZHI_CASE_REOPEN_SHARE = float(os.environ.get("GONGZHI_CASE_REOPEN_SHARE", "0.5"))
 DATA_UPLOAD_MAX_NUMBER_FILES = 12
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

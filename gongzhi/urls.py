@@ -21,6 +21,7 @@ urlpatterns = [
     path("patrol/", include("gongzhi.patrol.urls")),
     path("care/", include("gongzhi.care.urls")),
     path("insight/", include("gongzhi.insight.urls")),
+    path("cases/", include("gongzhi.cases.urls")),
     path("deliberation/", include("gongzhi.deliberation.urls")),
     path("duties/", include("gongzhi.duties.urls")),
     path("open311/v2/", include("gongzhi.demands.open311_urls")),

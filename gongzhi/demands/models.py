@@ -544,6 +544,7 @@ class Notification(models.Model):
         REPLY = "reply", _("reply")
         CLOSE = "close", _("closed")
         REOPEN = "reopen", _("reopened")
+        CASE = "case", _("news of a case you raised")
 
     recipient_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                                        related_name="notifications")
@@ -552,6 +553,8 @@ class Notification(models.Model):
     demand = models.ForeignKey(Demand, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     text = models.CharField(_("text"), max_length=300)
+    link = models.CharField(_("link"), max_length=200, blank=True,
+                            help_text=_("the page the notice is about, when it is not a demand (e.g. a case file)"))
     created_at = models.DateTimeField(_("created at"))
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 

@@ -282,11 +282,30 @@ class Match(models.Model):
 
 
 class Project(models.Model):
-    """A project (项目清单) made from accepted matches, carried out through tasks, with its outcome."""
+    """A project (项目清单): made from accepted matches, or started by a decision recorded under the power list
+    (its authority), with a responsible unit, a budget within the amount approved, and a goal whose tasks are
+    the milestones. Carried out through tasks, with its outcome; reopened for review when the residents who
+    raised the problem say, most of them, that it is not solved."""
 
     region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="projects")
     title = models.CharField(pgettext_lazy("heading", "title"), max_length=160)
+    decision = models.OneToOneField(Decision, null=True, blank=True, on_delete=models.PROTECT, related_name="project",
+                                    verbose_name=_("authorising decision"))
+    unit = models.ForeignKey(Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="projects",
+                             verbose_name=_("responsible unit"))
+    budget = models.DecimalField(_("budget (yuan)"), max_digits=14, decimal_places=2, null=True, blank=True)
+    goal = models.OneToOneField(Goal, null=True, blank=True, on_delete=models.PROTECT, related_name="project")
     outcome = models.TextField(_("outcome"), blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    reopened_at = models.DateTimeField(_("reopened for review"), null=True, blank=True)
+    review_reason = models.TextField(_("reason for review"), blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+
+    def __str__(self):
+        return self.title

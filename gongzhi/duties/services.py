@@ -138,7 +138,7 @@ def _stage_summary(code: str, passed: bool, meeting, motion) -> powers.StageSumm
 
 def record_decision(user, item: PowerItem, *, title: str, amount=None, kind: str | None = None,
                     topic: Topic | None = None, motion: Motion | None = None, signatories=(), details: str = "",
-                    override: bool = False) -> Decision:
+                    override: bool = False, project: "ProjectPlan | None" = None) -> Decision:
     """Record a decision under a power item. Refused, with the reason, unless the record shows the procedure
     the item requires run to a passed, quorate resolution of the right body (powers.check_decision); the
     refusal is logged, and so is an attempt to override it, which is refused too. Disclosed where the item
@@ -178,7 +178,146 @@ def record_decision(user, item: PowerItem, *, title: str, amount=None, kind: str
             decision.save(update_fields=["disclosure"])
         events.record("duties.record_decision", decision, actor=user, major=decision.is_major,
                       disclosure=getattr(notice, "pk", None), **facts)
+        if project is not None:
+            start_project(user, decision, project)
     return decision
+
+
+# --- a decision becomes work ------------------------------------------------------------------------------
+
+# The share of the residents asked who must say the problem is solved for a decision's project to reach its
+# goal (%), unless the plan says otherwise.
+DEFAULT_SOLVED_TARGET = 80.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Milestone:
+    title: str
+    deadline: dt.date
+    quality_standard: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectPlan:
+    """What a decision approving an amount or a project starts: who answers for it, with what budget, and its
+    milestones (each a task with its deadline)."""
+
+    unit: Organisation
+    milestones: tuple[Milestone, ...]
+    title: str = ""
+    budget: object = None
+    solved_target: float = DEFAULT_SOLVED_TARGET
+
+
+def verdict_days() -> int:
+    """How long the residents who raised a problem are asked, once its project is done, whether it is solved
+    (GONGZHI_CASE_VERDICT_DAYS, 14)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "GONGZHI_CASE_VERDICT_DAYS", 14))
+
+
+def _check_plan(user, decision: Decision, plan: ProjectPlan, region: Region) -> tuple[Decimal | None, list]:
+    _require_known(user, plan.unit, "organisation")
+    _within(region, plan.unit.region, "the responsible unit")
+    budget = _amount(plan.budget) if plan.budget not in (None, "") else decision.amount
+    if budget is not None and decision.amount is not None and budget > decision.amount:
+        raise ValidationFailed(gettext_lazy("the budget is more than the decision approved (%(amount)s yuan)")
+                               % {"amount": powers.yuan(decision.amount)}, code="over_budget")
+    milestones = list(plan.milestones)
+    if not milestones:
+        raise ValidationFailed(gettext_lazy("give the project at least one milestone with its deadline"),
+                               code="milestones_required")
+    if len(milestones) > 30:
+        raise ValidationFailed(gettext_lazy("a project has at most 30 milestones"), code="too_many_milestones")
+    today = clock.today()
+    for milestone in milestones:
+        if not isinstance(milestone.deadline, dt.date) or milestone.deadline < today:
+            raise ValidationFailed(gettext_lazy("a milestone's deadline is today or later"), code="deadline_passed")
+    if not 0 < float(plan.solved_target) <= 100:
+        raise ValidationFailed(gettext_lazy("the share of residents saying it is solved is between 1 and 100"),
+                               code="invalid_target")
+    return budget, sorted(milestones, key=lambda m: m.deadline)
+
+
+def start_project(user, decision: Decision, plan: ProjectPlan) -> Project:
+    """Start the project a decision approves, with the decision as its authority: the project with its
+    responsible unit and budget (at most the amount approved), a goal (the share of residents who say the
+    problem is solved, target `solved_target` by the last milestone) and one task per milestone for the unit.
+    One project per decision; one transaction, one event each (the ledger has the project's birth)."""
+    region = decision.item.region
+    policy.require(user, "duties.plan", region)
+    budget, milestones = _check_plan(user, decision, plan, region)
+    title = _text(plan.title or decision.title, "title", max_length=160)
+    with transaction.atomic():
+        decision = _locked(Decision, decision.pk)
+        if Project.objects.filter(decision=decision).exists():
+            raise Conflict(gettext_lazy("the decision has started its project already"), code="project_exists")
+        today = clock.today()
+        goal = Goal.objects.create(
+            region=region, title=title, indicator="居民认为问题已解决的比例", unit_of_measure="%", start_value=0.0,
+            target_value=float(plan.solved_target), direction=Goal.Direction.HIGHER, start_date=today,
+            deadline=milestones[-1].deadline + dt.timedelta(days=verdict_days()), owner=plan.unit, created_by=user, created_at=clock.now())
+        project = Project.objects.create(region=region, title=title, decision=decision, unit=plan.unit, budget=budget,
+                                         goal=goal, created_by=user, created_at=clock.now())
+        events.record("duties.create_goal", goal, actor=user, target=goal.target_value,
+                      deadline=goal.deadline.isoformat(), project=project.pk)
+        for milestone in milestones:
+            task = Task.objects.create(
+                goal=goal, project=project, title=_text(milestone.title, "title", max_length=160), unit=plan.unit,
+                deadline=milestone.deadline, created_at=clock.now(),
+                quality_standard=_optional_public(milestone.quality_standard, "quality standard") or "按决议完成")
+            _refresh_status(task)
+            events.record("duties.add_task", task, actor=user, unit=plan.unit.pk, deadline=task.deadline.isoformat(),
+                          goal=goal.pk, project=project.pk)
+        _refresh_status(goal)
+        events.record("duties.start_project", project, actor=user, decision=decision.pk, unit=plan.unit.pk,
+                      budget=str(budget) if budget is not None else None, milestones=len(milestones),
+                      goal=goal.pk)
+    return project
+
+
+def reopen_project(project: Project, *, reason: str, actor=None) -> Project:
+    """Reopen a completed project for review: the residents who raised the problem said, most of them, that it
+    is not solved (called by the case file's verdict, with no actor), or an officer reopens it."""
+    if actor is not None:
+        policy.require(actor, "duties.plan", project.region)
+    with transaction.atomic():
+        project = _locked(Project, project.pk)
+        if project.completed_at is None:
+            raise Conflict(gettext_lazy("the project is not completed"), code="not_completed")
+        project.completed_at, project.reopened_at = None, clock.now()
+        project.review_reason = _text(reason, "reason")
+        project.save(update_fields=["completed_at", "reopened_at", "review_reason"])
+        events.record("duties.reopen_project", project, actor=actor, reason=project.review_reason)
+    return project
+
+
+def record_verdict_share(project: Project, solved_share: float, *, note: str) -> ProgressReport | None:
+    """The residents' verdict as the project goal's value (called by the case file, in its transaction)."""
+    if project.goal_id is None:
+        return None
+    report = ProgressReport.objects.create(goal_id=project.goal_id, value=solved_share, note=note, is_live=True,
+                                           on=clock.today(), at=clock.now())
+    events.record("duties.report_progress", project.goal, value=solved_share, evidence="", verdict=True)
+    _refresh_status(project.goal)
+    return report
+
+
+def missed_milestones(region_paths: list[str] | None = None, *, today: dt.date | None = None):
+    """Milestones of decisions' projects past their deadline and not done: for the supervision board, like
+    overdue demands. `region_paths`: only those under these paths (None: everywhere)."""
+    today = today or clock.today()
+    qs = (Task.objects.filter(project__decision__isnull=False, completed_at__isnull=True, deadline__lt=today)
+          .select_related("project__region", "unit", "project__decision"))
+    if region_paths is not None:
+        from django.db.models import Q
+
+        where = Q(pk__in=[])
+        for path in region_paths:
+            where |= Q(project__region__path__startswith=path)
+        qs = qs.filter(where)
+    return qs.order_by("deadline", "id")
 
 
 def _check_decision_record(user, item: PowerItem, topic: Topic | None, motion: Motion | None) -> None:
@@ -707,11 +846,16 @@ def accept_match(user, match: Match, *, project: Project | None = None, deadline
 
 
 def record_project_outcome(user, project: Project, outcome: str) -> Project:
-    policy.require(user, "duties.match", project.region)
+    """Record a project done, with its outcome. A decision's project is completed by an officer of the place
+    once every milestone is done."""
+    if not (policy.can(user, "duties.match", project.region) or policy.can(user, "duties.plan", project.region)):
+        policy.require(user, "duties.match", project.region)
     with transaction.atomic():
         project = _locked(Project, project.pk)
         if project.completed_at:
             raise Conflict(gettext_lazy("the outcome is already recorded"), code="already_completed")
+        if project.decision_id and project.tasks.filter(completed_at__isnull=True).exists():
+            raise Conflict(gettext_lazy("milestones are still open: complete them first"), code="milestones_open")
         project.outcome, project.completed_at = _text(outcome, "outcome"), clock.now()
         project.save(update_fields=["outcome", "completed_at"])
         Need.objects.filter(matches__project=project).update(is_open=False)
