@@ -27,6 +27,7 @@ from gongzhi.core.text import clean_text
 from gongzhi.deliberation.models import Motion, Support, Topic
 from gongzhi.demands import photos as demand_photos
 from gongzhi.demands.models import Demand, DemandContact, Notification
+from gongzhi.demands.models import Support as DemandSupport
 from gongzhi.duties import services as duties
 from gongzhi.duties.models import Decision, Project, Task
 from gongzhi.insight.models import HotSpot, Issue
@@ -55,9 +56,11 @@ def complainant_demands(case: Case):
 
 def followers(case: Case) -> tuple[set[int], list[int]]:
     """(user ids, guest demand ids): the residents who raised the problem (the reporters of its demands with an
-    account) and who supported the topic; and the demands reported without an account (told by text message
+    account, and those who added "me too" to one) and who supported the topic; and the demands reported without an account (told by text message
     to the phone they gave, asked through their tracking code)."""
     users = set(complainant_demands(case).filter(reporter_user__isnull=False).values_list("reporter_user_id", flat=True))
+    users |= set(DemandSupport.objects.filter(demand__case_links__case=case, user__isnull=False)
+                 .values_list("user_id", flat=True))
     users |= set(Support.objects.filter(topic_id=case.topic_id).values_list("user_id", flat=True))
     guests = list(complainant_demands(case).filter(reporter_user__isnull=True).values_list("pk", flat=True))
     return users, guests
@@ -67,6 +70,7 @@ def is_follower(user, case: Case) -> bool:
     if not getattr(user, "is_authenticated", False):
         return False
     return (complainant_demands(case).filter(reporter_user_id=user.pk).exists()
+            or DemandSupport.objects.filter(demand__case_links__case=case, user_id=user.pk).exists()
             or Support.objects.filter(topic_id=case.topic_id, user_id=user.pk).exists())
 
 
@@ -151,9 +155,16 @@ def _move(case: Case, status: str, **fields) -> None:
                                                           if not isinstance(v, dt.datetime)})
 
 
+# The residents' own bodies: their votes are the ones residents are told of (the party's and the committees'
+# stages show on the case file, without a message each).
+RESIDENTS_BODIES = frozenset({"villagers_meeting", "household_representatives_meeting",
+                              "villagers_representatives_meeting", "residents_meeting",
+                              "residents_representatives_meeting"})
+
+
 def _motion_counted(motion: Motion) -> None:
     case = _case_of_topic(motion.topic_id)
-    if case is None:
+    if case is None or motion.meeting.body.kind not in RESIDENTS_BODIES:
         return
     result = _("passed") if motion.is_passed else _("not passed")
     tell(case, _("The vote on the topic you raised is counted: %(result)s. The result and the list of ballots are "
@@ -287,8 +298,11 @@ def answer(case: Case, *, solved: bool, satisfaction: str, comment: str = "", us
     return verdict
 
 
-def tally(case: Case, round: int | None = None) -> dict:
+def tally(case: Case, round: int | None = None) -> dict:  # noqa: A002 - `round` is the verdict round here
+    import builtins
+
     rows = Verdict.objects.filter(case=case, round=round or case.verdict_round)
+    round = builtins.round
     counts = rows.aggregate(answers=Count("pk"), solved=Count("pk", filter=Q(solved=True)),
                             satisfied=Count("pk", filter=Q(satisfaction__in=["satisfied", "basically_satisfied"])))
     answers = counts["answers"]

@@ -232,8 +232,8 @@ def _check_plan(user, decision: Decision, plan: ProjectPlan, region: Region) -> 
         raise ValidationFailed(gettext_lazy("a project has at most 30 milestones"), code="too_many_milestones")
     today = clock.today()
     for milestone in milestones:
-        if not isinstance(milestone.deadline, dt.date) or milestone.deadline < today:
-            raise ValidationFailed(gettext_lazy("a milestone's deadline is today or later"), code="deadline_passed")
+        if not isinstance(milestone.deadline, dt.date) or milestone.deadline <= today:
+            raise ValidationFailed(gettext_lazy("a milestone's deadline is after today"), code="deadline_passed")
     if not 0 < float(plan.solved_target) <= 100:
         raise ValidationFailed(gettext_lazy("the share of residents saying it is solved is between 1 and 100"),
                                code="invalid_target")

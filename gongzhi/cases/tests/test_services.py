@@ -1,0 +1,172 @@
+"""The case file's loop through the real services: the case opens with the topic put from an issue, every
+step that follows moves it and tells the residents who raised the problem; at the end their verdict is the
+goal's value and the unit's indicator, and "not solved" from most of them reopens the project."""
+
+import datetime as dt
+
+import pytest
+
+from gongzhi.cases import services
+from gongzhi.cases.models import Case, Verdict
+from gongzhi.core import clock
+from gongzhi.core.errors import Conflict, PermissionDenied, ValidationFailed
+from gongzhi.core.models import Event, OutgoingSms
+from gongzhi.demands.models import Notification
+from gongzhi.duties import indicators
+from gongzhi.duties import services as duties
+from gongzhi.duties.models import Project, Task
+
+pytestmark = pytest.mark.django_db
+
+
+def _case_notices(user):
+    return list(Notification.objects.filter(recipient_user=user, kind="case").order_by("id")
+                .values_list("text", "link"))
+
+
+def _finish_work(loop, later):
+    staff = loop.staff()
+    for task in loop.project.tasks.order_by("deadline"):
+        with clock.frozen_at(later + dt.timedelta(days=5)):
+            services.report_progress(staff, loop.case, task, note="已完成", done=True)
+    with clock.frozen_at(later + dt.timedelta(days=6)):
+        duties.record_project_outcome(loop.v.officer, loop.project, "管道已更换，路面恢复")
+    loop.case.refresh_from_db()
+
+
+def test_a_topic_opened_from_an_issue_opens_its_case_linking_every_demand_and_telling_each_reporter(
+        loop, django_capture_on_commit_callbacks):
+    filed = loop.complain()
+    with django_capture_on_commit_callbacks(execute=True):
+        case = loop.open_topic()
+    assert case.status == Case.Status.DELIBERATING and case.issue_id is not None
+    assert set(case.demands.values_list("pk", flat=True)) == {d.pk for d in filed}
+    assert case.topic.case == case and all(d.case_links.get().case == case for d in filed)
+    for user in loop.reporters:
+        notices = _case_notices(user)
+        assert len(notices) == 1 and notices[0][1] == f"/cases/{case.pk}/"
+    # The guest who reported without an account is told by text message to the phone they gave.
+    assert OutgoingSms.objects.filter(phone="13800138000").count() >= 1
+    assert Event.objects.filter(kind="cases.open", subject_id=str(case.pk)).count() == 1
+
+
+def test_a_topic_not_from_insight_opens_no_case(loop):
+    from gongzhi.deliberation import services as deliberation
+
+    topic = deliberation.propose_topic(loop.v.officer, region=loop.v.village, title="修缮村委会", description="屋顶漏雨",
+                                       origin="organisation")
+    assert not Case.objects.filter(topic=topic).exists()
+
+
+def test_vote_decision_and_project_move_the_case_and_tell_complainants_and_supporters(loop):
+    loop.complain()
+    loop.open_topic()
+    supporter = loop.v.adults[11].user
+    loop.me_too([supporter])
+    later = loop.decide()
+    case = loop.case
+    assert case.status == Case.Status.IN_PROGRESS
+    assert case.decision == loop.decision and case.project == loop.project
+    project = Project.objects.get(pk=loop.project.pk)
+    assert project.decision == loop.decision and project.unit == loop.company
+    assert str(project.budget) == "300000.00" and project.goal.target_value == 80.0
+    assert list(project.tasks.values_list("goal_id", flat=True)) == [project.goal_id] * 2
+    texts = [t for t, _ in _case_notices(loop.reporters[0])]
+    # Opened; the villagers' representatives' vote counted (the party's and the committees' stages are on the
+    # case file, without a message each); the decision; the project.
+    assert len(texts) == 4
+    assert [link.rpartition("#")[2] for _, link in _case_notices(loop.reporters[0])] == [
+        "/cases/%d/" % case.pk, "vote", "decision", "project"]
+    assert _case_notices(supporter)[-1] == _case_notices(loop.reporters[0])[-1]
+    assert any(link.endswith("#project") for _, link in _case_notices(supporter))
+    assert later > clock.now()
+
+
+def test_the_budget_cannot_exceed_the_amount_approved_and_nothing_is_stored(loop):
+    loop.complain()
+    loop.open_topic()
+    later = loop.decide(with_project=False)
+    with clock.frozen_at(later), pytest.raises(ValidationFailed) as refused:
+        duties.start_project(loop.v.officer, loop.decision, duties.ProjectPlan(
+            unit=loop.company, budget="300000.01", milestones=(duties.Milestone("施工", later.date() + dt.timedelta(days=1)),)))
+    assert refused.value.code == "over_budget"
+    assert not Project.objects.exists() and not Task.objects.exists()
+    with clock.frozen_at(later):
+        project = duties.start_project(loop.v.officer, loop.decision, duties.ProjectPlan(
+            unit=loop.company, milestones=(duties.Milestone("施工", later.date() + dt.timedelta(days=1)),)))
+        with pytest.raises(Conflict):
+            duties.start_project(loop.v.officer, loop.decision, duties.ProjectPlan(
+                unit=loop.company, milestones=(duties.Milestone("施工", later.date() + dt.timedelta(days=1)),)))
+    loop.case.refresh_from_db()
+    assert loop.case.project == project and loop.case.status == Case.Status.IN_PROGRESS
+
+
+def test_residents_answer_once_and_most_saying_solved_closes_the_case_and_moves_the_indicators(loop):
+    loop.complain()
+    loop.open_topic()
+    later = loop.decide()
+    with clock.frozen_at(later + dt.timedelta(days=6)), pytest.raises(Conflict) as early:
+        services.answer(loop.case, solved=True, satisfaction="satisfied", user=loop.reporters[0])
+    assert early.value.code == "not_asking"
+    with clock.frozen_at(later + dt.timedelta(days=5)), pytest.raises(Conflict) as open_tasks:
+        duties.record_project_outcome(loop.v.officer, loop.project, "完成")
+    assert open_tasks.value.code == "milestones_open"
+    _finish_work(loop, later)
+    case = loop.case
+    assert case.status == Case.Status.ASKING and case.verdict_round == 1
+    assert "#verdict" in _case_notices(loop.reporters[1])[-1][1]
+    when = later + dt.timedelta(days=8)
+    with clock.frozen_at(when):
+        with pytest.raises(PermissionDenied):
+            services.answer(case, solved=True, satisfaction="satisfied", user=loop.v.adults[10].user)
+        services.answer(case, solved=True, satisfaction="satisfied", user=loop.reporters[0], comment="修好了")
+        with pytest.raises(Conflict):
+            services.answer(case, solved=False, satisfaction="not_satisfied", user=loop.reporters[0])
+        with pytest.raises(ValidationFailed):
+            services.answer(case, solved=True, satisfaction="great", user=loop.reporters[1])
+        services.answer(case, solved=True, satisfaction="basically_satisfied", user=loop.reporters[1])
+        services.answer(case, solved=False, satisfaction="not_satisfied", user=loop.reporters[2])
+        guest_demand = case.demands.get(reporter_user__isnull=True)
+        services.answer(case, solved=True, satisfaction="satisfied", demand=guest_demand)
+    case.refresh_from_db()
+    assert case.status == Case.Status.SOLVED and case.closed_at is not None  # everyone asked answered
+    assert services.tally(case)["solved_share"] == 75.0
+    goal = loop.project.goal
+    goal.refresh_from_db()
+    assert goal.reports.filter(value__isnull=False).order_by("-id").first().value == 75.0
+    day = when.date()
+    solved = indicators.get("cases.solved_share")
+    assert solved.for_unit(loop.company, day, day) == 75.0
+    assert solved.for_region(loop.v.village, day, day) == 75.0
+    assert indicators.get("cases.satisfaction").for_unit(loop.company, day, day) == 75.0
+    assert solved.for_unit(loop.company, day - dt.timedelta(days=30), day - dt.timedelta(days=1)) is None
+    assert "3 of 4" in _case_notices(loop.reporters[0])[-1][0] or "4 位" in _case_notices(loop.reporters[0])[-1][0]
+    assert Verdict.objects.filter(case=case).count() == 4
+
+
+def test_not_solved_from_most_reopens_the_project_for_review_and_tells_the_unit(loop):
+    loop.complain()
+    loop.open_topic()
+    later = loop.decide()
+    _finish_work(loop, later)
+    case = loop.case
+    with clock.frozen_at(later + dt.timedelta(days=8)):
+        services.answer(case, solved=False, satisfaction="not_satisfied", user=loop.reporters[0])
+        services.answer(case, solved=False, satisfaction="not_satisfied", user=loop.reporters[1])
+    # Not everyone answered: the round ends when its time is up.
+    assert services.sweep(now=later + dt.timedelta(days=9)) == 0
+    with clock.frozen_at(later + dt.timedelta(days=30)):
+        assert services.sweep() == 1
+    case.refresh_from_db()
+    project = Project.objects.get(pk=loop.project.pk)
+    assert case.status == Case.Status.REVIEW and project.completed_at is None and project.reopened_at is not None
+    assert "2" in project.review_reason
+    assert Notification.objects.filter(recipient_unit=loop.company, kind="case", link__endswith="#verdict").exists()
+    # The unit reworks, the officer records it done again: a second round of asking.
+    with clock.frozen_at(later + dt.timedelta(days=31)):
+        duties.record_project_outcome(loop.v.officer, project, "复核后重新更换阀门")
+    case.refresh_from_db()
+    assert case.status == Case.Status.ASKING and case.verdict_round == 2
+    with clock.frozen_at(later + dt.timedelta(days=32)):
+        services.answer(case, solved=True, satisfaction="satisfied", user=loop.reporters[0])
+    assert services.tally(case)["answers"] == 1 and services.tally(case, round=1)["answers"] == 2
