@@ -118,7 +118,8 @@ def open_case(topic: Topic, *, issue: Issue | None = None, hot_spot: HotSpot | N
     case = Case.objects.create(region=topic.region, title=topic.title[:160], topic=topic, issue=issue,
                                hot_spot=hot_spot, status=Case.Status.DELIBERATING, opened_at=now, updated_at=now)
     if issue is not None:
-        ids = list(Demand.objects.filter(profile__issue=issue).values_list("pk", flat=True))
+        ids = list(Demand.objects.filter(Q(profile__issue=issue) | Q(profile__issue__merged_into=issue))
+                   .values_list("pk", flat=True).distinct())
     elif hot_spot is not None:
         ids = list(_demands_of_hot_spot(hot_spot))
     else:
@@ -131,10 +132,20 @@ def open_case(topic: Topic, *, issue: Issue | None = None, hot_spot: HotSpot | N
     return case
 
 
+def _hot_spot_of(issue: Issue | None) -> HotSpot | None:
+    """The latest hot spot of the issue's grid and category, when the analysis found one: the evidence that
+    the problem is more than usual there, beside the issue's own counts."""
+    if issue is None or issue.category_id is None:
+        return None
+    return (HotSpot.objects.filter(grid_id=issue.grid_id, category_id=issue.category_id)
+            .order_by("-run__at", "-id").first())
+
+
 def _source(topic: Topic) -> tuple[Issue | None, HotSpot | None] | None:
     evidence = topic.evidence or {}
     if topic.origin == Topic.Origin.AGENDA and evidence.get("kind") == "issue":
-        return Issue.objects.filter(pk=evidence.get("issue")).first(), None
+        issue = Issue.objects.filter(pk=evidence.get("issue")).first()
+        return issue, _hot_spot_of(issue)
     if topic.origin == Topic.Origin.HOT_SPOT and evidence.get("kind") == "hot_spot":
         return None, HotSpot.objects.filter(pk=evidence.get("hot_spot")).first()
     return None

@@ -38,16 +38,19 @@ class Loop:
         self.decision = None
         self.project = None
 
-    def complain(self, *, guest_phone: str = "13800138000") -> list[Demand]:
+    def complain(self, *, guest_phone: str = "13800138000", category: str | None = None) -> list[Demand]:
+        from gongzhi.demands.models import Category
+
+        kind = Category.objects.get(code=category) if category else None
         start = clock.now() - dt.timedelta(days=10)
         filed = []
         for i, (user, text) in enumerate(zip(self.reporters + [None], TEXTS)):
             with clock.frozen_at(start + dt.timedelta(days=i, hours=i)):
                 if user is None:
                     step = demands.file_demand(None, text=text, longitude=116.105, latitude=39.905, guest=True,
-                                               contact_name="王先生", contact_phone=guest_phone)
+                                               contact_name="王先生", contact_phone=guest_phone, category=kind)
                 else:
-                    step = demands.file_demand(user, text=text, longitude=116.105, latitude=39.905)
+                    step = demands.file_demand(user, text=text, longitude=116.105, latitude=39.905, category=kind)
                 filed.append(step.demand)
         insight.profile_new_demands()
         insight.refresh_heat()

@@ -50,6 +50,31 @@ def test_a_topic_opened_from_an_issue_opens_its_case_linking_every_demand_and_te
     assert Event.objects.filter(kind="cases.open", subject_id=str(case.pk)).count() == 1
 
 
+def _hot_spot(loop, category):
+    from gongzhi.insight.models import HotSpot, HotSpotRun
+
+    run = HotSpotRun.objects.create(at=clock.now(), region=loop.v.village, periods=8,
+                                    last_period_start=clock.today() - dt.timedelta(days=7), cells=1, categories=1,
+                                    demands=4)
+    return HotSpot.objects.create(run=run, grid=loop.v.grid, category=category, period_start=run.last_period_start,
+                                  since=clock.today() - dt.timedelta(days=14), observed=4, expected=0.5, ratio=8.0,
+                                  z=3.1, q=0.01, explanation_zh="供水问题比往常多", explanation_en="more water problems")
+
+
+def test_a_case_from_a_hot_spot_links_the_spot_and_its_demands_and_one_from_an_issue_links_its_grids_hot_spot(loop):
+    from gongzhi.demands.models import Category
+    from gongzhi.insight import services as insight
+
+    filed = loop.complain(category="utilities.water")
+    water = Category.objects.get(code="utilities.water")
+    spot = _hot_spot(loop, water)
+    topic = insight.open_topic_from_hot_spot(loop.v.officer, spot)
+    assert topic.case.hot_spot == spot and topic.case.issue is None
+    assert set(topic.case.demands.values_list("pk", flat=True)) == {d.pk for d in filed}
+    from_issue = loop.open_topic()
+    assert from_issue.issue is not None and from_issue.hot_spot == spot and from_issue.pk != topic.case.pk
+
+
 def test_a_topic_not_from_insight_opens_no_case(loop):
     from gongzhi.deliberation import services as deliberation
 
