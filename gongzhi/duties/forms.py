@@ -51,10 +51,77 @@ class DecisionForm(forms.Form):
                               help_text=_("Published with the decision where the list requires it. Do not write "
                                           "phone numbers or other personal details."))
 
-    def __init__(self, *args, topics=None, signatories=(), **kwargs):
+    def __init__(self, *args, topics=None, signatories=(), units=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["topic"].queryset = topics
         self.fields["signatories"].choices = list(signatories)
+        if units is not None:  # an officer who may plan: the project the decision starts, in the same submit
+            add_plan_fields(self, units, required=False)
+
+    def clean(self):
+        return clean_plan(self, super().clean())
+
+
+# --- the project a decision starts (立项) ---------------------------------------------------------------------
+
+MILESTONE_ROWS = 4  # blank milestone rows on the form; more milestones are added as tasks on the project's goal
+
+
+def add_plan_fields(form: forms.Form, units, *, required: bool) -> None:
+    """The plan: the responsible unit (one the officer may name here), the budget (empty: the amount
+    approved) and MILESTONE_ROWS rows of milestone, deadline and quality standard."""
+    form.fields["unit"] = UnitField(
+        label=_("Responsible unit"), queryset=units, required=required,
+        empty_label=None if required else _("none: do not start a project now"),
+        help_text=None if required else _("Name the unit to start the decision's project in the same step."))
+    form.fields["budget"] = forms.DecimalField(
+        label=_("Budget (yuan)"), required=False, min_value=0, max_digits=14, decimal_places=2,
+        help_text=_("Empty: the amount approved. It cannot be more."))
+    for i in range(MILESTONE_ROWS):
+        form.fields[f"m{i}_title"] = forms.CharField(label=_("Milestone"), max_length=160, required=False)
+        form.fields[f"m{i}_deadline"] = forms.DateField(label=_("Deadline"), required=False, widget=DATE)
+        form.fields[f"m{i}_standard"] = forms.CharField(label=_("Quality standard"), max_length=300, required=False)
+
+
+def milestone_rows(form: forms.Form) -> list[dict]:
+    """The milestone rows as bound fields, for the template's table."""
+    return [{"title": form[f"m{i}_title"], "deadline": form[f"m{i}_deadline"], "standard": form[f"m{i}_standard"]}
+            for i in range(MILESTONE_ROWS) if f"m{i}_title" in form.fields]
+
+
+def clean_plan(form: forms.Form, data: dict) -> dict:
+    """The plan's shape: each milestone row filled has its title and its deadline; milestones need a unit.
+    (Whether the plan is allowed: the budget within the amount, deadlines ahead, is services.start_project's.)"""
+    if "unit" not in form.fields:
+        return data
+    milestones, typed = [], False
+    for i in range(MILESTONE_ROWS):
+        title, deadline = data.get(f"m{i}_title"), data.get(f"m{i}_deadline")
+        standard = data.get(f"m{i}_standard") or ""
+        if not (title or deadline or standard) and f"m{i}_deadline" not in form.errors:
+            continue
+        typed = True
+        if not title:
+            form.add_error(f"m{i}_title", _("Name the milestone."))
+        elif not deadline and f"m{i}_deadline" not in form.errors:
+            form.add_error(f"m{i}_deadline", _("Give the milestone its deadline."))
+        else:
+            milestones.append((title, deadline, standard))
+    if (typed or data.get("budget") is not None) and not data.get("unit") and "unit" not in form.errors:
+        form.add_error("unit", _("Name the unit responsible for the project."))
+    data["milestones"] = milestones
+    return data
+
+
+class StartProjectForm(forms.Form):
+    """立项: start the project of a decision already recorded."""
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        add_plan_fields(self, units, required=True)
+
+    def clean(self):
+        return clean_plan(self, super().clean())
 
 
 # --- the responsibility list -----------------------------------------------------------------------

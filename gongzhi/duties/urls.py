@@ -12,6 +12,7 @@ urlpatterns = [
     path("powers/adopt", views.adopt_power_list, name="adopt_power_list"),
     path("powers/items/<int:item_id>/decisions", views.record_decision, name="record_decision"),
     path("powers/items/<int:item_id>/edit", views.edit_power_item, name="edit_power_item"),
+    path("decisions/<int:decision_id>/project", views.start_project, name="start_project"),
     path("responsibilities/", views.responsibilities, name="responsibilities"),
     path("responsibilities/add", views.add_responsibility, name="add_responsibility"),
     path("responsibilities/<int:entry_id>/edit", views.edit_responsibility, name="edit_responsibility"),

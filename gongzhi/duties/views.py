@@ -25,7 +25,8 @@ from gongzhi.core.pages import action, get_or_not_found, public, refusal, submit
 from gongzhi.org.models import Organisation, Person, Region
 
 from . import forms, matters, queries, services
-from .models import Goal, Match, PowerItem, Project, Responsibility, Scorecard, Task
+from . import forms as forms_module  # the pages' local "forms" (the forms kept to show again) shadows the module
+from .models import Decision, Goal, Match, PowerItem, Project, Responsibility, Scorecard, Task
 
 UNSERVED_KEY = "duties.unserved.{}"  # the last matching run's unserved needs, per place, in the session
 
@@ -88,9 +89,39 @@ def index(request):
 # The power list and its decisions
 
 
-def _decision_form(region: Region, item_id: int, data=None):
+def _decision_form(region: Region, item_id: int, data=None, units=None):
     return forms.DecisionForm(data, topics=queries.procedure_topics(region),
-                              signatories=queries.signatory_choices(_in_chinese()), auto_id=f"item{item_id}_%s")
+                              signatories=queries.signatory_choices(_in_chinese()), auto_id=f"item{item_id}_%s",
+                              units=units)
+
+
+def _plan_units(user, region: Region):
+    """The units an officer may name responsible for a project here: those of the place or above it that the
+    officer's posts let them see (the service checks the same, and answers an unknown one like a missing id)."""
+    units = list(queries.units_for(region))
+    return queries.units_for(region).filter(pk__in=[u.pk for u in units if policy.can(user, "org.view", u)])
+
+
+def _in_form(form, call):
+    """`call`, and a refusal also written on the form (non-field error), where the officer is looking: the
+    power list is long, and its notice at the top is out of sight."""
+
+    def wrapped(data):
+        try:
+            return call(data)
+        except DomainError as refused:
+            form.add_error(None, refused.message())
+            raise
+
+    return wrapped
+
+
+def _plan(data) -> "services.ProjectPlan | None":
+    """The project plan typed with a decision (none when no unit was named)."""
+    if not data.get("unit"):
+        return None
+    return services.ProjectPlan(unit=data["unit"], budget=data.get("budget"), milestones=tuple(
+        services.Milestone(title, deadline, standard) for title, deadline, standard in data["milestones"]))
 
 
 def _edit_form(row: PowerItem, data=None):
@@ -109,8 +140,10 @@ def _blank_forms(request, region: Region, may: dict) -> tuple[str, str]:
     csrf = {"csrf_token": get_token(request)}
     decision = edit = ""
     if may["decide"]:
+        units = _plan_units(request.user, region) if may["plan"] else None
+        form = _decision_form(region, STAND_IN, units=units)
         decision = render_to_string("duties/_decision_form.html", {
-            **csrf, "form": _decision_form(region, STAND_IN), "item_id": STAND_IN})
+            **csrf, "form": form, "item_id": STAND_IN, "milestones": forms.milestone_rows(form)})
     if may["manage"]:
         form = forms.PowerItemForm(initial={"definition": STAND_IN_DEFINITION}, auto_id=f"edit{STAND_IN}_%s")
         edit = render_to_string("duties/_edit_item_form.html", {**csrf, "form": form, "item_id": STAND_IN})
@@ -138,9 +171,45 @@ def _powers_page(request, region: Region, *, forms=None, error=None, status=200)
             item["edit_form"] = forms.get(f"edit-{row.pk}")
             item["edit_form_html"] = (_stamp(blank_edit, row, definition=True) if blank_edit and not item["edit_form"]
                                       else "")
-    context.update(groups=groups, decisions=queries.decisions(region, _in_chinese()),
+            if item["form"]:
+                item["milestones"] = forms_module.milestone_rows(item["form"])
+    decisions = queries.decisions(region, _in_chinese())
+    _with_projects(request, decisions, forms, context["may"]["plan"])
+    context.update(groups=groups, decisions=decisions,
                    disclosures_url=f"{reverse('deliberation:disclosures')}?region={region.pk}")
     return render(request, "duties/powers.html", context, status=status)
+
+
+def _milestones(project: Project, chinese: bool) -> list[dict]:
+    return [{"task": t, "status": queries.status_of(services.task_status(t), chinese)}
+            for t in project.tasks.order_by("deadline", "id")]
+
+
+def _with_projects(request, decisions: list[dict], kept: dict, may_plan: bool) -> None:
+    """Each decision with the project it started (unit, budget, milestones with their status in words) and its
+    case file; a decision approving an amount without a project offers the officer "start its project"."""
+    rows = {d["decision"].pk: d for d in decisions}
+    projects = Project.objects.filter(decision_id__in=rows).select_related("unit", "goal")
+    found = {p.decision_id: p for p in projects}
+    cases = {}
+    for decision in Decision.objects.filter(pk__in=rows).prefetch_related("cases"):
+        cases[decision.pk] = list(decision.cases.all())
+    chinese, units = _in_chinese(), None
+    for pk, row in rows.items():
+        project = found.get(pk)
+        row["project"] = project
+        row["milestones"] = _milestones(project, chinese) if project else []
+        row["cases"] = cases.get(pk, [])
+        row["start_form"] = None
+        if project is None and may_plan and row["decision"].amount:
+            if units is None:
+                units = _plan_units(request.user, row["decision"].item.region)
+            form = kept.get(f"project-{pk}") or _start_form(row["decision"], units)
+            row["start_form"], row["start_milestones"] = form, forms_module.milestone_rows(form)
+
+
+def _start_form(decision: Decision, units, data=None):
+    return forms_module.StartProjectForm(data, units=units, auto_id=f"project{decision.pk}_%s")
 
 
 @action
@@ -177,11 +246,16 @@ def adopt_power_list(request):
 def record_decision(request, item_id: int):
     item = get_or_not_found(PowerItem, item_id)
     region = item.region
-    form = _decision_form(region, item.pk, request.POST)
+    may_plan = policy.can(request.user, "duties.plan", region)
+    form = _decision_form(region, item.pk, request.POST, units=_plan_units(request.user, region) if may_plan else None)
 
     def call(data):
+        # One submit, one transaction: the decision, and the project it starts when a unit was named.
         return services.record_decision(request.user, item, title=data["title"], amount=data["amount"],
-                                        topic=data["topic"], signatories=data["signatories"], details=data["details"])
+                                        topic=data["topic"], signatories=data["signatories"], details=data["details"],
+                                        project=_plan(data))
+
+    call = _in_form(form, call)
 
     def done(decision):
         notice = _("The decision is recorded.")
@@ -190,10 +264,26 @@ def record_decision(request, item_id: int):
                     f"#disclosure-{decision.disclosure_id}")
             notice = format_html('{} <a href="{}">{}</a>', notice, link,
                                  _("It is published on the disclosure board."))
+        if getattr(decision, "project", None) is not None:
+            notice = format_html("{} {}", notice, _("Its project is started, with its milestones."))
         return notice, _url("powers", region, f"decision-{decision.pk}")
 
     return submit(request, call, form=form, name=f"decision-{item.pk}",
                    page=lambda **kw: _powers_page(request, region, **kw), done=done)
+
+
+@action
+def start_project(request, decision_id: int):
+    """立项: start the project of a decision already recorded that approves an amount."""
+    decision = get_or_not_found(Decision, decision_id)
+    region = decision.item.region
+    form = _start_form(decision, _plan_units(request.user, region), request.POST)
+    call = _in_form(form, lambda data: services.start_project(request.user, decision, _plan(data)))
+    return submit(request, call,
+                   form=form, name=f"project-{decision.pk}",
+                   page=lambda **kw: _powers_page(request, region, **kw),
+                   done=lambda project: (_("The project is started, with its milestones."),
+                                         _url("powers", region, f"decision-{decision.pk}")))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -358,7 +448,9 @@ def _goal_page(request, goal: Goal, *, forms=None, error=None, status=200):
     detail["chart"]["texts"] = {"reported": _("Reported"), "expected": _("Expected path"), "today": _("Today")}
     detail["chart"]["today"] = clock.today().isoformat()
     _with_complete_forms(request, detail["task_nodes"], forms)
-    context.update(goal=goal, **detail, reviews=queries.reviews(goal=goal),
+    project = Project.objects.filter(goal=goal).select_related("decision__item", "unit").first()
+    context.update(project=project, project_cases=list(project.decision.cases.all()) if project and project.decision_id
+                   else [], goal=goal, **detail, reviews=queries.reviews(goal=goal),
                    progress_form=forms.get("progress") or (_progress_form() if plan else None),
                    task_form=forms.get("task") or (_task_form(goal) if plan else None))
     return render(request, "duties/goal.html", context, status=status)

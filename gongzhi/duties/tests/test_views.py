@@ -130,10 +130,13 @@ def test_the_officers_forms_under_each_item_read_exactly_as_rendered_one_by_one(
     items = list(PowerItem.objects.filter(region=village.village))
     assert len(items) == 36 and any('"' in json.dumps(i.definition, ensure_ascii=False) for i in items)
     with translation.override("en"):
+        units = views._plan_units(village.officer, village.village)  # the officer may plan: the project's fields too
         for item in items:
-            for template, form in (("duties/_decision_form.html", views._decision_form(village.village, item.pk)),
+            decision = views._decision_form(village.village, item.pk, units=units)
+            for template, form in (("duties/_decision_form.html", decision),
                                    ("duties/_edit_item_form.html", views._edit_form(item))):
-                alone = render_to_string(template, {"form": form, "item_id": item.pk, "csrf_token": "x"})
+                alone = render_to_string(template, {"form": form, "item_id": item.pk, "csrf_token": "x",
+                                                    "milestones": views.forms.milestone_rows(form)})
                 assert token.sub(r'\1"', alone) in body, (template, item.code)
     assert str(views.STAND_IN) not in body and views.STAND_IN_DEFINITION not in body
 
