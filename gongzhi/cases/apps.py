@@ -11,13 +11,15 @@ class CasesConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
-        from gongzhi.core import periodic, policy
+        from gongzhi.core import periodic, policy, workbench
         from gongzhi.core.models import Event
         from gongzhi.duties import indicators
 
         from . import permissions, services
+        from . import workbench as case_work
 
         policy.register("cases.", permissions.rule)
+        workbench.register("cases", case_work.work_items)
         post_save.connect(services.on_event, sender=Event, dispatch_uid="cases.on_event")
         # Rounds of asking whose time is up end (solved, or the project reopened for review).
         periodic.register("cases.sweep", services.sweep, every_seconds=3600, first_after_seconds=180)

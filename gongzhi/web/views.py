@@ -18,7 +18,8 @@ from gongzhi.core.pages import action, page
 PREVIEW_MAX_CHARS = 10_000
 
 
-GROUP_ORDER = ("patrol", "care", "building", "demands", "supervision", "deliberation", "insight", "org", "privacy")
+GROUP_ORDER = ("patrol", "care", "building", "demands", "supervision", "cases", "deliberation", "insight", "org",
+               "privacy")
 
 # Headings of the home page's groups of work items (core.workbench: each app names its group).
 WORK_GROUPS = {
@@ -26,7 +27,7 @@ WORK_GROUPS = {
     "patrol": gettext_lazy("Patrol"), "care": gettext_lazy("Visits and care"),
     "building": gettext_lazy("My building"), "deliberation": gettext_lazy("Meetings and topics"),
     "insight": gettext_lazy("Warnings"), "org": gettext_lazy("Residents"),
-    "privacy": gettext_lazy("Personal data"),
+    "privacy": gettext_lazy("Personal data"), "cases": gettext_lazy("Case files"),
 }
 
 

@@ -140,6 +140,12 @@ def test_residents_answer_once_and_most_saying_solved_closes_the_case_and_moves_
     case = loop.case
     assert case.status == Case.Status.ASKING and case.verdict_round == 1
     assert "#verdict" in _case_notices(loop.reporters[1])[-1][1]
+    from gongzhi.cases import workbench
+
+    def waiting(user):
+        return {i.key: i.count for i in workbench.work_items(user)}.get("cases.verdict", 0)
+
+    assert [waiting(u) for u in loop.reporters] == [1, 1, 1] and waiting(loop.v.adults[10].user) == 0
     when = later + dt.timedelta(days=8)
     with clock.frozen_at(when):
         with pytest.raises(PermissionDenied):
@@ -149,6 +155,7 @@ def test_residents_answer_once_and_most_saying_solved_closes_the_case_and_moves_
             services.answer(case, solved=False, satisfaction="not_satisfied", user=loop.reporters[0])
         with pytest.raises(ValidationFailed):
             services.answer(case, solved=True, satisfaction="great", user=loop.reporters[1])
+        assert waiting(loop.reporters[0]) == 0 and waiting(loop.reporters[1]) == 1
         services.answer(case, solved=True, satisfaction="basically_satisfied", user=loop.reporters[1])
         services.answer(case, solved=False, satisfaction="not_satisfied", user=loop.reporters[2])
         guest_demand = case.demands.get(reporter_user__isnull=True)
@@ -186,6 +193,10 @@ def test_not_solved_from_most_reopens_the_project_for_review_and_tells_the_unit(
     project = Project.objects.get(pk=loop.project.pk)
     assert case.status == Case.Status.REVIEW and project.completed_at is None and project.reopened_at is not None
     assert "2" in project.review_reason
+    from gongzhi.cases import workbench
+
+    review = {i.key: i.count for i in workbench.work_items(loop.v.officer)}
+    assert review["cases.review"] == 1 and "cases.review" not in {i.key for i in workbench.work_items(loop.reporters[0])}
     assert Notification.objects.filter(recipient_unit=loop.company, kind="case", link__endswith="#verdict").exists()
     # The unit reworks, the officer records it done again: a second round of asking.
     with clock.frozen_at(later + dt.timedelta(days=31)):
