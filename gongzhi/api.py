@@ -81,6 +81,7 @@ def on_unexpected(request, exc):
 
 
 def _mount():
+    from gongzhi.cases.api import router as cases_router
     from gongzhi.deliberation.api import router as deliberation_router
     from gongzhi.duties.api import router as duties_router
     from gongzhi.demands.api import router as demands_router
@@ -94,6 +95,7 @@ def _mount():
     api.add_router("/duties/", duties_router)
     api.add_router("/demands/", demands_router)
     api.add_router("/notifications/", notifications_router)
+    api.add_router("/cases/", cases_router)
 
 
 _mount()

@@ -1,6 +1,7 @@
 """duties' JSON API under /api/v1/duties/: the public power and responsibility lists, decisions, goals with
 their computed status; recording a decision, changing the responsibility list and reporting progress."""
 
+import datetime as dt
 from typing import Literal
 
 from ninja import Field, Router, Schema, Status
@@ -11,7 +12,7 @@ from gongzhi.core.openapi import free_text, optional_text
 from gongzhi.org.models import Organisation, Post, Region
 
 from . import services
-from .models import Decision, Goal, PowerItem, Responsibility
+from .models import Decision, Goal, PowerItem, Project, Responsibility
 
 router = Router(tags=["duties"])
 
@@ -36,6 +37,47 @@ def _decision_out(d: Decision) -> dict:
             "disclosure_id": d.disclosure_id, "recorded_at": d.recorded_at.isoformat()}
 
 
+class MilestoneIn(Schema):
+    title: str = free_text(160)
+    deadline: dt.date
+    quality_standard: str = optional_text(4000)
+
+
+class ProjectPlanIn(Schema):
+    """What a decision approving an amount or a project starts: the responsible unit, the budget (at most the
+    amount approved; default: that amount) and the milestones, each a task with its deadline."""
+
+    unit_id: int
+    milestones: list[MilestoneIn] = Field(..., min_length=1, max_length=30)
+    title: str = optional_text(160)
+    budget: str | None = Field(None, pattern=r"^\s*[0-9]{1,13}(\.[0-9]{1,2})?\s*$",
+                               description="yuan, to the fen, as a string such as \"50000\"")
+    solved_target: float = Field(services.DEFAULT_SOLVED_TARGET, gt=0, le=100,
+                                 description="the share (%) of residents asked who must say the problem is solved")
+
+
+class OutcomeIn(Schema):
+    outcome: str = free_text(4000)
+
+
+def _plan(payload: ProjectPlanIn) -> services.ProjectPlan:
+    unit = Organisation.objects.filter(pk=payload.unit_id).first()
+    if unit is None:
+        # As for a unit out of the caller's scope (services._require_known): the answer does not tell which.
+        raise ValidationFailed(_("no %(what)s %(pk)s") % {"what": Organisation._meta.verbose_name,
+                                                          "pk": payload.unit_id}, code="unknown_organisation")
+    return services.ProjectPlan(
+        unit=unit, title=payload.title, budget=payload.budget, solved_target=payload.solved_target,
+        milestones=tuple(services.Milestone(m.title, m.deadline, m.quality_standard) for m in payload.milestones))
+
+
+def _project_out(p: Project) -> dict:
+    return {"id": p.pk, "title": p.title, "decision_id": p.decision_id, "unit_id": p.unit_id,
+            "budget": str(p.budget) if p.budget is not None else None, "goal_id": p.goal_id,
+            "milestones": list(p.tasks.order_by("deadline", "pk").values_list("pk", flat=True)),
+            "completed_at": p.completed_at.isoformat() if p.completed_at else None}
+
+
 class DecisionIn(Schema):
     title: str = free_text(160)
     amount: str | None = Field(None, pattern=r"^\s*[0-9]{1,13}(\.[0-9]{1,2})?\s*$",
@@ -45,6 +87,7 @@ class DecisionIn(Schema):
     motion_id: int | None = None
     signatories: list[str] = []
     details: str = optional_text(4000)
+    project: ProjectPlanIn | None = Field(None, description="the project the decision starts, if it approves one")
 
 
 class ResponsibilityIn(Schema):
@@ -84,8 +127,25 @@ def record_decision(request, item_id: int, payload: DecisionIn):
     decision = services.record_decision(
         request.user, _get(PowerItem, item_id), title=payload.title, amount=payload.amount, kind=payload.kind,
         topic=ref(Topic, payload.topic_id, "topic"), motion=ref(Motion, payload.motion_id, "motion"),
-        signatories=payload.signatories, details=payload.details)
-    return Status(201, _decision_out(decision))
+        signatories=payload.signatories, details=payload.details,
+        project=_plan(payload.project) if payload.project is not None else None)
+    out = _decision_out(decision)
+    project = Project.objects.filter(decision=decision).first()
+    return Status(201, {**out, "project": _project_out(project) if project else None})
+
+
+@router.post("/decisions/{decision_id}/project", response={201: dict})
+def start_project(request, decision_id: int, payload: ProjectPlanIn):
+    """Start the project a recorded decision approves (one per decision)."""
+    project = services.start_project(request.user, _get(Decision, decision_id), _plan(payload))
+    return Status(201, _project_out(project))
+
+
+@router.post("/projects/{project_id}/outcome", response=dict)
+def record_project_outcome(request, project_id: int, payload: OutcomeIn):
+    """Record a project done, with its outcome (a decision's project: once every milestone is done)."""
+    project = services.record_project_outcome(request.user, _get(Project, project_id), payload.outcome)
+    return _project_out(project)
 
 
 @router.get("/decisions", response=list[dict], auth=None)
