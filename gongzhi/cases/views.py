@@ -1,11 +1,223 @@
-"""Case-file pages (placeholder until the case file page lands)."""
+"""Case-file pages (案卷): the list of case files, and one case file as a timeline of the whole loop — the
+complaints, the evidence, the deliberation and its opinion map, the meetings' roll and quorum, the motions'
+counts with their ballot lists, the decision under the power list with its disclosure, the project's milestones,
+progress and photos, and the residents' verdict — each step with its ledger receipt, and a button that checks
+every receipt against the current signed checkpoint.
 
-from django.http import HttpResponse
+Reading needs no sign-in where the topic is public (queries.get_visible). Acting on the page calls one use case:
+a resident who raised the problem answers the verdict (services.answer), the responsible unit reports progress
+with photos (services.report_progress), an officer of the place records the project done
+(duties.services.record_project_outcome); a refusal comes back on the page in words, with its 4xx status."""
+
+import json
+
+from django.core.paginator import Paginator
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from gongzhi.core import policy, ratelimit
+from gongzhi.core.errors import NotFound
+from gongzhi.core.pages import action, public, refusal, submit
+from gongzhi.duties import services as duties
+from gongzhi.duties.models import Task
+
+from . import queries, services
+from .forms import OutcomeForm, ProgressForm, VerdictForm
+from .models import Case, ProgressPhoto, Verdict
 
 
+@public
 def case_list(request):
-    return HttpResponse("")
+    rows = queries.visible_cases(request.user)
+    page_obj = Paginator(rows, queries.CASES_PER_PAGE).get_page(request.GET.get("page"))
+    items = [{"case": c, "place": queries.place(c), "standing": queries.standing(c)} for c in page_obj]
+    return render(request, "cases/list.html", {"items": items, "page_obj": page_obj})
 
 
-def detail(request, pk: int):
-    return HttpResponse("")
+# ---------------------------------------------------------------------------------------------
+# One case file
+
+
+def _may(request, case: Case, project: dict | None) -> dict:
+    user = request.user
+    answered = (user.is_authenticated and case.verdict_round and
+                Verdict.objects.filter(case=case, round=case.verdict_round, user=user).exists())
+    may = {
+        "answer": case.status == Case.Status.ASKING and not answered and services.is_follower(user, case),
+        "answered": bool(answered),
+        "outcome": False,
+        "report": {},
+    }
+    if project is not None and user.is_authenticated:
+        found = project["project"]
+        for milestone in project["milestones"]:
+            task = milestone["task"]
+            if not milestone["done"] and policy.can(user, "duties.report_progress", task):
+                may["report"][task.pk] = True
+        may["outcome"] = (found.completed_at is None and project["all_done"]
+                          and (policy.can(user, "duties.match", found.region) or policy.can(user, "duties.plan",
+                                                                                          found.region)))
+    return may
+
+
+def _context(request, case: Case, *, forms=None, error=None, check=None, for_print=False) -> dict:
+    forms = forms or {}
+    all_steps = queries.steps(case)
+    project = queries.project(case)
+    may = _may(request, case, project) if not for_print else {"answer": False, "answered": False,
+                                                               "outcome": False, "report": {}}
+    if project is not None:
+        for milestone in project["milestones"]:
+            task = milestone["task"]
+            if may["report"].get(task.pk):
+                name = f"progress-{task.pk}"
+                milestone["form"] = forms.get(name) or ProgressForm(prefix=name)
+    return {
+        "case": case, "place": queries.place(case), "standing": queries.standing(case),
+        "topic": case.topic, "complaints": queries.complaints(case), "evidence": queries.evidence(case.topic),
+        "map": queries.opinion_map(case.topic), "procedure": queries.procedure(case.topic),
+        "meetings": queries.meetings(case.topic), "decision": queries.decision(case),
+        "disclosures": queries.disclosures(case), "project": project,
+        "rounds": queries.verdict_rounds(case), "asked": queries.asked_count(case) if case.verdict_round else 0,
+        "receipts": queries.receipts_by_section(all_steps), "receipt_count": len(all_steps),
+        "may": may, "error": refusal(error), "check": check, "for_print": for_print,
+        "verdict_form": forms.get("verdict") or (VerdictForm() if may["answer"] else None),
+        "outcome_form": forms.get("outcome") or (OutcomeForm() if may["outcome"] else None),
+    }
+
+
+def _page(request, case: Case, *, forms=None, error=None, check=None, status=200):
+    return render(request, "cases/detail.html", _context(request, case, forms=forms, error=error, check=check),
+                  status=status)
+
+
+@public
+def detail(request, case_id: int):
+    return _page(request, queries.get_visible(request.user, case_id))
+
+
+@public
+@require_POST
+def verify(request, case_id: int):
+    """验证整个案卷: every step's receipt checked against the current signed checkpoint (rate-limited as the
+    ledger's receipt checks are)."""
+    case = queries.get_visible(request.user, case_id)
+    ratelimit.check(request, "receipt_check")
+    return _page(request, case, check=queries.check_case(case))
+
+
+@public
+def receipt(request, case_id: int, event_id: int):
+    """One step's ledger receipt, as the JSON file the ledger's receipt page checks."""
+    case = queries.get_visible(request.user, case_id)
+    found = queries._receipt(queries.step_event(case, event_id))
+    if found is None:
+        raise NotFound(_("receipt of event %(event_id)s") % {"event_id": event_id})
+    return _json_file(found, f"case-{case.pk}-{found['index']}.json")
+
+
+@public
+def receipts(request, case_id: int):
+    """Every step's receipt in one file, to check offline."""
+    case = queries.get_visible(request.user, case_id)
+    return _json_file(queries.receipt_bundle(case), f"case-{case.pk}-receipts.json")
+
+
+def _json_file(data, filename: str) -> HttpResponse:
+    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=2),
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@public
+def photo(request, case_id: int, progress_photo_id: int, size: str = "full"):
+    """A photo of the work, public with the case file (it shows the work, not people)."""
+    case = queries.get_visible(request.user, case_id)
+    found = ProgressPhoto.objects.filter(case=case, pk=progress_photo_id).first()
+    if found is None:
+        raise NotFound(_("photo %(photo_id)s") % {"photo_id": progress_photo_id})
+    stored = found.thumbnail if size == "thumb" else found.image
+    response = FileResponse(stored.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=86400" if case.topic.is_public else "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _done(case: Case, notice: str, anchor: str):
+    return lambda _result: (notice, reverse("cases:detail", args=[case.pk]) + f"#{anchor}")
+
+
+@action
+def answer(request, case_id: int):
+    case = queries.get_visible(request.user, case_id)
+    form = VerdictForm(request.POST)
+
+    def call(data):
+        return services.answer(case, solved=data["solved"], satisfaction=data["satisfaction"],
+                               comment=data["comment"], user=request.user)
+
+    return submit(request, call, form=form, name="verdict", page=lambda **kw: _page(request, case, **kw),
+                  done=_done(case, _("Thank you: your answer is counted."), "verdict"))
+
+
+@action
+def report_progress(request, case_id: int, task_id: int):
+    case = queries.get_visible(request.user, case_id)
+    task = Task.objects.filter(pk=task_id, project_id=case.project_id).first() if case.project_id else None
+    if task is None:
+        raise NotFound(_("milestone %(pk)s") % {"pk": task_id})
+    name = f"progress-{task.pk}"
+    form = ProgressForm(request.POST, request.FILES, prefix=name)
+
+    def call(data):
+        photos = [upload.read() for upload in data["photos"]]
+        return services.report_progress(request.user, case, task, note=data["note"], photos=photos,
+                                        done=data["done"])
+
+    return submit(request, call, form=form, name=name, page=lambda **kw: _page(request, case, **kw),
+                  done=_done(case, _("Progress reported."), f"milestone-{task.pk}"))
+
+
+@action
+def record_outcome(request, case_id: int):
+    case = queries.get_visible(request.user, case_id)
+    if case.project_id is None:
+        raise NotFound(_("project of case file %(pk)s") % {"pk": case.pk})
+    form = OutcomeForm(request.POST)
+
+    def call(data):
+        return duties.record_project_outcome(request.user, case.project, data["outcome"])
+
+    return submit(request, call, form=form, name="outcome", page=lambda **kw: _page(request, case, **kw),
+                  done=_done(case, _("The project is recorded done; the residents are asked."), "verdict"))
+
+
+# ---------------------------------------------------------------------------------------------
+# The printed case file
+
+
+@public
+def pdf(request, case_id: int):
+    """The case file as a PDF (WeasyPrint, as the monthly report); 503 with what to install when it cannot load."""
+    case = queries.get_visible(request.user, case_id)
+    html = render_to_string("cases/print.html", _context(request, case, for_print=True), request=request)
+    try:
+        from weasyprint import HTML
+
+        data = HTML(string=html, url_fetcher=_no_fetching).write_pdf()
+    except (ImportError, OSError) as missing:
+        error = {"status": 503, "message": _("The PDF cannot be made on this server (%(detail)s). Use the browser's "
+                                             "print instead.") % {"detail": str(missing)[:200]}}
+        return render(request, "web/error.html", {"error": error}, status=503)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="case-{case.pk}.pdf"'
+    return response
+
+
+def _no_fetching(url, *args, **kwargs):
+    raise ValueError(f"the case file PDF fetches nothing: {url}")

@@ -1,0 +1,29 @@
+"""The case file's forms: a resident's verdict, a milestone's progress with photos, the project's outcome."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from gongzhi.demands.forms import PhotosField
+
+from . import services
+from .models import Verdict
+
+
+class VerdictForm(forms.Form):
+    solved = forms.TypedChoiceField(label=_("Is the problem solved?"), widget=forms.RadioSelect,
+                                    choices=[("yes", _("Yes")), ("no", _("No"))],
+                                    coerce=lambda value: value == "yes")
+    satisfaction = forms.ChoiceField(label=_("Are you satisfied with the outcome?"), widget=forms.RadioSelect,
+                                     choices=Verdict.Satisfaction.choices)
+    comment = forms.CharField(label=_("Anything to add (optional)"), required=False,
+                              max_length=services.MAX_COMMENT, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ProgressForm(forms.Form):
+    note = forms.CharField(label=_("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    photos = PhotosField(label=_("Photos of the work (up to 6)"))
+    done = forms.BooleanField(label=_("This milestone is complete"), required=False)
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.CharField(label=_("Outcome"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
