@@ -31,6 +31,10 @@ class DemandsConfig(AppConfig):
         policy.register("demands.supervision.", supervision.rule)  # 督办: who supervises, who answers
         home_work.register("demands.supervision", supervision.work_items)
 
+        from . import milestones
+
+        home_work.register("demands.milestones", milestones.work_items)  # 逾期项目节点 (decisions' projects)
+
         from . import indicators
 
         indicators.register_all()  # the three rates as duties' live indicators
@@ -72,3 +76,5 @@ class DemandsConfig(AppConfig):
 
         periodic.register("demands.holiday_notice", deadlines.log_missing_notice, every_seconds=86400,
                           first_after_seconds=86400)  # the worker says it at start; then daily
+        # A missed milestone of a decision's project: its unit told once (idempotent), hourly like duties' statuses.
+        periodic.register("demands.missed_milestones", milestones.sweep, every_seconds=3600, first_after_seconds=240)

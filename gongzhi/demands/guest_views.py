@@ -2,11 +2,13 @@
 查询码, follow the demand with them, add photos, rate it. The proof (number and code shown) is kept in the
 session as a list of numbers; nothing else about the guest is."""
 
+from django import forms
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
@@ -120,6 +122,40 @@ def track(request):
                  status=400 if error else 200)
 
 
+class VerdictForm(forms.Form):
+    """The residents' verdict on the case their demand is part of (issue #18 item 3)."""
+
+    solved = forms.TypedChoiceField(label=gettext_lazy("Is the problem you reported solved?"),
+                                    widget=forms.RadioSelect, coerce=lambda value: value == "yes",
+                                    choices=[("yes", gettext_lazy("Solved")), ("no", gettext_lazy("Not solved"))],
+                                    error_messages={"required": gettext_lazy("Say whether it is solved.")})
+    satisfaction = forms.ChoiceField(label=gettext_lazy("Are you satisfied with the work?"), widget=forms.RadioSelect,
+                                     choices=[("satisfied", gettext_lazy("satisfied")),
+                                              ("basically_satisfied", gettext_lazy("basically satisfied")),
+                                              ("not_satisfied", gettext_lazy("not satisfied"))],
+                                     error_messages={"required": gettext_lazy("Say how satisfied you are.")})
+    comment = forms.CharField(label=gettext_lazy("Anything to add? (no names or phone numbers)"), max_length=300,
+                              required=False, strip=True, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+def _case(demand: Demand) -> dict | None:
+    """The case this demand is part of, as its guest reporter sees it: its state and, while the residents are
+    asked, whether this demand's answer is still awaited. demands sits below cases: the cases app is imported
+    here, in a view (the web layer, which may read across apps), never by demands' domain code."""
+    from gongzhi.cases import services as cases
+    from gongzhi.cases.models import Case, Verdict
+
+    link = demand.case_links.select_related("case").order_by("-case__opened_at", "-case_id").first()
+    if link is None:
+        return None
+    case = link.case
+    asking = case.status == Case.Status.ASKING
+    answered = Verdict.objects.filter(case=case, round=case.verdict_round, demand=demand).first() \
+        if case.verdict_round else None
+    return {"case": case, "status": case.get_status_display(), "asking": asking, "answered": answered,
+            "may_answer": asking and answered is None and cases.may_answer(None, case, demand)}
+
+
 def _tracked_or_none(request, number: str) -> Demand | None:
     if not granted(request, number):
         return None
@@ -146,7 +182,36 @@ def tracked(request, number: str):
         "deadlines": _deadlines(demand), "photos": shown,
         "rate_form": RateForm(demand=demand, action="rate") if may_rate else None,
         "add_form": AddPhotosForm() if open_for_photos else None,
+        "case": (case := _case(demand)), "verdict_form": VerdictForm(auto_id="verdict_%s")
+        if case and case["may_answer"] else None,
     })
+
+
+@public
+@require_POST
+def answer_case(request, number: str):
+    """The guest's verdict on the case their demand is part of, through the 查询码 shown in this browser."""
+    from gongzhi.cases import services as cases  # the web layer reads across apps (see _case)
+
+    demand = _tracked_or_none(request, number)
+    if demand is None:
+        raise NotFound(_("demand %(number)s") % {"number": number})
+    found = _case(demand)
+    form = VerdictForm(request.POST)
+    if found is None:
+        raise NotFound(_("case"))
+    if form.is_valid():
+        try:
+            cases.answer(found["case"], solved=form.cleaned_data["solved"],
+                         satisfaction=form.cleaned_data["satisfaction"], comment=form.cleaned_data["comment"],
+                         demand=demand)
+        except DomainError as refused:
+            messages.error(request, refused.message())
+        else:
+            messages.success(request, _("Thank you: your verdict is counted in the case file."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect(reverse("demands:tracked", args=[number]) + "#verdict")
 
 
 @public

@@ -17,7 +17,7 @@ from gongzhi.core import clock, policy
 from gongzhi.core.errors import DomainError
 from gongzhi.core.pages import page
 
-from . import queries, supervision
+from . import milestones, queries, supervision
 from .forms import category_name
 from .models import SupervisionOrder
 
@@ -124,6 +124,8 @@ def board(request):
     """督办台: the orders the user follows (open, answered or closed) and, with the open ones, the overdue
     demands of their scope that no order covers yet, oldest first, filtered by unit and community."""
     user = request.user
+    if request.GET.get("milestones") == "1" and not policy.can(user, "demands.supervision.board"):
+        return _unit_milestones(request)
     policy.require(user, "demands.supervision.board")
     units, communities = supervision.board_filter_choices(user)
     form = BoardFilter(request.GET or None, units=units, communities=communities)
@@ -149,6 +151,26 @@ def board(request):
         "overdue_count": overdue_qs.count() if with_overdue else 0, "with_overdue": with_overdue,
         "here": request.get_full_path(),
     }
+    missed = milestones.narrowed(milestones.for_supervisor(user, today=timezone.localdate(now)), unit=unit,
+                                 community=_community(community))
+    context.update(milestones=[milestones.row(t, now) for t in missed[:milestones.LISTED]],
+                   milestones_count=missed.count())
+    return _render(request, "demands/supervision_board.html", context)
+
+
+def _community(pk: int | None):
+    from gongzhi.org.models import Region
+
+    return Region.objects.filter(pk=pk).first() if pk is not None else None
+
+
+def _unit_milestones(request):
+    """The board's milestone section alone, for the people of a responsible unit (who supervise nothing):
+    the milestones their units missed, the count on their home page."""
+    now = clock.now()
+    missed = milestones.for_units(request.user, today=timezone.localdate(now))
+    context = {"milestones_only": True, "milestones": [milestones.row(t, now) for t in missed[:milestones.LISTED]],
+               "milestones_count": missed.count(), "here": request.get_full_path()}
     return _render(request, "demands/supervision_board.html", context)
 
 

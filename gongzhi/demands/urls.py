@@ -17,6 +17,7 @@ urlpatterns = [
     path("public/map.json", public_map.public_map, name="public_map"),
     path("track/<str:number>/", guest_views.tracked, name="tracked"),
     path("track/<str:number>/rate/", guest_views.rate, name="guest_rate"),
+    path("track/<str:number>/verdict/", guest_views.answer_case, name="guest_verdict"),
     path("track/<str:number>/photos/", guest_views.add_photos, name="guest_photos"),
     path("mine/", views.mine, name="mine"),
     path("messages/", views.messages_centre, name="messages"),
