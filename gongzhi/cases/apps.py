@@ -14,11 +14,15 @@ class CasesConfig(AppConfig):
         from gongzhi.core import periodic, policy, workbench
         from gongzhi.core.models import Event
         from gongzhi.duties import indicators
+        from gongzhi.org import demo as org_demo
 
-        from . import permissions, services
+        from . import demo, permissions, services
         from . import workbench as case_work
 
         policy.register("cases.", permissions.rule)
+        # After insight's, deliberation's and duties' builders (INSTALLED_APPS order): the demo cases run on
+        # their issues, bodies, demo voters and power lists, and are reset before them.
+        org_demo.register_extension("cases", demo.build_demo_cases, demo.reset_demo_cases)
         workbench.register("cases", case_work.work_items)
         post_save.connect(services.on_event, sender=Event, dispatch_uid="cases.on_event")
         # Rounds of asking whose time is up end (solved, or the project reopened for review).
