@@ -172,6 +172,7 @@ MENU = (
     MenuEntry("monthly", _("Monthly report"), "web:report", lambda u: _overseer_above_community(u)),
     MenuEntry("meetings", _("Meetings"), "deliberation:meetings", _meets),
     MenuEntry("topics", _("Deliberation"), "deliberation:topics", lambda u: True),
+    MenuEntry("cases", _("Case files"), "cases:list", _office),
     MenuEntry("duties", _("Duties"), "duties:index", lambda u: True),
     MenuEntry("org", _("Regions and grids"), "org:regions", _office),
     MenuEntry("claims", _("Residents to confirm"), "org:claims", _confirms_households),

@@ -245,3 +245,16 @@ def test_the_case_file_prints_as_a_pdf(decided, client):
     pytest.importorskip("weasyprint")
     answer = client.get(_url(decided.case, "case-file.pdf"))
     assert answer.status_code == 200 and answer.content.startswith(b"%PDF")
+
+
+def test_the_topic_and_each_demand_link_to_their_case_file(decided, client):
+    case = decided.case
+    assert f'href="/cases/{case.pk}/"' in client.get(f"/deliberation/topics/{case.topic_id}/").content.decode()
+    demand = case.demands.filter(reporter_user=decided.reporters[0]).get()
+    client.force_login(decided.reporters[0])
+    assert f'href="/cases/{case.pk}/"' in client.get(f"/demands/{demand.number}/").content.decode()
+
+
+def test_the_list_says_where_each_case_stands(decided, english):
+    text = english.get("/cases/").content.decode()
+    assert "0 of 2 milestones done" in text and "work under way" in text

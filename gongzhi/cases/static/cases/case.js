@@ -8,7 +8,11 @@
     var data = document.getElementById("case-map-points");
     if (!el || !data || !window.L || !window.GongzhiMap) return;
     var grids = JSON.parse(data.textContent);
-    var fit = L.latLngBounds(grids.map(function (g) { return g.point; })).pad(0.6);
+    // At least a few hundred metres across: one grid's point alone is no area to fit.
+    var fit = L.latLngBounds(grids.map(function (g) { return g.point; }));
+    var centre = fit.getCenter(), half = 0.004;
+    fit.extend([centre.lat - half, centre.lng - half]).extend([centre.lat + half, centre.lng + half]);
+    fit = fit.pad(0.2);
     var gz = GongzhiMap.create(el, { outlines: "all", fit: fit });
     var most = grids.reduce(function (m, g) { return Math.max(m, g.count); }, 1);
     grids.forEach(function (g) {
