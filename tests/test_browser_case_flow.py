@@ -144,3 +144,43 @@ def test_the_supervisor_finds_a_missed_milestone_on_the_board_on_a_phone(open_on
     staff.goto(milestones.board_url())
     assert "采购管材" in staff.locator("#milestones-table").inner_text()
     shots(staff, "unit-390")
+
+
+def test_a_guest_answers_the_verdict_with_the_tracking_code_on_a_phone(open_on, demand_world, live_world, shots):
+    """The loop of the cases tests (four deliberations, a decision, its project, the work done), then the guest
+    who reported without an account opens their demand by number and 查询码 and answers."""
+    from gongzhi.cases.models import Verdict
+    from gongzhi.cases.tests.conftest import Loop
+    from gongzhi.cases.tests.test_services import _finish_work
+    from gongzhi.deliberation.tests.conftest import Village
+    from gongzhi.demands import guests
+    from gongzhi.demands.models import GuestTracking
+
+    start = clock.now() - dt.timedelta(days=40)  # decided 10 days ago, done 4 days ago: the residents are asked now
+    with clock.frozen_at(start):
+        loop = Loop(Village(live_world))
+        filed = loop.complain()
+        loop.open_topic()
+        later = loop.decide()
+        _finish_work(loop, later)
+    guest_demand = next(d for d in filed if d.reporter_user_id is None)
+    GuestTracking.objects.create(demand=guest_demand, code_digest=guests._digest("K7QX2M9P"), created_at=clock.now())
+
+    page = open_on(390, is_mobile=True, has_touch=True)
+    page.goto(reverse("demands:track"))
+    page.fill("#track-number", guest_demand.number)
+    page.fill("#track-code", "K7QX2M9P")
+    with page.expect_navigation():
+        page.locator("form.track-form button[type=submit]").tap()
+    verdict = page.locator("#verdict")
+    verdict.scroll_into_view_if_needed()
+    assert loop.case.title in verdict.inner_text()
+    verdict.locator("input[name=solved][value=yes]").tap()
+    verdict.locator("input[name=satisfaction][value=satisfied]").tap()
+    shots(page, "guest-verdict-390")
+    with page.expect_navigation():
+        verdict.locator("button[type=submit]").tap()
+    answer = Verdict.objects.get()
+    assert answer.demand == guest_demand and answer.solved and answer.satisfaction == "satisfied"
+    assert page.locator("#verdict form").count() == 0
+    shots(page, "guest-verdict-done-390")

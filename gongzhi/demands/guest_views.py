@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from gongzhi.core import phone_codes, ratelimit
+from gongzhi.core import clock, phone_codes, ratelimit
 from gongzhi.core.models import PhoneCode
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.pages import public
@@ -149,7 +149,7 @@ def _case(demand: Demand) -> dict | None:
     if link is None:
         return None
     case = link.case
-    asking = case.status == Case.Status.ASKING
+    asking = case.status == Case.Status.ASKING and (case.answers_due is None or clock.now() <= case.answers_due)
     answered = Verdict.objects.filter(case=case, round=case.verdict_round, demand=demand).first() \
         if case.verdict_round else None
     return {"case": case, "status": case.get_status_display(), "asking": asking, "answered": answered,
