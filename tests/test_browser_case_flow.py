@@ -104,6 +104,24 @@ def test_the_officer_records_a_decision_with_its_milestones_in_one_form(open_on,
     assert authority.inner_text() == "更换村西片供水管道"
     shots(page, "project-1280")
 
+    # A decision recorded without its project offers 立项, the budget filled with the amount approved.
+    from gongzhi.duties import services as duties
+
+    second = duties.record_decision(works.v.officer, works.item, title="修缮村西片路灯", amount="600",
+                                    signatories=SIGNED)
+    page.goto(f"{reverse('duties:powers')}?region={works.v.village.pk}#decision-{second.pk}")
+    start = page.locator(f"#decision-{second.pk} details.start-project")
+    start.locator("summary").click()
+    assert start.locator("input[name=budget]").input_value() == "600.00"
+    start.locator("select[name=unit]").select_option(str(works.company.pk))
+    start.locator("input[name=m0_title]").fill("更换灯具")
+    start.locator("input[name=m0_deadline]").fill((today + dt.timedelta(days=5)).isoformat())
+    start.screenshot(path=str(shots.folder / f"{SHOTS_PREFIX}-start-project-1280.png"))
+    with page.expect_navigation():
+        start.locator("button[type=submit]").click()
+    assert Project.objects.get(decision=second).tasks.count() == 1
+    assert page.locator(f"#decision-{second.pk} .project-card").is_visible()
+
 
 def test_the_supervisor_finds_a_missed_milestone_on_the_board_on_a_phone(open_on, works, live_world, shots):
     from gongzhi.demands import milestones

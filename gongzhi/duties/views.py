@@ -209,7 +209,8 @@ def _with_projects(request, decisions: list[dict], kept: dict, may_plan: bool) -
 
 
 def _start_form(decision: Decision, units, data=None):
-    return forms_module.StartProjectForm(data, units=units, auto_id=f"project{decision.pk}_%s")
+    return forms_module.StartProjectForm(data, units=units, auto_id=f"project{decision.pk}_%s",
+                                         initial={"budget": decision.amount})
 
 
 @action
