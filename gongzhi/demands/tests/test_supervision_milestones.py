@@ -131,3 +131,10 @@ def test_a_case_projects_missed_milestone_links_its_case_file(client, loop):
         assert notice.link == reverse("cases:detail", args=[loop.case.pk]) + "#project"
         body = _board(client, loop.v.world.street_official).content.decode()
         assert "采购管材" in body and reverse("cases:detail", args=[loop.case.pk]) in body
+
+
+def test_the_sweep_runs_hourly_with_the_worker():
+    from gongzhi.core import periodic
+
+    job = next(j for j in periodic.jobs() if j.name == "demands.missed_milestones")
+    assert job.function is milestones.sweep and job.every_seconds == 3600

@@ -193,3 +193,11 @@ def test_a_resident_cannot_start_a_project(client, village):
                            {"unit": village.company.pk, **_rows(("采购", _day(2), ""))})
     assert response.status_code in (400, 403, 404)
     assert not Project.objects.exists()
+
+
+def test_a_unit_named_without_any_milestone_is_refused_with_the_reason(officer, village):
+    response = officer.post(reverse("duties:record_decision", args=[village.item.pk]), _decision_post(
+        village, unit=village.company.pk))
+    assert response.status_code == 400
+    assert "at least one milestone" in response.content.decode()
+    assert _counts() == (0, 0, 0, 0)
