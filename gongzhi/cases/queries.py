@@ -302,10 +302,14 @@ def opinion_map(topic: Topic) -> dict:
 
 
 def _stage_names(topic: Topic) -> dict[str, str]:
+    """The procedure's stage names by code (kept on the topic object: the page asks twice)."""
     if not topic.procedure_definition:
         return {}
     zh = chinese()
-    return {s.code: s.name_zh if zh else s.name_en for s in deliberation.topic_procedure(topic).stages}
+    key = "_case_stage_names_zh" if zh else "_case_stage_names_en"
+    if not hasattr(topic, key):
+        setattr(topic, key, {s.code: s.name_zh if zh else s.name_en for s in deliberation.topic_procedure(topic).stages})
+    return getattr(topic, key)
 
 
 def procedure(topic: Topic) -> list[dict]:
