@@ -17,6 +17,7 @@ class NotificationOut(Schema):
     kind: str
     text: str
     demand: str | None = Field(None, description="the demand's number")
+    link: str = Field("", description="the page the notice is about (a path), e.g. a case file")
     recipient_unit_id: int | None
     created_at: dt.datetime
     read_at: dt.datetime | None
