@@ -136,22 +136,26 @@ def _as_columns(scores: np.ndarray) -> np.ndarray:
     return np.column_stack([-scores / 2, scores / 2]) if scores.ndim == 1 else scores
 
 
-# The share of the target moved from the true label to the others when fitting the temperature (label
-# smoothing). Without it, held-out scores that separate the labels perfectly (small or templated training
-# sets) drive the temperature to its bound and every prediction to a confidence of 1.0, even for a text unlike
-# any training text — which then routes itself. With it, a perfectly separated training set yields confidences
-# about 1 - SMOOTHING for texts like it and honest, lower ones for texts between labels; on real data, whose
-# held-out scores are not separable, the fitted temperature hardly moves.
-TEMPERATURE_SMOOTHING = 0.01
+# Held-out scores that separate the labels (almost) perfectly — small or templated training sets, such as the
+# demo's — make the temperature's maximum-likelihood fit ill-posed: it runs to its bound and every prediction gets
+# a confidence of 1.0, even for a text unlike any training text, which then routes itself. For such data the fit
+# moves SEPARABLE_SMOOTHING of the target from the true label to the others (label smoothing), so texts like the
+# training texts get about 1 - SEPARABLE_SMOOTHING and texts between labels honest, lower confidences. Data whose
+# held-out accuracy is below SEPARABLE_ACCURACY (all real data measured so far) is fitted without smoothing.
+SEPARABLE_ACCURACY = 0.99
+SEPARABLE_SMOOTHING = 0.01
 
 
-def _fit_temperature(scores: np.ndarray, y: np.ndarray, smoothing: float = TEMPERATURE_SMOOTHING) -> float:
-    """The temperature T minimising the (label-smoothed) log-loss of softmax(scores / T) on held-out scores
-    (Guo et al. 2017; smoothing as Müller et al. 2019).
+def _fit_temperature(scores: np.ndarray, y: np.ndarray, smoothing: float | None = None) -> float:
+    """The temperature T minimising the log-loss of softmax(scores / T) on held-out scores (Guo et al. 2017),
+    label-smoothed (Müller et al. 2019) when the held-out scores separate the labels (see SEPARABLE_ACCURACY).
 
     One parameter cannot over-fit and keeps the arg-max, so the label is the scorer's and only its
     probability changes."""
     rows = np.arange(len(y))
+    if smoothing is None:
+        separable = float((scores.argmax(axis=1) == y).mean()) >= SEPARABLE_ACCURACY
+        smoothing = SEPARABLE_SMOOTHING if separable else 0.0
     others = scores.shape[1] - 1
     target = np.full(scores.shape, smoothing / others if others else 0.0)
     target[rows, y] = 1.0 - smoothing if others else 1.0

@@ -294,3 +294,29 @@ def test_the_benchmark_learning_curve_rises_with_more_labelled_demands(monkeypat
     assert whole > smallest
     assert slope > 0
     assert intercept + slope * np.log(sizes[-1]) == pytest.approx(whole, abs=0.1)
+
+
+def test_held_out_scores_that_separate_the_labels_do_not_make_every_prediction_certain():
+    """Templated training texts (the demo's) separate perfectly out of fold; the temperature's plain fit would
+    run to its bound and call a text half-way between two labels certain. Smoothed, texts like the training
+    texts stay near 0.99 and the one in between does not reach the auto-routing confidence."""
+    import numpy as np
+    from scipy.special import softmax
+
+    from gongzhi.insight.textclass import _fit_temperature
+
+    rng = np.random.default_rng(7)
+    y = np.arange(300) % 3
+    scores = rng.normal(0, 0.2, (300, 3))
+    scores[np.arange(300), y] += 3.0  # every held-out text scored right by a wide margin
+    plain = _fit_temperature(scores, y, smoothing=0.0)
+    fitted = _fit_temperature(scores, y)
+    assert plain < 0.05 < fitted  # the plain fit runs to its bound; the smoothed one does not
+    typical = softmax(scores / fitted, axis=1)[np.arange(300), y].mean()
+    assert 0.97 < typical < 0.999
+    between = softmax(np.array([1.6, 1.4, 0.0]) / fitted)
+    assert between.max() < 0.9 and softmax(np.array([1.6, 1.4, 0.0]) / plain).max() > 0.99
+    # Scores that do not separate (real data) are fitted as before, without smoothing.
+    noisy = rng.normal(0, 1.0, (300, 3))
+    noisy[np.arange(300), y] += 1.0
+    assert _fit_temperature(noisy, y) == pytest.approx(_fit_temperature(noisy, y, smoothing=0.0))
