@@ -13,6 +13,8 @@ from PIL import Image
 
 from gongzhi.core import clock
 
+from .conftest import sign_in
+
 pytestmark = [pytest.mark.browser]
 SHOTS_PREFIX = "case-file"
 
@@ -72,6 +74,28 @@ def whole_case(live_world, settings, tmp_path):
                 services.answer(loop.case, solved=i != 2, satisfaction="satisfied" if i == 0 else "basically_satisfied",
                                 comment="终于不漏水了，谢谢" if i == 0 else "", user=user)
     loop.case.refresh_from_db()
+    return loop
+
+
+@pytest.fixture
+def working_case(live_world, settings, tmp_path):
+    """Decided in March (frozen clock); the work is done now, through the pages."""
+    from gongzhi.cases.tests.conftest import Loop
+    from gongzhi.deliberation.tests.conftest import MONDAY_9AM, Village
+
+    settings.GONGZHI_LEDGER_KEY = tmp_path / "ledger" / "signing.key"
+    settings.GONGZHI_LEDGER_PSEUDONYM_KEY = tmp_path / "ledger" / "pseudonym.key"
+    settings.GONGZHI_LEDGER_ORIGIN = "test.gongzhi.local/ledger"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    with clock.frozen_at(MONDAY_9AM):
+        loop = Loop(Village(live_world))
+        loop.complain()
+        loop.open_topic()
+        loop.decide()
+        loop.staff()
+    photo = tmp_path / "work.jpg"
+    photo.write_bytes(_photo())
+    loop.photo_path = photo
     return loop
 
 
@@ -137,3 +161,57 @@ def test_the_public_reads_a_whole_case_and_verifies_every_receipt(whole_case, op
         page.emulate_media(media="print")
         assert not page.locator(".topbar").is_visible() and not page.locator("#verify form").is_visible()
         shots(page, "desktop-print")
+
+
+def test_the_unit_reports_with_photos_the_officer_records_it_done_and_a_resident_answers(working_case, open_browser,
+                                                                                        shots):
+    from gongzhi.cases.models import Case, ProgressPhoto, Verdict
+
+    loop = working_case
+    case = loop.case
+    url = f"/cases/{case.pk}/"
+    desk = open_browser("desktop")
+    sign_in(desk, loop.company_staff.username)
+    desk.goto(url)
+    # The deadlines (April) are past: both milestones are overdue, in red.
+    assert desk.locator("#project .milestone.overdue").count() == 2
+    tasks = list(loop.project.tasks.order_by("deadline"))
+    for n, task in enumerate(tasks):
+        milestone = desk.locator(f"#milestone-{task.pk}")
+        milestone.locator("summary").click()
+        milestone.locator("textarea").fill(f"第{n + 1}个节点已完成")
+        milestone.locator("input[type=file]").set_input_files(str(loop.photo_path))
+        milestone.locator("input[type=checkbox]").check()
+        if n == 0:
+            shots(desk, "desktop-progress-form")
+        with desk.expect_navigation():
+            milestone.locator("button[type=submit]").click()
+        assert desk.locator(f"#milestone-{task.pk} .photos img").count() == 1
+        assert desk.locator(f"#milestone-{task.pk} form").count() == 0
+    assert ProgressPhoto.objects.filter(case=case).count() == 2
+    desk.context.clear_cookies()
+    sign_in(desk, loop.v.officer.username)
+    desk.goto(url + "#project")
+    desk.locator("textarea[name=outcome]").fill("村西片供水管道更换完成，路面恢复")
+    with desk.expect_navigation():
+        desk.locator("form[action$='/outcome'] button[type=submit]").click()
+    case.refresh_from_db()
+    assert case.status == Case.Status.ASKING
+
+    phone = open_browser("phone")
+    sign_in(phone, loop.reporters[0].username)
+    phone.goto(url + "#verdict")
+    form = phone.locator("form.verdict-form")
+    form.scroll_into_view_if_needed()
+    form.locator("input[name=solved][value=yes]").tap()
+    form.locator("input[name=satisfaction][value=satisfied]").tap()
+    form.locator("textarea[name=comment]").fill("不漏水了，谢谢")
+    shots(phone, "phone-verdict-form")
+    with phone.expect_navigation():
+        form.locator("button[type=submit]").tap()
+    verdict = phone.locator("#verdict")
+    assert "不漏水了，谢谢" in verdict.inner_text() and phone.locator("form.verdict-form").count() == 0
+    assert Verdict.objects.filter(case=case, user=loop.reporters[0], solved=True).exists()
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    verdict.scroll_into_view_if_needed()
+    phone.screenshot(path=str(shots.folder / f"{SHOTS_PREFIX}-phone-answered.png"))

@@ -11,7 +11,7 @@ from .models import Verdict
 
 class VerdictForm(forms.Form):
     solved = forms.TypedChoiceField(label=_("Is the problem solved?"), widget=forms.RadioSelect,
-                                    choices=[("yes", _("Yes")), ("no", _("No"))],
+                                    choices=[("yes", _("Yes, it is solved")), ("no", _("No, it is not solved"))],
                                     coerce=lambda value: value == "yes")
     satisfaction = forms.ChoiceField(label=_("Are you satisfied with the outcome?"), widget=forms.RadioSelect,
                                      choices=Verdict.Satisfaction.choices)
