@@ -209,7 +209,8 @@ def _opinion_map(officer, topic: Topic, voters: list, start: dt.datetime, rng: r
                     continue
                 p_agree = 0.9 if stance == "all" else 0.5 if stance == "split" else 0.85 if stance == side else 0.12
                 roll = rng.random()
-                deliberation.vote_statement(user, statement, 1 if roll < p_agree else 0 if roll < p_agree + 0.05 else -1)
+                vote = 1 if roll < p_agree else 0 if roll < p_agree + 0.05 else -1
+                deliberation.vote_statement(user, statement, vote)
     with clock.frozen_at(start + dt.timedelta(hours=4 + 2 * len(voters))):
         deliberation.opinion_map(topic, force=True)
 

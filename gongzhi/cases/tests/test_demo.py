@@ -51,7 +51,8 @@ def test_the_demo_case_runs_from_many_complaints_to_a_solved_verdict_with_every_
     opinions = deliberation.opinion_map(case.topic)
     assert len(opinions["group_sizes"]) >= 2 and opinions["common_ground"]
     # 社区协商, run to the end: a residents' meeting with its frozen roll, quorate, passed the amount.
-    stages = list(StageRecord.objects.filter(topic=case.topic).order_by("sequence").values_list("stage_code", "outcome"))
+    stages = list(StageRecord.objects.filter(topic=case.topic).order_by("sequence")
+                  .values_list("stage_code", "outcome"))
     assert [code for code, _ in stages] == ["topic_proposal", "opinion_seeking", "consultation", "resolution",
                                             "notice", "implementation", "evaluation"]
     assert all(outcome != StageRecord.Outcome.FAILED for _, outcome in stages)
