@@ -16,6 +16,7 @@ from gongzhi.core import policy
 from gongzhi.core.errors import NotFound
 from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.core.models import ApiToken, Event
+from gongzhi.core.openapi import VISIBLE_TEXT_PATTERN
 from gongzhi.core.scrub import scrub
 from gongzhi.deliberation import queries as deliberation_queries
 from gongzhi.deliberation.models import Disclosure, Meeting, Motion, Topic
@@ -240,8 +241,9 @@ def answer(request, case_id: int, payload: VerdictIn):
 
 
 @router.post("/{case_id}/milestones/{task_id}/progress", response={201: ProgressOut})
-def report_progress(request, case_id: int, task_id: int, note: Form[str], done: Form[bool] = False,
-                    photos: File[list[UploadedFile]] = None):
+def report_progress(request, case_id: int, task_id: int,
+                    note: str = Form(..., min_length=1, max_length=4000, pattern=VISIBLE_TEXT_PATTERN),
+                    done: bool = Form(False), photos: list[UploadedFile] = File(None)):
     """The responsible unit reports progress on a milestone of the case's project, with photos of the work
     (multipart: `note`, `done`, `photos`); with `done` the milestone is completed."""
     case = _case(request.user, case_id)
