@@ -453,11 +453,14 @@ def asked_count(case: Case) -> int:
 
 # --- receipts and the whole case's check -------------------------------------------------------------------
 
-def _receipt(event: Event) -> dict | None:
+def step_receipt(event: Event) -> dict | None:
     """The step's ledger receipt, or None while the ledger has not sequenced it (demands.services.receipt)."""
     from gongzhi.demands.services import receipt
 
-    return receipt(event)
+    try:
+        return receipt(event)
+    except NotFound:  # sequenced, but no checkpoint signed yet
+        return None
 
 
 def receipt_bundle(case: Case) -> dict:
@@ -468,7 +471,7 @@ def receipt_bundle(case: Case) -> dict:
     events = Event.objects.in_bulk([s.event_id for s in all_steps])
     out = []
     for step in all_steps:
-        found = _receipt(events[step.event_id])
+        found = step_receipt(events[step.event_id])
         if found is not None:
             out.append({"section": step.section, "step": step.label, "at": step.at.isoformat(), "receipt": found})
     try:
@@ -506,7 +509,7 @@ def check_case(case: Case) -> CaseCheck:
     events = Event.objects.in_bulk([s.event_id for s in all_steps])
     checked, pending, failed = 0, 0, []
     for step in all_steps:
-        found = _receipt(events[step.event_id])
+        found = step_receipt(events[step.event_id])
         if found is None:
             pending += 1
             continue

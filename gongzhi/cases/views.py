@@ -114,7 +114,7 @@ def verify(request, case_id: int):
 def receipt(request, case_id: int, event_id: int):
     """One step's ledger receipt, as the JSON file the ledger's receipt page checks."""
     case = queries.get_visible(request.user, case_id)
-    found = queries._receipt(queries.step_event(case, event_id))
+    found = queries.step_receipt(queries.step_event(case, event_id))
     if found is None:
         raise NotFound(_("receipt of event %(event_id)s") % {"event_id": event_id})
     return _json_file(found, f"case-{case.pk}-{found['index']}.json")
