@@ -116,3 +116,14 @@ def test_the_demo_cases_are_recorded_in_the_journal_and_go_with_the_reset(built)
         assert not Notification.objects.filter(kind=Notification.Kind.CASE, link__startswith=services.link(complete)) \
             .exists()
         transaction.set_rollback(True)
+
+
+def test_the_district_finds_the_running_case_missed_milestone_on_the_supervision_board(built, client):
+    from django.contrib.auth import get_user_model
+
+    _, cases, _ = built
+    case = cases["running"]
+    missed = duties.missed_milestones([case.region.path]).first()
+    client.force_login(get_user_model().objects.get(username="district"))
+    page = client.get("/demands/supervision/?milestones=1").content.decode()
+    assert missed.title in page and services.link(case) in page
