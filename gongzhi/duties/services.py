@@ -536,6 +536,31 @@ def complete_task(user, task: Task, *, quality_met: bool, note: str) -> Task:
     return task
 
 
+def check_task(user, task: Task, *, quality_met: bool, note: str) -> Task:
+    """An officer of the place checks a completed task against its quality standard (验收). Met: the task is
+    achieved. Not met: it is reopened for the unit to put right (整改), with the officer's note as a progress
+    report, and shows overdue once past its deadline."""
+    policy.require(user, "duties.plan", task)
+    if not isinstance(quality_met, bool):
+        raise ValidationFailed(gettext_lazy("say whether the quality standard is met"), code="invalid")
+    note = _text(note, "note")
+    with transaction.atomic():
+        task = _locked(Task, task.pk)
+        if task.completed_at is None:
+            raise Conflict(gettext_lazy("the task is not completed yet"), code="not_completed")
+        if task.quality_met is not None:
+            raise Conflict(gettext_lazy("the task has been checked already"), code="already_checked")
+        if quality_met:
+            task.quality_met = True
+        else:
+            task.completed_at = None
+        task.save(update_fields=["quality_met", "completed_at"])
+        ProgressReport.objects.create(task=task, note=note, reported_by=user, on=clock.today(), at=clock.now())
+        _refresh_status(task)
+        events.record("duties.check_task", task, actor=user, quality_met=quality_met, private={"note": note})
+    return task
+
+
 def task_status(task: Task, today: dt.date | None = None) -> rules.Assessment:
     today = today or clock.today()
     done = timezone.localdate(task.completed_at) if task.completed_at else None
@@ -856,6 +881,13 @@ def record_project_outcome(user, project: Project, outcome: str) -> Project:
             raise Conflict(gettext_lazy("the outcome is already recorded"), code="already_completed")
         if project.decision_id and project.tasks.filter(completed_at__isnull=True).exists():
             raise Conflict(gettext_lazy("milestones are still open: complete them first"), code="milestones_open")
+        if project.decision_id:
+            # Recording a decision's project done is the officer's acceptance of every milestone not yet checked.
+            for task in project.tasks.filter(quality_met__isnull=True):
+                task.quality_met = True
+                task.save(update_fields=["quality_met"])
+                _refresh_status(task)
+                events.record("duties.check_task", task, actor=user, quality_met=True, with_outcome=True)
         project.outcome, project.completed_at = _text(outcome, "outcome"), clock.now()
         project.save(update_fields=["outcome", "completed_at"])
         Need.objects.filter(matches__project=project).update(is_open=False)

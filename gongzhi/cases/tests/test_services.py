@@ -206,3 +206,26 @@ def test_not_solved_from_most_reopens_the_project_for_review_and_tells_the_unit(
     with clock.frozen_at(later + dt.timedelta(days=32)):
         services.answer(case, solved=True, satisfaction="satisfied", user=loop.reporters[0])
     assert services.tally(case)["answers"] == 1 and services.tally(case, round=1)["answers"] == 2
+
+
+def test_an_officer_checks_a_milestone_a_failed_check_reopens_it_and_recording_the_project_done_accepts_the_rest(loop):
+    loop.complain()
+    loop.open_topic()
+    later = loop.decide()
+    staff = loop.staff()
+    first, second = loop.project.tasks.order_by("deadline")
+    with clock.frozen_at(later + dt.timedelta(days=2)):
+        services.report_progress(staff, loop.case, first, note="管材到货", done=True)
+        with pytest.raises(PermissionDenied):
+            duties.check_task(staff, first, quality_met=True, note="自己验收")
+        duties.check_task(loop.v.officer, first, quality_met=False, note="管材规格不符，整改")
+        first.refresh_from_db()
+        assert first.completed_at is None and first.quality_met is None
+        services.report_progress(staff, loop.case, first, note="已更换为合格管材", done=True)
+        duties.check_task(loop.v.officer, first, quality_met=True, note="合格")
+        with pytest.raises(Conflict):
+            duties.check_task(loop.v.officer, first, quality_met=True, note="再验一次")
+        services.report_progress(staff, loop.case, second, note="管道已更换", done=True)
+        duties.record_project_outcome(loop.v.officer, loop.project, "完工")
+    assert [t.status for t in loop.project.tasks.order_by("deadline")] == ["achieved", "achieved"]
+    assert Event.objects.filter(kind="duties.check_task").count() == 3
