@@ -446,6 +446,26 @@ def verdict_rounds(case: Case) -> list[dict]:
     return out
 
 
+def may_act(user, case: Case, project: dict | None) -> dict:
+    """What `user` may do on the case file now: answer the verdict (a resident who raised the problem or supported
+    the topic, while the residents are asked, once a round), report progress on which open milestones (their
+    unit, or officers over the place), record the project done (an officer of the place, all milestones done)."""
+    signed_in = getattr(user, "is_authenticated", False)
+    answered = bool(signed_in and case.verdict_round and
+                    Verdict.objects.filter(case=case, round=case.verdict_round, user=user).exists())
+    may = {"answer": bool(signed_in and case.status == Case.Status.ASKING and not answered
+                          and services.is_follower(user, case)),
+           "answered": answered, "outcome": False, "report": {}}
+    if project is not None and signed_in:
+        found = project["project"]
+        may["report"] = {m["task"].pk: True for m in project["milestones"]
+                         if not m["done"] and policy.can(user, "duties.report_progress", m["task"])}
+        may["outcome"] = (found.completed_at is None and project["all_done"]
+                          and (policy.can(user, "duties.match", found.region)
+                               or policy.can(user, "duties.plan", found.region)))
+    return may
+
+
 def asked_count(case: Case) -> int:
     users, guests = services.followers(case)
     return len(users) + len(guests)

@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from gongzhi.core import policy, ratelimit
+from gongzhi.core import ratelimit
 from gongzhi.core.errors import NotFound
 from gongzhi.core.pages import action, public, refusal, submit
 from gongzhi.duties import services as duties
@@ -27,7 +27,7 @@ from gongzhi.duties.models import Task
 
 from . import queries, services
 from .forms import OutcomeForm, ProgressForm, VerdictForm
-from .models import Case, ProgressPhoto, Verdict
+from .models import Case, ProgressPhoto
 
 
 @public
@@ -42,35 +42,13 @@ def case_list(request):
 # One case file
 
 
-def _may(request, case: Case, project: dict | None) -> dict:
-    user = request.user
-    answered = (user.is_authenticated and case.verdict_round and
-                Verdict.objects.filter(case=case, round=case.verdict_round, user=user).exists())
-    may = {
-        "answer": case.status == Case.Status.ASKING and not answered and services.is_follower(user, case),
-        "answered": bool(answered),
-        "outcome": False,
-        "report": {},
-    }
-    if project is not None and user.is_authenticated:
-        found = project["project"]
-        for milestone in project["milestones"]:
-            task = milestone["task"]
-            if not milestone["done"] and policy.can(user, "duties.report_progress", task):
-                may["report"][task.pk] = True
-        may["outcome"] = (found.completed_at is None and project["all_done"]
-                          and (policy.can(user, "duties.match", found.region) or policy.can(user, "duties.plan",
-                                                                                          found.region)))
-    return may
-
-
 def _context(request, case: Case, *, forms=None, error=None, check=None, for_print=False) -> dict:
     forms = forms or {}
     all_steps = queries.steps(case)
     project = queries.project(case)
-    may = _may(request, case, project) if not for_print else {"answer": False, "answered": False,
-                                                               "outcome": False, "report": {}}
+    may = queries.may_act(request.user, case, project) if not for_print else queries.may_act(None, case, None)
     if project is not None:
+        case.milestones, case.milestones_done = len(project["milestones"]), project["done_count"]  # for standing()
         for milestone in project["milestones"]:
             task = milestone["task"]
             if may["report"].get(task.pk):

@@ -92,7 +92,7 @@ def test_the_public_reads_the_whole_chain_with_receipts_and_nothing_personal(dec
     assert "更换村西片供水管道" in text and "各地村级小微权力清单" in text
     # The project: unit, budget, milestones with deadlines.
     assert "桃源村供水站" in text and "300,000 yuan" in text
-    assert "采购管材" in text and "更换管道并恢复路面" in text
+    assert "采购管材" in text and "更换管道并恢复路面" in text and "0 of 2 milestones done" in text
     # Every step with its ledger entry and a receipt to download.
     assert "ledger entry" in text and f"/cases/{case.pk}/receipts/" in text
     # Nobody may act here without signing in.
