@@ -26,6 +26,7 @@ from gongzhi.deliberation.models import Disclosure, Meeting, Motion, Topic
 from gongzhi.demands.models import Demand
 from gongzhi.duties import services as duties
 from gongzhi.duties.models import Task
+from gongzhi.duties import queries as duties_queries
 from gongzhi.duties.queries import amount_words
 from gongzhi.duties.rules import STATUS_NAMES, Status
 from gongzhi.org.models import Region
@@ -274,7 +275,7 @@ def evidence(topic: Topic) -> dict | None:
         facts.append({"label": _("Grids"), "value": "、".join(str(g) for g in found["grids"])})
     kind = {"issue": _("similar demands grouped as one issue"),
             "hot_spot": _("a hot spot: more demands than expected in one grid")}.get(found.get("kind"), "")
-    return {"kind": kind, "facts": facts, "explanation": found.get("explanation_zh" if zh else "explanation_en") or ""}
+    return {"kind": kind, "facts": facts, "explanation": deliberation_queries.in_language(found, "explanation", zh)}
 
 
 # --- deliberation ----------------------------------------------------------------------------------------
@@ -350,7 +351,7 @@ def meetings(topic: Topic) -> list[dict]:
     for meeting in Meeting.objects.filter(topic=topic).select_related("body").order_by("starts_at", "pk"):
         quorum = deliberation_queries.quorum_out(meeting) if meeting.status != Meeting.Status.SCHEDULED else None
         if quorum:
-            quorum["explanation"] = quorum["explanation_zh"] if chinese() else quorum["explanation_en"]
+            quorum["explanation"] = deliberation_queries.in_language(quorum, "explanation", chinese())
         out.append({"meeting": meeting, "body": meeting.body.name, "quorum": quorum,
                     "motions": motions_by_meeting.get(meeting.pk, [])})
     return out
@@ -362,15 +363,9 @@ def decision(case: Case) -> dict | None:
     found = case.decision
     if found is None:
         return None
-    zh = chinese()
-    verdict = found.verdict or {}
+    row = duties_queries.decision_row(found, chinese())
     definition = found.item.definition or {}
-    return {"decision": found, "item": found.item.name,
-            "amount": amount_words(found.amount, zh) if found.amount is not None else "",
-            "classification": verdict.get("classification_zh" if zh else "classification_en", ""),
-            "check": verdict.get("message_zh" if zh else "message_en", ""),
-            "basis": [str(b) for b in definition.get("legal_basis") or []],
-            "details": scrub(found.details)}
+    return {**row, "check": row["verdict"], "basis": [str(b) for b in definition.get("legal_basis") or []]}
 
 
 def disclosures(case: Case) -> list[dict]:

@@ -63,6 +63,11 @@ def statements_with_counts(topic: Topic, *, include_rejected: bool = True):
     return list(rows)
 
 
+def in_language(data: dict, key: str, chinese: bool) -> str:
+    """`data[key + "_zh"]` or `data[key + "_en"]`: a rule's explanation stored in both languages, as shown."""
+    return (data or {}).get(f"{key}_zh" if chinese else f"{key}_en") or ""
+
+
 def quorum_out(meeting: Meeting) -> dict | None:
     if meeting.status == Meeting.Status.SCHEDULED:
         return None

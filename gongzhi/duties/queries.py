@@ -223,17 +223,19 @@ def procedure_topics(region: Region):
 def decisions(region: Region, chinese: bool) -> list[dict]:
     """The decisions recorded under the place's power list (public: no one's name)."""
     rows = Decision.objects.filter(item__region=region).select_related("item", "disclosure")[:DECISIONS_LISTED]
-    out = []
-    for d in rows:
-        verdict = d.verdict or {}
-        out.append({
-            "decision": d, "item": d.item.name,
-            "amount": amount_words(d.amount, chinese) if d.amount is not None else "",
-            "classification": verdict.get("classification_zh" if chinese else "classification_en", ""),
-            "verdict": verdict.get("message_zh" if chinese else "message_en", ""),
-            "details": scrub(d.details),
-        })
-    return out
+    return [decision_row(d, chinese) for d in rows]
+
+
+def decision_row(d: Decision, chinese: bool) -> dict:
+    """One decision as the public reads it, in the language shown (the verdict is stored in both)."""
+    verdict = d.verdict or {}
+    return {
+        "decision": d, "item": d.item.name,
+        "amount": amount_words(d.amount, chinese) if d.amount is not None else "",
+        "classification": verdict.get("classification_zh" if chinese else "classification_en", ""),
+        "verdict": verdict.get("message_zh" if chinese else "message_en", ""),
+        "details": scrub(d.details),
+    }
 
 
 # --- the responsibility list -------------------------------------------------------------------------------
