@@ -74,6 +74,7 @@ ROUTES: dict[str, str] = {
     "demands/public/map.json": "public",
     "demands/track/<str:number>/": "public",
     "demands/track/<str:number>/rate/": "public",
+    "demands/track/<str:number>/verdict/": "public",
     "demands/track/<str:number>/photos/": "public",
     "demands/<str:number>/photos/<int:photo_id>.jpg": "scoped",
     "demands/<str:number>/photos/<int:photo_id>-thumb.jpg": "scoped",
@@ -157,6 +158,7 @@ ROUTES: dict[str, str] = {
     "duties/powers/adopt": "signed",
     "duties/powers/items/<int:item_id>/decisions": "scoped",
     "duties/powers/items/<int:item_id>/edit": "scoped",
+    "duties/decisions/<int:decision_id>/project": "scoped",
     "duties/responsibilities/": "public",
     "duties/responsibilities/add": "signed",
     "duties/responsibilities/<int:entry_id>/edit": "scoped",
@@ -224,6 +226,19 @@ ROUTES: dict[str, str] = {
     "care/registrations/<int:registration_id>/end/": "scoped",
     "care/visit-photos/<int:visit_photo_id>.jpg": "scoped",
     "care/visit-photos/<int:visit_photo_id>-thumb.jpg": "scoped",
+    # The case file: public where its topic is public (a hidden topic's case answers 404 but to its officers);
+    # acting on it is refused (403, in words) to anyone who did not raise it / is not its unit or officer.
+    "cases/": "public",
+    "cases/<int:case_id>/": "public",
+    "cases/<int:case_id>/verify/": "public",
+    "cases/<int:case_id>/receipts.json": "public",
+    "cases/<int:case_id>/receipts/<int:event_id>.json": "public",
+    "cases/<int:case_id>/verdict": "public",
+    "cases/<int:case_id>/milestones/<int:task_id>/progress": "public",
+    "cases/<int:case_id>/outcome": "public",
+    "cases/<int:case_id>/photos/<int:progress_photo_id>.jpg": "public",
+    "cases/<int:case_id>/photos/<int:progress_photo_id>-thumb.jpg": "public",
+    "cases/<int:case_id>/case-file.pdf": "public",
     # --- the JSON API ----------------------------------------------------------------------------
     "api/v1/": "any",
     "api/v1/openapi.json": "public",
@@ -263,6 +278,9 @@ PARAMS: dict[str, Locator] = {
     "task_id": Locator("duties.Task", "goal__region__path", public=True),
     "match_id": Locator("duties.Match", "need__region__path", public=True),
     "project_id": Locator("duties.Project", "region__path", public=True),
+    "decision_id": Locator("duties.Decision", "item__region__path", public=True),
+    "case_id": Locator("cases.Case", "region__path", public=True),
+    "progress_photo_id": Locator("cases.ProgressPhoto", "case__region__path", public=True),
     "region_id": Locator("org.Region", "path"),
     "organisation_id": Locator("org.Organisation", "region__path"),
     "person_id": Locator("org.Person", "residence__path", mine=("user",)),
@@ -284,6 +302,7 @@ OBJECTS: dict[str, Locator] = {  # route prefix -> locator of its (first) id, wh
     "api/v1/deliberation/attendance/": Locator("deliberation.RollEntry", "meeting__body__region__path", public=True),
     "duties/responsibilities/": Locator("duties.Responsibility", "region__path", public=True),
     "api/v1/duties/responsibilities/": Locator("duties.Responsibility", "region__path", public=True),
+    "api/v1/cases/photos/": Locator("cases.ProgressPhoto", "case__region__path", public=True),
 }
 FIXED = {"action": "accept", "fmt": "json", "path": "nothing-here", "year": "2026"}  # values that are not objects
 
@@ -473,6 +492,15 @@ API_ROUTES: dict[str, str] = {
     "POST api/v1/notifications/read": "signed",
     "POST api/v1/notifications/<notification_id>/read": "own",
     "GET api/v1/notifications/webhook-deliveries": "signed",
+    "POST api/v1/duties/decisions/<decision_id>/project": "scoped",
+    "POST api/v1/duties/projects/<project_id>/outcome": "scoped",
+    "GET api/v1/cases/": "public",
+    "GET api/v1/cases/<case_id>": "public",
+    "GET api/v1/cases/photos/<photo_id>": "public",
+    "POST api/v1/cases/<case_id>/verdict": "scoped",
+    "POST api/v1/cases/<case_id>/milestones/<task_id>/progress": "scoped",
+    "GET api/v1/cases/<case_id>/receipts": "public",
+    "GET api/v1/cases/<case_id>/verify": "public",
 }
 
 
@@ -843,6 +871,9 @@ REFERENCES = [
     Reference("the motion a decision rests on", "POST", "/api/v1/duties/power-items/{item}/decisions",
               ("item", PARAMS["item_id"], Q()), MOTION,
               lambda v, here: {"json": {"title": "修缮村道", "motion_id": v}}),
+    Reference("the responsible unit of a decision's project", "POST", "/api/v1/duties/decisions/{decision}/project",
+              ("decision", PARAMS["decision_id"], Q(project__isnull=True)), ORGANISATION,
+              lambda v, here: {"json": {"unit_id": v, "milestones": [{"title": "施工", "deadline": "2099-01-01"}]}}),
 ]
 REFERENCE_ROLES = ["street_secretary", "community_secretary", "village_secretary"]
 
