@@ -235,6 +235,7 @@ ROUTES: dict[str, str] = {
     "cases/<int:case_id>/receipts/<int:event_id>.json": "public",
     "cases/<int:case_id>/verdict": "public",
     "cases/<int:case_id>/milestones/<int:task_id>/progress": "public",
+    "cases/<int:case_id>/milestones/<int:task_id>/check": "public",
     "cases/<int:case_id>/outcome": "public",
     "cases/<int:case_id>/photos/<int:progress_photo_id>.jpg": "public",
     "cases/<int:case_id>/photos/<int:progress_photo_id>-thumb.jpg": "public",
@@ -499,6 +500,7 @@ API_ROUTES: dict[str, str] = {
     "GET api/v1/cases/photos/<photo_id>": "public",
     "POST api/v1/cases/<case_id>/verdict": "scoped",
     "POST api/v1/cases/<case_id>/milestones/<task_id>/progress": "scoped",
+    "POST api/v1/cases/<case_id>/milestones/<task_id>/check": "scoped",
     "GET api/v1/cases/<case_id>/receipts": "public",
     "GET api/v1/cases/<case_id>/verify": "public",
 }

@@ -31,7 +31,8 @@ from gongzhi.org.models import Region
 
 from . import services
 from .models import Case, ProgressPhoto, Verdict
-from .schemas import CaseOut, CaseRowOut, ProgressOut, ReceiptRowOut, VerdictIn, VerdictOut, VerifyOut
+from .schemas import (CaseOut, CaseRowOut, CheckIn, CheckResultOut, ProgressOut, ReceiptRowOut, VerdictIn, VerdictOut,
+                      VerifyOut)
 
 router = Router(tags=["cases"])
 
@@ -255,6 +256,19 @@ def report_progress(request, case_id: int, task_id: int,
     task.refresh_from_db()
     return Status(201, {"report_id": report.pk, "task_id": task.pk, "task_status": duties.task_status(task).status.value,
                         "photos": [_photo_out(case, p) for p in ProgressPhoto.objects.filter(report=report)]})
+
+
+@router.post("/{case_id}/milestones/{task_id}/check", response={200: CheckResultOut})
+def check_milestone(request, case_id: int, task_id: int, payload: CheckIn):
+    """An officer of the place checks a completed milestone against its quality standard (验收): accepted, or
+    sent back to the unit to be put right (reopened)."""
+    case = _case(request.user, case_id)
+    task = Task.objects.filter(pk=task_id, project_id=case.project_id).first() if case.project_id else None
+    if task is None:
+        raise NotFound(_("no milestone %(pk)s in this case") % {"pk": task_id})
+    task = duties.check_task(request.user, task, quality_met=payload.quality_met, note=payload.note)
+    return {"task_id": task.pk, "task_status": duties.task_status(task).status.value,
+            "completed": task.completed_at is not None, "quality_met": task.quality_met}
 
 
 # --- receipts -------------------------------------------------------------------------------------------------

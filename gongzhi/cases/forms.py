@@ -27,3 +27,13 @@ class ProgressForm(forms.Form):
 
 class OutcomeForm(forms.Form):
     outcome = forms.CharField(label=_("Outcome"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class CheckForm(forms.Form):
+    """An officer's check of a completed milestone against its quality standard (验收)."""
+
+    quality_met = forms.TypedChoiceField(label=_("Does the work meet the quality standard?"), widget=forms.RadioSelect,
+                                         choices=[("yes", _("Yes: accept it")),
+                                                  ("no", _("No: send it back to be put right"))],
+                                         coerce=lambda value: value == "yes")
+    note = forms.CharField(label=_("What was checked"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))

@@ -66,8 +66,26 @@ def visible_cases(user):
             .annotate(demand_count=Count("case_demands", distinct=True),
                       milestones=Count("project__tasks", distinct=True),
                       milestones_done=Count("project__tasks", filter=Q(project__tasks__completed_at__isnull=False),
+                                            distinct=True),
+                      milestones_late=Count("project__tasks", filter=Q(project__tasks__completed_at__isnull=True,
+                                                                       project__tasks__deadline__lt=clock.today()),
                                             distinct=True))
             .order_by("-opened_at", "-id"))
+
+
+LIST_FILTERS = ("waiting", "status")
+
+
+def filtered(user, rows, *, waiting: str = "", status: str = ""):
+    """The list narrowed as the home page's counts link to it: `waiting=me`, the cases asking this resident
+    whether their problem is solved; `status`, one status (e.g. "review")."""
+    from .workbench import asking
+
+    if waiting == "me":
+        rows = rows.filter(pk__in=asking(user).values("pk")) if getattr(user, "is_authenticated", False) else rows.none()
+    if status in Case.Status.values:
+        rows = rows.filter(status=status)
+    return rows
 
 
 def get_visible(user, pk) -> Case:
@@ -97,7 +115,12 @@ def standing(case: Case) -> str:
     if status in (Case.Status.IN_PROGRESS, Case.Status.REVIEW):
         total, done = getattr(case, "milestones", None), getattr(case, "milestones_done", None)
         if total:
-            return _("%(done)s of %(total)s milestones done") % {"done": done, "total": total}
+            words = _("%(done)s of %(total)s milestones done") % {"done": done, "total": total}
+            late = getattr(case, "milestones_late", 0)
+            if late:
+                words += _("; %(late)s past its deadline") % {"late": late} if late == 1 else \
+                    _("; %(late)s past their deadlines") % {"late": late}
+            return words
         return _("work under way")
     if status == Case.Status.ASKING and case.answers_due:
         return _("residents answer until %(date)s") % {"date": timezone.localdate(case.answers_due).isoformat()}
@@ -450,11 +473,13 @@ def may_act(user, case: Case, project: dict | None) -> dict:
                     Verdict.objects.filter(case=case, round=case.verdict_round, user=user).exists())
     may = {"answer": bool(signed_in and case.status == Case.Status.ASKING and not answered
                           and services.is_follower(user, case)),
-           "answered": answered, "outcome": False, "report": {}}
+           "answered": answered, "outcome": False, "report": {}, "check": {}}
     if project is not None and signed_in:
         found = project["project"]
         may["report"] = {m["task"].pk: True for m in project["milestones"]
                          if not m["done"] and policy.can(user, "duties.report_progress", m["task"])}
+        may["check"] = {m["task"].pk: True for m in project["milestones"]
+                        if m["done"] and m["task"].quality_met is None and policy.can(user, "duties.plan", m["task"])}
         may["outcome"] = (found.completed_at is None and project["all_done"]
                           and (policy.can(user, "duties.match", found.region)
                                or policy.can(user, "duties.plan", found.region)))

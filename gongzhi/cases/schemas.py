@@ -6,7 +6,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from gongzhi.core.openapi import optional_text
+from gongzhi.core.openapi import VISIBLE_TEXT_PATTERN, optional_text
 
 from .models import Verdict
 
@@ -195,6 +195,18 @@ class ProgressOut(Schema):
     task_id: int
     task_status: str
     photos: list[PhotoOut]
+
+
+class CheckIn(Schema):
+    quality_met: bool = Field(..., description="true: accepted; false: sent back to the unit to be put right")
+    note: str = Field(..., min_length=1, max_length=2000, pattern=VISIBLE_TEXT_PATTERN)
+
+
+class CheckResultOut(Schema):
+    task_id: int
+    task_status: str
+    completed: bool
+    quality_met: bool | None
 
 
 class ReceiptRowOut(Schema):

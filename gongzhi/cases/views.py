@@ -26,16 +26,22 @@ from gongzhi.duties import services as duties
 from gongzhi.duties.models import Task
 
 from . import queries, services
-from .forms import OutcomeForm, ProgressForm, VerdictForm
+from .forms import CheckForm, OutcomeForm, ProgressForm, VerdictForm
 from .models import Case, ProgressPhoto
 
 
 @public
 def case_list(request):
-    rows = queries.visible_cases(request.user)
+    waiting, status = request.GET.get("waiting", ""), request.GET.get("status", "")
+    rows = queries.filtered(request.user, queries.visible_cases(request.user), waiting=waiting, status=status)
     page_obj = Paginator(rows, queries.CASES_PER_PAGE).get_page(request.GET.get("page"))
     items = [{"case": c, "place": queries.place(c), "standing": queries.standing(c)} for c in page_obj]
-    return render(request, "cases/list.html", {"items": items, "page_obj": page_obj})
+    narrowed = ""
+    if waiting == "me":
+        narrowed = _("asking whether your problem is solved")
+    elif status in Case.Status.values:
+        narrowed = Case.Status(status).label
+    return render(request, "cases/list.html", {"items": items, "page_obj": page_obj, "narrowed": narrowed})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -54,6 +60,9 @@ def _context(request, case: Case, *, forms=None, error=None, check=None, for_pri
             if may["report"].get(task.pk):
                 name = f"progress-{task.pk}"
                 milestone["form"] = forms.get(name) or ProgressForm(prefix=name)
+            if may["check"].get(task.pk):
+                name = f"check-{task.pk}"
+                milestone["check_form"] = forms.get(name) or CheckForm(prefix=name)
     return {
         "case": case, "place": queries.place(case), "standing": queries.standing(case),
         "topic": case.topic, "complaints": queries.complaints(case), "evidence": queries.evidence(case.topic),
@@ -159,6 +168,23 @@ def report_progress(request, case_id: int, task_id: int):
 
     return submit(request, call, form=form, name=name, page=lambda **kw: _page(request, case, **kw),
                   done=_done(case, _("Progress reported."), f"milestone-{task.pk}"))
+
+
+@action
+def check_milestone(request, case_id: int, task_id: int):
+    """An officer's 验收 of a completed milestone: accepted, or sent back to the unit to be put right."""
+    case = queries.get_visible(request.user, case_id)
+    task = Task.objects.filter(pk=task_id, project_id=case.project_id).first() if case.project_id else None
+    if task is None:
+        raise NotFound(_("milestone %(pk)s") % {"pk": task_id})
+    name = f"check-{task.pk}"
+    form = CheckForm(request.POST, prefix=name)
+
+    def call(data):
+        return duties.check_task(request.user, task, quality_met=data["quality_met"], note=data["note"])
+
+    return submit(request, call, form=form, name=name, page=lambda **kw: _page(request, case, **kw),
+                  done=_done(case, _("The check is recorded."), f"milestone-{task.pk}"))
 
 
 @action

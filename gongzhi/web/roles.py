@@ -172,7 +172,7 @@ MENU = (
     MenuEntry("monthly", _("Monthly report"), "web:report", lambda u: _overseer_above_community(u)),
     MenuEntry("meetings", _("Meetings"), "deliberation:meetings", _meets),
     MenuEntry("topics", _("Deliberation"), "deliberation:topics", lambda u: True),
-    MenuEntry("cases", _("Case files"), "cases:list", _office),
+    MenuEntry("cases", _("Case files"), "cases:list", lambda u: True),
     MenuEntry("duties", _("Duties"), "duties:index", lambda u: True),
     MenuEntry("org", _("Regions and grids"), "org:regions", _office),
     MenuEntry("claims", _("Residents to confirm"), "org:claims", _confirms_households),
@@ -186,6 +186,7 @@ PUBLIC_MENU = (
     MenuEntry("track", _("Follow my demand"), "demands:track", lambda u: True),
     MenuEntry("public", _("What residents report"), "demands:public", lambda u: True),
     MenuEntry("topics", _("Deliberation"), "deliberation:topics", lambda u: True),
+    MenuEntry("cases", _("Case files"), "cases:list", lambda u: True),
     MenuEntry("duties", _("Duties"), "duties:index", lambda u: True),
 )
 

@@ -191,3 +191,23 @@ def test_a_recorded_decision_starts_its_project_through_the_api_once(loop, api, 
     assert again.status_code == 409 and again.json()["code"] == "project_exists"
     open_ = api(v.officer)("post", f"duties/projects/{project.pk}/outcome", {"outcome": "已购"})
     assert open_.status_code == 409 and open_.json()["code"] == "milestones_open"
+
+
+def test_an_officer_checks_a_milestone_over_the_api_and_the_unit_may_not(loop, client):
+    from gongzhi.cases import services as case_services
+
+    loop.complain()
+    loop.open_topic()
+    later = loop.decide()
+    first = loop.project.tasks.order_by("deadline").first()
+    url = f"/api/v1/cases/{loop.case.pk}/milestones/{first.pk}/check"
+    with clock.frozen_at(later + dt.timedelta(days=2)):
+        case_services.report_progress(loop.staff(), loop.case, first, note="管材到货", done=True)
+        client.force_login(loop.staff())
+        assert client.post(url, {"quality_met": True, "note": "自己验收"}, content_type="application/json").status_code == 403
+        client.force_login(loop.v.officer)
+        assert client.post(url, {"quality_met": True, "note": " "}, content_type="application/json").status_code in (400, 422)
+        done = client.post(url, {"quality_met": True, "note": "合格"}, content_type="application/json")
+        assert done.status_code == 200 and done.json()["quality_met"] is True and done.json()["task_status"] == "achieved"
+        again = client.post(url, {"quality_met": True, "note": "再验"}, content_type="application/json")
+        assert again.status_code == 409 and again.json()["code"] == "already_checked"

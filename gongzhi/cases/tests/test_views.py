@@ -258,3 +258,45 @@ def test_the_topic_and_each_demand_link_to_their_case_file(decided, client):
 def test_the_list_says_where_each_case_stands(decided, english):
     text = english.get("/cases/").content.decode()
     assert "0 of 2 milestones done" in text and "work under way" in text
+
+
+def test_the_home_page_counts_lead_to_exactly_their_cases_and_a_late_milestone_shows_on_the_card(decided, client):
+    case = decided.case
+    with clock.frozen_at(decided.later + dt.timedelta(days=12)):  # the first milestone (10 days) is past
+        page = client.get("/cases/").content.decode()
+        assert "0 / 2" in page or "0 of 2" in page
+        assert "已逾期" in page or "past its deadline" in page
+    _asked(decided)
+    asked, other = decided.reporters[0], decided.v.adults[10].user
+    with clock.frozen_at(decided.later + dt.timedelta(days=7)):
+        client.force_login(asked)
+        mine = client.get("/cases/?waiting=me").content.decode()
+        assert _url(case) in mine
+        client.force_login(other)
+        assert _url(case) not in client.get("/cases/?waiting=me").content.decode()
+        client.logout()
+        assert _url(case) not in client.get("/cases/?waiting=me").content.decode()
+        assert _url(case) in client.get("/cases/?status=asking").content.decode()
+        assert _url(case) not in client.get("/cases/?status=review").content.decode()
+        assert client.get("/cases/?status=nonsense").status_code == 200
+
+
+def test_an_officer_checks_a_milestone_on_the_case_file_and_the_unit_cannot(decided, client):
+    case = decided.case
+    first = decided.project.tasks.order_by("deadline").first()
+    with clock.frozen_at(decided.later + dt.timedelta(days=2)):
+        services.report_progress(decided.staff(), case, first, note="管材到货", done=True)
+        url = _url(case, f"milestones/{first.pk}/check")
+        client.force_login(decided.staff())
+        assert f'action="/{url.lstrip("/")}"' not in client.get(_url(case)).content.decode()
+        refused = client.post(url, {f"check-{first.pk}-quality_met": "yes", f"check-{first.pk}-note": "自己验收"})
+        assert refused.status_code == 403
+        client.force_login(decided.v.officer)
+        assert f'action="{url}"' in client.get(_url(case)).content.decode()
+        bad = client.post(url, {f"check-{first.pk}-note": "没选"})
+        assert bad.status_code == 400
+        sent_back = client.post(url, {f"check-{first.pk}-quality_met": "no", f"check-{first.pk}-note": "规格不符"})
+        assert sent_back.status_code == 302
+    first.refresh_from_db()
+    assert first.completed_at is None and first.quality_met is None
+    assert Event.objects.filter(kind="duties.check_task", subject_id=str(first.pk)).count() == 1
