@@ -146,7 +146,7 @@ def _issue_of(demand: Demand):
 
 
 def _meeting(officer, body: Body, topic: Topic, stage: str, start: dt.datetime, people, rng, *, place: str,
-             agenda: str, yes: float = 0.9, amount=None, attend: float = 1.0):
+             agenda: str, yes: float = 0.9, amount=None, attend: float = 1.0, motion: str = ""):
     """One meeting stage of the topic's procedure: notice, open (the roll frozen), sign-in, a yes/no vote on the
     topic, the count, minutes and the stage recorded. Returns (motion, when it ended)."""
     notice = dt.timedelta(days=deliberation.NOTICE_DAYS.get(body.kind, deliberation.DEFAULT_NOTICE_DAYS))
@@ -162,7 +162,8 @@ def _meeting(officer, body: Body, topic: Topic, stage: str, start: dt.datetime, 
         for person in present:
             deliberation.sign_in(person.user, meeting)
     with clock.frozen_at(at + dt.timedelta(minutes=40)):
-        motion = deliberation.open_motion(officer, meeting, text=f"同意：{topic.title}", topic=topic, stage_code=stage,
+        motion = deliberation.open_motion(officer, meeting, text=motion or f"同意：{topic.title}", topic=topic,
+                                          stage_code=stage,
                                           amount=amount)
         for person in present:
             choice = "yes" if rng.random() < yes else rng.choice(["no", "abstain"])
@@ -249,7 +250,8 @@ def _lift_case(rng: random.Random, now: dt.datetime) -> Case:
     t_topic = start + dt.timedelta(days=40, hours=9)
     with clock.frozen_at(t_topic):
         insight.profile_new_demands()
-        topic = insight.open_topic_from_issue(officer, insight.refresh_issue(_issue_of(filed[0])))
+        topic = insight.open_topic_from_issue(officer, insight.refresh_issue(_issue_of(filed[0])),
+                                              title=f"{place}电梯频繁故障停运")
     case = Case.objects.get(topic=topic)
 
     # 3. The opinion map: neighbours across the community vote on the statements.
@@ -275,7 +277,8 @@ def _lift_case(rng: random.Random, now: dt.datetime) -> Case:
     members = [m.person for m in deliberation.members_of(council, at.date())]
     _give_accounts(members)
     _, at = _meeting(officer, council, topic, "consultation", at, members, rng, place="社区居委会会议室",
-                     agenda="一、电梯整体更换方案说明\n二、费用来源和分摊\n三、施工期间老人出行保障", yes=1.0)
+                     agenda="一、电梯整体更换方案说明\n二、费用来源和分摊\n三、施工期间老人出行保障", yes=1.0,
+                     motion="同意将电梯整体更换方案提交居民会议表决")
     assembly = Body.objects.get(region=community, kind="residents_meeting")
     roll = [m.person for m in deliberation.members_of(assembly, at.date())]
     _give_accounts(roll)
@@ -283,7 +286,8 @@ def _lift_case(rng: random.Random, now: dt.datetime) -> Case:
     present = sorted(roll[:len(roll) * 3 // 5], key=lambda p: p.pk)
     resolution, at = _meeting(officer, assembly, topic, "resolution", at, present, rng, place="社区党群服务中心",
                               agenda="一、电梯整体更换方案\n二、表决：使用住宅专项维修资金18.6万元更换电梯",
-                              yes=0.88, amount=LIFT_AMOUNT)
+                              yes=0.88, amount=LIFT_AMOUNT,
+                              motion=f"同意使用住宅专项维修资金18.6万元，整体更换{place}电梯的主机、控制柜和门机系统")
     objector = neighbours[1 % len(neighbours)]
     at = _notice(officer, topic, "notice", at + dt.timedelta(hours=14), kind="resolution",
                  title=f"公示：{place}电梯整体更换决议",
@@ -366,7 +370,8 @@ def _road_case(rng: random.Random, now: dt.datetime) -> Case:
             filed.append(_file(who if user else "guest", user, building, place, text, "traffic.roads", rng))
     with clock.frozen_at(start + dt.timedelta(days=12, hours=10)):
         insight.profile_new_demands()
-        topic = insight.open_topic_from_issue(officer, insight.refresh_issue(_issue_of(filed[0])))
+        topic = insight.open_topic_from_issue(officer, insight.refresh_issue(_issue_of(filed[0])),
+                                              title=f"{place}村道坑洼破损")
     case = Case.objects.get(topic=topic)
     decided = start + dt.timedelta(days=20, hours=15)
     with clock.frozen_at(decided):

@@ -659,9 +659,10 @@ def _open_topic(user, *, region: Region, title: str, description: str, origin: s
                                       origin_reference=reference, evidence=evidence)
 
 
-def open_topic_from_issue(user, issue: Issue):
+def open_topic_from_issue(user, issue: Issue, *, title: str = ""):
     """Put an agenda suggestion to deliberation: a topic of the issue's community, on the agenda at once
-    (an officer proposes it), carrying the evidence: counts, grids and sample demands without personal data."""
+    (an officer proposes it), carrying the evidence: counts, grids and sample demands without personal data.
+    `title`: the officer's own words for the problem (else one made from the category and the grids)."""
     item = next((i for i in agenda(issue.community, limit=50) if i.issue.pk == issue.pk), None)
     if item is None:
         raise ValidationFailed(gettext_lazy("the issue is no longer an agenda suggestion (resolved or merged)"),
@@ -671,21 +672,23 @@ def open_topic_from_issue(user, issue: Issue):
                 "reporters": issue.reporters, "unresolved": issue.unresolved, "heat": round(issue.heat, 2),
                 "grids": item.grids, "samples": item.samples,
                 "first_seen": issue.first_seen.isoformat(), "last_seen": issue.last_seen.isoformat()}
-    title = f"{category or '居民反映的问题'}：{'、'.join(item.grids)}"[:120]
+    title = (title or "").strip() or f"{category or '居民反映的问题'}：{'、'.join(item.grids)}"
+    title = title[:120]
     description = (f"{issue.volume} 件诉求、{issue.reporters} 位居民反映，{issue.unresolved} 件未解决。"
                    f"样例：" + "；".join(item.samples))
     return _open_topic(user, region=issue.community, title=title, description=description, origin="agenda",
                        reference=f"insight.issue:{issue.pk}", evidence=evidence)
 
 
-def open_topic_from_hot_spot(user, spot: HotSpot):
-    """Put a hot spot to deliberation in its community, with its explanation as evidence."""
+def open_topic_from_hot_spot(user, spot: HotSpot, *, title: str = ""):
+    """Put a hot spot to deliberation in its community, with its explanation as evidence (`title`: the
+    officer's own words, else one made from the grid and the category)."""
     community = spot.grid.parent
     evidence = {"kind": "hot_spot", "hot_spot": spot.pk, "grid": spot.grid.name, "category": spot.category.name,
                 "observed": spot.observed, "expected": round(spot.expected, 1), "ratio": round(spot.ratio, 2),
                 "since": spot.since.isoformat(), "q": spot.q, "explanation_zh": spot.explanation_zh,
                 "explanation_en": spot.explanation_en}
-    title = f"{spot.grid.name}{spot.category.name}问题集中"[:120]
+    title = ((title or "").strip() or f"{spot.grid.name}{spot.category.name}问题集中")[:120]
     return _open_topic(user, region=community, title=title, description=spot.explanation_zh, origin="hot_spot",
                        reference=f"insight.hot_spot:{spot.grid_id}:{spot.category_id}:{spot.since.isoformat()}",
                        evidence=evidence)

@@ -446,8 +446,9 @@ def _open_topic(request, opener, subject, community: Region, anchor: str):
     """Open a deliberation topic from insight's evidence and go to it; a refusal goes back to the cockpit
     with its reason, and nothing is created."""
     policy.require(request.user, "insight.view", community)
+    title = request.POST.get("title", "")[:120]
     try:
-        topic = opener(request.user, subject)
+        topic = opener(request.user, subject, title=title)
     except DomainError as refused:
         messages.error(request, refused.message())
         back = request.POST.get("region", "")

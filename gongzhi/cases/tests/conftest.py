@@ -56,9 +56,9 @@ class Loop:
         insight.refresh_heat()
         return filed
 
-    def open_topic(self):
+    def open_topic(self, title: str = ""):
         issue = Issue.objects.filter(community=self.v.village, merged_into__isnull=True).order_by("-volume").first()
-        self.topic = insight.open_topic_from_issue(self.v.officer, issue)
+        self.topic = insight.open_topic_from_issue(self.v.officer, issue, title=title)
         self.case = self.topic.case
         return self.case
 

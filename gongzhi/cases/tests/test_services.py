@@ -75,6 +75,13 @@ def test_a_case_from_a_hot_spot_links_the_spot_and_its_demands_and_one_from_an_i
     assert from_issue.issue is not None and from_issue.hot_spot == spot and from_issue.pk != topic.case.pk
 
 
+def test_the_officer_may_word_the_topic_and_the_case_carries_it(loop):
+    loop.complain()
+    case = loop.open_topic(title="村西片自来水管反复破裂")
+    assert case.topic.title == case.title == "村西片自来水管反复破裂"
+    assert case.topic.evidence["volume"] == 4  # the evidence is the issue's, whatever the words
+
+
 def test_a_topic_not_from_insight_opens_no_case(loop):
     from gongzhi.deliberation import services as deliberation
 
