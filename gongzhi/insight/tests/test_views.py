@@ -157,6 +157,9 @@ def test_an_agenda_suggestion_opens_a_deliberation_topic_with_its_evidence_once(
     again = client.post(url, {"region": dw.world.street.pk})
     assert again.status_code == 302 and "error=topic_exists" in again["Location"]
     assert Topic.objects.count() == 1
+    # The suggestion now leads to its case file instead of offering to open the topic again.
+    page = get(client).content.decode()
+    assert reverse("cases:detail", args=[topic.case.pk]) in page and url not in page
 
 
 def test_a_grid_worker_sees_no_topic_button_and_cannot_open_one(as_, dw, cockpit):
