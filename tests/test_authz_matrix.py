@@ -237,6 +237,7 @@ ROUTES: dict[str, str] = {
     "cases/<int:case_id>/milestones/<int:task_id>/progress": "public",
     "cases/<int:case_id>/milestones/<int:task_id>/check": "public",
     "cases/<int:case_id>/outcome": "public",
+    "cases/<int:case_id>/reply": "public",
     "cases/<int:case_id>/photos/<int:progress_photo_id>.jpg": "public",
     "cases/<int:case_id>/photos/<int:progress_photo_id>-thumb.jpg": "public",
     "cases/<int:case_id>/case-file.pdf": "public",

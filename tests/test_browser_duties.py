@@ -60,7 +60,7 @@ def test_an_officer_records_a_routine_decision_on_the_power_list_at_phone_width(
     sign_in(tab, village.officer.username)
     tab.goto(at("powers", village.village))
     item = tab.locator("#item-procurement")
-    item.locator("details.record-decision summary").click()
+    item.locator("details.record-decision > summary").click()
     item.locator("input[name=title]").fill("购买办公用品")
     item.locator("input[name=amount]").fill("800")
     for code in ("handler", "party_secretary", "committee_director"):

@@ -37,3 +37,10 @@ class CheckForm(forms.Form):
                                                   ("no", _("No: send it back to be put right"))],
                                          coerce=lambda value: value == "yes")
     note = forms.CharField(label=_("What was checked"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReplyAllForm(forms.Form):
+    """The lead unit's one answer to every demand of the case it holds."""
+
+    text = forms.CharField(label=_("Your answer to each of them"), max_length=2000,
+                           widget=forms.Textarea(attrs={"rows": 3}))

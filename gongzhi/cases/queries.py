@@ -473,7 +473,9 @@ def may_act(user, case: Case, project: dict | None) -> dict:
                     Verdict.objects.filter(case=case, round=case.verdict_round, user=user).exists())
     may = {"answer": bool(signed_in and case.status == Case.Status.ASKING and not answered
                           and services.is_follower(user, case)),
-           "answered": answered, "outcome": False, "report": {}, "check": {}}
+           "answered": answered, "outcome": False, "report": {}, "check": {}, "reply": 0}
+    if signed_in and case.status != Case.Status.CLOSED:
+        may["reply"] = demands_to_answer(user, case)
     if project is not None and signed_in:
         found = project["project"]
         may["report"] = {m["task"].pk: True for m in project["milestones"]
@@ -484,6 +486,15 @@ def may_act(user, case: Case, project: dict | None) -> dict:
                           and (policy.can(user, "duties.match", found.region)
                                or policy.can(user, "duties.plan", found.region)))
     return may
+
+
+def demands_to_answer(user, case: Case) -> int:
+    """How many of the case's demands wait for the user's unit to take on or answer (services.reply_to_demands)."""
+    from gongzhi.demands import rules as demand_rules
+
+    waiting = Demand.objects.filter(case_links__case=case, state__in=[
+        demand_rules.DISPATCHED, demand_rules.ACCEPTED, demand_rules.IN_PROGRESS]).select_related("lead_unit", "grid")
+    return sum(1 for d in waiting if policy.can(user, "demands.reply", d) or policy.can(user, "demands.accept", d))
 
 
 def asked_count(case: Case) -> int:

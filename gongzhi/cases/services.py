@@ -258,6 +258,54 @@ HANDLERS = {
 }
 
 
+# --- the demands themselves ------------------------------------------------------------------------------------
+
+def reply_to_demands(user, case: Case, *, text: str) -> list[Demand]:
+    """The lead unit answers every demand of the case it holds, in one go and one transaction: the same reply
+    (what was decided and done, naming the case file), taking on first those not yet taken on (签收). Each
+    demand then goes its usual way — verified on the spot, closed by the desk — and its reporter's verdict on
+    the case is their rating of it (`answer`)."""
+    from gongzhi.demands import rules as demand_rules
+    from gongzhi.demands import services as demands
+
+    text = clean_text(text, "the reply text", code="text_required")
+    open_states = [demand_rules.DISPATCHED, demand_rules.ACCEPTED, demand_rules.IN_PROGRESS]
+    replied = []
+    with transaction.atomic():
+        for demand in complainant_demands(case).filter(state__in=open_states).order_by("id"):
+            if demand.state == demand_rules.DISPATCHED:
+                if not policy.can(user, "demands.accept", demand):
+                    continue
+                demand = demands.accept(user, demand).demand
+            if not policy.can(user, "demands.reply", demand):
+                continue
+            replied.append(demands.reply(user, demand, text=text).demand)
+        if not replied:
+            raise ValidationFailed(gettext_lazy("no demand of this case waits for your unit's reply"),
+                                   code="nothing_to_reply")
+        events.record("cases.reply_to_demands", case, actor=user, demands=[d.number for d in replied])
+    return replied
+
+
+def _rate_own_demands(case: Case, *, solved: bool, satisfaction: str, comment: str, user=None,
+                      demand: Demand | None = None) -> int:
+    """A resident's verdict on the case is also their rating (回访) of their own demands of it that are closed
+    and waiting for one: the same two questions, asked once. "Not solved" reopens those demands to their unit,
+    as any such rating does."""
+    from gongzhi.demands import rules as demand_rules
+    from gongzhi.demands import services as demands
+
+    waiting = complainant_demands(case).filter(state=demand_rules.CLOSED)
+    waiting = waiting.filter(pk=demand.pk) if demand is not None else waiting.filter(reporter_user_id=user.pk)
+    rated = 0
+    for own in waiting.order_by("id"):
+        if demand is not None and not hasattr(own, "guest_tracking"):
+            continue  # filed for a guest by the hotline: no 查询码, so no rating through one
+        demands.rate(user, own, solved=solved, satisfaction=satisfaction, note=comment, guest=demand is not None)
+        rated += 1
+    return rated
+
+
 # --- the residents' verdict ----------------------------------------------------------------------------------
 
 def _require_asking(case: Case) -> None:
@@ -300,6 +348,7 @@ def answer(case: Case, *, solved: bool, satisfaction: str, comment: str = "", us
                                          satisfaction=satisfaction, comment=comment, at=clock.now(), **voice)
         events.record("cases.verdict", case, actor=user, round=case.verdict_round, solved=solved,
                       satisfaction=satisfaction, private={"comment": comment} if comment else None)
+        _rate_own_demands(case, solved=solved, satisfaction=satisfaction, comment=comment, user=user, demand=demand)
         share = tally(case)["solved_share"]
         if case.project_id and share is not None:
             duties.record_verdict_share(case.project, share, note=_("residents' verdict so far"))

@@ -26,7 +26,7 @@ from gongzhi.duties import services as duties
 from gongzhi.duties.models import Task
 
 from . import queries, services
-from .forms import CheckForm, OutcomeForm, ProgressForm, VerdictForm
+from .forms import CheckForm, OutcomeForm, ProgressForm, ReplyAllForm, VerdictForm
 from .models import Case, ProgressPhoto
 
 
@@ -74,6 +74,7 @@ def _context(request, case: Case, *, forms=None, error=None, check=None, for_pri
         "may": may, "error": refusal(error), "check": check, "for_print": for_print,
         "verdict_form": forms.get("verdict") or (VerdictForm() if may["answer"] else None),
         "outcome_form": forms.get("outcome") or (OutcomeForm() if may["outcome"] else None),
+        "reply_form": forms.get("reply") or (ReplyAllForm() if may["reply"] else None),
     }
 
 
@@ -168,6 +169,19 @@ def report_progress(request, case_id: int, task_id: int):
 
     return submit(request, call, form=form, name=name, page=lambda **kw: _page(request, case, **kw),
                   done=_done(case, _("Progress reported."), f"milestone-{task.pk}"))
+
+
+@action
+def reply_to_demands(request, case_id: int):
+    """The lead unit answers every demand of the case it holds, at once (cases.services.reply_to_demands)."""
+    case = queries.get_visible(request.user, case_id)
+    form = ReplyAllForm(request.POST)
+
+    def call(data):
+        return services.reply_to_demands(request.user, case, text=data["text"])
+
+    return submit(request, call, form=form, name="reply", page=lambda **kw: _page(request, case, **kw),
+                  done=_done(case, _("Your answer is sent to each of these demands."), "complaints"))
 
 
 @action

@@ -41,6 +41,7 @@ class Loop:
     def complain(self, *, guest_phone: str = "13800138000", category: str | None = None) -> list[Demand]:
         from gongzhi.demands.models import Category
 
+        demands.seed_defaults()  # the taxonomy of migration 0002 (a live-server test on this worker may have flushed it)
         kind = Category.objects.get(code=category) if category else None
         start = clock.now() - dt.timedelta(days=10)
         filed = []

@@ -94,6 +94,21 @@ def test_every_complainant_with_an_account_was_told_at_each_step(built):
         assert {"", "vote", "decision", "project", "verdict"} <= anchors, (user_id, told)
 
 
+def test_the_solved_case_answered_each_of_its_demands_and_the_verdicts_rated_them(built):
+    _, cases, _ = built
+    case = cases["complete"]
+    states = list(services.complainant_demands(case).values_list("state", flat=True))
+    # Each complaint was answered, checked and closed; each verdict rated its reporter's own (a "not solved"
+    # reopened that one to the unit). None is left waiting at a desk or overdue without an answer.
+    assert set(states) <= {"rated", "closed", "dispatched"}
+    own = services.complainant_demands(case).filter(reporter_user__isnull=False)
+    assert set(own.values_list("state", flat=True)) <= {"rated", "dispatched"} and own.filter(state="rated").exists()
+    reopened = services.complainant_demands(case).filter(state="dispatched")
+    assert all(d.reopen_count == 1 and d.solved is False for d in reopened)
+    case.issue.refresh_from_db()
+    assert case.issue.unresolved == reopened.count()  # closed and rated count as resolved
+
+
 def test_the_running_case_is_stuck_at_a_missed_milestone_on_the_board(built):
     _, cases, _ = built
     case = cases["running"]

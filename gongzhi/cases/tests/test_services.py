@@ -236,3 +236,35 @@ def test_an_officer_checks_a_milestone_a_failed_check_reopens_it_and_recording_t
         duties.record_project_outcome(loop.v.officer, loop.project, "完工")
     assert [t.status for t in loop.project.tasks.order_by("deadline")] == ["achieved", "achieved"]
     assert Event.objects.filter(kind="duties.check_task").count() == 3
+
+
+def test_the_unit_answers_all_its_demands_of_the_case_at_once_and_each_verdict_rates_its_reporters_own(loop):
+    from gongzhi.demands import services as demands
+    from gongzhi.demands.models import Demand
+
+    filed = loop.complain()
+    loop.open_topic()
+    later = loop.decide()
+    staff = loop.staff()
+    desk = loop.v.officer
+    for demand in filed:
+        demands.dispatch(desk, demand, unit=loop.company, category="utilities.water")
+    _finish_work(loop, later)
+    case = loop.case
+    with clock.frozen_at(later + dt.timedelta(days=7)):
+        with pytest.raises(ValidationFailed) as nothing:
+            services.reply_to_demands(loop.v.adults[10].user, case, text="不是本单位")
+        assert nothing.value.code == "nothing_to_reply"
+        replied = services.reply_to_demands(staff, case, text="供水管道已整体更换，详见案卷。")
+        assert {d.pk for d in replied} == {d.pk for d in filed}
+        for demand in filed:
+            demands.verify(desk, demand, note="现场查看已修复")
+            demands.close(desk, demand)
+        services.answer(case, solved=True, satisfaction="satisfied", user=loop.reporters[0])
+        services.answer(case, solved=False, satisfaction="not_satisfied", user=loop.reporters[1])
+    states = dict(Demand.objects.filter(pk__in=[d.pk for d in filed]).values_list("reporter_user_id", "state"))
+    assert states[loop.reporters[0].pk] == "rated"
+    assert states[loop.reporters[1].pk] == "dispatched"  # "not solved" reopened it to the unit
+    assert states[loop.reporters[2].pk] == "closed"  # not answered yet
+    first = Demand.objects.get(reporter_user=loop.reporters[0])
+    assert first.solved is True and first.satisfaction == "satisfied"

@@ -300,3 +300,22 @@ def test_an_officer_checks_a_milestone_on_the_case_file_and_the_unit_cannot(deci
     first.refresh_from_db()
     assert first.completed_at is None and first.quality_met is None
     assert Event.objects.filter(kind="duties.check_task", subject_id=str(first.pk)).count() == 1
+
+
+def test_the_unit_answers_its_demands_of_the_case_from_the_case_file(decided, client):
+    from gongzhi.demands import services as demands
+    from gongzhi.demands.models import Demand
+
+    case = decided.case
+    for demand in case.demands.all():
+        demands.dispatch(decided.v.officer, demand, unit=decided.company, category="utilities.water")
+    client.force_login(decided.staff())
+    page = client.get(_url(case)).content.decode()
+    assert f'action="{_url(case, "reply")}"' in page
+    assert client.post(_url(case, "reply"), {"text": " "}).status_code == 400
+    assert not Demand.objects.filter(state="replied").exists()
+    sent = client.post(_url(case, "reply"), {"text": "供水管道将整体更换，进展见案卷。"})
+    assert sent.status_code == 302
+    assert Demand.objects.filter(case_links__case=case, state="replied").count() == case.demands.count()
+    client.force_login(decided.reporters[0])
+    assert f'action="{_url(case, "reply")}"' not in client.get(_url(case)).content.decode()
