@@ -92,6 +92,7 @@ def tell(case: Case, text: str, *, anchor: str = "", unit_id: int | None = None)
     _sync_demands(case)
     users, guests = followers(case)
     now, href = clock.now(), link(case, anchor)
+    text = _("“%(title)s”: %(text)s") % {"title": case.title, "text": text}  # which problem, among their messages
     rows = [Notification(recipient_user_id=pk, kind=Notification.Kind.CASE, text=text[:300], link=href,
                          created_at=now) for pk in sorted(users)]
     if unit_id is not None:

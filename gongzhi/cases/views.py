@@ -13,11 +13,11 @@ import json
 
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from gongzhi.core import ratelimit
 from gongzhi.core.errors import NotFound
@@ -89,11 +89,13 @@ def detail(request, case_id: int):
 
 
 @public
-@require_POST
+@require_http_methods(["GET", "POST"])
 def verify(request, case_id: int):
     """验证整个案卷: every step's receipt checked against the current signed checkpoint (rate-limited as the
-    ledger's receipt checks are)."""
+    ledger's receipt checks are). A GET (a reload, a shared link) goes back to the case file's button."""
     case = queries.get_visible(request.user, case_id)
+    if request.method != "POST":
+        return redirect(reverse("cases:detail", args=[case.pk]) + "#verify")
     ratelimit.check(request, "receipt_check")
     return _page(request, case, check=queries.check_case(case))
 
