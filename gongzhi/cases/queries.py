@@ -78,11 +78,15 @@ LIST_FILTERS = ("waiting", "status")
 
 def filtered(user, rows, *, waiting: str = "", status: str = ""):
     """The list narrowed as the home page's counts link to it: `waiting=me`, the cases asking this resident
-    whether their problem is solved; `status`, one status (e.g. "review")."""
-    from .workbench import asking
+    whether their problem is solved; `waiting=mine`, every case of a problem they raised; `status`, one status
+    (e.g. "review")."""
+    from .workbench import asking, mine
 
+    signed_in = getattr(user, "is_authenticated", False)
     if waiting == "me":
-        rows = rows.filter(pk__in=asking(user).values("pk")) if getattr(user, "is_authenticated", False) else rows.none()
+        rows = rows.filter(pk__in=asking(user).values("pk")) if signed_in else rows.none()
+    elif waiting == "mine":
+        rows = rows.filter(pk__in=mine(user).values("pk")) if signed_in else rows.none()
     if status in Case.Status.values:
         rows = rows.filter(status=status)
     return rows

@@ -39,6 +39,8 @@ def case_list(request):
     narrowed = ""
     if waiting == "me":
         narrowed = _("asking whether your problem is solved")
+    elif waiting == "mine":
+        narrowed = _("problems you raised")
     elif status in Case.Status.values:
         narrowed = Case.Status(status).label
     return render(request, "cases/list.html", {"items": items, "page_obj": page_obj, "narrowed": narrowed})

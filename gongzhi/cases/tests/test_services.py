@@ -153,6 +153,8 @@ def test_residents_answer_once_and_most_saying_solved_closes_the_case_and_moves_
         return {i.key: i.count for i in workbench.work_items(user)}.get("cases.verdict", 0)
 
     assert [waiting(u) for u in loop.reporters] == [1, 1, 1] and waiting(loop.v.adults[10].user) == 0
+    following = {i.key: i.count for i in workbench.work_items(loop.reporters[0])}
+    assert following["cases.mine"] == 1 and "cases.mine" not in {i.key for i in workbench.work_items(loop.v.adults[10].user)}
     when = later + dt.timedelta(days=8)
     with clock.frozen_at(when):
         with pytest.raises(PermissionDenied):

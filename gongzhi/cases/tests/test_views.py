@@ -277,6 +277,10 @@ def test_the_home_page_counts_lead_to_exactly_their_cases_and_a_late_milestone_s
         client.logout()
         assert _url(case) not in client.get("/cases/?waiting=me").content.decode()
         assert _url(case) in client.get("/cases/?status=asking").content.decode()
+        assert _url(case) not in client.get("/cases/?waiting=mine").content.decode()
+        client.force_login(asked)
+        assert _url(case) in client.get("/cases/?waiting=mine").content.decode()
+        client.logout()
         assert _url(case) not in client.get("/cases/?status=review").content.decode()
         assert client.get("/cases/?status=nonsense").status_code == 200
 
