@@ -3,11 +3,8 @@ data only in private=): register a person in a care group and end it, log a hous
 followed-up demand, a demand filed from it), post a notice to a building, file a demand for a resident (代办)."""
 
 import datetime as dt
-import logging
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
@@ -24,7 +21,6 @@ from gongzhi.org.services import home_address, require_visible
 
 from .models import CareGroup, CareRegistration, Notice, Visit, VisitPhoto
 
-logger = logging.getLogger(__name__)
 
 MAX_PHOTOS = demand_photos.MAX_PER_STAGE
 MAX_NOTE = 500
@@ -106,26 +102,6 @@ def _visited_at(value: dt.datetime | None) -> dt.datetime:
     return value
 
 
-def _store_photos(processed, folder: str) -> list[tuple[str, str]]:
-    names = []
-    now = clock.now()
-    for item in processed:
-        digest = item.sha256
-        image = default_storage.save(f"{folder}/{now:%Y/%m}/{digest[:32]}.jpg", ContentFile(item.image))
-        thumb = default_storage.save(f"{folder}/{now:%Y/%m}/{digest[:32]}-thumb.jpg", ContentFile(item.thumbnail))
-        names.append((image, thumb))
-    return names
-
-
-def _delete(names) -> None:
-    for pair in names:
-        for name in pair:
-            try:
-                default_storage.delete(name)
-            except OSError:
-                logger.warning("could not delete %s after a refused visit", name)
-
-
 def log_visit(user, *, household: Household, kind: str, person: Person | int | None = None, note: str = "",
               visited_at: dt.datetime | None = None, follow_up: str | None = None, photos: list[bytes] = (),
               demand_text: str = "") -> Visit:
@@ -158,7 +134,7 @@ def log_visit(user, *, household: Household, kind: str, person: Person | int | N
             visit = Visit.objects.create(household=household, person=person, visitor=user, visited_at=visited_at,
                                          kind=kind, note=note, follow_up_of=followed, filed_demand=filed,
                                          recorded_at=clock.now())
-            stored = _store_photos(processed, "care/visits")
+            stored = demand_photos.store(processed, "care/visits")
             VisitPhoto.objects.bulk_create([
                 VisitPhoto(visit=visit, image=image, thumbnail=thumb, width=item.width, height=item.height,
                            sha256=item.sha256) for item, (image, thumb) in zip(processed, stored)])
@@ -167,7 +143,7 @@ def log_visit(user, *, household: Household, kind: str, person: Person | int | N
                           follow_up=followed.number if followed else None, filed=filed.number if filed else None,
                           photos=[item.sha256 for item in processed], private={"note": note} if note else None)
     except Exception:
-        _delete(stored)  # the rows were rolled back: their files go too
+        demand_photos.delete_stored(stored)  # the rows were rolled back: their files go too
         raise
     return visit
 

@@ -9,11 +9,8 @@ goal's value and the responsible unit's indicators (`indicator_*`), and "not sol
 the project for review (`conclude`)."""
 
 import datetime as dt
-import logging
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Q
 from django.urls import reverse
@@ -34,7 +31,6 @@ from gongzhi.insight.models import HotSpot, Issue
 
 from .models import Case, CaseDemand, ProgressPhoto, Verdict
 
-logger = logging.getLogger(__name__)
 
 MAX_PHOTOS = 6
 MAX_COMMENT = 300
@@ -409,16 +405,6 @@ def sweep(now: dt.datetime | None = None) -> int:
 
 # --- progress with photos -----------------------------------------------------------------------------------
 
-def _store(processed) -> list[tuple[str, str]]:
-    names, now = [], clock.now()
-    for item in processed:
-        image = default_storage.save(f"cases/photos/{now:%Y/%m}/{item.sha256[:32]}.jpg", ContentFile(item.image))
-        thumb = default_storage.save(f"cases/photos/{now:%Y/%m}/{item.sha256[:32]}-thumb.jpg",
-                                     ContentFile(item.thumbnail))
-        names.append((image, thumb))
-    return names
-
-
 def report_progress(user, case: Case, task: Task, *, note: str, photos: list[bytes] = (), done: bool = False):
     """The responsible unit reports progress on a milestone of the case's project, with photos of the work
     (checked and re-encoded without EXIF); with `done`, the milestone is completed."""
@@ -437,7 +423,7 @@ def report_progress(user, case: Case, task: Task, *, note: str, photos: list[byt
                 report = task.reports.order_by("-id").first()
             else:
                 report = duties.report_progress(user, task=task, note=note)
-            stored = _store(processed)
+            stored = demand_photos.store(processed, "cases/photos")
             ProgressPhoto.objects.bulk_create([
                 ProgressPhoto(case=case, task=task, report=report, image=image, thumbnail=thumb, width=item.width,
                               height=item.height, sha256=item.sha256, uploaded_by=user, uploaded_at=clock.now())
@@ -445,12 +431,7 @@ def report_progress(user, case: Case, task: Task, *, note: str, photos: list[byt
             events.record("cases.progress_photos", case, actor=user, task=task.pk, report=report.pk,
                           photos=[item.sha256 for item in processed], done=done)
     except Exception:
-        for pair in stored:
-            for name in pair:
-                try:
-                    default_storage.delete(name)
-                except OSError:
-                    logger.warning("could not delete %s after a refused report", name)
+        demand_photos.delete_stored(stored)  # the rows were rolled back: their files go too
         raise
     return report
 

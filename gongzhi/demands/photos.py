@@ -132,6 +132,28 @@ def read_upload(upload) -> bytes:
     return upload.read(max_bytes() + 1)
 
 
+def store(processed: list[Processed], folder: str) -> list[tuple[str, str]]:
+    """Save processed photos under `folder/YYYY/MM/` (named by their digest): [(image name, thumbnail name)].
+    For other apps' photos (visits, a case's progress); the caller deletes them (`delete_stored`) when the
+    transaction storing their rows fails."""
+    names, now = [], clock.now()
+    for item in processed:
+        stem = f"{folder}/{now:%Y/%m}/{item.sha256[:32]}"
+        image = default_storage.save(f"{stem}.jpg", ContentFile(item.image))
+        names.append((image, default_storage.save(f"{stem}-thumb.jpg", ContentFile(item.thumbnail))))
+    return names
+
+
+def delete_stored(names: list[tuple[str, str]]) -> None:
+    """Delete files `store` saved, after the rows that would have named them were rolled back."""
+    for pair in names:
+        for name in pair:
+            try:
+                default_storage.delete(name)
+            except OSError:
+                logger.warning("could not delete %s after a refused upload", name)
+
+
 def add(user, demand: Demand, contents: list[bytes], *, stage: str = Photo.Stage.REPORT,
         keep_location: bool = False, record_step: bool = True, guest: bool = False,
         checked: bool = False) -> list[Photo]:
