@@ -56,3 +56,25 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def live_server_one_request_at_a_time_on_sqlite(django_db_setup):
+    """On SQLite the live server (pytest-django's, Django's LiveServerThread) shares the test's one in-memory
+    connection with its request threads, so that the server sees the test's rows. Two requests at once on that
+    one connection can deadlock inside SQLite: seen when a page's script fetched two things together (the front
+    door's "nearby" and "locate"), which hung a CI run with both workers waiting. On SQLite the live server
+    therefore answers one request at a time (Django closes each connection after its response when the server
+    is not threaded, so browsers wait their turn rather than hold it). PostgreSQL keeps the threaded server:
+    each thread has its own connection there."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.db import connection
+    from django.test.testcases import LiveServerThread
+
+    class OneAtATime(WSGIServer):
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)  # the thread serving installs the shared connections itself
+
+    if connection.vendor == "sqlite":
+        LiveServerThread.server_class = OneAtATime
+    yield
