@@ -8,9 +8,9 @@ is_ci() { [ "${CI:-}" = "true" ] || [ "${CI:-}" = "1" ]; }
 banner() { printf '\n==================== %s ====================\n' "$*"; }
 
 # Chromium for the browser tests and a Chinese font so screenshots show Chinese (Debian's packages;
-# Playwright never downloads a browser here).
+# Playwright never downloads a browser here); nginx, PgBouncer and Redis for the operations tests.
 # Installed when missing, as root with apt-get (scripts/system-packages.sh; the PDF report needs pango too).
-bash scripts/system-packages.sh --browser
+bash scripts/system-packages.sh --browser --ops
 if ! [ -x /usr/bin/chromium ]; then
   if is_ci; then echo "FAIL: /usr/bin/chromium is required under CI" >&2; exit 1; fi
   banner "WARNING: no /usr/bin/chromium: browser tests will be SKIPPED"
