@@ -184,3 +184,26 @@ class PhoneCode(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("phone confirmation code")
         verbose_name_plural = _("phone confirmation codes")
+
+
+class Heartbeat(models.Model):
+    """The latest sign of life of a long-running process, one row per kind of process and host (core/heartbeat.py):
+    the worker (`gongzhi demands work --forever`) beats as it goes round its loop, and the readiness check and
+    the metrics (gongzhi/ops) read how long ago, from any server, since the row is in the shared database.
+    Not an event: it changes no state of the domain and is overwritten in place."""
+
+    kind = models.CharField(max_length=40)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField()
+    # The longest the process means to go between two beats when all is well (the worker: its sweep interval):
+    # the readiness check calls it stale after GONGZHI_HEALTH_HEARTBEAT_INTERVALS of these.
+    interval_seconds = models.FloatField()
+
+    class Meta:
+        ordering = ["kind", "host"]
+        constraints = [models.UniqueConstraint(fields=["kind", "host"], name="heartbeat_one_per_kind_and_host")]
+
+    def __str__(self):
+        return f"{self.kind} on {self.host} ({self.beat_at:%Y-%m-%d %H:%M:%S})"
