@@ -30,6 +30,14 @@ def generous_rate_limits(settings):
     LocMemCache("gongzhi-tests-ratelimit", {}).clear()  # the store every cache of that name shares
 
 
+@pytest.fixture(autouse=True)
+def no_published_checkpoint_record(settings):
+    """Each test's database starts a new log under this worker's one signing key, which in production would be a
+    fork: the record of what was published (ledger/published.py) belongs to a real installation. The backup
+    tests (real processes, a var/ of their own) keep it on."""
+    settings.GONGZHI_LEDGER_PUBLISHED = ""
+
+
 @pytest.fixture
 def world(db):
     from gongzhi.org.tests.factories import World

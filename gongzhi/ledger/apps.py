@@ -19,3 +19,7 @@ class LedgerConfig(AppConfig):
         post_save.connect(services.on_event_saved, sender=Event, dispatch_uid="ledger.queue_event")
         events.recorded_in_bulk.connect(services.on_events_recorded_in_bulk, sender=Event,
                                         dispatch_uid="ledger.queue_events_in_bulk")
+        # Backups carry the log's keys and head; a restore is checked against the last published checkpoint.
+        from . import backup
+
+        backup.register()

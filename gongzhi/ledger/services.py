@@ -64,7 +64,7 @@ from gongzhi.core.canonical import canonical_json
 from gongzhi.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from gongzhi.core.i18n import gettext_lazy
 
-from . import merkle, note, queries, receipts, storage, tiles
+from . import merkle, note, published, queries, receipts, storage, tiles
 from .models import Checkpoint, Cosignature, Entry, LogHead, Opening, Pending
 from .receipts import commitment
 
@@ -261,7 +261,22 @@ def _sequence_after_commit_once():
 
 
 def _sequence_after_commit():
-    sequence_pending()
+    try:
+        sequence_pending()
+    except published.Held as held:
+        # The write itself is committed and its event waits in Pending; the log signs nothing over a gap.
+        _log_held(held)
+
+
+_held_logged_at = 0.0
+
+
+def _log_held(held: published.Held) -> None:
+    """One error line a minute per process while the ledger is held, not one per write."""
+    global _held_logged_at
+    if time.monotonic() - _held_logged_at > 60:
+        _held_logged_at = time.monotonic()
+        logger.error("%s", held)
 
 
 # --- sequencing --------------------------------------------------------------------------------------
@@ -316,6 +331,7 @@ def _sequence_batch(limit: int) -> int:
     _durable_commits()
     with transaction.atomic():
         head = _locked_head()
+        published.guard(head)  # never sign over published entries this database lacks (a restore)
         rows = list(
             Pending.objects.order_by("event_id").values_list(
                 "event_id", "event__kind", "event__subject_type", "event__subject_id", "event__actor_id",
@@ -358,6 +374,8 @@ def _sequence_batch(limit: int) -> int:
         head.size, head.root, head.frontier, head.checkpoint = frontier.size, root, frontier.to_json(), signed
         head.save()
         _crash_point("head")
+        size = frontier.size
+        transaction.on_commit(lambda: published.remember(size, root, signed))
     return len(rows)
 
 
@@ -367,6 +385,7 @@ def ensure_checkpoint() -> str:
     with transaction.atomic():
         head = _locked_head()
         if not head.checkpoint:
+            published.guard(head)
             root = bytes(head.root)
             head.checkpoint = _sign(head.size, root)
             Checkpoint.objects.create(size=head.size, root=root, note=head.checkpoint, signed_at=clock.now())
@@ -391,11 +410,19 @@ def run_sequencer(*, interval: float = 0.1, should_stop=lambda: False, batch_siz
     queued = queue_unsequenced()
     if queued:
         logger.warning("ledger: queued %d events that had no entry and were not pending", queued)
-    ensure_checkpoint()
+    try:
+        ensure_checkpoint()
+    except published.Held as held:
+        _log_held(held)
     total = 0
     while not should_stop():
         try:
             done = sequence_pending(batch_size=batch_size)
+        except published.Held as held:
+            # Held until the missing published entries are brought back (ledger recover); then it resumes.
+            _log_held(held)
+            (sleep or time.sleep)(max(interval, 5.0))
+            continue
         except (OperationalError, InterfaceError):
             # Database restarted or connection lost: the batch rolled back; reconnect and retry.
             logger.exception("ledger: sequencing failed, retrying")
@@ -425,7 +452,10 @@ def append_and_wait(kind: str, subject, *, actor=None, private: dict | None = No
     deadline = time.monotonic() + timeout
     while not Entry.objects.filter(event_id=event.pk).exists():
         if settings.GONGZHI_LEDGER_SEQUENCER == "inline":
-            sequence_pending()
+            try:
+                sequence_pending()
+            except published.Held as held:
+                raise NotSequenced(str(held)) from held
         elif time.monotonic() > deadline:
             raise NotSequenced(gettext_lazy("event %(event_pk)s") % {"event_pk": event.pk})
         else:

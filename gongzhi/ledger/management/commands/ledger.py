@@ -13,7 +13,7 @@ from gongzhi.core import clock
 from gongzhi.core.errors import NotFound
 from gongzhi.core.models import Event
 from gongzhi.core.stopping import StopFlag
-from gongzhi.ledger import note, queries, services, verify
+from gongzhi.ledger import note, published, queries, recovery, services, verify
 from gongzhi.ledger.models import Entry, Pending
 
 VERIFY_FAILED = 1  # exit status: something does not check
@@ -65,6 +65,12 @@ class Command(BaseCommand):
         witness.add_argument("--state", help="where the last cosigned checkpoint is kept "
                                              "(default ~/.gongzhi-witness-state.json)")
 
+        recover = sub.add_parser("recover", help="after a restore, bring back published entries this database lacks "
+                                                 "from an export a mirror or witness kept; the sequencer then resumes")
+        recover.add_argument("--export", required=True, metavar="FILE", help="a file written by `gongzhi ledger export`")
+        recover.add_argument("--checkpoint", metavar="FILE_OR_URL",
+                             help="the last published checkpoint, if this machine has no record of it")
+
         witness_keygen = sub.add_parser("witness-keygen", help="create a witness key pair (cosignature/v1)")
         witness_keygen.add_argument("name", help="the witness key's name, e.g. witness.example.org/w1")
         witness_keygen.add_argument("--out", help="the signer key file to create (default: NAME.witness.key "
@@ -76,8 +82,11 @@ class Command(BaseCommand):
     def _sequence(self, *, forever=False, interval=0.1, batch_size=None, **options):
         if not forever:
             queued = services.queue_unsequenced()
-            done = services.sequence_pending(batch_size=batch_size)
-            services.ensure_checkpoint()
+            try:
+                done = services.sequence_pending(batch_size=batch_size)
+                services.ensure_checkpoint()
+            except published.Held as held:
+                raise CommandError(str(held), returncode=VERIFY_FAILED) from held
             self.stdout.write(f"sequenced {done} entries ({queued} found unqueued); tree size {queries.tree_size()}")
             return
         stop = StopFlag().install()  # the handler only counts; each batch is one transaction (see stopping.py)
@@ -110,6 +119,7 @@ class Command(BaseCommand):
             "events": Event.objects.count(),
             "entries": Entry.objects.count(),
             "vkey": services.verifier_key() if services.key_path().exists() else None,
+            "held": self._held_reason(head),
         }
         if as_json:
             self.stdout.write(json.dumps(state, ensure_ascii=False, indent=2))
@@ -117,6 +127,29 @@ class Command(BaseCommand):
         for name, value in state.items():
             self.stdout.write(f"{name:14} {value}")
 
+
+    @staticmethod
+    def _held_reason(head) -> str | None:
+        """Why the sequencer refuses to sign (the log lacks the published checkpoint), or None."""
+        try:
+            from gongzhi.ledger import merkle
+
+            return published.problem(head.size if head else 0, bytes(head.root) if head else merkle.EMPTY_ROOT,
+                                     queries.root_at)
+        except published.Held as held:
+            return str(held)
+
+    def _recover(self, *, export, checkpoint=None, **options):
+        from gongzhi.ledger.backup import _read_checkpoint_option
+
+        try:
+            given = _read_checkpoint_option(checkpoint) if checkpoint else None
+            done = recovery.recover_from_export(Path(export), checkpoint=given)
+        except (recovery.RecoveryRefused, OSError, ValueError, note.NoteError) as error:
+            raise CommandError(f"REFUSED (nothing was changed): {error}", returncode=VERIFY_FAILED) from error
+        self.stdout.write(f"recovered entries {done.from_size} to {done.to_size - 1} ({done.to_size - done.from_size} "
+                          f"entries, {done.first_time} to {done.last_time}) from {export}; the log now holds the "
+                          f"published checkpoint and the sequencer resumes")
 
     # --- export and verify -------------------------------------------------------------------------
 
