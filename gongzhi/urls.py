@@ -26,5 +26,6 @@ urlpatterns = [
     path("duties/", include("gongzhi.duties.urls")),
     path("open311/v2/", include("gongzhi.demands.open311_urls")),
     path("org/", include("gongzhi.org.urls")),
+    path("", include("gongzhi.ops.urls")),  # /health/live/, /health/ready/, /metrics
     path("", include("gongzhi.web.urls")),
 ]

@@ -10,7 +10,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections, connections
 
-from gongzhi.core import periodic
+from gongzhi.core import heartbeat, periodic
 from gongzhi.core.stopping import StopFlag
 from gongzhi.demands import deadlines, escalation, imports, notifications, services, tasks
 
@@ -82,10 +82,13 @@ class Command(BaseCommand):
         self.stdout.flush()
         done = {"filed": 0, "refused": 0, "sweeps": 0, "reminders": 0, "supervision_orders": 0}
         next_sweep = time.monotonic()
+        # The readiness check (gongzhi/ops) calls the worker stale after a few sweep intervals without a beat.
+        beater = heartbeat.Beater(heartbeat.WORKER, sweep_interval or tasks.SWEEP_INTERVAL_SECONDS)
         while not stop.requested:
             close_old_connections()
             busy = False
             try:
+                beater.beat()
                 report = services.file_submissions(batch)
                 busy = report.filed + report.refused >= batch
                 done["filed"] += report.filed

@@ -1,0 +1,130 @@
+"""/health/live/ and /health/ready/: each readiness check passing, and each failing for its own reason with a 503
+that names it (a stale or missing worker heartbeat, a sequencer falling behind, too little disk, a database that
+refuses writes)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+
+from gongzhi.core import clock, events, heartbeat
+from gongzhi.core.models import Heartbeat
+from gongzhi.ledger.models import Pending
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+
+
+def beat(seconds_ago: float, *, interval: float = 60, host: str = "app-1"):
+    with clock.frozen_at(NOW - dt.timedelta(seconds=seconds_ago)):
+        heartbeat.record(heartbeat.WORKER, interval)
+    Heartbeat.objects.filter(kind=heartbeat.WORKER, host=heartbeat.host_name()).update(host=host)
+
+
+def ready(client):
+    with clock.frozen_at(NOW):
+        response = client.get(reverse("ops:ready"))
+    body = response.json()
+    return response.status_code, body, {c["name"]: c for c in body["checks"]}
+
+
+def test_live_answers_without_touching_the_database(client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get(reverse("ops:live"))
+    assert response.status_code == 200 and response.json() == {"status": "alive"}
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_ready_when_every_check_passes_names_each_with_its_state_in_words(client):
+    Pending.objects.all().delete()
+    beat(5)
+    status, body, checks = ready(client)
+    assert status == 200 and body["status"] == "ready" and "reason" not in body
+    assert list(checks) == ["database", "worker", "ledger_sequencer", "disk"]
+    assert {c["state"] for c in checks.values()} == {"ok"}
+    assert checks["worker"]["detail"] == "last beat 5.0 s ago (stale after 180 s)"
+    assert checks["ledger_sequencer"]["detail"] == "no event waiting to be sequenced"
+    assert checks["database"]["detail"].startswith("read and wrote in ")
+    assert "MB free in the var folder" in checks["disk"]["detail"]
+
+
+def test_a_stale_worker_heartbeat_is_503_with_how_old_it_is(client):
+    beat(200)  # sweep interval 60 s: stale after 3 × 60 s
+    status, body, checks = ready(client)
+    assert status == 503 and body["status"] == "not ready"
+    assert checks["worker"]["state"] == "failing"
+    assert checks["worker"]["detail"] == ("the worker last beat 200 s ago; stale after 180 s "
+                                          "(3 × its sweep interval of 60 s)")
+    assert body["reason"] == "worker: " + checks["worker"]["detail"]
+    assert checks["database"]["state"] == "ok" and checks["disk"]["state"] == "ok"
+
+
+def test_the_freshest_beat_of_any_server_counts_and_the_limit_follows_the_setting(client, settings):
+    beat(500, host="app-1")
+    beat(100, host="app-2")
+    assert ready(client)[2]["worker"]["state"] == "ok"
+    settings.GONGZHI_HEALTH_HEARTBEAT_INTERVALS = 1.5
+    status, _, checks = ready(client)
+    assert status == 503 and "stale after 90 s" in checks["worker"]["detail"]
+
+
+def test_no_worker_ever_is_503_saying_which_process_to_start(client):
+    status, body, checks = ready(client)
+    assert status == 503 and checks["worker"]["state"] == "failing"
+    assert "gongzhi demands work --forever" in body["reason"]
+
+
+def test_a_sequencer_falling_behind_is_503_with_the_count_and_the_oldest_age(client, settings, world):
+    from django.db import transaction
+
+    beat(1)
+    Pending.objects.all().delete()
+    settings.GONGZHI_LEDGER_SEQUENCER = "loop"
+    for seconds_ago in (400, 30):
+        with clock.frozen_at(NOW - dt.timedelta(seconds=seconds_ago)), transaction.atomic():
+            events.record("ops.test", world.grid_a1)
+    assert Pending.objects.count() == 2
+    status, body, checks = ready(client)
+    assert status == 503 and checks["ledger_sequencer"]["state"] == "failing"
+    assert checks["ledger_sequencer"]["detail"] == (
+        "2 events waiting to be sequenced, the oldest for 400 s; the limit is 120 s "
+        "(is `gongzhi ledger sequence --forever` running?)")
+    settings.GONGZHI_HEALTH_SEQUENCER_LAG_SECONDS = 600
+    status, _, checks = ready(client)
+    assert status == 200 and checks["ledger_sequencer"]["detail"] == (
+        "2 events waiting to be sequenced, the oldest for 400 s")
+
+
+def test_low_disk_space_is_503(client, settings):
+    beat(1)
+    Pending.objects.all().delete()
+    settings.GONGZHI_HEALTH_MIN_FREE_MB = 1024 ** 4  # an exabyte: no test machine has it free
+    status, body, checks = ready(client)
+    assert status == 503 and checks["disk"]["state"] == "failing"
+    assert body["reason"].startswith("disk: ") and "MB free in the var folder" in body["reason"]
+    assert str(settings.VAR_DIR) not in body["reason"]  # no path told
+
+
+def test_a_database_that_refuses_writes_is_503_without_its_error_text(client):
+    beat(1)
+    with connection.cursor() as cursor:  # as after a fail-over to a read-only standby
+        cursor.execute("PRAGMA query_only = ON" if connection.vendor == "sqlite" else "SET TRANSACTION READ ONLY")
+    try:
+        status, body, checks = ready(client)
+    finally:
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA query_only = OFF")
+    assert status == 503 and checks["database"]["state"] == "failing"
+    assert checks["database"]["detail"].startswith("the database did not answer a write (")
+    assert "read-only" not in checks["database"]["detail"] and "readonly" not in checks["database"]["detail"]
+
+
+def test_the_worker_loop_beats_at_most_every_few_seconds():
+    ticks = iter([100.0, 101.0, 109.9, 110.0])
+    beater = heartbeat.Beater(heartbeat.WORKER, 60, monotonic=lambda: next(ticks))
+    assert [beater.beat() for _ in range(4)] == [True, False, False, True]
+    row = Heartbeat.objects.get(kind=heartbeat.WORKER)
+    assert row.interval_seconds == 60 and row.host == heartbeat.host_name()
