@@ -64,7 +64,7 @@ still_running() {
 web_workers() {
   local stat rest
   for stat in /proc/[0-9]*/stat; do
-    read -r rest <"$stat" 2>/dev/null || continue
+    { read -r rest <"$stat"; } 2>/dev/null || continue  # braces: silent also when the process just ended
     rest=${rest##*) }  # after "pid (name) ": the state, then the parent's pid
     rest=${rest#* }
     [ "${rest%% *}" = "$server" ] && { stat=${stat#/proc/}; echo "${stat%/stat}"; }
