@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from gongzhi.core import bulk, clock, events, policy
@@ -485,12 +485,17 @@ def file_submissions(limit: int = 500) -> FilingReport:
 
 
 def _file_pending(report: FilingReport, limit: int, skip_locked: bool) -> None:
-    last_id = 0
+    # Only what was pending when the pass began: under a steady stream of submissions a pass that also took
+    # the newly arrived ones would run its whole `limit` each time, and the worker's deadline sweep and a stop
+    # request would wait behind it (issue #19: reminders came late during a burst of intake).
+    last_id, upto = 0, Submission.objects.aggregate(upto=Max("id"))["upto"]
+    if upto is None:
+        return
     for _ in range(limit):
         try:
             with transaction.atomic():
                 # A submission without a grid awaits a desk's placement (place_submission), not the worker.
-                pending = (Submission.objects.filter(state=Submission.State.PENDING, id__gt=last_id,
+                pending = (Submission.objects.filter(state=Submission.State.PENDING, id__gt=last_id, id__lte=upto,
                                                      grid__isnull=False).order_by("id"))
                 if skip_locked:
                     pending = pending.select_for_update(skip_locked=True, of=("self",))
