@@ -35,6 +35,8 @@ FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 #   own      signed in; the object belongs to one user (notifications, submissions): others' answer 404
 #   auth     signing in and out, language
 #   any      nothing to find there (the API's root): only "no 5xx" is checked
+#   ops      the machine's own state, no object (gongzhi/ops/tests): /health/ready/ answers 503 while the machine is
+#            not ready (here: no worker runs) and /metrics only to this machine or a bearer of its token
 # API routes carry their method ("GET api/v1/…"); page routes are tried with GET and, when GET is not
 # allowed, with POST.
 ROUTES: dict[str, str] = {
@@ -245,6 +247,10 @@ ROUTES: dict[str, str] = {
     "api/v1/": "any",
     "api/v1/openapi.json": "public",
     "api/v1/docs": "public",
+    # --- operations (gongzhi/ops) ------------------------------------------------------------------
+    "health/live/": "public",
+    "health/ready/": "ops",
+    "metrics": "ops",
 }
 
 # Where an object lies, by the name its id has in a route (a route may override by prefix in OBJECTS).
@@ -734,7 +740,7 @@ def test_out_of_scope_is_404_in_scope_is_not_and_nothing_answers_5xx(demo, usern
     failures, checked = [], 0
     for route in all_routes():
         kind = kind_of(route)
-        if kind == "auth":
+        if kind in ("auth", "ops"):
             continue
         for inside in (True, False):
             if not route.params and not inside:
