@@ -169,6 +169,7 @@ class Layout:
         self.pg = PgServer.create(self.tmp / "pg", durable=False)
         self.pg.start()
         self.pg.psql("create database gongzhi")
+        self.say(f"PostgreSQL {self.pg.bin.parent.name} in {self.pg.directory} on port {self.pg.port}")
         values = read_env_file(DEPLOY / "gongzhi.env")
         for key in ("DATABASE_URL", "GONGZHI_VAR_DIR", "GONGZHI_LEDGER_SEQUENCER", "GONGZHI_WEB_WORKERS",
                     "GONGZHI_METRICS_TOKEN", "GONGZHI_PROXY_COUNT", "GONGZHI_HTTPS"):
@@ -378,7 +379,8 @@ http {{
                    "the sequencer put the filing in the ledger and nothing waits in the outbox")
         verify = subprocess.run([str(BIN / "gongzhi"), "ledger", "verify", "--db"], cwd=ROOT, env=self.env,
                                 capture_output=True, text=True, timeout=120)
-        self.check(verify.returncode == 0, f"`gongzhi ledger verify --db` passes ({verify.stdout.strip()[-200:]})")
+        said = [line for line in verify.stdout.splitlines() if line.startswith("checked")] or [verify.stdout[-300:]]
+        self.check(verify.returncode == 0, f"`gongzhi ledger verify --db` passes ({said[0].strip()})")
 
         for _ in range(6):
             self.request("GET", "/health/live/")

@@ -128,3 +128,11 @@ def test_the_worker_loop_beats_at_most_every_few_seconds():
     assert [beater.beat() for _ in range(4)] == [True, False, False, True]
     row = Heartbeat.objects.get(kind=heartbeat.WORKER)
     assert row.interval_seconds == 60 and row.host == heartbeat.host_name()
+
+
+def test_behind_https_the_probes_still_answer_over_plain_http_on_the_machine(client, settings):
+    settings.SECURE_SSL_REDIRECT = True  # GONGZHI_HTTPS=1
+    assert client.get(reverse("ops:live")).status_code == 200
+    assert client.get("/metrics").status_code == 200
+    assert client.get(reverse("ops:ready")).status_code in (200, 503)
+    assert client.get("/demands/report/").status_code == 301  # everything else goes to HTTPS
