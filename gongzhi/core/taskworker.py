@@ -23,7 +23,7 @@ import socket
 from collections.abc import Callable
 
 from django.db import close_old_connections, connections
-from django.db.utils import OperationalError
+from django.db.utils import InterfaceError, OperationalError
 from django.utils.crypto import get_random_string
 from django_tasks import TaskResultStatus
 from django_tasks_db.management.commands import db_worker as upstream
@@ -117,7 +117,15 @@ class StoppableWorker(upstream.Worker):
             self.stop.wait(self.interval * 0.5)  # workers started together do not all poll at once
         while not self.stop.requested:
             close_old_connections()
-            task_result = self._claim_next()
+            try:
+                task_result = self._claim_next()
+            except (OperationalError, InterfaceError):
+                # The database restarted or the connection dropped (issue #19): nothing was claimed; drop the
+                # connection and try again after the interval, as a locked SQLite file is, instead of dying.
+                logger.exception("task worker: the database did not answer; trying again in %g s", self.interval)
+                connections.close_all()
+                self.stop.wait(self.interval or 1)
+                continue
             if task_result:
                 self.run_task(task_result)
                 task_result.refresh_from_db(fields=["status"])
