@@ -136,3 +136,35 @@ def gap_report(write) -> bool:
     write(f"  Resolve: {published.HOW_TO_RESOLVE}.")
     write(bar)
     return False
+
+
+def accept_gap(reason: str) -> tuple[int, int]:
+    """The last resort when no export holds the missing entries: the operator's decision, with its reason, becomes
+    the next entry of the log (`ledger.gap_accepted`, naming the published checkpoint it departs from), the record
+    of the published checkpoint is set aside (kept beside it), and the sequencer signs again from this database's
+    log. This IS a fork of what was published, declared in the log itself: witnesses will refuse to cosign it and
+    auditors' checks fail until they read the decision. (published size, this log's size)"""
+    import logging
+
+    reason = (reason or "").strip()
+    if len(reason) < 10:
+        raise RecoveryRefused("give the reason for the record (--reason, at least 10 characters): it is published")
+    record = published.read()
+    head = queries.head()
+    size = head.size if head else 0
+    problem = published.problem(size, bytes(head.root) if head else merkle.EMPTY_ROOT, queries.root_at)
+    if record is None or problem is None:
+        raise RecoveryRefused("there is no gap: the log contains the published checkpoint")
+    with transaction.atomic():
+        head = services._locked_head()
+        events.record("ledger.gap_accepted", head, published_size=record.size, published_root=record.root.hex(),
+                      published_recorded_at=record.recorded_at, log_size=head.size,
+                      missing=max(record.size - head.size, 0), reason=reason)
+    where = published.path()
+    aside = where.with_name(f"{where.name}.superseded-{clock.now():%Y%m%d-%H%M%S}")
+    where.rename(aside)
+    logging.getLogger("gongzhi.ledger").error(
+        "ledger: the operator accepted a gap: the published checkpoint of size %s is superseded (kept at %s); the log "
+        "continues from size %s: %s", record.size, aside, head.size, reason)
+    services.sequence_pending()
+    return record.size, head.size

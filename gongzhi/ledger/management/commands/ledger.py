@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import re
+import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -70,6 +71,11 @@ class Command(BaseCommand):
         recover.add_argument("--export", required=True, metavar="FILE", help="a file written by `gongzhi ledger export`")
         recover.add_argument("--checkpoint", metavar="FILE_OR_URL",
                              help="the last published checkpoint, if this machine has no record of it")
+
+        accept = sub.add_parser("accept-gap", help="the last resort when no export holds the missing entries: publish "
+                                                   "the decision in the log and sign again (a declared fork)")
+        accept.add_argument("--reason", required=True, help="why, for the public record (it becomes a log entry)")
+        accept.add_argument("--yes", action="store_true", help="do not ask")
 
         witness_keygen = sub.add_parser("witness-keygen", help="create a witness key pair (cosignature/v1)")
         witness_keygen.add_argument("name", help="the witness key's name, e.g. witness.example.org/w1")
@@ -150,6 +156,20 @@ class Command(BaseCommand):
         self.stdout.write(f"recovered entries {done.from_size} to {done.to_size - 1} ({done.to_size - done.from_size} "
                           f"entries, {done.first_time} to {done.last_time}) from {export}; the log now holds the "
                           f"published checkpoint and the sequencer resumes")
+
+    def _accept_gap(self, *, reason, yes=False, **options):
+        if not yes:
+            self.stdout.write("This publishes that entries of the public log were lost, and signs a log that does not "
+                              "extend the published checkpoint (witnesses will refuse it). Type yes: ", ending="")
+            self.stdout.flush()
+            if sys.stdin.readline().strip().lower() != "yes":
+                raise CommandError("nothing done", returncode=VERIFY_FAILED)
+        try:
+            published_size, size = recovery.accept_gap(reason)
+        except recovery.RecoveryRefused as error:
+            raise CommandError(f"REFUSED: {error}", returncode=VERIFY_FAILED) from error
+        self.stdout.write(f"recorded and signed: the log continues from size {size}; the published checkpoint of size "
+                          f"{published_size} is superseded. Tell the witnesses and auditors (docs/deployment.md)")
 
     # --- export and verify -------------------------------------------------------------------------
 
