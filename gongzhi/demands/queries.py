@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound, ValidationFailed
+from gongzhi.core.keyset import Key
 from gongzhi.core.i18n import gettext_lazy as _
 from gongzhi.org.models import Region
 
@@ -84,6 +85,9 @@ def _queue_q(user, step: str | None) -> Q:
 
 
 QUEUE_ORDERS = ("deadline", "newest")
+# The lists' sort keys, for keyset pagination (core.keyset): each the order_by of its query, ending with id.
+NEWEST_FIRST = [Key("received_at", descending=True), Key("id", descending=True)]
+QUEUE_KEYS = {"deadline": [Key("is_late"), Key("next_due", nullable=True), Key("id")], "newest": NEWEST_FIRST}
 
 
 def queue(user, step: str | None = None, *, order: str = "deadline", now=None):
@@ -416,6 +420,8 @@ def reported_by(user):
 
 
 DESK_ORDERS = ("deadline", "least_sure")
+DESK_KEYS = {"deadline": [Key("dispatch_due", nullable=True), Key("id")],
+             "least_sure": [Key("suggestion_confidence", nullable=True), Key("dispatch_due", nullable=True), Key("id")]}
 
 
 def at_desk(user, *, order: str = "deadline"):

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from gongzhi.core import clock, policy, ratelimit
+from gongzhi.core import clock, keyset, policy, ratelimit
 from gongzhi.core.errors import DomainError, NotFound
 from gongzhi.core.pages import action, page, public, refusal, submit
 from gongzhi.org import queries as org_queries
@@ -195,7 +195,10 @@ def _page(request, template: str, context: dict, *, status: int = 200):
     return render(request, template, {**menu, **context}, status=status)
 
 
-def _paged(request, qs):
+def _paged(request, qs, keys=None):
+    """A page of a list: by keyset (core.keyset) when the list's sort key is given, else by page number."""
+    if keys is not None:
+        return keyset.paginate(qs, keys, request.GET, per_page=PER_PAGE)
     return Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
 
 
@@ -268,7 +271,7 @@ def _own_contact(user) -> dict:
 @page
 def mine(request):
     """The demands I filed: state, timeline, and the rating once the demand is closed."""
-    listing = _paged(request, queries.reported_by(request.user))
+    listing = _paged(request, queries.reported_by(request.user), queries.NEWEST_FIRST)
     cards = [_card(request.user, d, view="card", with_timeline=True) for d in listing]
     return _page(request, "demands/mine.html", {"page_obj": listing, "cards": cards})
 
@@ -289,7 +292,7 @@ def queue(request):
     """What waits for my next step, the nearest deadline first (overdue ones marked)."""
     step = request.GET.get("step") if request.GET.get("step") in queries.QUEUE_STEPS else None
     order = request.GET.get("order") if request.GET.get("order") in queries.QUEUE_ORDERS else "deadline"
-    listing = _paged(request, queries.queue(request.user, step, order=order))
+    listing = _paged(request, queries.queue(request.user, step, order=order), queries.QUEUE_KEYS[order])
     cards = [_card(request.user, d, view="card") for d in listing]
     # A unit's own rates and rank (queries.unit_standing), above its queue.
     standing = [{"standing": s, "row": ranking_row(s.place) if s.place else None}
@@ -307,7 +310,7 @@ def triage(request):
     """The dispatch desk: demands received or returned, to classify and dispatch."""
     policy.require(request.user, "demands.view_any")
     order = request.GET.get("order") if request.GET.get("order") in queries.DESK_ORDERS else "deadline"
-    listing = _paged(request, queries.at_desk(request.user, order=order))
+    listing = _paged(request, queries.at_desk(request.user, order=order), queries.DESK_KEYS[order])
     cards = [_card(request.user, d, view="card") for d in listing]
     # Open311 requests the register could not place come before any triage: the desk's link to them.
     waiting = queries.awaiting_placement(request.user).count()
