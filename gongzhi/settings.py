@@ -188,6 +188,32 @@ DATABASES["default"]["TEST"] = {"NAME": os.environ.get("GONGZHI_TEST_DB_NAME")} 
     "GONGZHI_TEST_DB_NAME"
 ) else {}
 
+# Beyond one server (docs/deployment.md, "From one server to a city"). Each piece is off until its setting says:
+# GONGZHI_REPLICA_URL: a PostgreSQL streaming replica that serves the cockpit's and the public pages' reads
+# (GET under GONGZHI_REPLICA_PATHS, comma-separated prefixes); writes, transactions and a browser that wrote
+# in the last GONGZHI_REPLICA_STICKY_SECONDS (10) read the primary (gongzhi/core/dbrouter.py).
+if os.environ.get("GONGZHI_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(os.environ["GONGZHI_REPLICA_URL"],
+                                                 conn_max_age=DATABASES["default"]["CONN_MAX_AGE"])
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["gongzhi.core.dbrouter.ReplicaRouter"]
+    # Right after HEAD becomes GET, before the session is read.
+    MIDDLEWARE.insert(MIDDLEWARE.index("gongzhi.core.head.HeadAsGetMiddleware") + 1,
+                      "gongzhi.core.dbrouter.ReplicaReadsMiddleware")
+    if os.environ.get("GONGZHI_REPLICA_PATHS"):
+        GONGZHI_REPLICA_PATHS = [p.strip() for p in os.environ["GONGZHI_REPLICA_PATHS"].split(",") if p.strip()]
+    GONGZHI_REPLICA_STICKY_SECONDS = float(os.environ.get("GONGZHI_REPLICA_STICKY_SECONDS", "10"))
+# GONGZHI_PGBOUNCER=1: the databases are reached through PgBouncer in transaction pooling, where a session's
+# state does not outlive its transaction: no server-side cursors (.iterator() fetches in chunks instead) and
+# no prepared statements (psycopg prepares a query run 5 times otherwise). Nothing else in gongzhi keeps
+# session state (no advisory locks, LISTEN or SET outside a transaction; Django's SET TIME ZONE is a
+# parameter PgBouncer restores on each server connection it hands over).
+if _truthy(os.environ.get("GONGZHI_PGBOUNCER")):
+    for _database in DATABASES.values():
+        if _database["ENGINE"] == "django.db.backends.postgresql":
+            _database["DISABLE_SERVER_SIDE_CURSORS"] = True
+            _database.setdefault("OPTIONS", {})["prepare_threshold"] = None
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -334,6 +360,13 @@ GONGZHI_LEDGER_WITNESSES = [
 ]
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+# GONGZHI_TASKS_REDIS_URL (redis://127.0.0.1:6379/0): the tasks go to Redis and an RQ worker runs them
+# (django-tasks-rq): `gongzhi rqworker default --with-scheduler --job-class django_tasks_rq.backend.Job` instead
+# of `gongzhi db_worker`.
+if os.environ.get("GONGZHI_TASKS_REDIS_URL"):
+    INSTALLED_APPS.append("django_rq")
+    RQ_QUEUES = {"default": {"URL": os.environ["GONGZHI_TASKS_REDIS_URL"], "DEFAULT_TIMEOUT": 300}}
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
 LOGGING = {
     "version": 1,

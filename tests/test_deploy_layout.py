@@ -110,7 +110,7 @@ def test_the_whole_layout_starts_from_deploy_and_answers_end_to_end_then_stops_c
                  "the sequencer put the filing in the ledger", "`gongzhi ledger verify --db` passes",
                  "/metrics through nginx without the token is refused", "/metrics shows the queue gauges",
                  "every process stopped on its unit's signal"):
-        assert f"ok   {step}" in out, f"{step!r} not reported as passed:\n{out}"
+        assert any("] ok   " in line and step in line for line in out.splitlines()), f"{step!r} not passed:\n{out}"
     assert " 0 failed" in out
     database = re.search(r"PostgreSQL \S+ in (\S+) on port", out).group(1)
     assert processes_mentioning(folder) == [] and processes_mentioning(database) == []  # nothing left running
