@@ -52,6 +52,11 @@ def schedule_sweep(after_seconds: float = SWEEP_INTERVAL_SECONDS, *, start_now: 
 
 
 def _sweep_waiting(backend) -> bool:
+    if apps.is_installed("django_rq"):
+        from django_tasks_rq import RQBackend
+
+        if isinstance(backend, RQBackend):
+            return _rq_sweep_waiting()
     if not apps.is_installed("django_tasks_db"):
         return False
     from django_tasks_db.backend import DatabaseBackend
@@ -68,3 +73,14 @@ def restart_chain(task_result) -> None:
     seconds = (task_result.args_kwargs.get("kwargs") or {}).get("reschedule_seconds")
     if seconds:
         schedule_sweep(seconds, start_now=True)
+
+
+def _rq_sweep_waiting() -> bool:
+    """On Redis (GONGZHI_TASKS_REDIS_URL): a sweep is queued or scheduled in RQ's registries."""
+    import django_rq
+    from rq.registry import ScheduledJobRegistry
+
+    queue = django_rq.get_queue(sweep_deadlines_task.queue_name)
+    waiting = [*queue.get_job_ids(), *ScheduledJobRegistry(queue=queue).get_job_ids()]
+    return any(job is not None and job.func_name == sweep_deadlines_task.module_path
+               for job in queue.job_class.fetch_many(waiting, connection=queue.connection))

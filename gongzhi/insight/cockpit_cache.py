@@ -8,7 +8,7 @@ an event, hence a short time limit as well (SECONDS)."""
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections, router
 
 from gongzhi.core import clock
 from gongzhi.org.models import Region
@@ -25,6 +25,8 @@ def version() -> str:
 
     tables = [(Event._meta.db_table, "id"), (Demand._meta.db_table, "id"), (DemandProfile._meta.db_table, "demand_id"),
               (Issue._meta.db_table, "id"), (HotSpotRun._meta.db_table, "id")]
+    # The database the figures are read from (the replica, when core/dbrouter.py sends this page there).
+    connection = connections[router.db_for_read(Event)]
     parts = [f"(SELECT MAX({connection.ops.quote_name(column)}) FROM {connection.ops.quote_name(table)})"
              for table, column in tables]
     with connection.cursor() as cursor:
@@ -38,7 +40,7 @@ def figures(region: Region, language: str, compute):
     seconds = getattr(settings, "GONGZHI_INSIGHT_CACHE_SECONDS", SECONDS)
     if not seconds:
         return compute()
-    key = f"insight.cockpit:{connection.alias}:{region.pk}:{language}:{clock.today().isoformat()}:{version()}"
+    key = f"insight.cockpit:{router.db_for_read(Region)}:{region.pk}:{language}:{clock.today().isoformat()}:{version()}"
     found = cache.get(key)
     if found is None:
         found = compute()
