@@ -48,7 +48,11 @@ class GongzhiCheck(HealthCheck):
     detail: str = dataclasses.field(default="", repr=False)
 
     async def run(self):
-        self.detail = await sync_to_async(self.probe, thread_sensitive=True)()
+        try:
+            self.detail = await sync_to_async(self.probe, thread_sensitive=True)()
+        except DatabaseError as error:  # said in words, not as the library's "unknown error" with a traceback
+            raise ServiceUnavailable(f"could not be checked: the database did not answer ({type(error).__name__})") \
+                from error
 
     def probe(self) -> str:  # returns what it found; raises ServiceUnavailable(reason) when failing
         raise NotImplementedError

@@ -136,3 +136,30 @@ def test_behind_https_the_probes_still_answer_over_plain_http_on_the_machine(cli
     assert client.get("/metrics").status_code == 200
     assert client.get(reverse("ops:ready")).status_code in (200, 503)
     assert client.get("/demands/report/").status_code == 301  # everything else goes to HTTPS
+
+
+def test_with_the_database_gone_every_check_that_reads_it_says_so_in_words(client):
+    """A database that cannot be reached at all: the checks' connection is made to a file or a port where there is
+    none (the test's own connection, holding its transaction, is put back afterwards)."""
+    from django.db import connections
+
+    beat(1)
+    original = connections.settings
+    broken = {**original, "default": dict(original["default"])}
+    if connection.vendor == "sqlite":
+        broken["default"]["NAME"] = "/nonexistent-folder/gongzhi.sqlite3"
+    else:
+        broken["default"]["PORT"] = "1"  # nothing listens on port 1
+    real = connections["default"]
+    connections.settings = broken
+    del connections["default"]  # the next use makes a new connection from the broken settings
+    try:
+        status, body, checks = ready(client)
+    finally:
+        connections["default"].close()
+        connections["default"] = real
+        connections.settings = original
+    assert status == 503
+    assert checks["database"]["detail"] == "the database did not answer a write (OperationalError)"
+    assert checks["worker"]["detail"] == "could not be checked: the database did not answer (OperationalError)"
+    assert checks["disk"]["state"] == "ok"
