@@ -14,6 +14,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from gongzhi.core import clock, events, policy
@@ -235,13 +236,19 @@ def similar_demands(demand: Demand, limit: int = 5, *, user) -> list[hooks.Simil
                                        "days_apart": round(m.days_apart, 1)}) for m in matches]
 
 
+PROFILE_MARGIN = 10_000  # demands below the newest profiled one still looked at (ids commit out of order)
+
+
 def profile_new_demands(limit: int = 500) -> int:
     """Profile the demands that have none yet, oldest first: signature, then the issue it joins (the best
     issue nearby whose latest members it resembles, above ISSUE_JOIN_THRESHOLD) or founds. Returns how
     many were profiled. Incremental and idempotent: run by the worker every few seconds."""
     done = 0
-    pending = list(Demand.objects.filter(profile__isnull=True).order_by("id")
-                   .values_list("id", flat=True)[:limit])
+    # Incremental: only demands past the newest profiled one (less a margin for ids that committed late), not an
+    # anti-join over every demand ever filed, which at millions costs seconds each run (docs/benchmarks.md, Volume).
+    newest = DemandProfile.objects.order_by("-demand_id").values_list("demand_id", flat=True).first()
+    recent = Demand.objects.filter(id__gt=max(0, newest - PROFILE_MARGIN)) if newest else Demand.objects.all()
+    pending = list(recent.filter(profile__isnull=True).order_by("id").values_list("id", flat=True)[:limit])
     for demand_id in pending:
         with transaction.atomic():
             demand = Demand.objects.select_related("grid").select_for_update(of=("self",)).get(pk=demand_id)
@@ -348,18 +355,21 @@ def analyse_hot_spots(region: Region | None = None, *, weeks: int = 26, today: d
     counts = np.zeros((len(roots), len(grids), weeks), dtype=np.int64)
     start = timezone.make_aware(dt.datetime.combine(first_week, dt.time()))
     end = start + dt.timedelta(weeks=weeks)
+    # Counted by the database per grid, category and local week (a few thousand rows, not one per demand: at
+    # millions of demands a half year is over a million rows; docs/benchmarks.md, Volume).
     rows = (Demand.objects.filter(received_at__gte=start, received_at__lt=end, category__isnull=False,
                                   grid_id__in=cell_of)
-            .exclude(state=demand_rules.MERGED).values_list("grid_id", "category__path", "received_at"))
+            .exclude(state=demand_rules.MERGED).annotate(week=TruncWeek("received_at"))
+            .values_list("grid_id", "category__path", "week").annotate(n=Count("id")).order_by())
     total = 0
-    for grid_id, path, received in rows:
+    for grid_id, path, week_start, n in rows:
         root = root_of.get(int(path.strip("/").split("/")[0]))
         if root is None:
             continue
-        week = (timezone.localdate(received) - first_week).days // 7
+        week = (timezone.localdate(week_start) - first_week).days // 7
         if 0 <= week < weeks:
-            counts[root, cell_of[grid_id], week] += 1
-            total += 1
+            counts[root, cell_of[grid_id], week] += n
+            total += n
     neighbours = grid_neighbours()
     adjacency = [[cell_of[n] for n in neighbours.get(grid_id, []) if n in cell_of] for grid_id, _ in grids]
     found = hotspots.find_hot_spots(
