@@ -37,7 +37,8 @@ class Key:
         if not self.nullable:
             return F(self.name).desc() if descending else F(self.name).asc()
         # NULLs after the values read forwards, so before them read backwards.
-        return F(self.name).desc(nulls_last=not reverse) if descending else F(self.name).asc(nulls_last=not reverse)
+        nulls = {"nulls_first": True} if reverse else {"nulls_last": True}
+        return F(self.name).desc(**nulls) if descending else F(self.name).asc(**nulls)
 
 
 class BadCursor(ValueError):
