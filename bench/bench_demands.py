@@ -18,9 +18,9 @@ DATABASE_URL names a PostgreSQL server, a fresh database on that server.
    --profile N then files N demands in-process through the API (Django's test client) under cProfile
    and prints where the time goes: token check, point-to-grid, number (the day's counter row, locked),
    routing and time limits, the event and outbox writes, inline sequencing.
-2. Rates. --demands rows (default 1,000,000) are synthesised over the year before today in the demo
-   district (COPY on PostgreSQL, executemany on SQLite): dispatched to its units, accepted in time or
-   late, rated solved or not with each satisfaction level. queries.rates() is then timed per level
+2. Rates (PostgreSQL only). --demands rows (default 1,000,000) are synthesised over the year before today in
+   the demo district by `gongzhi bench seed`'s code (gongzhi/demands/seeding.py; demands and contacts, no
+   steps): dispatched to its units, accepted in time or late, rated solved or not with each satisfaction level. queries.rates() is then timed per level
    (unit, community, street, category) for the last month and for the whole year: median and max of
    --repeat runs. Goal: ≤ 1 s on PostgreSQL.
 """
@@ -407,76 +407,12 @@ def profile_main(n: int) -> int:
 # --- 2. the three rates over a million demands ------------------------------------------------------------------
 
 def synthesise_demands(n: int, seed: int, today: dt.date) -> float:
-    """n demands over the year before `today` in the demo district, written in bulk; seconds taken."""
-    from django.db import connection, transaction
-
-    from gongzhi.demands import rules
-    from gongzhi.demands.models import Category, Demand
-    from gongzhi.org.models import Organisation, Region
-
-    rng = random.Random(seed)
-    tz = dt.timezone(dt.timedelta(hours=8))
-    grids = list(Region.objects.filter(level=Region.Level.GRID).order_by("id"))
-    paths = {g.pk: [int(x) for x in g.path.strip("/").split("/")] for g in grids}
-    categories = list(Category.objects.filter(parent__isnull=False).values_list("pk", flat=True))
-    units = list(Organisation.objects.filter(kind__in=("department", "street_office", "township_government",
-                                                       "residents_committee", "villagers_committee",
-                                                       "property_company")).values_list("pk", flat=True))
-    desks = {o.region_id: o.pk for o in Organisation.objects.filter(kind__in=("street_office", "township_government"))}
-    unit_quality = {u: (rng.uniform(0.8, 0.99), rng.uniform(0.75, 0.97)) for u in units}
-    first = dt.datetime.combine(today - dt.timedelta(days=365), dt.time(), tzinfo=tz)
-    fields = [f for f in Demand._meta.concrete_fields if f.attname != "id"]
-    names = [f.attname for f in fields]
-    defaults = {f.attname: f.get_default() for f in fields}
-    satisfaction = ("satisfied", "basically_satisfied", "not_satisfied")
-
-    def row(i: int) -> tuple:
-        grid = rng.choice(grids)
-        _, street, community, _ = paths[grid.pk]
-        unit = rng.choice(units)
-        accepts, solves = unit_quality[unit]
-        received = first + dt.timedelta(seconds=rng.randrange(365 * 86400))
-        dispatched = received + dt.timedelta(minutes=rng.randrange(5, 120))
-        accept_due = dispatched + dt.timedelta(hours=2)
-        accepted = dispatched + dt.timedelta(minutes=rng.randrange(1, 110) if rng.random() < accepts
-                                             else rng.randrange(121, 600))
-        values = {**defaults, "number": f"B{i:010d}", "channel": "hotline", "text": "基准测试诉求",
-                  "category_id": rng.choice(categories), "urgency": rules.ORDINARY, "urgency_overridden": False,
-                  "longitude": None, "latitude": None, "address": "", "grid_id": grid.pk,
-                  "community_id": community, "street_id": street, "desk_id": desks.get(street),
-                  "lead_unit_id": unit, "dispatch_due": received + dt.timedelta(hours=2), "accept_due": accept_due,
-                  "feedback_due": received + dt.timedelta(days=9), "received_at": received,
-                  "dispatched_at": dispatched, "accepted_at": accepted, "reply": "", "reopen_count": 0,
-                  "reporter_user_id": None, "reporter_id": None, "merged_into_id": None,
-                  "replied_at": None, "verified_at": None, "closed_at": None, "rated_at": None, "solved": None,
-                  "satisfaction": "", "state": rules.ACCEPTED}
-        if rng.random() < 0.88:
-            replied = accepted + dt.timedelta(hours=rng.uniform(2, 200))
-            solved = rng.random() < solves
-            level = rng.choices(satisfaction, (0.72, 0.24, 0.04) if solved else (0.04, 0.26, 0.70))[0]
-            values.update(state=rules.RATED, replied_at=replied, verified_at=replied + dt.timedelta(hours=5),
-                          closed_at=replied + dt.timedelta(hours=8), rated_at=replied + dt.timedelta(hours=30),
-                          solved=solved, satisfaction=level)
-        return tuple(values[name] for name in names)
+    """n demands over the year before `today` in the district already built, by the seed command's code
+    (gongzhi/demands/seeding.py, `gongzhi bench seed`): demands and contacts, no steps; seconds taken."""
+    from gongzhi.demands import seeding
 
     start = time.perf_counter()
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(Demand._meta.db_table)
-    chunk = 50_000
-    with transaction.atomic(), connection.cursor() as cursor:
-        for offset in range(0, n, chunk):
-            rows = [row(i) for i in range(offset, min(n, offset + chunk))]
-            if connection.vendor == "postgresql":
-                with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                    for values in rows:
-                        copy.write_row(values)
-            else:
-                adapt = connection.ops.adapt_datetimefield_value
-                rows = [tuple(adapt(v) if isinstance(v, dt.datetime) else v for v in values) for values in rows]
-                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(names))})",
-                                   rows)
-    with connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {table}")
+    seeding.seed(n, years=1, end=today, seed_value=seed, steps=False, force=True)
     return time.perf_counter() - start
 
 
@@ -491,6 +427,10 @@ def rates_main(args) -> int:
     from gongzhi.demands.models import Demand
 
     load_district()
+    if connection.vendor != "postgresql":
+        print("   skipped: the demands are synthesised with `gongzhi bench seed`, which needs PostgreSQL")
+        print(json.dumps({"worst_median_s": 0.0}))
+        return 0
     today = dt.date.today()
     seconds = synthesise_demands(args.demands, seed=3, today=today)
     print(f"   {Demand.objects.count():,} demands synthesised in {seconds:.0f} s ({database_version()})")

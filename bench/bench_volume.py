@@ -200,7 +200,8 @@ def measure_main(args) -> int:
             continue
         goal = GOALS_MS.get(group)
         verdict = "" if goal is None else ("met" if figures["median"] <= goal else "NOT met")
-        print(f"   {group:8} {name:62} median {figures['median']:8.1f} ms  p95 {figures['p95']:8.1f} ms  {verdict}")
+        print(f"   {group:8} {name:62} median {figures['median']:8.1f} ms  p95 {figures['p95']:8.1f} ms  {verdict}",
+              flush=True)
         results.append({"group": group, "name": name, **figures, "goal_ms": goal})
         if args.plans:
             for query in captured(call)[: args.plans]:
@@ -216,6 +217,58 @@ def measure_main(args) -> int:
     return 0
 
 
+PARTITION_SQL = {
+    "rates of a month (dispatched or rated in it), per street": """
+        SELECT street_id, count(*) FILTER (WHERE dispatched_at >= %(a)s AND dispatched_at < %(b)s),
+               count(*) FILTER (WHERE dispatched_at >= %(a)s AND dispatched_at < %(b)s AND accepted_at <= accept_due),
+               count(*) FILTER (WHERE rated_at >= %(a)s AND rated_at < %(b)s AND solved)
+        FROM {table} WHERE (dispatched_at >= %(a)s AND dispatched_at < %(b)s) OR (rated_at >= %(a)s AND rated_at < %(b)s)
+        GROUP BY street_id""",
+    "demands received in a month, per grid": """
+        SELECT grid_id, count(*) FROM {table} WHERE received_at >= %(a)s AND received_at < %(b)s GROUP BY grid_id""",
+    "newest 21 of the public list": """
+        SELECT id, number FROM {table} WHERE state NOT IN ('merged', 'rejected')
+        ORDER BY received_at DESC, id DESC LIMIT 21""",
+}
+
+
+def partition_experiment(url: str, runs: int) -> None:
+    """The demands copied into a table partitioned by month of received_at (what declarative partitioning would
+    give, foreign keys aside: docs/decisions), with the same indexes; the same queries timed on both."""
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        months = conn.execute("SELECT date_trunc('month', min(received_at)), date_trunc('month', max(received_at)) "
+                              "FROM demands_demand").fetchone()
+        start = time.perf_counter()
+        conn.execute("DROP TABLE IF EXISTS volume_partitioned")
+        conn.execute("CREATE TABLE volume_partitioned (LIKE demands_demand INCLUDING DEFAULTS) "
+                     "PARTITION BY RANGE (received_at)")
+        month, n = months[0], 0
+        while month <= months[1]:
+            conn.execute(f"CREATE TABLE volume_partitioned_{n} PARTITION OF volume_partitioned FOR VALUES FROM "
+                         f"('{month.isoformat()}') TO ('{(month + dt.timedelta(days=32)).replace(day=1).isoformat()}')")
+            month, n = (month + dt.timedelta(days=32)).replace(day=1), n + 1
+        conn.execute("INSERT INTO volume_partitioned SELECT * FROM demands_demand")
+        for columns in ("received_at, id", "dispatched_at", "rated_at", "street_id, rated_at", "state, feedback_due"):
+            conn.execute(f"CREATE INDEX ON volume_partitioned ({columns})")
+        conn.execute("VACUUM ANALYZE volume_partitioned")
+        print(f"   partitioned copy: {n} monthly partitions, built in {time.perf_counter() - start:.0f} s")
+        b = conn.execute("SELECT date_trunc('month', max(received_at)) FROM demands_demand").fetchone()[0]
+        a = (b - dt.timedelta(days=1)).replace(day=1)
+        for name, sql in PARTITION_SQL.items():
+            figures = {}
+            for table in ("demands_demand", "volume_partitioned"):
+                query = sql.format(table=table)
+                figures[table] = timed(lambda query=query: conn.execute(query, {"a": a, "b": b}).fetchall(), runs)
+            print(f"   {name:55} plain table {figures['demands_demand']['median']:7.1f} ms, "
+                  f"partitioned {figures['volume_partitioned']['median']:7.1f} ms (medians)")
+            plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql.format(table="volume_partitioned"),
+                                {"a": a, "b": b}).fetchall()
+            print("        partitioned plan: " + "; ".join(row[0].strip() for row in plan[:3]))
+        conn.execute("DROP TABLE volume_partitioned")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--demands", type=int, default=1_000_000)
@@ -227,20 +280,24 @@ def main(argv=None) -> int:
                         help="seed demands and contacts only (no steps/events): for 10M on a busy machine")
     parser.add_argument("--keep", action="store_true", help="keep the scratch database; print its URL")
     parser.add_argument("--url", help="measure this already seeded database (no seeding, nothing dropped)")
+    parser.add_argument("--partitions", action="store_true",
+                        help="also time a few queries on a copy of the demands partitioned by month (decision 0012)")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.measure:
         return measure_main(args)
     print("volume benchmark (gongzhi bench seed + pages and queries)")
-    print(f"  machine: {machine()}; date {dt.date.today()}")
+    print(f"  machine: {machine()}; date {dt.date.today()}", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="bench-volume-"))
     drop = lambda: None  # noqa: E731
     if args.url:
         url = args.url
     else:
         url, drop = scratch(args)
+    # The ledger sequenced by its own process, as in production (GONGZHI_LEDGER_SEQUENCER=loop): inline, the
+    # first page that records an event would sequence the seed's millions of queued events in the request.
     env = {**os.environ, "DATABASE_URL": url, "GONGZHI_VAR_DIR": str(workdir / "var"),
-           "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "PYTHONPATH": str(ROOT)}
+           "DJANGO_SETTINGS_MODULE": "gongzhi.settings", "PYTHONPATH": str(ROOT), "GONGZHI_LEDGER_SEQUENCER": "loop"}
     try:
         if not args.url:
             subprocess.run([str(BIN / "gongzhi"), "migrate", "-v0"], env=env, check=True)
@@ -259,11 +316,19 @@ def main(argv=None) -> int:
         print(f"   migrate before measuring: {time.perf_counter() - start:.1f} s")
         print(f"\n2. pages and queries ({args.runs} runs each after a warm-up; goals: rates ≤ {GOALS_MS['rates']} ms, "
               f"lists ≤ {GOALS_MS['list']} ms, cockpit ≤ {GOALS_MS['cockpit']} ms)")
-        run = subprocess.run([sys.executable, __file__, "--measure", "--runs", str(args.runs), "--plans",
-                              str(args.plans)], env=env, check=True, stdout=subprocess.PIPE, text=True)
-        lines = run.stdout.rstrip().splitlines()
-        print("\n".join(lines[:-1]))
-        results = json.loads(lines[-1])
+        child = subprocess.Popen([sys.executable, __file__, "--measure", "--runs", str(args.runs), "--plans",
+                                  str(args.plans)], env=env, stdout=subprocess.PIPE, text=True)
+        last = ""
+        for line in child.stdout:  # each figure as it is measured
+            if last:
+                print(last, end="", flush=True)
+            last = line
+        if child.wait() != 0:
+            raise subprocess.CalledProcessError(child.returncode, child.args)
+        results = json.loads(last)
+        if args.partitions:
+            print("\n3. the same queries on a copy of the demands partitioned by month of receipt")
+            partition_experiment(url, args.runs)
         missed = [r["name"] for r in results if r.get("goal_ms") and (r.get("error") or r["median"] > r["goal_ms"])]
         print(f"\n  goals: {'MET' if not missed else 'NOT MET: ' + '; '.join(missed)}")
         if args.keep:
