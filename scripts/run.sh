@@ -27,7 +27,9 @@ others=()
 declare -A names
 
 # In the background, so that `wait` (unlike a foreground child) lets a trap run at once.
-"$BIN/gunicorn" gongzhi.wsgi --bind "$HOST:$PORT" --workers "${GONGZHI_WEB_WORKERS:-2}" --threads 4 \
+# gongzhi.ops.gunicorn: the request metrics of every web process add up at /metrics (deploy/systemd does the same).
+"$BIN/gunicorn" gongzhi.wsgi --config python:gongzhi.ops.gunicorn --bind "$HOST:$PORT" \
+  --workers "${GONGZHI_WEB_WORKERS:-2}" --threads 4 \
   --graceful-timeout "$GRACE" --access-logfile - --log-level warning &
 server=$!
 names[$server]="web server"
