@@ -15,6 +15,7 @@ import datetime as dt
 import fcntl
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,6 +62,10 @@ def read() -> Published | None:
                      data.get("recorded_at", "?"))
 
 
+SYNC_EVERY = 1.0
+_synced_at = 0.0
+
+
 def remember(size: int, root: bytes, checkpoint: str) -> None:
     """Record a checkpoint just committed (signed and served) if it is larger than the one recorded."""
     where = path()
@@ -75,10 +80,15 @@ def remember(size: int, root: bytes, checkpoint: str) -> None:
         temporary = where.with_name(where.name + ".tmp")
         body = {"size": size, "root": root.hex(), "checkpoint": checkpoint,
                 "recorded_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        global _synced_at
         with open(temporary, "w", encoding="utf-8") as out:
             out.write(json.dumps(body, ensure_ascii=False) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+            if time.monotonic() - _synced_at > SYNC_EVERY:
+                # At most once a second: in inline mode every write's commit is a batch, and a flush to disk each
+                # time would double its cost. Between flushes the rename still never leaves a half-written record.
+                out.flush()
+                os.fsync(out.fileno())
+                _synced_at = time.monotonic()
         temporary.replace(where)
 
 
