@@ -72,7 +72,13 @@ class LedgerPart(backup.Part):
 
     def after_restore(self, header: dict, options: dict, write) -> bool:
         if options.get("checkpoint") and "_published" not in options:
-            options["_published"] = _read_checkpoint_option(options["checkpoint"])  # the key came with the backup
+            try:  # the key came with the backup: only now can the checkpoint be checked
+                options["_published"] = _read_checkpoint_option(options["checkpoint"])
+            except Exception as error:  # noqa: BLE001 - reported, and the restore exits 1
+                write(f"ledger: --checkpoint {options['checkpoint']} cannot be used ({error}): the restored log was NOT "
+                      "checked against the published checkpoint; run `gongzhi ledger recover` or restore again with a "
+                      "checkpoint signed by the restored key")
+                return False
         if options.get("_published"):
             published.remember(*options["_published"])
         record = published.read()
