@@ -76,8 +76,7 @@ class LedgerPart(backup.Part):
                 options["_published"] = _read_checkpoint_option(options["checkpoint"])
             except Exception as error:  # noqa: BLE001 - reported, and the restore exits 1
                 write(f"ledger: --checkpoint {options['checkpoint']} cannot be used ({error}): the restored log was NOT "
-                      "checked against the published checkpoint; run `gongzhi ledger recover` or restore again with a "
-                      "checkpoint signed by the restored key")
+                      "checked against the published checkpoint: restore again with a checkpoint signed by this log's key")
                 return False
         if options.get("_published"):
             published.remember(*options["_published"])
