@@ -10,6 +10,10 @@ def main(argv: list[str] | None = None) -> None:
 
     argv = list(sys.argv if argv is None else argv)
     execute_from_command_line(["gongzhi", *argv[1:]])
+    from gongzhi.core import stopping
+
+    if stopping.stop_requested():  # a loop (worker, sequencer, task worker) stopped cleanly on a signal
+        stopping.exit_now(0)
 
 
 if __name__ == "__main__":
