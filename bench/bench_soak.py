@@ -18,7 +18,7 @@ What it starts, in a temp folder it deletes at the end:
 The load is open-loop: each kind of request arrives at its own fixed rate whatever the server does (a
 slow answer does not slow the arrivals); requests wait for a free client connection (--clients for the
 intake, --page-clients for everything else), and a latency counts from when the request was due, so time
-spent waiting for a connection is in it (one still waiting --give-up seconds after it was due, default 60, is
+spent waiting for a connection is in it ("served" is from sending to the whole answer) (one still waiting --give-up seconds after it was due, default 60, is
 not sent and counts as failed with status -1, as a client that gave up). The kinds (per second, pages scaled by --read-scale):
 
     api.submit          POST /api/v1/demands/submissions as the resident (bearer token)   --rate
@@ -398,7 +398,8 @@ class Sampler(threading.Thread):
         self.samples: list[dict] = []
         self.stopping = threading.Event()
         self.start_time = 0.0
-        self.last_census = 0.0
+        self.census: dict[tuple[int, str], float] = {}
+        self.beside: dict[str, float] = defaultdict(float)  # CPU seconds of the others during the run
 
     def processes(self) -> dict[str, int]:
         """label → pid of each process of the layout, from /proc (scripts/run.sh's children and gunicorn's)."""
@@ -445,16 +446,16 @@ class Sampler(threading.Thread):
         busy = sum(int(x) for i, x in enumerate(fields[:8]) if i not in (3, 4)) / TICK  # all but idle, iowait
         return {"busy": busy, "load": os.getloadavg()[0]}
 
-    def others(self, ours: set[int]) -> dict[str, float]:
-        """CPU seconds so far of every process on the machine that is not ours, by command (short)."""
-        found = defaultdict(float)
+    def others(self, ours: set[int]) -> dict[tuple[int, str], float]:
+        """CPU seconds so far of every process on the machine that is not ours, by (pid, command)."""
+        found = {}
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit() or int(entry.name) in ours:
                 continue
             s = stat(int(entry.name))
-            if s and s[0] > 0:
-                found[re.sub(r"\s+", " ", cmdline(int(entry.name)))[:110] or "(kernel)"] += s[0]
-        return dict(found)
+            if s:
+                found[(int(entry.name), re.sub(r"\s+", " ", cmdline(int(entry.name)))[:110] or "(kernel)")] = s[0]
+        return found
 
     def active_queries(self, connection) -> list:
         """Statements running for more than a second in the soak's database: what a slow minute waited on."""
@@ -477,13 +478,13 @@ class Sampler(threading.Thread):
             counts["slow_queries"] = self.active_queries(connection)
         except Exception as error:  # a probe must not end the soak; the gap shows in the figures
             counts = {"error": str(error)[:200]}
-        sample = {"t": at, "procs": procs, **counts, **self.machine()}
-        if not self.samples or at - self.last_census >= 60 or self.stopping.is_set():
-            ours = {p["pid"] for p in procs.values()} | {self.postmaster_pid, self.layout_pid}
-            ours |= set(children(self.postmaster_pid))
-            sample["others"] = self.others(ours)
-            self.last_census = at
-        return sample
+        ours = {p["pid"] for p in procs.values()} | {self.postmaster_pid, self.layout_pid}
+        census = self.others(ours | set(children(self.postmaster_pid)))
+        for key, cpu in census.items():  # what each process used since the last sample (if it was there then)
+            if key in self.census:
+                self.beside[key[1]] += cpu - self.census[key]
+        self.census = census
+        return {"t": at, "procs": procs, **counts, **self.machine()}
 
     def run(self):
         import psycopg
@@ -514,7 +515,9 @@ def summarise(load: Load, sampler: Sampler, seconds: float) -> dict:
         return {"requests": len(rows), "ok": len(good), "per_s": len(good) / span,
                 "p50": percentile(good, 50), "p95": percentile(good, 95), "p99": percentile(good, 99),
                 "max": max(good) if good else float("nan"), "errors": dict(errors),
-                "waited_p95": percentile([(r[1] - r[0]) * 1e3 for r in rows], 95)}
+                "waited_p95": percentile([(r[1] - r[0]) * 1e3 for r in rows], 95),
+                "served_p50": percentile([(r[2] - r[1]) * 1e3 for r in rows if r[3] in expected(kind)], 50),
+                "served_p95": percentile([(r[2] - r[1]) * 1e3 for r in rows if r[3] in expected(kind)], 95)}
 
     samples = sampler.samples
 
@@ -567,13 +570,12 @@ def summarise(load: Load, sampler: Sampler, seconds: float) -> dict:
                  for label in b["procs"] if label in a["procs"] and a["procs"][label]["pid"] == b["procs"][label]["pid"]}
     pids = {label: sorted({s["procs"][label]["pid"] for s in samples if label in s["procs"]}) for label in
             (samples[-1]["procs"] if samples else {})}
-    censuses = [x for x in samples if "others" in x]
-    beside = {}
-    if len(censuses) >= 2:
-        a, b = censuses[0], censuses[-1]
-        span = max(1e-9, b["t"] - a["t"])
-        beside = {cmd: (cpu - a["others"].get(cmd, 0.0)) / span for cmd, cpu in b["others"].items()}
-        beside = dict(sorted(((k, v) for k, v in beside.items() if v >= 0.02), key=lambda kv: -kv[1])[:12])
+    # Others by command, a pytest run's numbers and ports folded: what kind of work ran beside.
+    folded = defaultdict(float)
+    for cmd, cpu in sampler.beside.items():
+        folded[re.sub(r"\d+", "N", cmd)[:100]] += cpu
+    span = max(1e-9, samples[-1]["t"] - samples[0]["t"]) if samples else 1
+    beside = dict(sorted(((k, v / span) for k, v in folded.items() if v / span >= 0.01), key=lambda kv: -kv[1])[:15])
     slow = sorted((q + [round(x["t"])] for x in samples for q in x.get("slow_queries", [])), key=lambda q: -q[0])
     return {"per_minute": per_minute, "total": total, "rss_growth": growth, "cpu_cores": whole,
             "beside": beside, "slow_queries": slow[:15],
@@ -608,12 +610,14 @@ def markdown(report: dict) -> str:
             f"{row.get('others_cores', float('nan')):.2f}, {row.get('load', float('nan')):.1f} | "
             f"{workers} / {rss.get('intake worker', 0):.0f} / {rss.get('ledger sequencer', 0):.0f} / "
             f"{rss.get('task worker', 0):.0f} |")
-    out += ["", "| kind | requests | ok/s | p50 ms | p95 ms | p99 ms | max ms | errors (status: count) |",
-            "|---|---|---|---|---|---|---|---|"]
+    out += ["", "| kind | requests | ok/s | p50 ms | p95 ms | p99 ms | max ms | served p50 / p95 ms | "
+                "errors (status: count) |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for kind, f in s["total"].items():
         errors = ", ".join(f"{k}: {v}" for k, v in sorted(f["errors"].items())) or "none"
         out.append(f"| {kind} | {f['requests']:,} | {f['per_s']:.2f} | {fmt_ms(f['p50'])} | {fmt_ms(f['p95'])} | "
-                   f"{fmt_ms(f['p99'])} | {fmt_ms(f['max'])} | {errors} |")
+                   f"{fmt_ms(f['p99'])} | {fmt_ms(f['max'])} | {fmt_ms(f.get('served_p50', float('nan')))} / "
+                   f"{fmt_ms(f.get('served_p95', float('nan')))} | {errors} |")
     out += ["", "| process | RSS at minute 2, MB | at the end, MB | growth, MB | per minute, MB | CPU, cores (mean) |",
             "|---|---|---|---|---|---|"]
     for label, g in s["rss_growth"].items():
@@ -624,7 +628,7 @@ def markdown(report: dict) -> str:
             out.append(f"| {label} | {g['minute_2_mb']:.1f} | {g['end_mb']:.1f} | {g['growth_mb']:+.1f} | "
                        f"{g['per_minute_mb']:+.2f} | {cpu:.2f} |")
     if s.get("beside"):
-        out += ["", "What else ran on the machine (CPU, cores on average over the run, by command):", ""]
+        out += ["", "What else ran on the machine (CPU, cores on average over the run, by command; processes that lived less than one sample interval are missed):", ""]
         out += [f"- {cores:.2f}: `{cmd}`" for cmd, cores in s["beside"].items()]
     if s.get("slow_queries"):
         out += ["", "Statements seen running for more than a second (seconds, wait event, statement, at second):", ""]
@@ -648,7 +652,7 @@ def run(args) -> int:
         env.update(DATABASE_URL=url, GONGZHI_VAR_DIR=str(work / "var"), DJANGO_SETTINGS_MODULE="gongzhi.settings",
                    PYTHONPATH=str(ROOT), GONGZHI_LEDGER_SEQUENCER="loop", GONGZHI_TASK_WORKER="1",
                    GONGZHI_WEB_WORKERS=str(args.workers), GONGZHI_CONN_MAX_AGE="60", GONGZHI_RATE_LIMITS=RATE_LIMITS,
-                   GONGZHI_LOG_LEVEL="WARNING", BIN=str(BIN), HOST="127.0.0.1")
+                   BIN=str(BIN), HOST="127.0.0.1")
         began = time.perf_counter()
         print(f"set-up: PostgreSQL on port {server.port}; migrate, {'the district' if args.quick else 'the demo'}, "
               "…", flush=True)
@@ -792,9 +796,9 @@ def print_report(report: dict, run_log: str) -> None:
     print(f"stop: exit {report['stop_exit']} in {report['stop_seconds']:.1f} s; "
           f"{report['tracebacks_in_log']} tracebacks in the processes' log; load average at the end "
           f"{' '.join(f'{x:.2f}' for x in report['load_average_at_end'])}")
-    tail = [line for line in run_log.splitlines() if line.strip()][-15:]
-    if tail:
-        print("the processes' log (last lines):\n  " + "\n  ".join(tail))
+    stopping = [line for line in run_log.splitlines() if re.search(r"stopp|still running|killed|Traceback", line)]
+    if stopping:
+        print("the processes' log on stopping:\n  " + "\n  ".join(stopping[-20:]))
 
 
 def main() -> int:
