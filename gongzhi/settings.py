@@ -64,6 +64,8 @@ if GONGZHI_HTTPS:
     SECURE_HSTS_PRELOAD = True
     if int(os.environ.get("GONGZHI_PROXY_COUNT", "0")) > 0:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health probes and metrics scrapes on the machine itself reach gunicorn over plain HTTP (docs/deployment.md).
+SECURE_REDIRECT_EXEMPT = [r"^health/", r"^metrics$"]
 SECURE_CONTENT_TYPE_NOSNIFF = True  # X-Content-Type-Options: nosniff
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -128,9 +130,12 @@ INSTALLED_APPS = [
     "gongzhi.insight",
     "gongzhi.cases",
     "gongzhi.web",
+    "django_prometheus",
+    "gongzhi.ops",  # health, readiness and metrics: reads every app above, none imports it
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",  # first and last: times the whole request
     "gongzhi.core.head.HeadAsGetMiddleware",  # first: HEAD is answered as GET without the body
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -147,6 +152,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lock-out page
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "gongzhi.urls"
@@ -330,6 +336,10 @@ CSRF_COOKIE_HTTPONLY = False  # htmx reads it to send X-CSRFToken
 # commit (group commit); "loop": only `gongzhi ledger sequence --forever` does.
 GONGZHI_LEDGER_ORIGIN = os.environ.get("GONGZHI_LEDGER_ORIGIN", "gongzhi.local/ledger")
 GONGZHI_LEDGER_KEY = Path(os.environ.get("GONGZHI_LEDGER_KEY", VAR_DIR / "ledger" / "signing.key"))
+# The last checkpoint the sequencer signed and so published, kept outside the database: the sequencer refuses to
+# sign while the database's log lacks it (after a restore; gongzhi/ledger/published.py, decision 0011). Backups
+# neither hold nor overwrite it. "" switches it off (only for throwaway logs, e.g. the in-process test suite).
+GONGZHI_LEDGER_PUBLISHED = os.environ.get("GONGZHI_LEDGER_PUBLISHED", str(VAR_DIR / "ledger" / "published-checkpoint"))
 # Rankings by the three rates (gongzhi/demands/ranking.py; docs/rules.md "Ranking by the three rates"):
 # fewer cases than GONGZHI_RANKING_MIN_CASES in the period: not ranked (样本不足); any rate below
 # GONGZHI_RANKING_FLOOR (a share): flagged, ranked below every unit that is not. The score's weights:
@@ -368,6 +378,17 @@ if os.environ.get("GONGZHI_TASKS_REDIS_URL"):
     RQ_QUEUES = {"default": {"URL": os.environ["GONGZHI_TASKS_REDIS_URL"], "DEFAULT_TIMEOUT": 300}}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 
+# Health and metrics (gongzhi/ops; docs/deployment.md). /health/ready/ answers 503 when the worker's last heartbeat
+# is older than GONGZHI_HEALTH_HEARTBEAT_INTERVALS × its sweep interval, when the oldest event waiting for the
+# ledger's sequencer is older than GONGZHI_HEALTH_SEQUENCER_LAG_SECONDS, or when GONGZHI_VAR_DIR's disk has less than
+# GONGZHI_HEALTH_MIN_FREE_MB free. /metrics answers requests straight from this machine (loopback, not through a
+# proxy; GONGZHI_METRICS_LOOPBACK=0 turns that off) and those bearing GONGZHI_METRICS_TOKEN; others get 404.
+GONGZHI_HEALTH_HEARTBEAT_INTERVALS = float(os.environ.get("GONGZHI_HEALTH_HEARTBEAT_INTERVALS", "3"))
+GONGZHI_HEALTH_SEQUENCER_LAG_SECONDS = float(os.environ.get("GONGZHI_HEALTH_SEQUENCER_LAG_SECONDS", "120"))
+GONGZHI_HEALTH_MIN_FREE_MB = float(os.environ.get("GONGZHI_HEALTH_MIN_FREE_MB", "1024"))
+GONGZHI_METRICS_TOKEN = os.environ.get("GONGZHI_METRICS_TOKEN", "")
+GONGZHI_METRICS_LOOPBACK = os.environ.get("GONGZHI_METRICS_LOOPBACK", "1").strip().lower() not in ("0", "false", "no", "off")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -377,5 +398,7 @@ LOGGING = {
         "gongzhi": {"handlers": ["console"], "level": os.environ.get("GONGZHI_LOG_LEVEL", "INFO")},
         # Every 500 logged with its traceback, also outside DEBUG (Django's default only mails admins).
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # A failing readiness check is answered in /health/ready/'s JSON; only a check's own crash is logged.
+        "health_check": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }
