@@ -138,7 +138,9 @@ def test_postgresql_killed_mid_burst_and_started_again_the_processes_recover_wit
         up_at = time.monotonic()
         outage = [s.status for s in during if s.at < up_at]
         # Refused at once, not hung; and cleanly: a server error or no answer, never a 4xx blaming the client.
-        assert outage and all(status == 0 or status >= 500 for status in outage), burst.statuses()
+        # (A 202 may still arrive for a request committed just before the kill: stored, as checked below.)
+        assert any(status != 202 for status in outage), burst.statuses()
+        assert all(status in (0, 202) or status >= 500 for status in outage), burst.statuses()
 
         first = burst.wait_acknowledged(1, seconds=60, layout=layout)  # the same processes, none restarted
         print(f"intake answered 202 again {first:.1f} s after PostgreSQL started")
