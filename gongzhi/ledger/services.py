@@ -415,6 +415,7 @@ def run_sequencer(*, interval: float = 0.1, should_stop=lambda: False, batch_siz
     except published.Held as held:
         _log_held(held)
     total = 0
+    failing = 0  # rounds in a row the database did not answer
     while not should_stop():
         try:
             done = sequence_pending(batch_size=batch_size)
@@ -423,11 +424,21 @@ def run_sequencer(*, interval: float = 0.1, should_stop=lambda: False, batch_siz
             _log_held(held)
             (sleep or time.sleep)(max(interval, 5.0))
             continue
-        except (OperationalError, InterfaceError):
-            # Database restarted or connection lost: the batch rolled back; reconnect and retry.
-            logger.exception("ledger: sequencing failed, retrying")
+        except (OperationalError, InterfaceError) as error:
+            # Database restarted or connection lost: the batch rolled back; reconnect and retry. The first
+            # failure is logged with its traceback, the rest of an outage a line every 10 s (issue #19: at
+            # 10 tries a second, an outage of seconds wrote thousands of lines).
+            if not failing:
+                logger.exception("ledger: sequencing failed, retrying")
+            elif failing % max(1, round(10 / max(interval, 0.1))) == 0:
+                logger.warning("ledger: the database still does not answer (%s); retrying", str(error).strip()[:200])
+            failing += 1
             connection.close()
-            done = 0
+            (sleep or time.sleep)(max(interval, 0.1))
+            continue
+        if failing:
+            logger.info("ledger: the database answers again; sequencing resumed after %d failed tries", failing)
+            failing = 0
         total += done
         if done < (batch_size or settings.GONGZHI_LEDGER_BATCH_SIZE):
             (sleep or time.sleep)(interval)
