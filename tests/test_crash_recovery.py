@@ -8,7 +8,8 @@ is empty. The long version with many cycles: bench/bench_crash.py (figures in do
 
 The PostgreSQL tests run on a durable server of their own (core/pgserver.py: fsync on), in the PostgreSQL
 pass of `make test` only: they do not use the suite's database, so running them in both passes would test
-the same thing twice. The SQLite test (the web server killed, then the worker) runs in the SQLite pass."""
+the same thing twice. The SQLite test (the web server, the worker and the sequencer killed) runs in the SQLite
+pass."""
 
 import os
 import shutil
