@@ -32,7 +32,6 @@ import json
 import os
 import random
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -86,18 +85,6 @@ def children(pid: int) -> list[int]:
     except OSError:
         pass
     return found
-
-
-def named(comm: str) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == comm:
-                    pids.append(int(entry.name))
-            except OSError:
-                pass
-    return pids
 
 
 class Load:
@@ -174,13 +161,23 @@ def run_configuration(n: int, args, env: dict, worker_pids: list, others: dict, 
     for port in ports:
         log = open(tmp / f"gunicorn-{port}.log", "w")
         servers.append(subprocess.Popen([str(BIN / "gunicorn"), "gongzhi.wsgi", "--bind", f"127.0.0.1:{port}",
-                                         "--workers", "1", "--threads", str(args.threads), "--log-level", "warning"],
+                                         "--workers", "1", "--threads", str(args.threads), "--timeout", "120",
+                                         "--log-level", "warning"],
                                         env=env, stdout=log, stderr=subprocess.STDOUT))
     nginx = loopback.Nginx(ports).start()
     try:
         for port, server in zip(ports, servers):
             loopback.wait_port(port, server, timeout=120)
-        Load(nginx.port, prepared, args.warmup, args.clients, seed=n).run()  # connections, caches, imports
+            # Each app server answers each kind once before the clock starts: Django imports views on first use,
+            # seconds of CPU that belong to starting a server, not to serving.
+            warm = Load(port, prepared, 0, 1, seed=port)
+            for kind, _ in MIX:
+                method, path, body, headers = warm.request(kind, random.Random(port))
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+                conn.request(method, path, body, headers)
+                conn.getresponse().read()
+                conn.close()
+        Load(nginx.port, prepared, args.warmup, args.clients, seed=n, mix=mix).run()  # connections, caches
         groups = {"app servers": [p for s in servers for p in children(s.pid)],
                   "intake worker": worker_pids, **others, "nginx": children(nginx.process.pid)}
         before = {name: cpu_seconds(pids) for name, pids in groups.items()} | {"load generator": time.process_time()}
@@ -228,6 +225,7 @@ def main() -> int:
     parser.add_argument("--phase-seconds", type=float, default=8, help="each kind alone afterwards (0: skip)")
     parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the temp folder (the app servers' logs)")
     args = parser.parse_args()
     if args.prepare:
         return prepare_main()
@@ -271,8 +269,8 @@ def main() -> int:
         for n in args.servers:
             runs.append(run_configuration(n, args, env, [worker.pid], others, prepared, primary, tmp))
             print(f"  {n} app server(s): {runs[-1]['per_s']:.0f} requests/s", file=sys.stderr)
-        # Each kind alone on the largest layout, for its own CPU cost (the extrapolation in docs/deployment.md).
-        alone = {kind: run_configuration(max(args.servers), args, env, [worker.pid], others, prepared, primary, tmp,
+        # Each kind alone on one app server, for its own CPU cost (the extrapolation in docs/deployment.md).
+        alone = {kind: run_configuration(1, args, env, [worker.pid], others, prepared, primary, tmp,
                                          mix=((kind, 1.0),), seconds=args.phase_seconds)
                  for kind in ("intake", "public", "cockpit")} if args.phase_seconds else {}
         time.sleep(2)
@@ -289,7 +287,8 @@ def main() -> int:
                 step()
             except Exception:  # noqa: BLE001 - stop the rest
                 pass
-        subprocess.run(["rm", "-rf", str(tmp)], check=False)
+        if not args.keep_logs:
+            subprocess.run(["rm", "-rf", str(tmp)], check=False)
     if args.json:
         print(json.dumps(report, indent=1))
     print_report(report)
@@ -324,7 +323,7 @@ def print_report(r: dict) -> None:
         print(f"| {run['servers']} | " + " | ".join(f"{cpu[name]:.2f}" for name in names)
               + f" | {sum(cpu.values()):.2f} |")
     if r["alone"]:
-        print("\nEach kind alone (largest layout): requests/s, p50/p95 ms, CPU ms per request by group:")
+        print("\nEach kind alone (one app server): requests/s, p50/p95 ms, CPU ms per request by group:")
         for kind, run in r["alone"].items():
             x = run["kinds"][kind]
             cpu = run["cpu_ms_per_request"]

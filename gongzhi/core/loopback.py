@@ -136,7 +136,9 @@ class Nginx:
         self.directory = Path(tempfile.mkdtemp(prefix="gongzhi-nginx-"))
         self.directory.chmod(0o755)
         self.port = free_port()
-        servers = "\n".join(f"        server 127.0.0.1:{port};" for port in upstream_ports)
+        # max_fails=0: a slow answer never takes an app server out of the rotation (on a busy machine a
+        # timeout would otherwise leave none, and nginx answers 502 at once)
+        servers = "\n".join(f"        server 127.0.0.1:{port} max_fails=0;" for port in upstream_ports)
         d = self.directory
         (d / "nginx.conf").write_text(f"""
 worker_processes {workers};
@@ -161,6 +163,7 @@ http {{
             proxy_pass http://gongzhi;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+            proxy_read_timeout 120s;
             proxy_set_header Host $http_host;
             proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
         }}
