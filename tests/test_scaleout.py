@@ -73,11 +73,13 @@ def _need(binaries):
 
 
 class Layout:
-    def __init__(self, tmp: Path):
+    def __init__(self):
+        self.cleanup = []  # each server's stop, in the order started
+
+    def start(self, tmp: Path) -> None:
         from gongzhi.core import loopback
         from gongzhi.core.pgserver import PgServer
 
-        self.cleanup = []
         self.primary = PgServer.create(tmp / "primary", durable=False)
         self.primary.start()
         self.cleanup.append(self.primary.destroy)
@@ -94,8 +96,9 @@ class Layout:
                     PYTHONPATH=str(ROOT), GONGZHI_CONN_MAX_AGE="60",
                     GONGZHI_LEDGER_STATE=str(tmp / "ledger-state.json"),
                     GONGZHI_RATE_LIMITS=json.dumps({"file_demand": {"user": "100000/h", "address": "100000/h"}}))
-        subprocess.run([str(BIN / "gongzhi"), "migrate", "-v0"], env=dict(base, DATABASE_URL=self.primary.url()),
-                       check=True, capture_output=True)
+        migrated = subprocess.run([str(BIN / "gongzhi"), "migrate", "-v0"], capture_output=True, text=True,
+                                  env=dict(base, DATABASE_URL=self.primary.url()))
+        assert migrated.returncode == 0, migrated.stderr[-3000:]
         self.env = dict(base, DATABASE_URL=self.bouncer.url("gongzhi"), GONGZHI_PGBOUNCER="1",
                         GONGZHI_REPLICA_URL=self.bouncer.url("gongzhi_replica"), GONGZHI_REPLICA_STICKY_SECONDS="30",
                         GONGZHI_TASKS_REDIS_URL=self.redis.url())
@@ -182,10 +185,11 @@ class Layout:
 def layout(tmp_path_factory):
     from gongzhi.core import loopback
 
-    if absent := loopback.missing():
+    if absent := loopback.missing((loopback.PGBOUNCER, loopback.REDIS)):
         _need(absent)
-    built = Layout(tmp_path_factory.mktemp("scaleout"))
+    built = Layout()
     try:
+        built.start(tmp_path_factory.mktemp("scaleout"))  # what started is stopped, also when this fails
         yield built
     finally:
         built.destroy()

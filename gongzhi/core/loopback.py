@@ -22,11 +22,11 @@ REDIS = "/usr/bin/redis-server"
 NGINX = "/usr/sbin/nginx"
 
 
-def missing() -> list[str]:
-    """The Debian binaries the scale-out layout needs that are not installed."""
+def missing(binaries=(PGBOUNCER, REDIS, NGINX)) -> list[str]:
+    """Those of the Debian binaries (and PostgreSQL) the scale-out layout needs that are not installed."""
     from .pgserver import available
 
-    absent = [path for path in (PGBOUNCER, REDIS, NGINX) if not os.access(path, os.X_OK)]
+    absent = [path for path in binaries if not os.access(path, os.X_OK)]
     return absent + ([] if available() else ["postgresql"])
 
 
