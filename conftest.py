@@ -31,6 +31,15 @@ def generous_rate_limits(settings):
 
 
 @pytest.fixture(autouse=True)
+def empty_default_cache():
+    """Django's default cache (this process's memory in tests) starts empty: nothing cached from another
+    test's database (the units' standing, the cockpit's figures) is read by the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def no_published_checkpoint_record(settings):
     """Each test's database starts a new log under this worker's one signing key, which in production would be a
     fork: the record of what was published (ledger/published.py) belongs to a real installation. The backup

@@ -153,11 +153,25 @@ class FileDemandForm(forms.Form):
 class ActionForm(forms.Form):
     """No input: the button is the whole form (accept, start work)."""
 
-    def __init__(self, *args, demand: Demand, action: str, user=None, **kwargs):
+    def __init__(self, *args, demand: Demand, action: str, user=None, shared: dict | None = None, **kwargs):
         kwargs.setdefault("auto_id", f"id_{demand.number}_{action}_%s")
         kwargs.setdefault("label_suffix", "")  # labels end in their own words ("问题是否已解决？"), never a colon
         super().__init__(*args, **kwargs)
         self.demand, self.action, self.user = demand, action, user
+        # `shared`: one dict for every form of a list page (one user, one request), so that what every card's
+        # form offers (the category tree, the units of a grid) is read once per page, not once per card.
+        self.shared = shared
+
+    def _once(self, key, compute):
+        """compute(), or what it gave for `key` on this list page already."""
+        if self.shared is None:
+            return compute()
+        if key not in self.shared:
+            self.shared[key] = compute()
+        return self.shared[key]
+
+    def _categories(self, blank: str) -> list:
+        return self._once(("categories", str(blank)), lambda: category_choices(blank=blank))
 
 
 class NoteForm(ActionForm):
@@ -195,7 +209,7 @@ class TriageForm(ActionForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices(blank=_("— choose —"))
+        self.fields["category"].choices = self._categories(_("— choose —"))
         self.fields["urgency"].choices = [("", _("— as proposed —")), *Urgency.choices]
         if self.demand.category_id:
             self.fields["category"].initial = self.demand.category.code
@@ -217,7 +231,12 @@ class DispatchForm(ActionForm):
         units = queries.dispatch_units(self.user, self.demand)
         self.fields["unit"].queryset = units
         self.fields["assisting"].queryset = units
-        self.fields["category"].choices = category_choices(blank=_("— keep —"))
+        if self.shared is not None:  # a list page: the offered units read once per grid (they depend on its place)
+            offered = self._once(("units", self.demand.grid_id), lambda: [
+                (unit.pk, self.fields["unit"].label_from_instance(unit)) for unit in units])
+            self.fields["unit"].choices = [("", self.fields["unit"].empty_label), *offered]
+            self.fields["assisting"].choices = offered
+        self.fields["category"].choices = self._categories(_("— keep —"))
         if self.demand.category_id:
             self.fields["category"].initial = self.demand.category.code
         elif self.demand.suggested_category_id:

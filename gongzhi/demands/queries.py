@@ -3,6 +3,7 @@ the three rates (响应率、解决率、满意率) with the composite score per
 one GROUP BY query, the same function for the API, the pages and the CSV export."""
 
 import datetime as dt
+import hashlib
 from dataclasses import asdict, dataclass
 
 from django.conf import settings
@@ -100,7 +101,8 @@ def queue(user, step: str | None = None, *, order: str = "deadline", now=None):
     order "deadline" (default): overdue demands first (Demand.overdue_q), then by the deadline of the step
     that waits (next_due: accept by for a dispatched demand, dispatch by at the desk, else first feedback
     by), the soonest first; "newest": the latest received first."""
-    listed = Demand.objects.filter(_queue_q(user, step)).select_related("category", "merged_into", "suggested_category")
+    listed = Demand.objects.filter(_queue_q(user, step)).select_related("category", "grid", "merged_into",
+                                                                        "suggested_category")
     if order == "newest":
         return listed.order_by("-received_at", "-id")
     late = Demand.overdue_q(now or clock.now())
@@ -376,6 +378,37 @@ class Standing:
     region_name: str = ""  # the pool: the units ranked in the unit's own region ("在东华街道 11 个单位中")
 
 
+STANDING_CACHE_SECONDS = 300
+
+
+def standing_cache_seconds() -> int:
+    """How long a unit's standing may be read from the cache (GONGZHI_STANDING_CACHE_SECONDS; 0: counted on
+    every load)."""
+    return int(getattr(settings, "GONGZHI_STANDING_CACHE_SECONDS", STANDING_CACHE_SECONDS))
+
+
+def _standing_pool(pool: Region, start: dt.date, end: dt.date, compare: bool) -> list[ranking.Ranked[Rates]]:
+    """The units' ranking of one pool and period (ranked("unit", ...), a grouped count over every demand of the
+    period: about a second at 10M demands) from Django's cache, computed at most once per
+    GONGZHI_STANDING_CACHE_SECONDS (default 5 minutes) per pool, period and ranking rules, not on every load of
+    every unit's queue. Never invalidated: a figure of a month may lag the newest steps by that long (the
+    dashboard, the CSV and the monthly report count afresh)."""
+    seconds = standing_cache_seconds()
+    if not seconds:
+        return ranked("unit", start, end, within=pool, compare=compare)
+    from django.core.cache import cache
+    from django.db import router
+
+    rules_key = hashlib.sha256(repr(sorted(ranking_settings().items())).encode()).hexdigest()[:16]
+    key = (f"demands.standing:{router.db_for_read(Demand)}:{pool.pk}:{start.isoformat()}:{end.isoformat()}:"
+           f"{int(compare)}:{rules_key}")
+    rows = cache.get(key)
+    if rows is None:
+        rows = ranked("unit", start, end, within=pool, compare=compare)
+        cache.set(key, rows, seconds)
+    return rows
+
+
 def unit_standing(user, *, today: dt.date | None = None) -> list[Standing]:
     """For each unit `user` works in: its rates and rank among the units of the unit's own region (the
     ranking of that region's dashboard at unit level: same pool, same rules) this month so far, and in the
@@ -395,7 +428,7 @@ def unit_standing(user, *, today: dt.date | None = None) -> list[Standing]:
     result = []
     for label, start, end, compare in periods:
         for pool in {p.pk: p for p in pools.values()}.values():
-            rows = ranked("unit", start, end, within=pool, compare=compare)
+            rows = _standing_pool(pool, start, end, compare)
             by_id = {r.row.id: r for r in rows}
             out_of = rows[0].out_of if rows else 0
             result += [Standing(unit_id, name, str(label), start, end, by_id.get(unit_id), out_of, compare,

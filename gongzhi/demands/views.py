@@ -29,7 +29,7 @@ from gongzhi.core.pages import action, page, public, refusal, submit
 from gongzhi.org import queries as org_queries
 from gongzhi.org.models import Region
 
-from . import deadlines, exports, hooks, photos, queries, ranking, services, supervision
+from . import deadlines, exports, hooks, permissions, photos, queries, ranking, services, supervision
 from .forms import (
     ACTION_FORMS, ACTION_LABELS, STEP_LABELS, AddPhotosForm, DashboardFilter, FileDemandForm, PlaceSubmissionForm,
     RefuseSubmissionForm, category_name,
@@ -99,32 +99,43 @@ def _deadlines(demand: Demand, *, with_orders: bool = False) -> list[dict]:
         supervision.order_deadlines(demand, now) if with_orders else [])
 
 
-def _actions(user, demand: Demand, forms: dict | None = None) -> list[dict]:
-    """One entry per action `user` may take now, with its (possibly bound, invalid) form."""
+def _actions(user, demand: Demand, forms: dict | None = None, shared: dict | None = None) -> list[dict]:
+    """One entry per action `user` may take now, with its (possibly bound, invalid) form; `shared`: one dict
+    for the forms of every card of a list page (ActionForm.shared)."""
     forms = forms or {}
     result = []
     for name in queries.actions_for(user, demand):
-        form = forms.get(name) or ACTION_FORMS[name](demand=demand, action=name, user=user)
+        form = forms.get(name) or ACTION_FORMS[name](demand=demand, action=name, user=user, shared=shared)
         result.append({"name": name, "label": ACTION_LABELS[name], "form": form,
                        "open": name == "rate" or bool(form.errors)})
     return result
 
 
 def _card(user, demand: Demand, *, view: str, with_timeline: bool = False, with_actions: bool = True, forms=None,
-          notice=None, error=None):
+          notice=None, error=None, shared=None):
     return {
         "demand": demand,
         "seen": queries.as_seen_by(user, demand),  # text, address, reply: scrubbed for overseers
         "category_name": category_name(demand.category),
         "suggested_name": category_name(demand.suggested_category) if demand.suggested_category_id else None,
         "deadlines": _deadlines(demand, with_orders=view == "detail"),
-        "actions": _actions(user, demand, forms) if with_actions else [],
+        "actions": _actions(user, demand, forms, shared) if with_actions else [],
         "timeline": _timeline(user, demand, receipts=view == "detail") if with_timeline else None,
         "view": view,
         "with_timeline": with_timeline,
         "notice": notice,
         "error": error,
     }
+
+
+def _list_cards(user, listing) -> list[dict]:
+    """The cards of a page of a list (the queue, the desk): what every card reads (the units handling it, the
+    督办 badges) read for the whole page at once, so a page costs the same few queries for 3 cards or 30."""
+    demands = list(listing)
+    permissions.prefetch_current_units(demands)
+    supervision.prefetch_badges(demands)
+    shared: dict = {}
+    return [_card(user, d, view="card", shared=shared) for d in demands]
 
 
 def _timeline(user, demand: Demand, *, receipts: bool = True) -> list[dict]:
@@ -293,7 +304,7 @@ def queue(request):
     step = request.GET.get("step") if request.GET.get("step") in queries.QUEUE_STEPS else None
     order = request.GET.get("order") if request.GET.get("order") in queries.QUEUE_ORDERS else "deadline"
     listing = _paged(request, queries.queue(request.user, step, order=order), queries.QUEUE_KEYS[order])
-    cards = [_card(request.user, d, view="card") for d in listing]
+    cards = _list_cards(request.user, listing)
     # A unit's own rates and rank (queries.unit_standing), above its queue.
     standing = [{"standing": s, "row": ranking_row(s.place) if s.place else None}
                 for s in queries.unit_standing(request.user)]
@@ -301,6 +312,8 @@ def queue(request):
                                                  "step_label": QUEUE_STEP_LABELS.get(step), "order": order,
                                                  "standing": standing,
                                                  "explained": ranking_explained() if standing else None,
+                                                 # The standing may be this old (queries._standing_pool's cache).
+                                                 "standing_minutes": math.ceil(queries.standing_cache_seconds() / 60),
                                                  "query": urlencode({k: v for k, v in (("step", step), ("order", order))
                                                                      if v and v != "deadline"})})
 
@@ -311,7 +324,7 @@ def triage(request):
     policy.require(request.user, "demands.view_any")
     order = request.GET.get("order") if request.GET.get("order") in queries.DESK_ORDERS else "deadline"
     listing = _paged(request, queries.at_desk(request.user, order=order), queries.DESK_KEYS[order])
-    cards = [_card(request.user, d, view="card") for d in listing]
+    cards = _list_cards(request.user, listing)
     # Open311 requests the register could not place come before any triage: the desk's link to them.
     waiting = queries.awaiting_placement(request.user).count()
     return _page(request, "demands/triage.html", {"page_obj": listing, "cards": cards, "order": order,
