@@ -347,6 +347,9 @@ GONGZHI_LEDGER_PUBLISHED = os.environ.get("GONGZHI_LEDGER_PUBLISHED", str(VAR_DI
 # (unset: demands.rules.DEFAULT_SCORE_WEIGHTS).
 GONGZHI_RANKING_MIN_CASES = int(os.environ.get("GONGZHI_RANKING_MIN_CASES", "5"))
 GONGZHI_RANKING_FLOOR = float(os.environ.get("GONGZHI_RANKING_FLOOR", "0.6"))
+# A unit's standing above its work queue (its rank this month and last) is read from the cache for this long
+# per pool and period, not counted on every load (about a second at 10M demands); 0: counted on every load.
+GONGZHI_STANDING_CACHE_SECONDS = int(os.environ.get("GONGZHI_STANDING_CACHE_SECONDS", "300"))
 if os.environ.get("GONGZHI_DEMANDS_SCORE_WEIGHTS"):
     GONGZHI_DEMANDS_SCORE_WEIGHTS = json.loads(os.environ["GONGZHI_DEMANDS_SCORE_WEIGHTS"])
 # A demand filed without a category takes the classifier's proposal at or above this confidence; below it,
