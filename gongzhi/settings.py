@@ -29,20 +29,25 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key() -> str:
+def _secret_key() -> tuple[str, bool]:
+    """The key, and whether this process has just created it (nothing can depend on it yet)."""
     key = os.environ.get("GONGZHI_SECRET_KEY")
     if key:
-        return key
+        return key, False
     path = VAR_DIR / "secret_key"
+    created = False
     if not path.exists():
         # Create with owner-only permissions; never overwrite an existing key.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             handle.write(secrets.token_urlsafe(50))
-    return path.read_text().strip()
+        created = True
+    return path.read_text().strip(), created
 
 
-SECRET_KEY = _secret_key()
+# GONGZHI_SECRET_KEY_NEW: created by this very process, so `gongzhi restore` on a new machine may replace it with
+# the backup's key (which sealed the restored ballots) instead of refusing over a key nothing uses yet.
+SECRET_KEY, GONGZHI_SECRET_KEY_NEW = _secret_key()
 DEBUG = _truthy(os.environ.get("DEBUG"))
 ALLOWED_HOSTS = [
     h.strip()

@@ -44,6 +44,7 @@ FORMAT = "gongzhi-backup/1"
 CHUNK = 1 << 20
 LAST = 0x8000_0000
 KEY_ENV = "GONGZHI_BACKUP_KEY"
+SECRET_KEY_FILE = "keys/secret_key"  # the secret key's name inside a backup
 
 
 class BackupError(Exception):
@@ -312,7 +313,7 @@ def _secret_files() -> dict[str, Path]:
     settings = _settings()
     files = {}
     if not os.environ.get("GONGZHI_SECRET_KEY"):
-        files["keys/secret_key"] = Path(settings.VAR_DIR) / "secret_key"
+        files[SECRET_KEY_FILE] = Path(settings.VAR_DIR) / "secret_key"
     for part in _parts:
         files.update(part.files())
     return {name: path for name, path in files.items() if path.is_file()}
@@ -492,9 +493,17 @@ def _chain(first: bytes, rest: Iterator[bytes]) -> Iterator[bytes]:
     yield from rest
 
 
+def _replaceable(name: str) -> bool:
+    """A key this restore's own process created a moment ago (a new machine: any `gongzhi` command creates the
+    secret key as it starts): nothing depends on it, so the backup's key takes its place."""
+    return name == SECRET_KEY_FILE and bool(getattr(_settings(), "GONGZHI_SECRET_KEY_NEW", False))
+
+
 def _check_keys(staged: Staged) -> None:
     for name, path in _secret_files_all().items():
         kept = staged.folder / name
+        if _replaceable(name):
+            continue
         if kept.is_file() and path.is_file() and kept.read_bytes().strip() != path.read_bytes().strip():
             raise BackupError(f"{path} differs from the {name} in the backup: the restored data needs the backup's "
                               f"key. Move {path} aside (keep it) if this machine's key is not the one in use, "
@@ -504,7 +513,7 @@ def _check_keys(staged: Staged) -> None:
 def _secret_files_all() -> dict[str, Path]:
     """Every secret file this installation could keep (present or not)."""
     settings = _settings()
-    files = {} if os.environ.get("GONGZHI_SECRET_KEY") else {"keys/secret_key": Path(settings.VAR_DIR) / "secret_key"}
+    files = {} if os.environ.get("GONGZHI_SECRET_KEY") else {SECRET_KEY_FILE: Path(settings.VAR_DIR) / "secret_key"}
     for part in _parts:
         files.update(part.files())
     return files
@@ -541,6 +550,10 @@ def apply(staged: Staged) -> list[str]:
     done.append(f"{sum(1 for n in staged.names if n.startswith('media/'))} uploaded files restored to {media}")
     for name, path in _secret_files_all().items():
         kept = staged.folder / name
+        if kept.is_file() and _replaceable(name) and path.exists():
+            fresh = path.with_name(f"{path.name}.created-before-restore")
+            path.rename(fresh)
+            done.append(f"the key this command had just created is kept at {fresh} (unused; delete it)")
         if kept.is_file() and not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -155,3 +155,26 @@ def test_a_restore_asks_before_replacing_the_database(site):
     asked = site.gongzhi("restore", str(good), expect=2, stdin="no\n")
     assert "Type yes" in asked.stdout and "not restored" in asked.stderr
     assert site.scalar(EVENTS) == before
+
+
+def test_a_restore_on_a_new_machine_takes_the_backups_secret_key_instead_of_the_one_it_just_created(site):
+    """On a new machine every `gongzhi` command, restore included, creates a secret key as it starts; that key
+    sealed nothing yet, so the restore puts the backup's key (which sealed the restored ballots) in its place."""
+    good = site.folder / "site.backup"
+    if not good.exists():
+        site.write(2, "early", "sequence")
+        site.gongzhi("backup", str(good))
+    key = site.var / "secret_key"
+    original = key.read_bytes()
+    key.rename(site.var / "secret_key.moved-aside")  # as the refusal's advice says, or a machine that never had one
+
+    done = site.gongzhi("restore", str(good), "--yes")
+
+    assert key.read_bytes() == original, done.stdout
+    assert "restored from the backup" in done.stdout
+    assert (site.var / "secret_key.created-before-restore").is_file()  # the fresh one, kept aside, never used
+    # A key that was already there (not created by the restore itself) and differs is still refused.
+    key.write_text("another machine's key in use\n")
+    refused = site.gongzhi("restore", str(good), "--yes", expect=2)
+    assert "differs from the keys/secret_key in the backup" in refused.stderr
+    key.write_bytes(original)
