@@ -146,6 +146,8 @@ def _district():
     placed = [(g, *[int(x) for x in path.strip("/").split("/")[1:3]]) for g, path in grids]
     categories = list(Category.objects.filter(parent__isnull=False, is_active=True).order_by("id")
                       .values_list("id", "code"))
+    if not categories:
+        raise Refused("no categories: the defaults are missing (`gongzhi migrate` puts them in)")
     units = list(Organisation.objects.filter(kind__in=(
         "department", "residents_committee", "villagers_committee", "property_company", "street_office",
         "township_government")).order_by("id").values_list("id", flat=True))

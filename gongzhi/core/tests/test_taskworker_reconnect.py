@@ -10,7 +10,7 @@ from django.db.utils import OperationalError
 
 from gongzhi.core import taskworker
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # the code under test closes its connection: no test transaction to lose
 
 
 def test_a_claim_that_fails_on_a_lost_connection_is_tried_again_and_the_worker_goes_on(monkeypatch, caplog):

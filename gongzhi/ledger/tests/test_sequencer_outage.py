@@ -10,7 +10,7 @@ from django.db.utils import OperationalError
 
 from gongzhi.ledger import services
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)  # the code under test closes its connection: no test transaction to lose
 
 
 def test_an_outage_is_retried_quietly_and_sequencing_resumes(ledger, record_events, monkeypatch, caplog):
