@@ -65,6 +65,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from bench_demands import cpu_model, memory_gb  # noqa: E402  (the machine, as every bench reports it)
 
 GOAL_INTAKE_PER_S = 1_000
 TICK = os.sysconf("SC_CLK_TCK")
@@ -106,24 +109,7 @@ SUBMIT = "api.submit"
 
 # --- the machine and /proc ---------------------------------------------------------------------------------
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def memory_gb() -> float:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                return int(line.split()[1]) / 2**20
-    except OSError:
-        pass
-    return 0.0
+# cpu_model() and memory_gb(): bench_demands' (imported above), as bench_scaleout uses them.
 
 
 def children(pid: int) -> list[int]:
