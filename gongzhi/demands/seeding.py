@@ -291,13 +291,15 @@ def seed_demands(n: int, *, years: float = 3.0, end: dt.date | None = None, seed
         for month in months.values():
             cursor.execute(DEMANDS_SQL, {**params, "days": [d for d, _ in month], "counts": [c for _, c in month],
                                          "offsets": [taken.get(d, 0) for d, _ in month]})
-        cursor.execute(f"SELECT coalesce(max(id), 0) FROM {table}")
-        last = cursor.fetchone()[0]
+        # The sequence may be ahead of max(id) (rolled-back inserts keep their numbers): the range is read back.
+        cursor.execute(f"SELECT coalesce(min(id), %s), coalesce(max(id), %s) FROM {table} WHERE id > %s",
+                       [before + 1, before, before])
+        first, last = cursor.fetchone()
         counter = connection.ops.quote_name(DemandCounter._meta.db_table)
         cursor.execute(f"INSERT INTO {counter} (day, last) SELECT * FROM unnest(%s::date[], %s::int[]) "
                        "ON CONFLICT (day) DO UPDATE SET last = {counter}.last + excluded.last".replace("{counter}", counter),
                        [[d for d, _ in days], [c for _, c in days]])
-    return before + 1, last
+    return first, last
 
 
 def seed_contacts(first: int, last: int) -> int:
