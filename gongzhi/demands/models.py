@@ -694,3 +694,25 @@ class Support(models.Model):
             models.UniqueConstraint(fields=["demand", "session_digest"], condition=models.Q(user__isnull=True),
                                     name="support_once_per_session"),
         ]
+
+
+class WeekTally(models.Model):
+    """Demands counted per week of receipt (local Monday), grid, category and whether merged: what the cockpit's
+    trend and map and the hot-spot analysis read instead of counting millions of demands (issue #19, decision
+    0012). On PostgreSQL a trigger on the demands table keeps it, in the transaction of each change; elsewhere
+    it stays empty and `tally.weekly` counts the demands themselves. `gongzhi demands tally` checks and rebuilds
+    it. Plain integers, not foreign keys: 0 for no category, so the key is unique without NULLs."""
+
+    week = models.DateField()
+    grid = models.IntegerField()
+    category = models.IntegerField()
+    merged = models.BooleanField()
+    received = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    solved = models.IntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("weekly tally of demands")
+        verbose_name_plural = _("weekly tallies of demands")
+        constraints = [models.UniqueConstraint(fields=["week", "grid", "category", "merged"],
+                                               name="week_tally_once_per_cell")]

@@ -6,13 +6,13 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
-from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from gongzhi.core import clock, policy
 from gongzhi.core.errors import NotFound
 from gongzhi.core.i18n import gettext_lazy
 from gongzhi.demands import rules as demand_rules
+from gongzhi.demands import tally
 from gongzhi.demands.models import Category, Demand
 from gongzhi.org.models import Region
 
@@ -66,19 +66,36 @@ class GridFigures:
         return self.solved / self.rated if self.rated else None
 
 
-def grid_figures(region: Region, *, days: int = 90, now=None) -> list[GridFigures]:
-    """Each grid of `region`: demands received in the last `days`, still open, overdue now, rated and rated
-    solved, and hot spots in the latest analysis: what the cockpit map colours by."""
+def _grid_ids(region: Region) -> list[int]:
+    return list(Region.objects.filter(level=Region.Level.GRID, path__startswith=region.path).values_list("id", flat=True))
+
+
+def _week_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def grid_figures(region: Region, *, weeks: int = 13, now=None) -> list[GridFigures]:
+    """Each grid of `region`: demands received in the last `weeks` weeks (this one and those before it), of
+    them still open, overdue now, rated and rated solved, and hot spots in the latest analysis: what the
+    cockpit map colours by. The received, rated and solved counts come from the weekly tally
+    (demands/tally.py); the open and overdue ones from the open demands alone (an index on the state)."""
     now = now or clock.now()
-    since = now - dt.timedelta(days=days)
+    this_week = _week_of(timezone.localdate(now))
+    first = this_week - dt.timedelta(weeks=weeks - 1)
+    since = timezone.make_aware(dt.datetime.combine(first, dt.time()))
     grids = list(Region.objects.filter(level=Region.Level.GRID, path__startswith=region.path).order_by("path")
                  .values("id", "name", "polygon"))
-    closed = [demand_rules.RATED, demand_rules.CLOSED, demand_rules.MERGED, demand_rules.REJECTED]
-    stats = {row["grid_id"]: row for row in (
-        Demand.objects.filter(grid__path__startswith=region.path, received_at__gte=since).values("grid_id")
-        .annotate(n=Count("id"), open=Count("id", filter=~Q(state__in=closed)),
-                  overdue=Count("id", filter=Demand.overdue_q(now)),
-                  rated=Count("id", filter=Q(solved__isnull=False)), solved=Count("id", filter=Q(solved=True))))}
+    counted: dict[int, list[int]] = {}
+    for cell in tally.weekly([g["id"] for g in grids], first, this_week + dt.timedelta(weeks=1)):
+        total = counted.setdefault(cell.grid_id, [0, 0, 0])
+        total[0] += cell.received
+        total[1] += cell.rated
+        total[2] += cell.solved
+    still_open = sorted(set(demand_rules.STATES) - {demand_rules.RATED, demand_rules.CLOSED, demand_rules.MERGED,
+                                                    demand_rules.REJECTED})
+    open_now = {row["grid_id"]: row for row in (
+        Demand.objects.filter(state__in=still_open, grid__path__startswith=region.path, received_at__gte=since)
+        .values("grid_id").annotate(open=Count("id"), overdue=Count("id", filter=Demand.overdue_q(now))))}
     run = latest_run(region)
     hot = {}
     if run is not None:
@@ -86,29 +103,26 @@ def grid_figures(region: Region, *, days: int = 90, now=None) -> list[GridFigure
             hot[row["grid_id"]] = row["n"]
     out = []
     for g in grids:
-        s = stats.get(g["id"], {})
-        out.append(GridFigures(g["id"], g["name"], g["polygon"], s.get("n", 0), s.get("open", 0), s.get("overdue", 0),
-                               s.get("rated", 0), s.get("solved", 0), hot.get(g["id"], 0)))
+        n, rated, solved = counted.get(g["id"], (0, 0, 0))
+        o = open_now.get(g["id"], {})
+        out.append(GridFigures(g["id"], g["name"], g["polygon"], n, o.get("open", 0), o.get("overdue", 0),
+                               rated, solved, hot.get(g["id"], 0)))
     return out
 
 
 def weekly_trend(region: Region, *, weeks: int = 26, top: int = 6, now=None) -> dict:
     """Demands per week in `region` for its `top` first-level categories (and the rest as "other"):
-    {"weeks": [iso dates], "series": [{"code", "name", "counts"}]}."""
+    {"weeks": [iso dates], "series": [{"code", "name", "counts"}]}. From the weekly tally (demands/tally.py)."""
     now = now or clock.now()
-    today = timezone.localdate(now)
-    first = today - dt.timedelta(days=today.weekday()) - dt.timedelta(weeks=weeks - 1)
-    start = timezone.make_aware(dt.datetime.combine(first, dt.time()))
+    this_week = _week_of(timezone.localdate(now))
+    first = this_week - dt.timedelta(weeks=weeks - 1)
     roots = {c.pk: c for c in Category.objects.filter(parent__isnull=True)}
-    rows = (Demand.objects.filter(grid__path__startswith=region.path, received_at__gte=start)
-            .annotate(week=TruncWeek("received_at")).values("week", "category__path").annotate(n=Count("id")))
+    root_of = {pk: int(path.strip("/").split("/")[0]) for pk, path in Category.objects.values_list("id", "path")}
     per_root: dict[int | None, dict[dt.date, int]] = {}
-    for row in rows:
-        root = int(row["category__path"].strip("/").split("/")[0]) if row["category__path"] else None
-        week = timezone.localdate(row["week"]) if isinstance(row["week"], dt.datetime) else row["week"]
-        week = week - dt.timedelta(days=week.weekday())
-        per_root.setdefault(root, {}).setdefault(week, 0)
-        per_root[root][week] += row["n"]
+    for cell in tally.weekly(_grid_ids(region), first, this_week + dt.timedelta(weeks=1)):
+        root = root_of.get(cell.category_id) if cell.category_id else None
+        per_root.setdefault(root, {}).setdefault(cell.week, 0)
+        per_root[root][cell.week] += cell.received
     days = [first + dt.timedelta(weeks=i) for i in range(weeks)]
     totals = sorted(((sum(v.values()), k) for k, v in per_root.items() if k is not None), reverse=True)
     series = []

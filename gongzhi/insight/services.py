@@ -14,7 +14,6 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q
-from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from gongzhi.core import clock, events, policy
@@ -25,6 +24,7 @@ from gongzhi.demands import hooks
 from gongzhi.demands import queries as demand_queries
 from gongzhi.demands import rules as demand_rules
 from gongzhi.demands import services as demands
+from gongzhi.demands import tally
 from gongzhi.demands.models import Category, Demand
 from gongzhi.org import locating
 from gongzhi.org.geometry import all_grid_neighbours
@@ -353,23 +353,20 @@ def analyse_hot_spots(region: Region | None = None, *, weeks: int = 26, today: d
     cell_of = {grid_id: i for i, (grid_id, _) in enumerate(grids)}
     root_of = {c.pk: i for i, c in enumerate(roots)}
     counts = np.zeros((len(roots), len(grids), weeks), dtype=np.int64)
-    start = timezone.make_aware(dt.datetime.combine(first_week, dt.time()))
-    end = start + dt.timedelta(weeks=weeks)
-    # Counted by the database per grid, category and local week (a few thousand rows, not one per demand: at
-    # millions of demands a half year is over a million rows; docs/benchmarks.md, Volume).
-    rows = (Demand.objects.filter(received_at__gte=start, received_at__lt=end, category__isnull=False,
-                                  grid_id__in=cell_of)
-            .exclude(state=demand_rules.MERGED).annotate(week=TruncWeek("received_at"))
-            .values_list("grid_id", "category__path", "week").annotate(n=Count("id")).order_by())
+    root_path = dict(Category.objects.values_list("id", "path"))
     total = 0
-    for grid_id, path, week_start, n in rows:
-        root = root_of.get(int(path.strip("/").split("/")[0]))
+    # From the weekly tally (demands/tally.py): a few thousand cells, not the million demands of half a year
+    # at ten million (docs/benchmarks.md, Volume).
+    for cell in tally.weekly(cell_of, first_week, first_week + dt.timedelta(weeks=weeks)):
+        if cell.merged or cell.category_id is None:
+            continue
+        root = root_of.get(int(root_path[cell.category_id].strip("/").split("/")[0]))
         if root is None:
             continue
-        week = (timezone.localdate(week_start) - first_week).days // 7
+        week = (cell.week - first_week).days // 7
         if 0 <= week < weeks:
-            counts[root, cell_of[grid_id], week] += n
-            total += n
+            counts[root, cell_of[cell.grid_id], week] += cell.received
+            total += cell.received
     neighbours = grid_neighbours()
     adjacency = [[cell_of[n] for n in neighbours.get(grid_id, []) if n in cell_of] for grid_id, _ in grids]
     found = hotspots.find_hot_spots(

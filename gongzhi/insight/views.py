@@ -35,7 +35,7 @@ from gongzhi.org.models import Organisation, Region
 from . import cockpit_cache, queries, services
 from .models import HotSpot, Issue, Warning
 
-MAP_DAYS = 90  # the map's "demands" measure counts this many days back
+MAP_WEEKS = 13  # the map's "demands" measure counts this week and the 12 before it
 ISSUES_LISTED = 10
 HOT_SPOTS_LISTED = 20
 WARNINGS_LISTED = 10  # on the cockpit; the warnings page lists them all, a page at a time
@@ -87,7 +87,7 @@ def _region_choices(user) -> list[dict]:
 
 def _grid_section(region: Region) -> tuple[list[dict], dict]:
     """Per-grid figures (the table and the map's data) and the region's totals."""
-    figures = queries.grid_figures(region, days=MAP_DAYS)
+    figures = queries.grid_figures(region, weeks=MAP_WEEKS)
     rows = [{"id": g.grid_id, "name": g.name, "url": reverse("org:region", args=[g.grid_id]), "geometry": g.polygon,
              "demands": g.demands, "open": g.open,
              "overdue": g.overdue, "resolution_rate": _percent(g.resolution_rate), "hot_spots": g.hot_spots}
@@ -102,7 +102,7 @@ def _grid_section(region: Region) -> tuple[list[dict], dict]:
 def _measures() -> list[dict]:
     """What the map can colour by; `worse` says which end of the scale calls for attention."""
     return [
-        {"key": "demands", "label": _("Demands in %(days)s days") % {"days": MAP_DAYS}, "worse": "high"},
+        {"key": "demands", "label": _("Demands in the last %(weeks)s weeks") % {"weeks": MAP_WEEKS}, "worse": "high"},
         {"key": "open", "label": _("Open demands"), "worse": "high"},
         {"key": "overdue", "label": _("Overdue demands"), "worse": "high"},
         {"key": "resolution_rate", "label": _("Resolution rate (%)"), "worse": "low", "unit": "%"},
@@ -258,7 +258,7 @@ def _region_figures(region: Region) -> dict:
     """What the cockpit shows of a region whoever looks: the same for every user, so cached (cockpit_cache);
     the per-grid table is rendered here once, since a district has hundreds of rows."""
     grids, totals = _grid_section(region)
-    table = render_to_string("insight/_grid_table.html", {"grids": grids, "map_days": MAP_DAYS})
+    table = render_to_string("insight/_grid_table.html", {"grids": grids, "map_weeks": MAP_WEEKS})
     trend = _trend(region)
     data = {
         "map": {"grids": [g for g in grids if g["geometry"]], "measures": _measures()},
@@ -280,7 +280,7 @@ def cockpit(request):
     trend = figures["trend"]
     warnings, warnings_count = _warnings(actions, region)
     context = {
-        "region": region, "choices": _region_choices(user), "grids": grids, "totals": totals, "map_days": MAP_DAYS,
+        "region": region, "choices": _region_choices(user), "grids": grids, "totals": totals, "map_weeks": MAP_WEEKS,
         "grid_table": mark_safe(figures["grid_table"]),  # rendered by the template engine (escaped) above
         "trend": trend, "issues": figures["issues"], "run": queries.latest_run(region),
         "hot_spots": _hot_spots(user, region, actions), "warnings": warnings, "warnings_count": warnings_count,

@@ -11,8 +11,8 @@ from django.db import connection
 from django.core.management.base import CommandError
 
 from gongzhi.core.models import Event
-from gongzhi.demands import rules, seeding, services
-from gongzhi.demands.models import Demand, DemandContact, DemandCounter, DemandEvent
+from gongzhi.demands import rules, seeding, services, tally
+from gongzhi.demands.models import Demand, DemandContact, DemandCounter, DemandEvent, WeekTally
 from gongzhi.ledger.models import Entry, Pending
 
 ON_POSTGRES = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
@@ -34,6 +34,8 @@ def test_seeded_demands_carry_their_steps_contacts_and_a_ledger_that_verifies(le
     report = __import__("json").loads(out.getvalue())
     demands = Demand.objects.all()
     assert report["demands"] == demands.count() == 2000
+    # The weekly tally was paused for the load and counted once after it: kept again, and right.
+    assert tally.installed() and tally.differences() == [] and WeekTally.objects.exists()
     # Numbers are unique per day and each day's counter is where filing goes on from.
     per_day = Counter(number[:8] for number in demands.values_list("number", flat=True))
     counters = {day.strftime("%Y%m%d"): last for day, last in DemandCounter.objects.values_list("day", "last")}

@@ -12,7 +12,7 @@ from django.db import close_old_connections, connections
 
 from gongzhi.core import heartbeat, periodic
 from gongzhi.core.stopping import StopFlag
-from gongzhi.demands import deadlines, escalation, imports, notifications, services, tasks
+from gongzhi.demands import deadlines, escalation, imports, notifications, services, tally, tasks
 
 logger = logging.getLogger("gongzhi.demands.sweep")
 
@@ -41,10 +41,38 @@ class Command(BaseCommand):
                           help="seconds between deadline sweeps with --forever (0: never sweep)")
         work.add_argument("--json", action="store_true", dest="as_json", help="print the report as JSON")
         imports.add_import_verb(sub)
+        tally_verb = sub.add_parser("tally", help="check the weekly tally of demands (PostgreSQL) against the demands "
+                                                  "themselves; --rebuild recounts it and reinstalls its trigger")
+        tally_verb.add_argument("--rebuild", action="store_true",
+                                help="recount every week from the demands (after a change of TIME_ZONE, or a restore)")
 
     def handle(self, *args, verb, **options):
         self.verbosity = options["verbosity"]
         getattr(self, f"_{verb.replace('-', '_')}")(**options)
+
+    def _tally(self, *, rebuild=False, **_) -> None:
+        from django.db import connection
+
+        if connection.vendor != "postgresql":
+            self.stdout.write("no tally on this database: the figures are counted from the demands themselves")
+            return
+        if rebuild:
+            cells = tally.rebuild()
+            self.stdout.write(f"tally rebuilt: {cells} cells, weeks in {tally.installed_zone()}")
+            return
+        zone = tally.installed_zone()
+        if zone is None:
+            raise CommandError("the tally's trigger is missing or disabled: run `gongzhi demands tally --rebuild`")
+        if not tally.installed():
+            raise CommandError(f"the tally counts weeks in {zone}, the project now in {tally.settings.TIME_ZONE}: "
+                               "run `gongzhi demands tally --rebuild`")
+        differing = tally.differences()
+        if differing:
+            for cell, kept, counted in differing[:20]:
+                self.stderr.write(f"{cell}: tally {kept}, demands {counted}")
+            raise CommandError(f"{len(differing)} cells of the tally differ from the demands: run "
+                               "`gongzhi demands tally --rebuild`")
+        self.stdout.write(f"tally OK: every cell agrees with the demands (weeks in {zone})")
 
     def _import(self, **options) -> None:
         imports.run_import(options, self.stdout, self.stderr)
