@@ -180,6 +180,28 @@ def cases():
 
     out.append(("cockpit", "analysis cockpit (district), cache cleared", cockpit_uncached))
     out.append(("refresh", "insight: profile 20 new demands", lambda: insight.profile_new_demands(limit=20)))
+
+    def recategorise(keep_tally: bool):
+        """What the tally's trigger costs a write: 10,000 of the newest demands recategorised and filed again
+        (copied as new rows), in a transaction rolled back, with the trigger and with it paused."""
+        from django.db import connection, transaction
+
+        from gongzhi.demands import tally
+
+        def call():
+            with transaction.atomic():
+                if not keep_tally:
+                    tally.pause()
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT min(id) FROM (SELECT id FROM demands_demand ORDER BY id DESC LIMIT 10000) t")
+                    newest = cursor.fetchone()[0]
+                    cursor.execute("UPDATE demands_demand SET category_id = (SELECT min(id) FROM demands_category "
+                                   "WHERE parent_id IS NOT NULL) WHERE id >= %s", [newest])
+                transaction.set_rollback(True)
+        return call
+
+    out.append(("write", "10,000 demands recategorised, with the tally's trigger", recategorise(True)))
+    out.append(("write", "10,000 demands recategorised, trigger paused", recategorise(False)))
     out.append(("refresh", "insight: hot spots (26 weeks, whole district)", lambda: insight.analyse_hot_spots()))
     return out
 
