@@ -49,7 +49,7 @@ DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
 NGINX = Path("/usr/sbin/nginx")
 SITE = "gongzhi.example.gov.cn"
-UNITS = ("gongzhi-web", "gongzhi-worker", "gongzhi-sequencer", "gongzhi-tasks")
+UNITS = ("gongzhi-web", "gongzhi-worker", "gongzhi-sweeper", "gongzhi-sequencer", "gongzhi-tasks")
 POINT_IN_HD01 = (120.102, 30.202)  # inside grid HD-01 of docs/examples/regions.geojson
 sys.path.insert(0, str(ROOT))
 
@@ -351,6 +351,8 @@ http {{
         self.check(status == 200 and answer["status"] == "ready" and
                    [c["name"] for c in answer["checks"]] == ["database", "worker", "ledger_sequencer", "disk"],
                    f"/health/ready/ answers {status}: {answer.get('reason') or 'every check ok'}")
+        worker = next((c["detail"] for c in answer["checks"] if c["name"] == "worker"), "")
+        self.check("; sweeper " in worker, f"the worker and the sweeper have both beaten ({worker})")
 
         submission = json.dumps({"text": "小区门口垃圾堆了三天没人清运", "longitude": POINT_IN_HD01[0],
                                  "latitude": POINT_IN_HD01[1], "contact_name": "王女士",

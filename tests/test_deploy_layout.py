@@ -58,6 +58,12 @@ def test_every_unit_runs_from_the_checkout_with_the_environment_file_and_stops_o
         assert argv[0].startswith("/srv/gongzhi/app/.venv/bin/"), argv
     web = layout.expand(layout.read_unit(DEPLOY / "systemd" / "gongzhi-web.service")["ExecStart"], env)
     assert web[web.index("--workers") + 1] == env["GONGZHI_WEB_WORKERS"]
+    # Filing apart from the sweep and the periodic jobs, which the sweeper runs: each one exactly once.
+    worker = layout.expand(layout.read_unit(DEPLOY / "systemd" / "gongzhi-worker.service")["ExecStart"], env)
+    sweeper = layout.expand(layout.read_unit(DEPLOY / "systemd" / "gongzhi-sweeper.service")["ExecStart"], env)
+    assert worker[1:4] == ["demands", "work", "--forever"] and "--no-jobs" in worker
+    assert worker[worker.index("--sweep-interval") + 1] == "0"
+    assert sweeper[1:4] == ["demands", "sweep", "--forever"] and "--no-jobs" not in sweeper
     assert "python:gongzhi.ops.gunicorn" in web  # the request metrics of every process add up
 
 
@@ -109,7 +115,8 @@ def test_the_whole_layout_starts_from_deploy_and_answers_end_to_end_then_stops_c
     assert done.returncode == 0, out
     folder = re.search(r"folder (\S+);", out).group(1)
     for step in ("the home page answers 200 over HTTPS", "is served by nginx from the collected files",
-                 "/health/ready/ answers 200", "a fast-path submission is accepted (202)", "the worker filed it",
+                 "/health/ready/ answers 200", "the worker and the sweeper have both beaten",
+                 "a fast-path submission is accepted (202)", "the worker filed it",
                  "the sequencer put the filing in the ledger", "`gongzhi ledger verify --db` passes",
                  "/metrics through nginx without the token is refused", "/metrics shows the queue gauges",
                  "every process stopped on its unit's signal"):

@@ -14,6 +14,7 @@ from . import clock
 from .models import Heartbeat
 
 WORKER = "worker"
+SWEEPER = "sweeper"  # `gongzhi demands sweep --forever`, when deadlines and jobs run apart from filing
 # At most one write per this many seconds, however fast the loop goes round (an idle worker polls twice a second).
 MAX_WRITE_SECONDS = 10.0
 

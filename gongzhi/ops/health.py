@@ -82,7 +82,8 @@ class DatabaseCheck(GongzhiCheck):
 @dataclasses.dataclass
 class WorkerCheck(GongzhiCheck):
     """The worker (`gongzhi demands work --forever`) beats on every pass of its loop; its freshest beat on any
-    server must be younger than GONGZHI_HEALTH_HEARTBEAT_INTERVALS times its sweep interval."""
+    server must be younger than GONGZHI_HEALTH_HEARTBEAT_INTERVALS times its sweep interval. The same for the
+    sweeper (`gongzhi demands sweep --forever`) once one has beaten."""
 
     name = "worker"
 
@@ -96,7 +97,18 @@ class WorkerCheck(GongzhiCheck):
             raise ServiceUnavailable(f"the worker last beat {_seconds(age)} ago; stale after {_seconds(limit)} "
                                      f"({heartbeat_intervals():g} × its sweep interval of "
                                      f"{_seconds(beat.interval_seconds)})")
-        return f"last beat {_seconds(age)} ago (stale after {_seconds(limit)})"
+        said = f"last beat {_seconds(age)} ago (stale after {_seconds(limit)})"
+        # Where deadlines and jobs run in a process of their own (deploy/systemd/gongzhi-sweeper.service), that one
+        # is checked too, once it has ever beaten.
+        sweeper = heartbeat.latest(heartbeat.SWEEPER)
+        if sweeper is not None:
+            age = max(0.0, (clock.now() - sweeper.beat_at).total_seconds())
+            limit = heartbeat_intervals() * sweeper.interval_seconds
+            if age > limit:
+                raise ServiceUnavailable(f"the sweeper (`gongzhi demands sweep --forever`) last beat {_seconds(age)} "
+                                         f"ago; stale after {_seconds(limit)}")
+            said += f"; sweeper {_seconds(age)} ago"
+        return said
 
 
 def sequencer_lag() -> tuple[int, float]:

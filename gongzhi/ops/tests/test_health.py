@@ -17,10 +17,10 @@ pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
 
 
-def beat(seconds_ago: float, *, interval: float = 60, host: str = "app-1"):
+def beat(seconds_ago: float, *, interval: float = 60, host: str = "app-1", kind: str = heartbeat.WORKER):
     with clock.frozen_at(NOW - dt.timedelta(seconds=seconds_ago)):
-        heartbeat.record(heartbeat.WORKER, interval)
-    Heartbeat.objects.filter(kind=heartbeat.WORKER, host=heartbeat.host_name()).update(host=host)
+        heartbeat.record(kind, interval)
+    Heartbeat.objects.filter(kind=kind, host=heartbeat.host_name()).update(host=host)
 
 
 def ready(client):
@@ -68,6 +68,19 @@ def test_the_freshest_beat_of_any_server_counts_and_the_limit_follows_the_settin
     settings.GONGZHI_HEALTH_HEARTBEAT_INTERVALS = 1.5
     status, _, checks = ready(client)
     assert status == 503 and "stale after 90 s" in checks["worker"]["detail"]
+
+
+def test_a_sweeper_apart_from_the_worker_is_checked_once_it_has_beaten(client):
+    beat(5)
+    assert "sweeper" not in ready(client)[2]["worker"]["detail"]  # the worker sweeps: no sweeper to expect
+    beat(30, kind=heartbeat.SWEEPER)
+    status, _, checks = ready(client)
+    assert status == 200 and checks["worker"]["detail"].endswith("; sweeper 30 s ago")
+    Heartbeat.objects.filter(kind=heartbeat.SWEEPER).delete()
+    beat(400, kind=heartbeat.SWEEPER)  # stopped: deadlines and jobs no longer run, though filing does
+    status, body, checks = ready(client)
+    assert status == 503 and checks["worker"]["detail"] == ("the sweeper (`gongzhi demands sweep --forever`) last "
+                                                             "beat 400 s ago; stale after 180 s")
 
 
 def test_no_worker_ever_is_503_saying_which_process_to_start(client):

@@ -32,6 +32,8 @@ class Command(BaseCommand):
         sweep.add_argument("--interval", type=float, default=tasks.SWEEP_INTERVAL_SECONDS,
                            help="seconds between sweeps (default %(default)s)")
         sweep.add_argument("--json", action="store_true", dest="as_json", help="print each report as JSON")
+        sweep.add_argument("--no-jobs", dest="jobs", action="store_false",
+                           help="with --forever: do not run the periodic jobs (hot spots, profiles, retraining) here")
         work = sub.add_parser("work", help="file the pending submissions of the fast intake path (and, with "
                                            "--forever, keep doing so and sweep deadlines every --sweep-interval)")
         work.add_argument("--forever", action="store_true", help="run until SIGTERM/SIGINT")
@@ -40,6 +42,10 @@ class Command(BaseCommand):
         work.add_argument("--sweep-interval", type=float, default=tasks.SWEEP_INTERVAL_SECONDS,
                           help="seconds between deadline sweeps with --forever (0: never sweep)")
         work.add_argument("--json", action="store_true", dest="as_json", help="print the report as JSON")
+        work.add_argument("--no-jobs", dest="jobs", action="store_false",
+                          help="with --forever: file only, no periodic jobs (run `demands sweep --forever` beside it "
+                               "for those and, with --sweep-interval 0, for the deadlines: filing then never waits "
+                               "behind a long sweep or analysis)")
         imports.add_import_verb(sub)
         tally_verb = sub.add_parser("tally", help="check the weekly tally of demands (PostgreSQL) against the demands "
                                                   "themselves; --rebuild recounts it and reinstalls its trigger")
@@ -78,7 +84,7 @@ class Command(BaseCommand):
         imports.run_import(options, self.stdout, self.stderr)
 
     def _work(self, *, forever=False, poll=0.5, batch=500, sweep_interval=tasks.SWEEP_INTERVAL_SECONDS,
-              as_json=False, **options):
+              as_json=False, jobs=True, **options):
         missing = deadlines.missing_notice_warning()  # --forever: and once a day after (a periodic job, logged)
         if missing:
             self.stderr.write(f"warning: {missing}")
@@ -98,15 +104,17 @@ class Command(BaseCommand):
             return
         stop = StopFlag().install()
         try:
-            self._work_forever(stop, poll, batch, sweep_interval, as_json)
+            self._work_forever(stop, poll, batch, sweep_interval, as_json, jobs)
         finally:
             stop.release()
 
-    def _work_forever(self, stop: StopFlag, poll: float, batch: int, sweep_interval: float, as_json: bool):
+    def _work_forever(self, stop: StopFlag, poll: float, batch: int, sweep_interval: float, as_json: bool,
+                      jobs: bool = True):
         """Steps (a filing pass, the due periodic jobs, a sweep) each commit what they did row by row; the
         stop flag is checked between them and between a sweep's rows, never inside a transaction."""
-        self.stdout.write(f"filing submissions (polling every {poll:g} s), sweeping deadlines every "
-                          f"{sweep_interval:g} s; SIGTERM or Ctrl-C to stop")
+        self.stdout.write(f"filing submissions (polling every {poll:g} s), "
+                          + (f"sweeping deadlines every {sweep_interval:g} s" if sweep_interval else "no deadline sweep")
+                          + ("" if jobs else ", no periodic jobs") + "; SIGTERM or Ctrl-C to stop")
         self.stdout.flush()
         done = {"filed": 0, "refused": 0, "sweeps": 0, "reminders": 0, "supervision_orders": 0}
         next_sweep = time.monotonic()
@@ -127,7 +135,8 @@ class Command(BaseCommand):
                 logger.exception("filing submissions failed; retrying in %g s", poll)
             if stop.requested:
                 break
-            periodic.run_due()  # jobs other apps registered (insight: profiles, hot spots, retraining)
+            if jobs:
+                periodic.run_due()  # jobs other apps registered (insight: profiles, hot spots, retraining)
             if stop.requested:
                 break
             if sweep_interval and time.monotonic() >= next_sweep:
@@ -163,7 +172,7 @@ class Command(BaseCommand):
         return report
 
     def _sweep(self, *, forever=False, enqueue=False, interval=tasks.SWEEP_INTERVAL_SECONDS, as_json=False,
-               **options):
+               jobs=True, **options):
         if enqueue:
             queued = tasks.schedule_sweep(interval, start_now=True)
             self.stdout.write("sweep task queued" if queued else
@@ -174,12 +183,20 @@ class Command(BaseCommand):
             return
         stop = StopFlag().install()
         try:
-            self.stdout.write(f"sweeping every {interval:g} s; SIGTERM or Ctrl-C to stop")
+            self.stdout.write(f"sweeping every {interval:g} s" + (", running the periodic jobs" if jobs else "")
+                              + "; SIGTERM or Ctrl-C to stop")
             self.stdout.flush()
             done = {"sweeps": 0, "reminders": 0, "supervision_orders": 0}
+            # Its own heartbeat: /health/ready/ checks it once a sweeper has beaten (gongzhi/ops/health.py).
+            beater = heartbeat.Beater(heartbeat.SWEEPER, interval)
             while not stop.requested:
                 close_old_connections()
                 try:
+                    beater.beat()
+                    if jobs:
+                        periodic.run_due()
+                    if stop.requested:
+                        break
                     report = self._sweep_once(as_json, stop)
                     done["sweeps"] += 1
                     done["reminders"] += report["reminders"]
