@@ -697,11 +697,13 @@ class Support(models.Model):
 
 
 class WeekTally(models.Model):
-    """Demands counted per week of receipt (local Monday), grid, category and whether merged: what the cockpit's
+    """Demands counted per week of receipt (local Monday), grid, first-level category and whether merged: what the cockpit's
     trend and map and the hot-spot analysis read instead of counting millions of demands (issue #19, decision
     0012). On PostgreSQL a trigger on the demands table keeps it, in the transaction of each change; elsewhere
     it stays empty and `tally.weekly` counts the demands themselves. `gongzhi demands tally` checks and rebuilds
     it. Plain integers, not foreign keys: 0 for no category, so the key is unique without NULLs."""
+
+    # `category`: the first-level category (its id), as every reader groups by it.
 
     week = models.DateField()
     grid = models.IntegerField()

@@ -85,12 +85,8 @@ def grid_figures(region: Region, *, weeks: int = 13, now=None) -> list[GridFigur
     since = timezone.make_aware(dt.datetime.combine(first, dt.time()))
     grids = list(Region.objects.filter(level=Region.Level.GRID, path__startswith=region.path).order_by("path")
                  .values("id", "name", "polygon"))
-    counted: dict[int, list[int]] = {}
-    for cell in tally.weekly([g["id"] for g in grids], first, this_week + dt.timedelta(weeks=1)):
-        total = counted.setdefault(cell.grid_id, [0, 0, 0])
-        total[0] += cell.received
-        total[1] += cell.rated
-        total[2] += cell.solved
+    counted = {grid_id: (n, rated, solved) for grid_id, n, rated, solved
+               in tally.weekly([g["id"] for g in grids], first, this_week + dt.timedelta(weeks=1), by=("grid",))}
     still_open = sorted(set(demand_rules.STATES) - {demand_rules.RATED, demand_rules.CLOSED, demand_rules.MERGED,
                                                     demand_rules.REJECTED})
     open_now = {row["grid_id"]: row for row in (
@@ -117,12 +113,10 @@ def weekly_trend(region: Region, *, weeks: int = 26, top: int = 6, now=None) -> 
     this_week = _week_of(timezone.localdate(now))
     first = this_week - dt.timedelta(weeks=weeks - 1)
     roots = {c.pk: c for c in Category.objects.filter(parent__isnull=True)}
-    root_of = {pk: int(path.strip("/").split("/")[0]) for pk, path in Category.objects.values_list("id", "path")}
     per_root: dict[int | None, dict[dt.date, int]] = {}
-    for cell in tally.weekly(_grid_ids(region), first, this_week + dt.timedelta(weeks=1)):
-        root = root_of.get(cell.category_id) if cell.category_id else None
-        per_root.setdefault(root, {}).setdefault(cell.week, 0)
-        per_root[root][cell.week] += cell.received
+    for week, root, n, _, _ in tally.weekly(_grid_ids(region), first, this_week + dt.timedelta(weeks=1),
+                                            by=("week", "category")):
+        per_root.setdefault(root, {})[week] = n
     days = [first + dt.timedelta(weeks=i) for i in range(weeks)]
     totals = sorted(((sum(v.values()), k) for k, v in per_root.items() if k is not None), reverse=True)
     series = []

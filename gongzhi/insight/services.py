@@ -353,20 +353,17 @@ def analyse_hot_spots(region: Region | None = None, *, weeks: int = 26, today: d
     cell_of = {grid_id: i for i, (grid_id, _) in enumerate(grids)}
     root_of = {c.pk: i for i, c in enumerate(roots)}
     counts = np.zeros((len(roots), len(grids), weeks), dtype=np.int64)
-    root_path = dict(Category.objects.values_list("id", "path"))
     total = 0
-    # From the weekly tally (demands/tally.py): a few thousand cells, not the million demands of half a year
-    # at ten million (docs/benchmarks.md, Volume).
-    for cell in tally.weekly(cell_of, first_week, first_week + dt.timedelta(weeks=weeks)):
-        if cell.merged or cell.category_id is None:
+    # From the weekly tally (demands/tally.py), summed per grid, first-level category and week by the database:
+    # a few thousand rows, not the million demands of half a year at ten million (docs/benchmarks.md, Volume).
+    for week_start, grid_id, root_pk, n, _, _ in tally.weekly(cell_of, first_week, first_week + dt.timedelta(weeks=weeks),
+                                                              merged=False):
+        root = root_of.get(root_pk)
+        week = (week_start - first_week).days // 7
+        if root is None or not 0 <= week < weeks:
             continue
-        root = root_of.get(int(root_path[cell.category_id].strip("/").split("/")[0]))
-        if root is None:
-            continue
-        week = (cell.week - first_week).days // 7
-        if 0 <= week < weeks:
-            counts[root, cell_of[cell.grid_id], week] += cell.received
-            total += cell.received
+        counts[root, cell_of[grid_id], week] += n
+        total += n
     neighbours = grid_neighbours()
     adjacency = [[cell_of[n] for n in neighbours.get(grid_id, []) if n in cell_of] for grid_id, _ in grids]
     found = hotspots.find_hot_spots(

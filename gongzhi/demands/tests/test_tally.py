@@ -14,7 +14,7 @@ from django.db import connection
 
 from gongzhi.core import clock
 from gongzhi.demands import services, tally
-from gongzhi.demands.models import Demand, WeekTally
+from gongzhi.demands.models import Category, Demand, WeekTally
 from gongzhi.demands.tests.factories import IN_A1, IN_A2, IN_B1, THURSDAY_9AM, category
 from gongzhi.org.models import Region
 
@@ -32,11 +32,18 @@ def grids():
 
 def cells(**kw) -> set:
     first, end = dt.date(2025, 1, 6), dt.date(2027, 1, 4)
-    return {c for c in tally.weekly(grids(), first, end, **kw)}
+    return set(tally.weekly(grids(), first, end, **kw))
+
+
+def every_view(**kw) -> list[set]:
+    """The tally summed every way the pages and the analysis sum it (or counted, with live=True)."""
+    return [cells(merged=merged, by=by, **kw) for merged in (None, False, True)
+            for by in (tally.KEYS, ("grid",), ("week", "category"), ())]
 
 
 def test_the_weeks_counted_per_grid_and_category_with_merged_rated_and_solved_apart(dw):
     garbage, noise = category("environment.garbage"), category("environment.noise")
+    environment = garbage.parent_id
     first = dw.file(where=IN_A1, category=garbage)
     dw.file(where=IN_A1, category=garbage)
     dw.file(where=IN_A2, category=noise)
@@ -49,19 +56,23 @@ def test_the_weeks_counted_per_grid_and_category_with_merged_rated_and_solved_ap
     with clock.frozen_at(THURSDAY_9AM + dt.timedelta(days=1)):
         services.rate(dw.resident, rated, solved=True, satisfaction="satisfied")
     a1, a2, b1 = (dw.world.grid_a1.pk, dw.world.grid_a2.pk, dw.world.grid_b1.pk)
-    expected = {
-        tally.Cell(MONDAY, a1, garbage.pk, False, 2, 0, 0),
-        tally.Cell(MONDAY, a1, garbage.pk, True, 1, 0, 0),
-        tally.Cell(MONDAY, a2, noise.pk, False, 1, 0, 0),
-        tally.Cell(MONDAY, a1, noise.pk, False, 1, 1, 1),
-        tally.Cell(MONDAY, b1, None, False, 1, 0, 0),
-        tally.Cell(MONDAY - dt.timedelta(weeks=1), a1, garbage.pk, False, 1, 0, 0),
-    }
-    assert cells(live=True) == expected
-    assert cells() == expected  # the tally on PostgreSQL, the same count elsewhere
+    last_week = MONDAY - dt.timedelta(weeks=1)
+    env = environment  # garbage and noise are both environment's: the tally keeps first-level categories
+    expected = {(MONDAY, a1, env, 3, 1, 1), (MONDAY, a2, env, 1, 0, 0), (MONDAY, b1, None, 1, 0, 0),
+                (last_week, a1, env, 1, 0, 0)}
+    assert noise.parent_id == env
+    assert cells(merged=False, live=True) == expected
+    assert cells(merged=False) == expected  # the tally on PostgreSQL, the same count elsewhere
+    assert cells(merged=True) == {(MONDAY, a1, env, 1, 0, 0)}
+    assert cells(by=("grid",)) == {(a1, 5, 1, 1), (a2, 1, 0, 0), (b1, 1, 0, 0)}
+    assert cells(by=("week", "category")) == {(MONDAY, env, 5, 1, 1), (MONDAY, None, 1, 0, 0),
+                                              (last_week, env, 1, 0, 0)}
+    assert cells(by=()) == {(7, 1, 1)}
+    assert every_view() == every_view(live=True)
     # A window leaves out the weeks outside it, and the grids not asked for.
-    assert {c.week for c in tally.weekly(grids(), MONDAY, MONDAY + dt.timedelta(weeks=1))} == {MONDAY}
-    assert {c.grid_id for c in tally.weekly([a2], MONDAY, MONDAY + dt.timedelta(weeks=1))} == {a2}
+    assert {w for w, *_ in tally.weekly(grids(), MONDAY, MONDAY + dt.timedelta(weeks=1))} == {MONDAY}
+    assert {g for _, g, *_ in tally.weekly([a2], MONDAY, MONDAY + dt.timedelta(weeks=1))} == {a2}
+    assert tally.weekly([], MONDAY, MONDAY + dt.timedelta(weeks=1)) == []
 
 
 @postgres_only
@@ -71,13 +82,14 @@ def test_the_trigger_keeps_the_tally_equal_to_the_demands_through_any_change(dw)
     filed = [dw.file(where=random.Random(i).choice((IN_A1, IN_A2, IN_B1)), category=garbage if i % 3 else None,
                      at=THURSDAY_9AM - dt.timedelta(days=3 * i)) for i in range(12)]
     assert WeekTally.objects.exists() and tally.differences() == []
+    elsewhere = Category.objects.filter(parent__isnull=False).exclude(parent=garbage.parent_id).first()  # another root
     rng = random.Random(19)
     grid_ids = grids()
     for step in range(60):
         demand = Demand.objects.get(pk=rng.choice(filed).pk)
         change = step % 6
         if change == 0:    # recategorised
-            Demand.objects.filter(pk=demand.pk).update(category=rng.choice((garbage, noise, None)))
+            Demand.objects.filter(pk=demand.pk).update(category=rng.choice((garbage, noise, elsewhere, None)))
         elif change == 1:  # moved to another grid (a corrected place)
             Demand.objects.filter(pk=demand.pk).update(grid_id=rng.choice(grid_ids))
         elif change == 2:  # its time of receipt corrected, across a week
@@ -93,11 +105,29 @@ def test_the_trigger_keeps_the_tally_equal_to_the_demands_through_any_change(dw)
         else:              # a change the tally does not count by
             Demand.objects.filter(pk=demand.pk).update(urgency=rng.choice(("ordinary", "complex")))
         assert tally.differences() == [], step
-    assert cells() == cells(live=True)
+    assert every_view() == every_view(live=True)
     # Deleted (the demo's reset deletes its demands), with what points at them.
     Demand.objects.filter(state="merged").update(state="received", merged_into=None)
     Demand.objects.filter(pk__in=[d.pk for d in filed[:5]]).delete()
-    assert tally.differences() == [] and cells() == cells(live=True)
+    assert tally.differences() == [] and every_view() == every_view(live=True)
+
+
+def test_a_category_moved_under_another_first_level_category_takes_its_demands_along(dw):
+    garbage, noise = category("environment.garbage"), category("environment.noise")
+    other_root = Category.objects.filter(parent__isnull=True).exclude(pk=garbage.parent_id).order_by("path").first()
+    for _ in range(3):
+        dw.file(category=garbage)
+    dw.file(category=noise)
+    week = (MONDAY, MONDAY + dt.timedelta(weeks=1))
+    assert tally.weekly(grids(), *week, by=("category",)) == [(garbage.parent_id, 4, 0, 0)]
+    garbage.parent = other_root
+    garbage.save()  # re-roots its path (and its subtree's) in one transaction
+    assert sorted(tally.weekly(grids(), *week, by=("category",))) == sorted(
+        [(garbage.parent_id, 3, 0, 0), (noise.parent_id, 1, 0, 0)])
+    assert sorted(tally.weekly(grids(), *week, by=("category",), live=True)) == sorted(
+        tally.weekly(grids(), *week, by=("category",)))
+    if ON_POSTGRES:
+        assert tally.differences() == []
 
 
 @postgres_only
@@ -109,8 +139,8 @@ def test_a_tally_in_another_zone_is_not_read_until_rebuilt(dw, settings):
         cursor.execute("SET TIME ZONE 'UTC'")
     sunday_week = dt.date(2026, 11, 16)
     # Not installed for this zone: counted from the demands, in UTC weeks.
-    assert {(c.week, c.received) for c in tally.weekly([demand.grid_id], dt.date(2026, 11, 9), dt.date(2026, 11, 30))} \
-        == {(sunday_week, 1)}
+    assert tally.weekly([demand.grid_id], dt.date(2026, 11, 9), dt.date(2026, 11, 30), by=("week",)) \
+        == [(sunday_week, 1, 0, 0)]
     with pytest.raises(CommandError, match="counts weeks in Asia/Shanghai.*--rebuild"):
         call_command("demands", "tally", stdout=io.StringIO())
     call_command("demands", "tally", "--rebuild", stdout=io.StringIO())
@@ -144,7 +174,7 @@ def test_the_command_finds_a_wrong_tally_and_the_rebuild_mends_it(dw):
 def test_on_sqlite_there_is_no_tally_and_the_command_says_so(dw):
     dw.file()
     assert not tally.installed() and not WeekTally.objects.exists()
-    assert {(c.week, c.received) for c in cells()} == {(MONDAY, 1)}
+    assert cells(by=("week",)) == {(MONDAY, 1, 0, 0)}
     out = io.StringIO()
     call_command("demands", "tally", stdout=out)
     assert "counted from the demands themselves" in out.getvalue()
