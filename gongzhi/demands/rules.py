@@ -30,6 +30,8 @@ FINAL_STATES = frozenset({MERGED, REJECTED})
 HANDLING_STATES = frozenset({DISPATCHED, ACCEPTED, IN_PROGRESS})
 # States waiting at the dispatch desk: its dispatch deadline runs.
 AT_DESK_STATES = frozenset({RECEIVED, RETURNED})
+# Not yet done with: neither rated, closed, merged nor rejected (the cockpit's "open").
+OPEN_STATES = frozenset(STATES) - {RATED, CLOSED, MERGED, REJECTED}
 
 # (state, action) -> next state. An action missing here is illegal in that state. "triage" sets the
 # category and keeps the state; "reopen" sends the demand back to its unit (after a "not solved" rating,

@@ -87,10 +87,8 @@ def grid_figures(region: Region, *, weeks: int = 13, now=None) -> list[GridFigur
                  .values("id", "name", "polygon"))
     counted = {grid_id: (n, rated, solved) for grid_id, n, rated, solved
                in tally.weekly([g["id"] for g in grids], first, this_week + dt.timedelta(weeks=1), by=("grid",))}
-    still_open = sorted(set(demand_rules.STATES) - {demand_rules.RATED, demand_rules.CLOSED, demand_rules.MERGED,
-                                                    demand_rules.REJECTED})
-    open_now = {row["grid_id"]: row for row in (
-        Demand.objects.filter(state__in=still_open, grid__path__startswith=region.path, received_at__gte=since)
+    open_now = {row["grid_id"]: row for row in (  # from the partial index demand_open_by_received
+        Demand.objects.filter(state__in=sorted(demand_rules.OPEN_STATES), grid__path__startswith=region.path, received_at__gte=since)
         .values("grid_id").annotate(open=Count("id"), overdue=Count("id", filter=Demand.overdue_q(now))))}
     run = latest_run(region)
     hot = {}
