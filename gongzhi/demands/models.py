@@ -177,6 +177,9 @@ class Demand(models.Model):
             # from the index alone): a small part of the table however many years it holds.
             models.Index(fields=["received_at"], include=["grid", "state", "dispatch_due", "accept_due", "feedback_due"],
                          condition=Q(state__in=sorted(rules.OPEN_STATES)), name="demand_open_by_received"),
+            # A unit's open demands (its work queue's counts), without reading the years of its closed ones.
+            models.Index(fields=["lead_unit", "state"], condition=Q(state__in=sorted(rules.OPEN_STATES)),
+                         name="demand_open_by_unit"),
         ]
         constraints = [
             models.CheckConstraint(

@@ -635,19 +635,33 @@ class AgendaItem:
 def agenda(community: Region, *, limit: int = 5) -> list[AgendaItem]:
     """The community's hottest open issues with two or more demands, as proposed deliberation topics, each
     with its evidence: counts, where, and sample demands with personal data removed."""
-    issues = (Issue.objects.filter(community=community, merged_into__isnull=True, volume__gte=2, unresolved__gt=0)
-              .select_related("category", "grid").order_by("-heat", "-id")[:limit])
-    items = []
+    return agendas([community], limit=limit)[community.pk]
+
+
+def agendas(communities, *, limit: int = 5, samples: int = 3) -> dict[int, list[AgendaItem]]:
+    """agenda() of several communities in two queries whatever their number (the cockpit lists a region's):
+    {community id: [AgendaItem]}."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    ids = [c.pk for c in communities]
+    issues = list(Issue.objects.filter(community_id__in=ids, merged_into__isnull=True, volume__gte=2, unresolved__gt=0)
+                  .annotate(place=Window(RowNumber(), partition_by=F("community_id"),
+                                         order_by=[F("heat").desc(), F("id").desc()]))
+                  .filter(place__lte=limit).select_related("category", "grid").order_by("community_id", "place"))
+    members: dict[int, list[Demand]] = {}
+    for d in (Demand.objects.filter(profile__issue__in=[i.pk for i in issues])
+              .annotate(issue_id=F("profile__issue_id"),
+                        place=Window(RowNumber(), partition_by=F("profile__issue_id"),
+                                     order_by=[F("received_at").desc(), F("id").desc()]))
+              .filter(place__lte=samples).select_related("grid", "contact").order_by("issue_id", "place")):
+        members.setdefault(d.issue_id, []).append(d)
+    out: dict[int, list[AgendaItem]] = {pk: [] for pk in ids}
     for issue in issues:
-        members = (Demand.objects.filter(profile__issue=issue).select_related("grid", "contact")
-                   .order_by("-received_at")[:3])
-        samples = []
-        for d in members:
-            names = [getattr(getattr(d, "contact", None), "name", "")]
-            samples.append(scrub(d.text, names)[:120])
-        grids = sorted({d.grid.name for d in members})
-        items.append(AgendaItem(issue, samples, grids))
-    return items
+        found = members.get(issue.pk, [])
+        texts = [scrub(d.text, [getattr(getattr(d, "contact", None), "name", "")])[:120] for d in found]
+        out[issue.community_id].append(AgendaItem(issue, texts, sorted({d.grid.name for d in found})))
+    return out
 
 
 def _open_topic(user, *, region: Region, title: str, description: str, origin: str, reference: str,

@@ -196,9 +196,10 @@ def _communities(region: Region):
 def _agenda_blocks(region: Region) -> list[dict]:
     """The agenda suggestions of the region's communities (the same for every user, so cached)."""
     out = []
-    for community in _communities(region):
-        items = [{"item": item, "category": category_name(item.issue.category)}
-                 for item in services.agenda(community, limit=AGENDA_ITEMS)]
+    communities = list(_communities(region))
+    found = services.agendas(communities, limit=AGENDA_ITEMS)
+    for community in communities:
+        items = [{"item": item, "category": category_name(item.issue.category)} for item in found[community.pk]]
         if items:
             out.append({"community": community, "items": items})
     return out

@@ -195,6 +195,24 @@ def test_agenda_evidence_carries_no_phone_or_name(dw, model_dir):
     assert "13900001111" not in text and "张三" not in text and "139****1111" in text
 
 
+def test_the_agendas_of_many_communities_take_the_same_few_queries(dw, model_dir, django_assert_max_num_queries):
+    texts = ["东园路1号门口垃圾三天没人清运", "东园路1号门口垃圾没人清运，味道很大", "东园路1号垃圾堆满了没人清运",
+             "东园路1号门口垃圾清运不及时"]
+    for hours, text in enumerate(texts):
+        dw.file(text=text, at=THURSDAY_9AM + dt.timedelta(hours=hours))
+    for hours, text in enumerate(texts[:2]):
+        dw.file(text=text, where=IN_B1, at=THURSDAY_9AM + dt.timedelta(hours=hours))
+    services.profile_new_demands()
+    a, b = dw.world.community_a, dw.world.community_b
+    with django_assert_max_num_queries(2):
+        found = services.agendas([a, b], limit=5)
+    assert [len(found[a.pk]), len(found[b.pk])] == [1, 1]
+    assert found[a.pk][0].issue.volume == 4 and len(found[a.pk][0].samples) == 3  # the three newest as evidence
+    assert found[a.pk][0].samples[0].endswith("门口垃圾清运不及时")  # the newest first
+    assert [item.issue for item in found[b.pk]] == [item.issue for item in services.agenda(b)]
+    assert services.agendas([a], limit=0) == {a.pk: []}
+
+
 def test_reply_check_names_what_a_generic_reply_is_missing(dw, model_dir):
     demand = dw.file(text="3号楼门口垃圾堆了三天没人清运")
     generic = services.check_reply(demand, "您反映的问题已收悉，我们将认真研究。")
