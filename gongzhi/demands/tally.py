@@ -16,7 +16,7 @@ changes, `installed()` is false (and `weekly()` counts the demands) until `gongz
 import datetime as dt
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, router, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
@@ -187,14 +187,18 @@ def weekly(grid_ids, first_week: dt.date, end_week: dt.date, *, by=KEYS, merged:
     by = tuple(key for key in KEYS if key in by)
     if not grid_ids or first_week >= end_week:
         return []
-    if not live and installed():
+    from .models import WeekTally
+
+    # The database the page reads from (a replica, when core/dbrouter.py sends the page there).
+    reading = connections[router.db_for_read(WeekTally)]
+    if not live and installed(reading):
         keys = [f"t.{key}" for key in by]
         sql = (f"SELECT {''.join(k + ', ' for k in keys)}sum(t.received), sum(t.rated), sum(t.solved) "
                f"FROM {TABLE} t WHERE t.week >= %s AND t.week < %s AND t.grid = ANY(%s)"
                + ("" if merged is None else " AND t.merged = %s")
                + (f" GROUP BY {', '.join(keys)}" if keys else "") + " HAVING sum(t.received) > 0")
         params = [first_week, end_week, grid_ids] + ([] if merged is None else [merged])
-        with connection.cursor() as cursor:
+        with reading.cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         at = by.index("category") if "category" in by else None
