@@ -395,6 +395,9 @@ GONGZHI_HEALTH_HEARTBEAT_INTERVALS = float(os.environ.get("GONGZHI_HEALTH_HEARTB
 GONGZHI_HEALTH_SEQUENCER_LAG_SECONDS = float(os.environ.get("GONGZHI_HEALTH_SEQUENCER_LAG_SECONDS", "120"))
 GONGZHI_HEALTH_MIN_FREE_MB = float(os.environ.get("GONGZHI_HEALTH_MIN_FREE_MB", "1024"))
 GONGZHI_METRICS_TOKEN = os.environ.get("GONGZHI_METRICS_TOKEN", "")
+
+# Text messages (core/sms.py): the dotted path of a class with send(phone, text); the default logs and keeps them.
+GONGZHI_SMS_BACKEND = os.environ.get("GONGZHI_SMS_BACKEND", "") or "gongzhi.core.sms.LogBackend"
 GONGZHI_METRICS_LOOPBACK = os.environ.get("GONGZHI_METRICS_LOOPBACK", "1").strip().lower() not in ("0", "false", "no", "off")
 
 LOGGING = {
