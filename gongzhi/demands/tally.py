@@ -9,11 +9,13 @@ demands. Reads then sum tens of thousands of rows instead of millions. Every con
 map, the hot spots) groups by the first-level category, hence no finer key.
 
 SQLite has no time zones to compute a local week in SQL, and its deployments are small: there the tally stays
-empty and `weekly()` counts the demands themselves, with the same result (tests/ compare the two on
-PostgreSQL). The week is the local week of settings.TIME_ZONE when the trigger was installed; if that setting
-changes, `installed()` is false (and `weekly()` counts the demands) until `gongzhi demands tally --rebuild`."""
+empty and `weekly()` counts the demands themselves, with the same result (demands/tests/test_tally.py compares
+the two on PostgreSQL). The week is the local week of settings.TIME_ZONE when the trigger was installed; if that
+setting changes, `installed()` is false (and `weekly()` counts the demands) until `gongzhi demands tally
+--rebuild`."""
 
 import datetime as dt
+import logging
 
 from django.conf import settings
 from django.db import connection, connections, router, transaction
@@ -22,6 +24,8 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from . import rules
+
+logger = logging.getLogger(__name__)
 
 FUNCTION = "demands_week_tally_apply"
 REROOT_FUNCTION = "demands_week_tally_reroot"
@@ -134,7 +138,7 @@ def installed(using=None) -> bool:
     return installed_zone(using) == settings.TIME_ZONE
 
 
-def rebuild(schema_editor=None) -> int:
+def rebuild() -> int:
     """(Re)install the trigger for settings.TIME_ZONE and recount every cell from the demands, in one transaction.
     Returns the cells stored (0 on SQLite, where there is no tally)."""
     if connection.vendor != "postgresql":
@@ -145,7 +149,9 @@ def rebuild(schema_editor=None) -> int:
         for statement in _install_sql(zone) + _recount_sql(zone):
             cursor.execute(statement)
         cursor.execute(f"SELECT count(*) FROM {TABLE}")
-        return cursor.fetchone()[0]
+        cells = cursor.fetchone()[0]
+    logger.info("weekly tally of demands rebuilt: %s cells, weeks in %s", cells, zone)
+    return cells
 
 
 def differences() -> list[tuple[tuple, tuple, tuple]]:
