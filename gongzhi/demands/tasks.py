@@ -19,11 +19,12 @@ SWEEP_INTERVAL_SECONDS = 60
 def sweep_deadlines_task(reschedule_seconds: float | None = None) -> dict:
     """Reminders, supervision orders and 挂牌督办 (escalation.sweep_deadlines), then the webhook deliveries
     due; then, when `reschedule_seconds` is given, the next sweep that many seconds later. Asked to stop
-    (`gongzhi db_worker` got SIGTERM), it ends after the row in progress and still queues the next."""
+    (`gongzhi db_worker` got SIGTERM), it ends after the row in progress and still queues the next, due at once:
+    the rows it left are the next worker's first work, not a minute later."""
     report = escalation.sweep_deadlines(should_stop=stopping.stop_requested).as_dict()
     report["webhooks"] = {} if stopping.stop_requested() else notifications.deliver_due()
     if reschedule_seconds:
-        schedule_sweep(reschedule_seconds)
+        schedule_sweep(reschedule_seconds, start_now=stopping.stop_requested())
     return report
 
 
@@ -69,10 +70,17 @@ def _sweep_waiting(backend) -> bool:
 
 
 def restart_chain(task_result) -> None:
-    """A sweep link a stopped worker abandoned (core/taskworker.py): queue the chain again."""
+    """A sweep link a stopped worker abandoned (core/taskworker.py): queue the chain again, due now. If the
+    abandoned link had already queued its successor (it was stopped between rows, queued the next and was then
+    forced out), that one is brought forward to now: the rows left unswept do not wait for its time."""
     seconds = (task_result.args_kwargs.get("kwargs") or {}).get("reschedule_seconds")
-    if seconds:
-        schedule_sweep(seconds, start_now=True)
+    if not seconds or schedule_sweep(seconds, start_now=True):
+        return
+    if apps.is_installed("django_tasks_db"):
+        from django_tasks_db.models import DBTaskResult
+
+        DBTaskResult.objects.filter(task_path=sweep_deadlines_task.module_path, backend_name=task_result.backend_name,
+                                    status=TaskResultStatus.READY, run_after__gt=clock.now()).update(run_after=clock.now())
 
 
 def _rq_sweep_waiting() -> bool:

@@ -380,3 +380,44 @@ def test_a_task_left_running_by_a_worker_that_is_gone_is_marked_failed_and_the_s
     queued = DBTaskResult.objects.get(status=TaskResultStatus.READY)
     assert queued.task_path == tasks.sweep_deadlines_task.module_path
     assert queued.args_kwargs["kwargs"] == {"reschedule_seconds": 60}
+
+
+@pytest.mark.django_db
+def test_a_sweep_forced_out_after_queueing_its_successor_has_that_successor_brought_forward():
+    """The race CI met: a sweep asked to stop ends between rows and queues the next link; the worker is then
+    forced out before the link is marked done. The reaper finds a link already waiting: it must not leave the
+    unswept rows for a minute, so the waiting link is made due now (and no second one is queued)."""
+    import datetime as dt
+
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from gongzhi.core import clock, taskworker
+    from gongzhi.demands import tasks
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    host = socket.gethostname()[:40]
+    assert tasks.schedule_sweep(60, start_now=True)
+    cut_off = DBTaskResult.objects.get(status=TaskResultStatus.READY)
+    cut_off.claim(f"{host}:{gone.pid}:abc")
+    assert tasks.schedule_sweep(60)  # the successor it queued before the forced exit, a minute away
+    successor = DBTaskResult.objects.get(status=TaskResultStatus.READY)
+    assert successor.run_after > clock.now() + dt.timedelta(seconds=50)
+
+    assert taskworker.reap_abandoned("default") == 1
+    waiting = DBTaskResult.objects.get(status=TaskResultStatus.READY)  # still one link: a chain, never two
+    assert waiting.pk == successor.pk and waiting.run_after <= clock.now()
+
+
+def test_a_sweep_task_asked_to_stop_queues_its_successor_due_at_once(monkeypatch):
+    from gongzhi.demands import escalation, notifications, tasks
+
+    queued = []
+    monkeypatch.setattr(tasks, "schedule_sweep", lambda seconds, start_now=False: queued.append((seconds, start_now)))
+    monkeypatch.setattr(notifications, "deliver_due", lambda: {})
+    monkeypatch.setattr(escalation, "sweep_deadlines", lambda should_stop: escalation.SweepReport())
+    for asked in (False, True):
+        monkeypatch.setattr(tasks.stopping, "stop_requested", lambda asked=asked: asked)
+        tasks.sweep_deadlines_task.call(reschedule_seconds=60)
+    assert queued == [(60, False), (60, True)]
