@@ -19,7 +19,9 @@ export GONGZHI_REQUIRE_BROWSER=$(is_ci && echo 1 || echo 0)
 # Both cores: pytest-xdist, one worker per core (GONGZHI_TEST_WORKERS overrides; 0 runs in one process).
 WORKERS=${GONGZHI_TEST_WORKERS:-$(nproc 2>/dev/null || echo 2)}
 # --durations: the slowest tests in the log, to keep the suite inside CI's time (90 minutes; aim: under 45).
-set -- -n "$WORKERS" --dist loadfile --durations=25 "$@"
+# --timeout: a test that hangs fails with its stack after 10 minutes instead of using up CI's time silently
+# (pytest-timeout; the slowest test today takes under 2 minutes).
+set -- -n "$WORKERS" --dist loadfile --durations=25 --timeout=600 "$@"
 
 status=0
 banner "tests on SQLite"

@@ -19,7 +19,11 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def job(monkeypatch):
-    """One periodic job that records its runs; the registry holds nothing else."""
+    """One periodic job that records its runs; the registry holds nothing else. The loops run inside the
+    test's transaction, where closing "old" connections would close the test's own (PostgreSQL then refuses
+    every later query and the loop retries for ever): a process of its own has autocommit and closes them."""
+    monkeypatch.setattr(command, "close_old_connections", lambda: None)
+    monkeypatch.setattr(command.connections, "close_all", lambda: None)
     monkeypatch.setattr(periodic, "_jobs", {})
     runs = []
     periodic.register("probe", lambda: runs.append("probe"), every_seconds=3600)
